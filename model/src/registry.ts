@@ -1,0 +1,113 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MetricsFile, ModelArtifact } from './artifact';
+import { readArtifact, readMetrics, versionDir } from './artifact';
+import { writeFileAtomic } from './atomic-write';
+import { ArtifactError, InputError } from './errors';
+
+/**
+ * The model registry is a directory: `<dir>/<name>/<version>/{model.json,metrics.json,model-card.md}`
+ * plus per-name pointer files, each replaced atomically:
+ * - `current`: the promoted version, the one the API serves;
+ * - `latest`: the version the last training run produced (what the gate checks by default);
+ * - `history`: promoted versions, oldest first; `rollback` pops the newest.
+ */
+export const DEFAULT_MODEL_DIR = 'model/artifacts';
+
+const VERSION_PATTERN = /^[0-9a-f]{12}$/;
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+
+function assertName(name: string): void {
+  if (!NAME_PATTERN.test(name)) throw new InputError(`"${name}" is not a model name (letters, digits, - and _)`);
+}
+
+function readPointer(modelDir: string, name: string, pointer: 'current' | 'latest'): string | undefined {
+  const file = join(modelDir, name, pointer);
+  if (!existsSync(file)) return undefined;
+  const version = readFileSync(file, 'utf8').trim();
+  if (!VERSION_PATTERN.test(version)) throw new ArtifactError(file, `holds "${version.slice(0, 40)}", not a version id`);
+  return version;
+}
+
+function readHistory(modelDir: string, name: string): string[] {
+  const file = join(modelDir, name, 'history');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** The promoted version of `name`, if any. */
+export function currentVersion(modelDir: string, name: string): string | undefined {
+  assertName(name);
+  return readPointer(modelDir, name, 'current');
+}
+
+/** The version the most recent training run of `name` wrote, if any. */
+export function latestVersion(modelDir: string, name: string): string | undefined {
+  assertName(name);
+  return readPointer(modelDir, name, 'latest');
+}
+
+/** Records `version` as the newest trained version of `name`. */
+export function markLatest(modelDir: string, name: string, version: string): void {
+  writeFileAtomic(join(modelDir, name, 'latest'), version + '\n');
+}
+
+/** Model names with at least one version directory. */
+export function listModelNames(modelDir: string): string[] {
+  if (!existsSync(modelDir)) return [];
+  return readdirSync(modelDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && NAME_PATTERN.test(d.name))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Complete versions of `name` (hidden staging directories are never listed). */
+export function listVersions(modelDir: string, name: string): string[] {
+  const dir = join(modelDir, name);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && VERSION_PATTERN.test(d.name) && existsSync(join(dir, d.name, 'model.json')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Reads a version's metrics. */
+export function readVersionMetrics(modelDir: string, name: string, version: string): MetricsFile {
+  return readMetrics(join(versionDir(modelDir, name, version), 'metrics.json'));
+}
+
+/** Points `current` at `version` after verifying its artifact, and pushes it onto the history. */
+export function promote(modelDir: string, name: string, version: string): ModelArtifact {
+  assertName(name);
+  if (!VERSION_PATTERN.test(version)) throw new InputError(`"${version}" is not a version id (12 hex digits)`);
+  const artifact = readArtifact(join(versionDir(modelDir, name, version), 'model.json'));
+  const history = readHistory(modelDir, name);
+  if (history[history.length - 1] !== version) {
+    writeFileAtomic(join(modelDir, name, 'history'), [...history, version].join('\n') + '\n');
+  }
+  writeFileAtomic(join(modelDir, name, 'current'), version + '\n');
+  return artifact;
+}
+
+/** Moves `current` back to the previously promoted version; returns it. */
+export function rollback(modelDir: string, name: string): string {
+  assertName(name);
+  const history = readHistory(modelDir, name);
+  const current = readPointer(modelDir, name, 'current');
+  while (history.length > 0 && history[history.length - 1] === current) history.pop();
+  const previous = history[history.length - 1];
+  if (!previous) throw new InputError(`${name}: no earlier promoted version to roll back to`);
+  readArtifact(join(versionDir(modelDir, name, previous), 'model.json'));
+  writeFileAtomic(join(modelDir, name, 'history'), history.join('\n') + '\n');
+  writeFileAtomic(join(modelDir, name, 'current'), previous + '\n');
+  return previous;
+}
+
+/** Loads and verifies the promoted artifact of `name`; throws {@link ArtifactError} naming the file at fault. */
+export function loadPromoted(modelDir: string, name: string): ModelArtifact {
+  const version = currentVersion(modelDir, name);
+  if (!version) {
+    throw new ArtifactError(join(modelDir, name, 'current'), 'no promoted version (run `npm run train -- --promote`)');
+  }
+  return readArtifact(join(versionDir(modelDir, name, version), 'model.json'));
+}

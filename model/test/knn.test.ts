@@ -1,0 +1,82 @@
+import { loadIris } from '../src/dataset';
+import { fitMlKnn, KnnKernel, loadMlKnn } from '../src/knn';
+import type { DistanceName } from '../src/knn';
+import { loadModelConfigs } from '../src/model-config';
+import { standardize } from '../src/preprocess';
+import { seededRandom } from '../src/random';
+import { splitOf, trainModel } from '../src/training';
+import { ROOT } from './helpers';
+
+const configs = loadModelConfigs(`${ROOT}/model/models.json`);
+const iris = loadIris();
+
+describe.each(Object.keys(configs))('serving kernel of %s', (name) => {
+  const config = configs[name]!;
+  const artifact = trainModel(iris, name, config);
+  const { distance, k } = artifact.hyperparameters;
+  const reference = loadMlKnn(artifact.model, distance);
+  const rows = standardize(artifact.preprocessing, iris.X);
+  const split = splitOf(iris, config);
+
+  test('when given every training and every test row, then it answers exactly as ml-knn does', () => {
+    const kernel = new KnnKernel(artifact.model, distance, iris.featureNames.length);
+    for (const index of [...split.train, ...split.test]) {
+      expect([index, kernel.predict(rows[index]!)]).toEqual([index, reference.predict(rows[index]!)]);
+    }
+    // Iris has duplicate rows and equal distances: the tie path must have been exercised too.
+    expect(kernel.tieCount).toBeGreaterThan(0);
+  });
+
+  test('when given random points around the data, then it answers exactly as ml-knn does', () => {
+    const kernel = new KnnKernel(artifact.model, distance, iris.featureNames.length);
+    const random = seededRandom(7);
+    for (let i = 0; i < 3000; i++) {
+      // Snapped to a coarse grid so that equal distances, and so ties, are common.
+      const point = [0, 1, 2, 3].map(() => Math.round((random() * 6 - 3) * 4) / 4);
+      expect(kernel.predict(point)).toBe(reference.predict(point));
+    }
+    expect(kernel.tieCount).toBeGreaterThan(0);
+  });
+
+  test('when explaining a row, then the label matches predict and the neighbours and votes add up', () => {
+    const kernel = new KnnKernel(artifact.model, distance, iris.featureNames.length);
+    for (const index of split.test) {
+      const explanation = kernel.explain(rows[index]!);
+      expect(explanation.label).toBe(reference.predict(rows[index]!));
+      expect(explanation.neighbours).toHaveLength(k);
+      expect(explanation.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      const distances = explanation.neighbours.map((n) => n.distance);
+      expect(distances).toEqual([...distances].sort((a, b) => a - b));
+      const votes = explanation.probabilities.map((p) => Math.round(p * k));
+      explanation.neighbours.forEach((n) => votes[n.label]!--);
+      expect(votes.every((v) => v === 0)).toBe(true);
+    }
+  });
+});
+
+describe('serving kernel edge cases', () => {
+  const cases: Array<[DistanceName, number]> = [
+    ['euclidean', 1],
+    ['manhattan', 2],
+    ['euclidean', 4],
+  ];
+  test.each(cases)('when %s with k=%i on a tiny tie-heavy set, then it agrees with ml-knn everywhere', (distance, k) => {
+    const X = [[0, 0], [0, 1], [1, 0], [1, 1], [0, 0], [2, 2]];
+    const y = [0, 1, 1, 0, 2, 2];
+    const model = fitMlKnn(X, y, k, distance);
+    const kernel = new KnnKernel(model, distance, 2);
+    const reference = loadMlKnn(model, distance);
+    for (let a = -1; a <= 3; a += 0.5) {
+      for (let b = -1; b <= 3; b += 0.5) expect(kernel.predict([a, b])).toBe(reference.predict([a, b]));
+    }
+  });
+
+  test('when k is at least the number of points, then every point votes', () => {
+    const model = fitMlKnn([[0], [1], [2]], [0, 1, 1], 5, 'euclidean');
+    const kernel = new KnnKernel(model, 'euclidean', 1);
+    const explanation = kernel.explain([0]);
+    expect(explanation.label).toBe(1);
+    expect(explanation.neighbours.map((n) => n.distance)).toEqual([0, 1, 2]);
+    expect(explanation.label).toBe(loadMlKnn(model, 'euclidean').predict([0]));
+  });
+});

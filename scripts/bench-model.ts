@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { loadIris } from '../model/src/dataset';
+import { loadMlKnn, KnnKernel } from '../model/src/knn';
+import { loadModelConfigs } from '../model/src/model-config';
+import { standardize } from '../model/src/preprocess';
+import { trainModel } from '../model/src/training';
+
+/**
+ * Serving-kernel benchmark: ml-knn's predict against the exact kernel on every Iris row (standardized
+ * as the model sees them), plus batch throughput. Prints a table, or one JSON line with --json.
+ */
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, model: { type: 'string', default: 'M1' }, seconds: { type: 'string', default: '1' } } });
+const config = loadModelConfigs()[values.model];
+if (!config) throw new Error(`unknown model ${values.model}`);
+const iris = loadIris();
+const artifact = trainModel(iris, values.model, config);
+const rows = standardize(artifact.preprocessing, iris.X);
+const kernel = new KnnKernel(artifact.model, artifact.hyperparameters.distance, iris.featureNames.length);
+const reference = loadMlKnn(artifact.model, artifact.hyperparameters.distance);
+const budgetMs = Number(values.seconds) * 1000;
+
+/** Runs `pass` (one sweep over all rows) repeatedly for the time budget; returns µs per row. */
+function usPerRow(pass: () => number): number {
+  let sink = 0;
+  for (let i = 0; i < 50; i++) sink += pass(); // warm-up so the JIT has compiled both paths
+  let sweeps = 0;
+  const start = process.hrtime.bigint();
+  let elapsedNs = 0n;
+  while (elapsedNs < BigInt(budgetMs) * 1_000_000n) {
+    sink += pass();
+    sweeps++;
+    elapsedNs = process.hrtime.bigint() - start;
+  }
+  if (sink === -1) console.log('unreachable');
+  return Number(elapsedNs) / 1000 / (sweeps * rows.length);
+}
+
+const mlKnnUs = usPerRow(() => {
+  let s = 0;
+  for (const row of rows) s += reference.predict(row);
+  return s;
+});
+const kernelUs = usPerRow(() => {
+  let s = 0;
+  for (const row of rows) s += kernel.predict(row);
+  return s;
+});
+// Batch path as the API runs it: standardize raw rows, then predict, per 100-row batch.
+const batch = iris.X.slice(0, 100);
+const batchUs = usPerRow(() => {
+  let s = 0;
+  for (const row of standardize(artifact.preprocessing, batch)) s += kernel.predict(row);
+  return s;
+}) * (rows.length / batch.length);
+const result = {
+  model: values.model,
+  k: artifact.hyperparameters.k,
+  rows: rows.length,
+  mlKnnUsPerSample: Number(mlKnnUs.toFixed(3)),
+  kernelUsPerSample: Number(kernelUs.toFixed(3)),
+  speedup: Number((mlKnnUs / kernelUs).toFixed(1)),
+  batchPredictionsPerSecond: Math.round(1e6 / (batchUs / (rows.length / batch.length)) ),
+  tieReplays: kernel.tieCount,
+};
+if (values.json) {
+  console.log(JSON.stringify(result));
+} else {
+  console.table({
+    'ml-knn predict (µs/sample)': result.mlKnnUsPerSample,
+    'serving kernel (µs/sample)': result.kernelUsPerSample,
+    speedup: result.speedup,
+    'batch predictions/s (standardize + predict)': result.batchPredictionsPerSecond,
+  });
+}
