@@ -9,5 +9,6 @@ module.exports = {
   reporters: [
     'default',
     ['jest-junit', { outputDirectory: 'reports', outputName: 'junit.xml', addFileAttribute: 'true' }],
+    '<rootDir>/scripts/jest-results-reporter.js',
   ],
 };

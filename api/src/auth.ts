@@ -1,0 +1,137 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ApiError } from './errors';
+import type { ApiMetrics } from './metrics';
+import { UserTable } from './users-file';
+
+const CACHE_LIMIT = 1024;
+const FAILURE_WINDOW_MS = 60_000;
+/** Failed attempts per client address in a window before it is throttled. */
+export const FAILURES_BEFORE_THROTTLE = 10;
+
+/**
+ * HTTP Basic authentication against a users file.
+ *
+ * scrypt is deliberately slow, so a verified Authorization header is remembered in a bounded cache
+ * keyed by its sha256 (the header itself is never stored). The cache is dropped when the users
+ * file changes. A client address with repeated failures is throttled with 429 for the rest of the
+ * window, so passwords cannot be guessed at full speed.
+ */
+export class BasicAuth {
+  private users: UserTable;
+  private readonly verified = new Map<string, string>();
+  private readonly failures = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(
+    private readonly file: string,
+    private readonly metrics: ApiMetrics,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.users = UserTable.load(file);
+  }
+
+  /** Re-reads the users file when it changes (polling, which also works on mounted secrets). */
+  watch(intervalMs = 2000): void {
+    watchFile(this.file, { interval: intervalMs, persistent: false }, () => this.reload());
+  }
+
+  close(): void {
+    unwatchFile(this.file);
+  }
+
+  /** Loads the users file again and forgets every cached login; a broken file keeps the old users. */
+  reload(): boolean {
+    try {
+      this.users = UserTable.load(this.file);
+      this.verified.clear();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Express middleware: sets `res.locals.user` or fails with 401 (or 429 when throttled). */
+  readonly middleware: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+    const client = req.ip ?? 'unknown';
+    const throttle = this.failures.get(client);
+    if (throttle && throttle.count >= FAILURES_BEFORE_THROTTLE && throttle.resetAt > this.now()) {
+      this.metrics.rateLimited.inc();
+      const retryAfter = Math.ceil((throttle.resetAt - this.now()) / 1000);
+      next(new ApiError('rate_limited', 'too many failed logins from this address; try again later', undefined, { 'Retry-After': String(retryAfter) }));
+      return;
+    }
+    const header = req.headers.authorization;
+    if (!header) {
+      this.fail(client, next, 'credentials required (HTTP Basic)');
+      return;
+    }
+    const digest = createHash('sha256').update(header).digest('base64');
+    const known = this.verified.get(digest);
+    if (known !== undefined) {
+      res.locals.user = known;
+      next();
+      return;
+    }
+    const credentials = parseBasic(header);
+    if (!credentials) {
+      this.fail(client, next, 'Authorization must be "Basic base64(user:password)"');
+      return;
+    }
+    this.users.verify(credentials.user, credentials.password).then(
+      (ok) => {
+        if (!ok) {
+          this.fail(client, next, 'wrong user name or password');
+          return;
+        }
+        if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
+        this.verified.set(digest, credentials.user);
+        res.locals.user = credentials.user;
+        next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+
+  private fail(client: string, next: NextFunction, message: string): void {
+    this.metrics.authFailures.inc();
+    const now = this.now();
+    const entry = this.failures.get(client);
+    if (!entry || entry.resetAt <= now) {
+      if (this.failures.size >= 10_000) this.sweep(now);
+      this.failures.set(client, { count: 1, resetAt: now + FAILURE_WINDOW_MS });
+    } else {
+      entry.count++;
+    }
+    next(new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Basic realm="mlship", charset="UTF-8"' }));
+  }
+
+  private sweep(now: number): void {
+    for (const [client, entry] of this.failures) if (entry.resetAt <= now) this.failures.delete(client);
+    // Under a flood of distinct addresses, forget the oldest rather than grow without bound.
+    while (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value as string);
+  }
+}
+
+function parseBasic(header: string): { user: string; password: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const at = decoded.indexOf(':');
+  if (at <= 0) return undefined;
+  return { user: decoded.slice(0, at), password: decoded.slice(at + 1) };
+}
+
+/** Express middleware for `/metrics`: demands `Bearer <token>` when a token is configured. */
+export function bearerToken(token: string | undefined): RequestHandler {
+  const expected = token ? createHash('sha256').update(token).digest() : undefined;
+  return (req, _res, next) => {
+    if (!expected) return next();
+    const header = req.headers.authorization ?? '';
+    // Comparing fixed-length digests keeps the comparison constant-time whatever the token length.
+    const given = createHash('sha256').update(header.startsWith('Bearer ') ? header.slice(7) : '').digest();
+    if (header.startsWith('Bearer ') && timingSafeEqual(given, expected)) return next();
+    next(new ApiError('unauthorized', 'a valid bearer token is required for /metrics', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' }));
+  };
+}
+

@@ -1,0 +1,29 @@
+import type { RequestHandler } from 'express';
+import type { Config } from './config';
+import type { Logger } from './logging';
+import type { ApiMetrics } from './metrics';
+import type { ModelStore, ServedModel } from './model-store';
+import type { PredictionLog } from './prediction-log';
+
+export type Variant = 'v1' | 'v2';
+
+/** What route modules share: the app's dependencies plus the middleware built from them. */
+export interface AppContext {
+  config: Config;
+  models: ModelStore;
+  metrics: ApiMetrics;
+  logger: Logger;
+  predictionLog?: PredictionLog;
+  /** Basic auth, then the per-user rate limit. */
+  protect: RequestHandler[];
+  /** JSON body parsing with the contract's 413/415/400 errors. */
+  json: RequestHandler[];
+  isReady(): boolean;
+  draining(): boolean;
+  /** The variant a request asks for: the debug header, else the process default. */
+  variantOf(header: string | undefined): Variant;
+  /** The model serving a variant, or a 503 when it is not loaded. */
+  modelFor(variant: Variant): ServedModel;
+  /** Counts, observes and logs one answered prediction request. */
+  record(model: ServedModel, variant: Variant, rows: number[][], labels: string[], seconds: number, requestId: string, output: unknown): void;
+}

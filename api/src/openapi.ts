@@ -1,0 +1,124 @@
+/** The OpenAPI 3.1 description of the API, served at /openapi.json and rendered at /docs. */
+export function openApiDocument(maxBatch: number): Record<string, unknown> {
+  const error = { $ref: '#/components/responses/Error' };
+  const basic = [{ basicAuth: [] }];
+  const headers = {
+    'X-Model-Name': { schema: { type: 'string' }, description: 'The model that answered.' },
+    'X-Model-Version': { schema: { type: 'string' }, description: 'Its version (content digest prefix).' },
+    'X-Variant': { schema: { type: 'string', enum: ['v1', 'v2'] }, description: 'v2 = the experiment model with detailed answers.' },
+  };
+  const ok = (description: string, schema: Record<string, unknown> = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'mlship API',
+      version: '1.0.0',
+      description: 'Predictions from k-nearest-neighbours models trained by mlship, with A/B routing by header and the Open Inference Protocol (v2).',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        basicAuth: { type: 'http', scheme: 'basic' },
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'MONITORING_TOKEN, when set' },
+      },
+      parameters: {
+        ExperimentGroup: { name: 'X-Experiment-Group', in: 'header', required: false, schema: { type: 'string', enum: ['debug'] }, description: '`debug` selects variant v2.' },
+        ModelName: { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+      },
+      schemas: {
+        Row: { type: 'array', items: { type: 'number' }, description: 'One value per feature, in training order.', examples: [[5.1, 3.5, 1.4, 0.2]] },
+        PredictRequest: {
+          type: 'object',
+          required: ['X'],
+          additionalProperties: false,
+          properties: { X: { oneOf: [{ $ref: '#/components/schemas/Row' }, { type: 'array', items: { $ref: '#/components/schemas/Row' }, minItems: 1, maxItems: maxBatch }] } },
+        },
+        Detailed: {
+          type: 'object',
+          properties: {
+            prediction: { type: 'string' },
+            probabilities: { type: 'object', additionalProperties: { type: 'number' } },
+            neighbours: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, distance: { type: 'number' }, features: { $ref: '#/components/schemas/Row' } } } },
+          },
+        },
+        PredictResponse: {
+          type: 'object',
+          required: ['model', 'version', 'variant'],
+          properties: {
+            model: { type: 'string' },
+            version: { type: 'string' },
+            variant: { type: 'string', enum: ['v1', 'v2'] },
+            prediction: { type: 'string', description: 'Single row (v1); v2 adds probabilities and neighbours.' },
+            predictions: { type: 'array', items: { oneOf: [{ type: 'string' }, { $ref: '#/components/schemas/Detailed' }] } },
+          },
+        },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+        },
+        InferenceRequest: {
+          type: 'object',
+          required: ['inputs'],
+          properties: {
+            id: { type: 'string' },
+            inputs: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name', 'shape', 'datatype', 'data'],
+                properties: { name: { const: 'input' }, shape: { type: 'array', items: { type: 'integer' } }, datatype: { enum: ['FP32', 'FP64'] }, data: { type: 'array' } },
+              },
+            },
+            outputs: { type: 'array', items: { type: 'object', properties: { name: { enum: ['label', 'probabilities'] } } } },
+          },
+          examples: [{ id: '42', inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [[5.1, 3.5, 1.4, 0.2]] }] }],
+        },
+      },
+      responses: { Error: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
+    },
+    paths: {
+      '/status': { get: { summary: 'Service status with the served models and uptime', responses: { 200: ok('Status') } } },
+      '/healthz': { get: { summary: 'Liveness', responses: { 200: ok('Alive') } } },
+      '/readyz': { get: { summary: 'Readiness: 503 while loading or draining', responses: { 200: ok('Ready'), 503: error } } },
+      '/predict': {
+        post: {
+          summary: 'Predict one row or a batch',
+          security: basic,
+          parameters: [{ $ref: '#/components/parameters/ExperimentGroup' }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictRequest' } } } },
+          responses: {
+            200: { ...ok('Prediction', { $ref: '#/components/schemas/PredictResponse' }), headers },
+            400: error,
+            401: error,
+            413: error,
+            415: error,
+            429: error,
+            503: error,
+          },
+        },
+      },
+      '/models': { get: { summary: 'Every served model with its scores', security: basic, responses: { 200: ok('Models'), 401: error } } },
+      '/models/{name}': { get: { summary: "One model's scores and model card", security: basic, parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model'), 401: error, 404: error } } },
+      '/M1': { get: { summary: 'The score (test accuracy) of model M1', security: basic, responses: { 200: ok('Score'), 401: error, 404: error } } },
+      '/M2': { get: { summary: 'The score (test accuracy) of model M2', security: basic, responses: { 200: ok('Score'), 401: error, 404: error } } },
+      '/v2': { get: { summary: 'Open Inference Protocol: server metadata', responses: { 200: ok('Server metadata') } } },
+      '/v2/health/live': { get: { summary: 'OIP: server live', responses: { 200: ok('Live') } } },
+      '/v2/health/ready': { get: { summary: 'OIP: server ready', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },
+      '/v2/models/{name}': { get: { summary: 'OIP: model metadata', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model metadata'), 404: ok('{"error"}') } } },
+      '/v2/models/{name}/ready': { get: { summary: 'OIP: model ready', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Ready'), 404: ok('{"error"}') } } },
+      '/v2/models/{name}/infer': {
+        post: {
+          summary: 'OIP: inference on an FP32/FP64 tensor of shape [n, features]',
+          security: basic,
+          parameters: [{ $ref: '#/components/parameters/ModelName' }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/InferenceRequest' } } } },
+          responses: { 200: ok('Inference response: label (BYTES [n]) and probabilities (FP64 [n, classes])'), 400: ok('{"error"}'), 401: ok('{"error"}'), 404: ok('{"error"}') },
+        },
+      },
+      '/metrics': { get: { summary: 'Prometheus exposition', security: [{ bearerAuth: [] }], responses: { 200: { description: 'text/plain exposition' }, 401: error } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },
+      '/docs': { get: { summary: 'Swagger UI', responses: { 200: { description: 'HTML' } } } },
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { Router } from 'express';
+import getAbsoluteFSPath from 'swagger-ui-dist/absolute-path.js';
+import { bearerToken } from '../auth';
+import type { AppContext } from '../context';
+import { openApiDocument } from '../openapi';
+import { allow } from './method-not-allowed';
+
+/** /metrics, /openapi.json and /docs (Swagger UI from the installed package, never a CDN). */
+export function opsRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router
+    .route('/metrics')
+    .get(bearerToken(ctx.config.MONITORING_TOKEN), async (_req, res) => {
+      res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    })
+    .all(allow('GET'));
+
+  const document = JSON.stringify(openApiDocument(ctx.config.MAX_BATCH));
+  router
+    .route('/openapi.json')
+    .get((_req, res) => {
+      res.type('application/json').send(document);
+    })
+    .all(allow('GET'));
+
+  const uiDir = getAbsoluteFSPath();
+  // The package's page with its initializer pointed at our document instead of the pet store.
+  const page = readFileSync(join(uiDir, 'index.html'), 'utf8');
+  const initializer = `window.onload = () => { window.ui = SwaggerUIBundle({ url: '../openapi.json', dom_id: '#swagger-ui', deepLinking: true }); };\n`;
+  router.get('/docs', (req, res) => {
+    // Relative asset links need the trailing slash.
+    if (!req.originalUrl.endsWith('/')) {
+      res.redirect(301, '/docs/');
+      return;
+    }
+    res.type('html').send(page);
+  });
+  router.get('/docs/swagger-initializer.js', (_req, res) => {
+    res.type('application/javascript').send(initializer);
+  });
+  router.use('/docs', express.static(uiDir, { index: false, fallthrough: true }));
+  return router;
+}

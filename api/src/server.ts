@@ -1,0 +1,120 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { ArtifactError } from '../../model/src/errors';
+import { createApp } from './app';
+import { BasicAuth } from './auth';
+import type { Config } from './config';
+import { ConfigError, loadConfig } from './config';
+import type { Logger } from './logging';
+import { createLogger } from './logging';
+import type { ApiMetrics } from './metrics';
+import { createMetrics } from './metrics';
+import { ModelStore } from './model-store';
+import { PredictionLog } from './prediction-log';
+
+/** Sets model_info, model_ready and the training class shares for what is loaded now. */
+function publishModels(store: ModelStore, config: Config, metrics: ApiMetrics): void {
+  metrics.modelInfo.reset();
+  metrics.trainingClassShare.reset();
+  for (const model of store.all()) {
+    const variant = model.name === config.MODEL_NAME ? 'v1' : 'v2';
+    metrics.modelInfo.set({ model: model.name, version: model.version, variant }, 1);
+    metrics.modelReady.set({ model: model.name }, 1);
+    for (const [cls, share] of Object.entries(model.trainingClassShares)) metrics.trainingClassShare.set({ model: model.name, version: model.version, class: cls }, share);
+  }
+}
+
+/** Prints one line and exits: start-up problems are the operator's to fix, not a stack trace. */
+function fatal(message: string, code: number): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(code);
+}
+
+/**
+ * Drains on SIGTERM/SIGINT: readiness turns 503, the listener closes, in-flight requests finish
+ * (within SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
+ */
+function handleSignals(server: Server, lifecycle: { draining: boolean }, config: Config, logger: Logger, store: ModelStore, metrics: ApiMetrics, predictionLog?: PredictionLog): void {
+  const drain = (signal: string): void => {
+    if (lifecycle.draining) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      logger.flush();
+      process.exit(1);
+    }
+    lifecycle.draining = true;
+    logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'draining');
+    const deadline = setTimeout(() => {
+      logger.error('in-flight requests did not finish in time; closing their connections');
+      server.closeAllConnections();
+      logger.flush();
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
+    server.close(() => {
+      void (predictionLog?.close() ?? Promise.resolve()).then(() => {
+        logger.info('drained; bye');
+        logger.flush();
+        process.exit(0);
+      });
+    });
+    // Idle keep-alive sockets hold no request: close them now so close() can complete.
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => drain('SIGTERM'));
+  process.on('SIGINT', () => drain('SIGINT'));
+  process.on('SIGHUP', () => {
+    try {
+      const changed = store.reload();
+      publishModels(store, config, metrics);
+      logger.info({ changed, models: store.all().map((m) => `${m.name}@${m.version}`) }, 'reloaded promoted models');
+    } catch (error) {
+      logger.error({ problem: (error as Error).message }, 'reload failed: still serving the previous models');
+    }
+  });
+}
+
+function main(): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fatal(error.message, 2);
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const metrics = createMetrics();
+  let auth: BasicAuth;
+  try {
+    auth = new BasicAuth(config.USERS_FILE, metrics);
+  } catch (error) {
+    fatal(`USERS_FILE: ${(error as Error).message}`, 2);
+  }
+  auth.watch();
+  const store = new ModelStore(config.MODEL_DIR, [config.MODEL_NAME, config.AB_MODEL_NAME]);
+  const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
+  const lifecycle = { draining: false };
+  const app = createApp({ config, registry: store, metrics, logger, auth, lifecycle, ...(predictionLog ? { predictionLog } : {}) });
+  const server = createServer(app);
+  // Longer than nginx's upstream keepalive_timeout, so the proxy closes idle connections first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`, 1));
+  server.listen(config.PORT, config.HOST, () => {
+    // Listening first lets probes see "not ready" while the models load.
+    try {
+      store.load();
+    } catch (error) {
+      if (error instanceof ArtifactError) fatal(error.message, 1);
+      throw error;
+    }
+    publishModels(store, config, metrics);
+    const address = server.address();
+    logger.info(
+      { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), startToReadyMs: Math.round(process.uptime() * 1000) },
+      'ready',
+    );
+  });
+  handleSignals(server, lifecycle, config, logger, store, metrics, predictionLog);
+}
+
+main();
