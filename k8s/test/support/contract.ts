@@ -1,0 +1,42 @@
+import { CONFIG_KEYS } from '../../../api/src/config';
+import { openApiDocument } from '../../../api/src/openapi';
+
+/**
+ * The facts of mlship's design contract (shared/design.md) that the deployment specs must agree
+ * with. When the contract changes, change it here and the policy tests say what else to fix.
+ */
+
+/** Environment variables the API's config knows (design.md, "Configuration"; api/src/config.ts). */
+export const API_ENV_KEYS: ReadonlySet<string> = new Set<string>(CONFIG_KEYS);
+
+/** The API's port (design.md, "HTTP API"). */
+export const API_PORT = 8000;
+
+interface OpenApiOperation {
+  security?: unknown[];
+}
+
+/**
+ * GET routes that need no credentials, read from the API's own OpenAPI document: the only routes
+ * a kubelet or Container Apps probe can use.
+ */
+export const UNAUTHENTICATED_GET_ROUTES: ReadonlySet<string> = new Set(
+  Object.entries((openApiDocument(1) as { paths: Record<string, { get?: OpenApiOperation }> }).paths)
+    .filter(([path, ops]) => ops.get && (ops.get.security ?? []).length === 0 && !path.includes('{'))
+    .map(([path]) => path),
+);
+
+/** Liveness and readiness routes of the contract. */
+export const LIVENESS_PATH = '/healthz';
+export const READINESS_PATH = '/readyz';
+
+/** The image the release workflow pushes (ghcr.io/OWNER/mlship); kustomize's placeholder owner. */
+export const IMAGE_NAME = 'ghcr.io/mlship/mlship';
+export const IMAGE_PATTERN = /^ghcr\.io\/[a-z0-9][a-z0-9-]*\/mlship(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
+
+/** The header that selects variant v2 (design.md, A/B) and its value. */
+export const EXPERIMENT_HEADER = 'X-Experiment-Group';
+export const EXPERIMENT_VALUE = 'debug';
+
+/** The numeric non-root user the image runs as. */
+export const IMAGE_UID = 10001;

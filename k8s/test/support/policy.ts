@@ -1,0 +1,495 @@
+/**
+ * Policy checks over a rendered mlship deployment. Each check takes every object of one render
+ * and returns one line per violation, so a test can assert `[]` and a mutation test can assert
+ * that breaking a rule is caught by the check that owns it.
+ */
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
+import type { IProbe } from 'kubernetes-models/v1/Probe';
+import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import {
+  API_ENV_KEYS,
+  API_PORT,
+  EXPERIMENT_HEADER,
+  EXPERIMENT_VALUE,
+  IMAGE_PATTERN,
+  IMAGE_UID,
+  LIVENESS_PATH,
+  READINESS_PATH,
+  UNAUTHENTICATED_GET_ROUTES,
+} from './contract';
+import type { K8sObject } from './render';
+
+/** A policy check: every violation in one render, one line each. */
+export type Check = (docs: readonly K8sObject[]) => string[];
+
+const NAME = 'app.kubernetes.io/name';
+const INSTANCE = 'app.kubernetes.io/instance';
+const SELECTOR_KEYS = [NAME, INSTANCE].sort().join(',');
+
+type Labels = Record<string, string> | undefined;
+
+function ofKind<T>(docs: readonly K8sObject[], kind: string): Array<T & K8sObject> {
+  return docs.filter((d) => d.kind === kind) as Array<T & K8sObject>;
+}
+
+function id(doc: K8sObject): string {
+  return `${doc.kind}/${doc.metadata.name}`;
+}
+
+/** True when every selector label is on the object. */
+function matches(selector: Labels, labels: Labels): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+}
+
+interface Workload {
+  doc: K8sObject;
+  template: IPodTemplateSpec;
+  longRunning: boolean;
+}
+
+function workloads(docs: readonly K8sObject[]): Workload[] {
+  return [
+    ...ofKind<IDeployment>(docs, 'Deployment').map((d) => ({ doc: d, template: d.spec!.template, longRunning: true })),
+    ...ofKind<IJob>(docs, 'Job').map((j) => ({ doc: j, template: j.spec!.template, longRunning: false })),
+  ];
+}
+
+function allContainers(template: IPodTemplateSpec): IContainer[] {
+  return [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])];
+}
+
+function envValue(container: IContainer, name: string): string | undefined {
+  return container.env?.find((e) => e.name === name)?.value;
+}
+
+/** The value a ConfigMap (found through envFrom) gives a variable, if any. */
+function configValue(docs: readonly K8sObject[], container: IContainer, key: string): string | undefined {
+  for (const source of container.envFrom ?? []) {
+    const cm = ofKind<IConfigMap>(docs, 'ConfigMap').find((c) => c.metadata.name === source.configMapRef?.name);
+    const value = cm?.data?.[key];
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** Resolves a probe's or Service's port (a name or a number) to a container port number. */
+function resolvePort(container: IContainer, port: string | number | undefined): number | undefined {
+  if (typeof port === 'number') return port;
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+/** Every namespaced object lives in the mlship namespace, the Namespace itself is restricted. */
+export const namespacePolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const doc of docs) {
+    if (doc.kind === 'Namespace') {
+      if (doc.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') problems.push(`${id(doc)}: must enforce the restricted Pod Security Standard`);
+    } else if (doc.metadata.namespace !== 'mlship') {
+      problems.push(`${id(doc)}: namespace is ${doc.metadata.namespace ?? 'unset'}, expected mlship`);
+    }
+  }
+  if (!docs.some((d) => d.kind === 'Namespace' && d.metadata.name === 'mlship')) problems.push('no Namespace mlship');
+  return problems;
+};
+
+/** Restricted Pod Security Standard on every pod and container (init containers included). */
+export const podSecurityPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const { doc, template } of workloads(docs)) {
+    const pod = template.spec;
+    const where = id(doc);
+    if (!pod) {
+      problems.push(`${where}: no pod spec`);
+      continue;
+    }
+    if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push(`${where}: uses a host namespace`);
+    if (pod.automountServiceAccountToken !== false) problems.push(`${where}: automountServiceAccountToken must be false`);
+    if (pod.securityContext?.runAsNonRoot !== true) problems.push(`${where}: pod securityContext.runAsNonRoot must be true`);
+    if (pod.securityContext?.runAsUser !== IMAGE_UID) problems.push(`${where}: pod securityContext.runAsUser must be ${IMAGE_UID}`);
+    if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${where}: pod seccompProfile must be RuntimeDefault`);
+    for (const volume of pod.volumes ?? []) {
+      if (volume.hostPath) problems.push(`${where}: hostPath volume ${volume.name}`);
+    }
+    for (const c of allContainers(template)) {
+      const sc = c.securityContext;
+      const at = `${where} container ${c.name}`;
+      if (sc?.allowPrivilegeEscalation !== false) problems.push(`${at}: allowPrivilegeEscalation must be false`);
+      if (sc?.readOnlyRootFilesystem !== true) problems.push(`${at}: readOnlyRootFilesystem must be true`);
+      if (sc?.privileged) problems.push(`${at}: privileged`);
+      if (!sc?.capabilities?.drop?.includes('ALL')) problems.push(`${at}: capabilities must drop ALL`);
+      if ((sc?.capabilities?.add ?? []).length > 0) problems.push(`${at}: adds capabilities`);
+      if (sc?.runAsUser === 0 || sc?.runAsNonRoot === false) problems.push(`${at}: runs as root`);
+      if (c.ports?.some((p) => p.hostPort !== undefined)) problems.push(`${at}: uses a hostPort`);
+    }
+  }
+  return problems;
+};
+
+/** Requests and limits for CPU and memory on every container. */
+export const resourcesPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const { doc, template } of workloads(docs)) {
+    for (const c of allContainers(template)) {
+      for (const kind of ['requests', 'limits'] as const) {
+        for (const resource of ['cpu', 'memory']) {
+          if (c.resources?.[kind]?.[resource] === undefined) problems.push(`${id(doc)} container ${c.name}: no ${resource} ${kind.slice(0, -1)}`);
+        }
+      }
+    }
+  }
+  return problems;
+};
+
+function probeProblem(container: IContainer, probe: IProbe | undefined, kind: string, expectedPath: string | undefined): string | undefined {
+  if (!probe) return `no ${kind} probe`;
+  const get = probe.httpGet;
+  if (!get) return `${kind} probe is not an HTTP GET`;
+  if (!UNAUTHENTICATED_GET_ROUTES.has(get.path ?? '')) return `${kind} probe path ${get.path ?? '(none)'} is not an unauthenticated route of the API`;
+  if (expectedPath && get.path !== expectedPath) return `${kind} probe path ${get.path} should be ${expectedPath}`;
+  const port = resolvePort(container, get.port);
+  if (port !== API_PORT) return `${kind} probe port ${String(get.port)} resolves to ${String(port)}, not ${API_PORT}`;
+  return undefined;
+}
+
+/** Startup, liveness and readiness probes on the contract's paths and port for every server. */
+export const probesPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const { doc, template, longRunning } of workloads(docs)) {
+    if (!longRunning) continue;
+    for (const c of template.spec?.containers ?? []) {
+      const checks: Array<[IProbe | undefined, string, string | undefined]> = [
+        [c.startupProbe, 'startup', undefined],
+        [c.livenessProbe, 'liveness', LIVENESS_PATH],
+        [c.readinessProbe, 'readiness', READINESS_PATH],
+      ];
+      for (const [probe, kind, path] of checks) {
+        const problem = probeProblem(c, probe, kind, path);
+        if (problem) problems.push(`${id(doc)} container ${c.name}: ${problem}`);
+      }
+    }
+  }
+  return problems;
+};
+
+/** Graceful shutdown: a preStop pause, and a grace period longer than pause + SHUTDOWN_TIMEOUT_MS. */
+export const shutdownPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const { doc, template, longRunning } of workloads(docs)) {
+    if (!longRunning) continue;
+    const grace = template.spec?.terminationGracePeriodSeconds ?? 30;
+    for (const c of template.spec?.containers ?? []) {
+      const pause = c.lifecycle?.preStop?.sleep?.seconds;
+      if (pause === undefined || pause < 1) {
+        problems.push(`${id(doc)} container ${c.name}: no preStop sleep to let endpoints update before draining`);
+        continue;
+      }
+      const shutdownMs = Number(envValue(c, 'SHUTDOWN_TIMEOUT_MS') ?? configValue(docs, c, 'SHUTDOWN_TIMEOUT_MS') ?? Number.NaN);
+      if (!Number.isFinite(shutdownMs)) problems.push(`${id(doc)} container ${c.name}: SHUTDOWN_TIMEOUT_MS is not set`);
+      else if (grace * 1000 <= pause * 1000 + shutdownMs) {
+        problems.push(`${id(doc)}: terminationGracePeriodSeconds ${grace} s is not above preStop ${pause} s + SHUTDOWN_TIMEOUT_MS ${shutdownMs} ms`);
+      }
+    }
+  }
+  return problems;
+};
+
+/** app.kubernetes.io labels everywhere; selectors on name and instance only, and they select something. */
+export const labelsAndSelectorsPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const doc of docs) {
+    if (!doc.metadata.labels?.[NAME]) problems.push(`${id(doc)}: no ${NAME} label`);
+  }
+  const podLabels = workloads(docs).map((w) => ({ doc: w.doc, labels: w.template.metadata?.labels }));
+  for (const { doc, template } of workloads(docs)) {
+    const labels = template.metadata?.labels;
+    if (!labels?.[NAME] || !labels[INSTANCE]) problems.push(`${id(doc)}: pod template lacks ${NAME}/${INSTANCE}`);
+    for (const spread of template.spec?.topologySpreadConstraints ?? []) {
+      if (!matches(spread.labelSelector?.matchLabels, labels)) problems.push(`${id(doc)}: a topology spread selector does not match its own pods`);
+    }
+  }
+  for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
+    const selector = d.spec?.selector.matchLabels;
+    if (Object.keys(selector ?? {}).sort().join(',') !== SELECTOR_KEYS) problems.push(`${id(d)}: selector must use exactly ${NAME} and ${INSTANCE}`);
+    if (!matches(selector, d.spec?.template.metadata?.labels)) problems.push(`${id(d)}: selector does not match its pod template labels`);
+    if (d.spec?.selector.matchExpressions?.length) problems.push(`${id(d)}: selector must not use matchExpressions`);
+    if (!d.spec?.template.spec?.topologySpreadConstraints?.length) problems.push(`${id(d)}: no topology spread constraints`);
+  }
+  const selectsPods = (doc: K8sObject, selector: Labels, what: string): void => {
+    if (Object.keys(selector ?? {}).sort().join(',') !== SELECTOR_KEYS) problems.push(`${id(doc)}: ${what} must use exactly ${NAME} and ${INSTANCE}`);
+    if (!podLabels.some((p) => matches(selector, p.labels))) problems.push(`${id(doc)}: ${what} matches no pod`);
+  };
+  for (const s of ofKind<IService>(docs, 'Service')) selectsPods(s, s.spec?.selector, 'selector');
+  for (const p of ofKind<IPodDisruptionBudget>(docs, 'PodDisruptionBudget')) selectsPods(p, p.spec?.selector?.matchLabels, 'selector');
+  for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
+    const covered = ofKind<IPodDisruptionBudget>(docs, 'PodDisruptionBudget').some((p) => matches(p.spec?.selector?.matchLabels, d.spec?.template.metadata?.labels));
+    if (!covered) problems.push(`${id(d)}: no PodDisruptionBudget`);
+  }
+  return problems;
+};
+
+/** Services reach container port 8000 through a port the selected pods really have. */
+export const servicePortsPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const s of ofKind<IService>(docs, 'Service')) {
+    const pods = workloads(docs).filter((w) => matches(s.spec?.selector, w.template.metadata?.labels));
+    for (const port of s.spec?.ports ?? []) {
+      for (const pod of pods) {
+        const targets = (pod.template.spec?.containers ?? []).map((c) => resolvePort(c, port.targetPort ?? port.port));
+        if (!targets.includes(API_PORT)) problems.push(`${id(s)} port ${port.name ?? port.port}: targetPort ${String(port.targetPort)} is not container port ${API_PORT} of ${id(pod.doc)}`);
+      }
+    }
+  }
+  for (const { doc, template } of workloads(docs)) {
+    for (const c of template.spec?.containers ?? []) {
+      for (const p of c.ports ?? []) {
+        if (p.containerPort !== API_PORT) problems.push(`${id(doc)} container ${c.name}: port ${p.containerPort} is not the API's ${API_PORT}`);
+      }
+      const portEnv = envValue(c, 'PORT') ?? configValue(docs, c, 'PORT');
+      if (c.ports?.length && portEnv !== undefined && Number(portEnv) !== API_PORT) problems.push(`${id(doc)} container ${c.name}: PORT=${portEnv} but the container port is ${API_PORT}`);
+    }
+  }
+  return problems;
+};
+
+/** ConfigMaps and container env only hold variables the API's config knows. */
+export const configKeysPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const cm of ofKind<IConfigMap>(docs, 'ConfigMap')) {
+    for (const key of Object.keys({ ...cm.data, ...cm.binaryData })) {
+      if (!API_ENV_KEYS.has(key)) problems.push(`${id(cm)}: key ${key} is not a setting of the API`);
+    }
+  }
+  for (const { doc, template } of workloads(docs)) {
+    for (const c of allContainers(template)) {
+      for (const e of c.env ?? []) {
+        // Downward-API values (the pod name) may feed $(NAME) expansion in the API's settings.
+        if (!API_ENV_KEYS.has(e.name) && !e.valueFrom?.fieldRef) problems.push(`${id(doc)} container ${c.name}: env ${e.name} is not a setting of the API`);
+      }
+      for (const source of c.envFrom ?? []) {
+        const name = source.configMapRef?.name ?? source.secretRef?.name;
+        const kind = source.configMapRef ? 'ConfigMap' : 'Secret';
+        if (!docs.some((d) => d.kind === kind && d.metadata.name === name)) problems.push(`${id(doc)} container ${c.name}: envFrom ${kind} ${String(name)} is not rendered`);
+      }
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (!ref) continue;
+        const secret = ofKind<ISecret>(docs, 'Secret').find((s) => s.metadata.name === ref.name);
+        if (!secret || (secret.data?.[ref.key] === undefined && secret.stringData?.[ref.key] === undefined)) problems.push(`${id(doc)} container ${c.name}: ${e.name} refers to missing ${String(ref.name)}/${ref.key}`);
+      }
+    }
+  }
+  for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
+    const variant = d.metadata.labels?.['mlship.io/variant'];
+    for (const c of d.spec?.template.spec?.containers ?? []) {
+      if (envValue(c, 'API_VARIANT') !== variant) problems.push(`${id(d)} container ${c.name}: API_VARIANT ${String(envValue(c, 'API_VARIANT'))} does not match the variant label ${String(variant)}`);
+    }
+  }
+  return problems;
+};
+
+/** Every container runs the image the release workflow pushes. */
+export function imagePolicy(pattern: RegExp = IMAGE_PATTERN): Check {
+  return (docs) => {
+    const problems: string[] = [];
+    for (const { doc, template } of workloads(docs)) {
+      for (const c of allContainers(template)) {
+        if (!c.image || !pattern.test(c.image)) problems.push(`${id(doc)} container ${c.name}: image ${String(c.image)} does not match ${pattern.source}`);
+        if (c.imagePullPolicy === 'Always' && !c.image?.includes('@sha256:')) problems.push(`${id(doc)} container ${c.name}: imagePullPolicy Always defeats kind load`);
+      }
+    }
+    return problems;
+  };
+}
+
+/**
+ * The model registry: the training Job writes it, API pods mount it read-only and are held
+ * back (init container) until a promoted model is there.
+ */
+export const modelRegistryPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  const claimOf = (template: IPodTemplateSpec, volume: string): string | undefined => template.spec?.volumes?.find((v) => v.name === volume)?.persistentVolumeClaim?.claimName;
+  const jobs = ofKind<IJob>(docs, 'Job');
+  const trainer = jobs.find((j) => j.spec?.template.spec?.containers.some((c) => [...(c.command ?? []), ...(c.args ?? [])].some((a) => a.endsWith('train.js'))));
+  if (!trainer) problems.push('no Job runs train.js');
+  else {
+    const c = trainer.spec!.template.spec!.containers[0]!;
+    const argv = [...(c.command ?? []), ...(c.args ?? [])];
+    if (!argv.includes('--promote')) problems.push(`${id(trainer)}: does not promote (--promote)`);
+    const dir = argv[argv.indexOf('--model-dir') + 1];
+    const mount = c.volumeMounts?.find((m) => m.mountPath === dir);
+    if (!dir || !mount || mount.readOnly) problems.push(`${id(trainer)}: --model-dir ${String(dir)} is not a writable mount`);
+    else if (claimOf(trainer.spec!.template, mount.name) !== 'model-registry') problems.push(`${id(trainer)}: ${dir} is not the model-registry PVC`);
+  }
+  for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
+    const template = d.spec!.template;
+    for (const c of template.spec?.containers ?? []) {
+      const modelDir = envValue(c, 'MODEL_DIR') ?? configValue(docs, c, 'MODEL_DIR');
+      const mount = c.volumeMounts?.find((m) => m.mountPath === modelDir);
+      if (!mount) problems.push(`${id(d)} container ${c.name}: MODEL_DIR ${String(modelDir)} is not mounted`);
+      else {
+        if (mount.readOnly !== true) problems.push(`${id(d)} container ${c.name}: the model registry must be mounted read-only`);
+        if (claimOf(template, mount.name) !== 'model-registry') problems.push(`${id(d)} container ${c.name}: MODEL_DIR is not on the model-registry PVC`);
+      }
+      const logDir = envValue(c, 'PREDICTION_LOG_DIR') ?? configValue(docs, c, 'PREDICTION_LOG_DIR');
+      const logMount = logDir ? c.volumeMounts?.find((m) => logDir.startsWith(`${m.mountPath}/`) && !m.readOnly) : undefined;
+      if (logDir && !logMount) problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} is not under a writable mount`);
+      // The API appends to and rotates one predictions.jsonl per directory: one directory per pod.
+      if (logDir && !logDir.includes('$(POD_NAME)')) problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} must be per pod ($(POD_NAME))`);
+    }
+    const waits = (template.spec?.initContainers ?? []).some((c) => c.volumeMounts?.some((m) => claimOf(template, m.name) === 'model-registry') && JSON.stringify(c.command ?? []).includes('current'));
+    if (!waits) problems.push(`${id(d)}: no init container waits for a promoted model (<MODEL_DIR>/<name>/current)`);
+  }
+  for (const claim of ['model-registry', 'prediction-logs']) {
+    if (!docs.some((d) => d.kind === 'PersistentVolumeClaim' && d.metadata.name === claim)) problems.push(`no PersistentVolumeClaim ${claim}`);
+  }
+  return problems;
+};
+
+/** No service account token anywhere. */
+export const serviceAccountPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  for (const sa of ofKind<IServiceAccount>(docs, 'ServiceAccount')) {
+    if (sa.automountServiceAccountToken !== false) problems.push(`${id(sa)}: automountServiceAccountToken must be false`);
+  }
+  for (const { doc, template } of workloads(docs)) {
+    const name = template.spec?.serviceAccountName;
+    if (!name || !docs.some((d) => d.kind === 'ServiceAccount' && d.metadata.name === name)) problems.push(`${id(doc)}: serviceAccountName ${String(name)} is not rendered`);
+  }
+  return problems;
+};
+
+/** Deny by default; port 8000 from ingress-nginx and monitoring only; DNS is the only egress. */
+export const networkPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  const policies = ofKind<INetworkPolicy>(docs, 'NetworkPolicy');
+  const denyAll = policies.find((p) => Object.keys(p.spec?.podSelector ?? {}).length === 0 && !p.spec?.ingress && !p.spec?.egress);
+  if (!denyAll || !(['Ingress', 'Egress'] as const).every((t) => denyAll.spec?.policyTypes?.includes(t))) problems.push('no default deny-all NetworkPolicy for ingress and egress');
+  const sources = new Set<string>();
+  for (const p of policies) {
+    for (const rule of p.spec?.ingress ?? []) {
+      if (!(rule.ports ?? []).length || rule.ports!.some((port) => port.port !== API_PORT && port.port !== 'http')) problems.push(`${id(p)}: an ingress rule opens more than port ${API_PORT}`);
+      for (const peer of rule.from ?? []) {
+        const ns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+        if (ns) sources.add(ns);
+        if (peer.ipBlock) problems.push(`${id(p)}: ipBlock peers are not allowed`);
+      }
+    }
+    for (const rule of p.spec?.egress ?? []) {
+      if (!(rule.ports ?? []).length || rule.ports!.some((port) => port.port !== 53)) problems.push(`${id(p)}: egress other than DNS (port 53)`);
+    }
+  }
+  for (const ns of ['ingress-nginx', 'monitoring']) {
+    if (!sources.has(ns)) problems.push(`no NetworkPolicy lets namespace ${ns} reach port ${API_PORT}`);
+  }
+  return problems;
+};
+
+/** The main and the canary Ingress: nginx class, TLS, same host, header rule to v2, a weight. */
+export const ingressPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  const ingresses = ofKind<IIngress>(docs, 'Ingress');
+  const services = ofKind<IService>(docs, 'Service');
+  const isCanary = (i: IIngress): boolean => i.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary'] === 'true';
+  const main = ingresses.filter((i) => !isCanary(i));
+  const canary = ingresses.filter(isCanary);
+  if (main.length !== 1 || canary.length !== 1) problems.push(`expected one main and one canary Ingress, got ${main.length} and ${canary.length}`);
+  for (const i of ingresses) {
+    if (i.spec?.ingressClassName !== 'nginx') problems.push(`${id(i)}: ingressClassName must be nginx`);
+    const hosts = (i.spec?.rules ?? []).map((r) => r.host);
+    const covered = (host: string | undefined): boolean => (i.spec?.tls ?? []).some((t) => Boolean(t.secretName) && t.hosts?.includes(host ?? ''));
+    if (hosts.length === 0 || !hosts.every(covered)) problems.push(`${id(i)}: every host needs TLS`);
+    for (const rule of i.spec?.rules ?? []) {
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend.service;
+        const service = services.find((s) => s.metadata?.name === backend?.name);
+        if (!service) problems.push(`${id(i)}: backend Service ${String(backend?.name)} is not rendered`);
+        else if (!service.spec?.ports?.some((p) => p.name === backend?.port?.name || p.port === backend?.port?.number)) problems.push(`${id(i)}: backend port is not a port of Service ${service.metadata?.name}`);
+      }
+    }
+  }
+  const [m, c] = [main[0], canary[0]];
+  if (m && c) {
+    const a = c.metadata?.annotations ?? {};
+    if (a['nginx.ingress.kubernetes.io/canary-by-header'] !== EXPERIMENT_HEADER || a['nginx.ingress.kubernetes.io/canary-by-header-value'] !== EXPERIMENT_VALUE) {
+      problems.push(`${id(c)}: must route ${EXPERIMENT_HEADER}: ${EXPERIMENT_VALUE} to the canary`);
+    }
+    const weight = a['nginx.ingress.kubernetes.io/canary-weight'];
+    if (weight === undefined || !/^\d+$/.test(weight) || Number(weight) > 100) problems.push(`${id(c)}: canary-weight must be an integer string 0..100`);
+    const hostsOf = (i: IIngress): string => JSON.stringify((i.spec?.rules ?? []).map((r) => [r.host, (r.http?.paths ?? []).map((p) => p.path)]));
+    if (hostsOf(m) !== hostsOf(c)) problems.push(`${id(c)}: hosts and paths must equal the main Ingress's for the canary to apply`);
+    const backendOf = (i: IIngress): string | undefined => i.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name;
+    const variantOf = (name: string | undefined): string | undefined => services.find((s) => s.metadata?.name === name)?.metadata?.labels?.['mlship.io/variant'];
+    if (variantOf(backendOf(m)) !== 'v1') problems.push(`${id(m)}: must send to the v1 Service`);
+    if (variantOf(backendOf(c)) !== 'v2') problems.push(`${id(c)}: must send to the v2 Service`);
+  }
+  return problems;
+};
+
+/** Autoscalers point at rendered Deployments, and no Deployment has two of them. */
+export const autoscalingPolicy: Check = (docs) => {
+  const problems: string[] = [];
+  const deployments = new Set(ofKind<IDeployment>(docs, 'Deployment').map((d) => d.metadata.name));
+  const owners = new Map<string, string[]>();
+  const claim = (target: string | undefined, by: string): void => {
+    if (!target || !deployments.has(target)) problems.push(`${by}: scales ${String(target)}, which is not a rendered Deployment`);
+    else owners.set(target, [...(owners.get(target) ?? []), by]);
+  };
+  for (const hpa of ofKind<IHorizontalPodAutoscaler>(docs, 'HorizontalPodAutoscaler')) {
+    claim(hpa.spec?.scaleTargetRef.name, id(hpa));
+    if (!hpa.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) problems.push(`${id(hpa)}: no CPU metric`);
+    if ((hpa.spec?.minReplicas ?? 1) > hpa.spec!.maxReplicas) problems.push(`${id(hpa)}: minReplicas above maxReplicas`);
+  }
+  for (const so of docs.filter((d) => d.kind === 'ScaledObject')) {
+    const spec = so.spec as { scaleTargetRef?: { name?: string }; triggers?: Array<{ type: string; metadata: Record<string, string> }> };
+    claim(spec.scaleTargetRef?.name, id(so));
+    const concurrency = spec.triggers?.find((t) => t.type === 'prometheus');
+    if (!concurrency?.metadata.query?.includes('http_requests_in_flight')) problems.push(`${id(so)}: no Prometheus trigger on http_requests_in_flight`);
+  }
+  for (const [target, by] of owners) {
+    if (by.length > 1) problems.push(`Deployment/${target} is scaled by ${by.join(' and ')}`);
+  }
+  return problems;
+};
+
+/** Rendered Secrets come only from the generator, with the committed example's values. */
+export function secretsPolicy(expected: Readonly<Record<string, string>>): Check {
+  return (docs) => {
+    const problems: string[] = [];
+    for (const s of ofKind<ISecret>(docs, 'Secret')) {
+      if (!/^mlship-secrets-[a-z0-9]{10}$/.test(s.metadata?.name ?? '')) problems.push(`${id(s)}: only the generated mlship-secrets may be rendered`);
+      if (s.stringData) problems.push(`${id(s)}: stringData holds literal values`);
+      for (const [key, value] of Object.entries(s.data ?? {})) {
+        if (expected[key] === undefined) problems.push(`${id(s)}: unexpected key ${key}`);
+        else if (Buffer.from(value, 'base64').toString('utf8') !== expected[key]) problems.push(`${id(s)}: ${key} is not the committed example's value`);
+      }
+    }
+    return problems;
+  };
+}
+
+/** Every check that holds for any render (secretsPolicy and imagePolicy need arguments). */
+export const ALWAYS: Readonly<Record<string, Check>> = {
+  namespacePolicy,
+  podSecurityPolicy,
+  resourcesPolicy,
+  probesPolicy,
+  shutdownPolicy,
+  labelsAndSelectorsPolicy,
+  servicePortsPolicy,
+  configKeysPolicy,
+  modelRegistryPolicy,
+  serviceAccountPolicy,
+  networkPolicy,
+  ingressPolicy,
+  autoscalingPolicy,
+};

@@ -1,0 +1,91 @@
+/**
+ * Renders mlship's kustomize tree with the real `kubectl kustomize`, in a throw-away copy of
+ * k8s/ where the committed *.example secret files stand in for the uncommitted real ones.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments, parseDocument, stringify } from 'yaml';
+
+/** The k8s/ directory of this checkout. */
+export const K8S_DIR = resolve(__dirname, '..', '..');
+/** The repository root. */
+export const REPO_DIR = resolve(K8S_DIR, '..');
+
+/** The parts of a Kubernetes object every check relies on; the rest stays open. */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** `KUBECTL` when set, else `kubectl` from PATH (.ci/run makes sure one ≥ 1.27 is there). */
+export function kubectlPath(): string {
+  return process.env.KUBECTL || 'kubectl';
+}
+
+/** The kubectl client version as [major, minor]. */
+export function kubectlVersion(): [number, number] {
+  const out = execFileSync(kubectlPath(), ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
+  const client = (JSON.parse(out) as { clientVersion: { major: string; minor: string } }).clientVersion;
+  // Vendor builds write minors like "32+"; only the digits matter.
+  return [Number.parseInt(client.major, 10), Number.parseInt(client.minor, 10)];
+}
+
+/** A private copy of k8s/ with example secrets in place; remove it with `cleanup()`. */
+export interface Workspace {
+  dir: string;
+  cleanup(): void;
+}
+
+/** Copies the kustomize tree to a temporary directory and fills in the example secret files. */
+export function makeWorkspace(): Workspace {
+  const dir = mkdtempSync(join(tmpdir(), 'mlship-k8s-'));
+  for (const part of ['base', 'overlays', 'components', 'kind-cluster.yaml']) {
+    cpSync(join(K8S_DIR, part), join(dir, part), { recursive: true });
+  }
+  // Whatever real secrets a developer keeps locally, tests render the committed examples only.
+  const secrets = join(dir, 'base', 'secrets');
+  cpSync(join(secrets, 'secrets.example.env'), join(secrets, 'secrets.env'));
+  cpSync(join(secrets, 'users.example.txt'), join(secrets, 'users.txt'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `kubectl kustomize` on a directory and parses the YAML stream it prints. */
+export function kustomize(dir: string): K8sObject[] {
+  const out = execFileSync(kubectlPath(), ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return parseAllDocuments(out).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`kubectl kustomize ${dir} printed invalid YAML: ${doc.errors[0]!.message}`);
+    return doc.toJS() as K8sObject;
+  });
+}
+
+/** Renders an overlay with extra components, as a deployer would list them under `components:`. */
+export function renderCombination(workspace: Workspace, overlay: string, components: readonly string[]): K8sObject[] {
+  const name = [overlay, ...components].join('+');
+  const dir = join(workspace.dir, 'combinations', name);
+  mkdirSync(dir, { recursive: true });
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [`../../overlays/${overlay}`],
+    ...(components.length > 0 ? { components: components.map((c) => `../../components/${c}`) } : {}),
+  };
+  writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization));
+  return kustomize(dir);
+}
+
+/**
+ * Does to `<overlay>/kustomization.yaml` what `kustomize edit set image NAME=NEWNAME@DIGEST`
+ * does (kubectl has no `edit`; the workflow uses the kustomize CLI on the runner).
+ */
+export function setImage(workspace: Workspace, overlay: string, name: string, newName: string, digest: string): void {
+  const file = join(workspace.dir, 'overlays', overlay, 'kustomization.yaml');
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const images = (doc.toJS() as { images?: Array<Record<string, string>> }).images ?? [];
+  const others = images.filter((image) => image.name !== name);
+  doc.set('images', [...others, { name, newName, digest }]);
+  writeFileSync(file, doc.toString());
+}

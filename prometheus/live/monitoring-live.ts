@@ -1,0 +1,258 @@
+/**
+ * The live monitoring test (`npm run test:monitoring`): trains models into a temp registry, starts
+ * a v1 and a v2 API replica, nginx with its exporter and node_exporter when installed, and
+ * Prometheus with the repository's config (only intervals, target files and token path swapped),
+ * drives traffic over every route, variant and class plus a 401, 400, 404 and 429, then asserts
+ * through Prometheus's HTTP API that every target is up, every recording rule has data and every
+ * dashboard query returns a series. Prints a table; exits 1 when anything failed. Everything it
+ * started is stopped by pid in `finally`, also on failure.
+ *
+ * Run: `npm run build && npx tsx prometheus/live/monitoring-live.ts`
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dashboardFiles, panelQueries, toPromQL } from '../src/dashboards';
+import { PROMETHEUS_DIR } from '../src/paths';
+import { recordingRuleNames } from '../src/rules';
+import { findExecutable, INSTALL_HINT, runTool } from '../src/tools';
+import { writeNginxConfig } from './edge';
+import { writeLiveConfig } from './live-config';
+import type { TargetGroup } from './live-config';
+import { answers200, start, stopAll, waitUntil } from './processes';
+import type { Started } from './processes';
+import { PrometheusApi } from './prometheus-api';
+import { driveEdge, driveRound, driveUntilRateLimited, newCoverage } from './traffic';
+import type { ApiTarget, Coverage } from './traffic';
+
+/** Development ports (the contract ports 8001-8004, 9090 belong to the compose stack). */
+const PORTS = { edge: 18000, v1: 18001, v2: 18002, nginxStatus: 18003, prometheus: 19090, nginxExporter: 19113, nodeExporter: 19100 };
+/** Scrape and evaluation interval of the test Prometheus. */
+const INTERVAL_SECONDS = 2;
+/** Window that replaces Grafana's $__rate_interval in panel queries. */
+const RATE_INTERVAL = '1m';
+/** Low enough that a short burst gets 429, high enough for the coverage rounds before it. */
+const RATE_LIMIT_PER_MINUTE = 60;
+/** How long to keep re-checking before the remaining failures are final. */
+const SETTLE_TIMEOUT_MS = 90_000;
+
+const REPO_ROOT = resolve(PROMETHEUS_DIR, '..');
+const ROUTES = [
+  '/status', '/healthz', '/readyz', '/predict', '/models', '/models/:name', '/M1', '/M2', '/v2', '/v2/health/live',
+  '/v2/health/ready', '/v2/models/:name', '/v2/models/:name/ready', '/v2/models/:name/infer', '/openapi.json', '/docs',
+];
+const CLASSES = ['setosa', 'versicolor', 'virginica'];
+
+type Outcome = 'PASS' | 'FAIL' | 'SKIP';
+interface Row {
+  outcome: Outcome;
+  check: string;
+  detail: string;
+}
+
+/** Optional parts of the edge: a panel needing one that is not installed is expected to be empty. */
+interface Exporters {
+  nginx: boolean;
+  node: boolean;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** Prints the result table, failures last so they are what a CI log shows at its end. */
+function printTable(rows: Row[]): void {
+  const order: Record<Outcome, number> = { PASS: 0, SKIP: 1, FAIL: 2 };
+  const sorted = [...rows].sort((a, b) => order[a.outcome] - order[b.outcome]);
+  const width = Math.min(90, Math.max(...sorted.map((r) => r.check.length)));
+  for (const row of sorted) console.log(`${row.outcome}  ${row.check.padEnd(width)}  ${row.detail}`);
+  const count = (o: Outcome): number => rows.filter((r) => r.outcome === o).length;
+  console.log(`\n${count('PASS')} passed, ${count('SKIP')} expected missing, ${count('FAIL')} failed`);
+}
+
+function coverageRows(coverage: Coverage, rateLimited: boolean): Row[] {
+  const rows: Row[] = [];
+  const row = (ok: boolean, check: string, detail: string): void => {
+    rows.push({ outcome: ok ? 'PASS' : 'FAIL', check, detail });
+  };
+  for (const status of [200, 400, 401, 404, 429]) row(coverage.statuses.has(status), `traffic: a ${status} answer`, status === 429 ? `rate limit ${RATE_LIMIT_PER_MINUTE}/min` : '');
+  row(rateLimited, 'traffic: 429 on every replica', '');
+  for (const variant of ['v1', 'v2']) {
+    const missing = CLASSES.filter((cls) => !coverage.classesByVariant.has(`${variant}:${cls}`));
+    row(missing.length === 0, `traffic: every class predicted by ${variant}`, missing.length ? `missing ${missing.join(', ')}` : CLASSES.join(', '));
+  }
+  const unreached = ROUTES.filter((route) => !coverage.routes.has(route));
+  row(unreached.length === 0, 'traffic: every route answered', unreached.length ? `not reached: ${unreached.join(', ')}` : `${ROUTES.length} routes`);
+  row(coverage.problems.length === 0, 'traffic: every answer as expected', coverage.problems.slice(0, 5).join('; '));
+  return rows;
+}
+
+async function prometheusRows(api: PrometheusApi, exporters: Exporters, expectedTargets: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const targets = await api.targets();
+  rows.push({
+    outcome: targets.length === expectedTargets ? 'PASS' : 'FAIL',
+    check: 'targets: all discovered',
+    detail: `${targets.length} of ${expectedTargets}`,
+  });
+  for (const target of targets) {
+    rows.push({
+      outcome: target.health === 'up' ? 'PASS' : 'FAIL',
+      check: `target ${target.labels.job} ${target.labels.instance}${target.labels.variant ? ` (${target.labels.variant})` : ''} up`,
+      detail: target.health === 'up' ? '' : `${target.health}: ${target.lastError}`,
+    });
+  }
+
+  const seriesRow = async (check: string, expr: string, skipReason?: string): Promise<Row> => {
+    try {
+      const samples = await api.query(expr);
+      if (samples.length > 0) return { outcome: 'PASS', check, detail: `${samples.length} series` };
+      return skipReason ? { outcome: 'SKIP', check, detail: skipReason } : { outcome: 'FAIL', check, detail: `no series: ${expr}` };
+    } catch (error) {
+      return { outcome: 'FAIL', check, detail: error instanceof Error ? error.message : String(error) };
+    }
+  };
+
+  for (const name of recordingRuleNames()) rows.push(await seriesRow(`rule ${name}`, name));
+  for (const file of dashboardFiles()) {
+    for (const query of panelQueries(file)) {
+      const expr = toPromQL(query.expr, RATE_INTERVAL);
+      const skip = /\bnginx_/.test(expr) && !exporters.nginx
+        ? 'nginx or prometheus-nginx-exporter not installed'
+        : /\bnode_/.test(expr) && !exporters.node
+          ? 'prometheus-node-exporter not installed'
+          : undefined;
+      rows.push(await seriesRow(`panel ${query.dashboard} #${query.panelId ?? '?'} ${query.refId} "${query.panelTitle}"`, expr, skip));
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<number> {
+  const serverJs = join(REPO_ROOT, 'dist/api/src/server.js');
+  const trainJs = join(REPO_ROOT, 'dist/model/src/train.js');
+  if (!existsSync(serverJs) || !existsSync(trainJs)) fail('dist/ has no API or trainer: run `npm run build` first');
+  const prometheusBin = findExecutable('prometheus') ?? fail(`prometheus not found on PATH; ${INSTALL_HINT}`);
+  const nginxBin = findExecutable('nginx') ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
+  const nginxExporterBin = findExecutable('prometheus-nginx-exporter') ?? findExecutable('nginx-prometheus-exporter');
+  const nodeExporterBin = findExecutable('prometheus-node-exporter') ?? findExecutable('node_exporter');
+  const exporters: Exporters = { nginx: Boolean(nginxBin && nginxExporterBin), node: Boolean(nodeExporterBin) };
+
+  const dir = mkdtempSync(join(tmpdir(), 'mlship-monitoring-'));
+  const logDir = join(dir, 'logs');
+  mkdirSync(logDir);
+  const processes: Started[] = [];
+  const stopOnSignal = (): void => {
+    void stopAll(processes).then(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  let failed = true;
+  try {
+    const modelDir = join(dir, 'models');
+    const trained = spawnSync(process.execPath, [trainJs, '--promote', '--model-dir', modelDir], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (trained.status !== 0) fail(`training failed:\n${trained.stdout}${trained.stderr}`);
+
+    const token = randomBytes(24).toString('hex');
+    const apis: ApiTarget[] = [
+      { baseUrl: `http://127.0.0.1:${PORTS.v1}`, variant: 'v1', model: 'M1' },
+      { baseUrl: `http://127.0.0.1:${PORTS.v2}`, variant: 'v2', model: 'M2' },
+    ];
+    for (const target of apis) {
+      const env = {
+        ...process.env,
+        PORT: String(target.variant === 'v1' ? PORTS.v1 : PORTS.v2),
+        HOST: '127.0.0.1',
+        MODEL_DIR: modelDir,
+        API_VARIANT: target.variant,
+        MONITORING_TOKEN: token,
+        RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT_PER_MINUTE),
+        LOG_LEVEL: 'warn',
+      };
+      const api = start(`api-${target.variant}`, process.execPath, [serverJs], logDir, env);
+      processes.push(api);
+      await waitUntil(api, 'readiness', () => answers200(`${target.baseUrl}/readyz`));
+    }
+
+    const targets: Record<string, TargetGroup[]> = {
+      'mlship-api': apis.map((a) => ({ targets: [a.baseUrl.replace('http://', '')], labels: { variant: a.variant } })),
+    };
+    if (exporters.nginx) {
+      const nginxDir = join(dir, 'nginx');
+      mkdirSync(nginxDir);
+      const conf = writeNginxConfig(nginxDir, { proxy: PORTS.edge, status: PORTS.nginxStatus, v1: PORTS.v1, v2: PORTS.v2 });
+      const nginx = start('nginx', nginxBin!, ['-p', nginxDir, '-c', conf], logDir);
+      processes.push(nginx);
+      await waitUntil(nginx, 'stub_status', () => answers200(`http://127.0.0.1:${PORTS.nginxStatus}/stub_status`));
+      const exporter = start('nginx-exporter', nginxExporterBin!, [
+        `-nginx.scrape-uri=http://127.0.0.1:${PORTS.nginxStatus}/stub_status`,
+        `-web.listen-address=127.0.0.1:${PORTS.nginxExporter}`,
+      ], logDir);
+      processes.push(exporter);
+      await waitUntil(exporter, 'metrics', () => answers200(`http://127.0.0.1:${PORTS.nginxExporter}/metrics`));
+      targets.nginx = [{ targets: [`127.0.0.1:${PORTS.nginxExporter}`] }];
+    }
+    if (exporters.node) {
+      const node = start('node-exporter', nodeExporterBin!, [`--web.listen-address=127.0.0.1:${PORTS.nodeExporter}`], logDir);
+      processes.push(node);
+      await waitUntil(node, 'metrics', () => answers200(`http://127.0.0.1:${PORTS.nodeExporter}/metrics`));
+      targets.node = [{ targets: [`127.0.0.1:${PORTS.nodeExporter}`] }];
+    }
+
+    const config = writeLiveConfig({ dir: join(dir, 'prometheus'), interval: `${INTERVAL_SECONDS}s`, token, targets });
+    const promtool = findExecutable('promtool');
+    if (promtool) {
+      const check = runTool(promtool, ['check', 'config', config], dir);
+      if (check.status !== 0) fail(`promtool check config on the live copy failed:\n${check.output}`);
+    }
+    const prometheusUrl = `http://127.0.0.1:${PORTS.prometheus}`;
+    const prometheus = start('prometheus', prometheusBin, [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'prometheus', 'data')}`,
+      `--web.listen-address=127.0.0.1:${PORTS.prometheus}`,
+    ], logDir);
+    processes.push(prometheus);
+    await waitUntil(prometheus, 'readiness', () => answers200(`${prometheusUrl}/-/ready`));
+
+    // Several rounds a few scrapes apart, so counters have increases (not just a first sample).
+    const coverage = newCoverage();
+    for (let round = 0; round < 3; round++) {
+      for (const api of apis) await driveRound(api, coverage);
+      if (exporters.nginx) await driveEdge(`http://127.0.0.1:${PORTS.edge}`, coverage);
+      await sleep(INTERVAL_SECONDS * 2500);
+    }
+    let rateLimited = true;
+    for (const api of apis) rateLimited = (await driveUntilRateLimited(api, coverage)) && rateLimited;
+    await sleep(INTERVAL_SECONDS * 3000);
+
+    const expectedTargets = Object.values(targets).reduce((n, groups) => n + groups.reduce((m, g) => m + g.targets.length, 0), 0);
+    const promApi = new PrometheusApi(prometheusUrl);
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    let rows: Row[];
+    for (;;) {
+      rows = [...coverageRows(coverage, rateLimited), ...(await prometheusRows(promApi, exporters, expectedTargets))];
+      if (!rows.some((r) => r.outcome === 'FAIL') || Date.now() > deadline) break;
+      await sleep(INTERVAL_SECONDS * 1500);
+    }
+    printTable(rows);
+    failed = rows.some((r) => r.outcome === 'FAIL');
+    return failed ? 1 : 0;
+  } finally {
+    await stopAll(processes);
+    process.removeListener('SIGINT', stopOnSignal);
+    process.removeListener('SIGTERM', stopOnSignal);
+    if (failed) console.error(`logs kept in ${logDir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`monitoring live test: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
