@@ -1,16 +1,22 @@
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
-import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import helmet from 'helmet';
 import { BasicAuth } from './auth';
 import type { Config } from './config';
 import type { AppContext, Variant } from './context';
-import { ApiError, errorBody } from './errors';
+import { sendError } from './error-response';
+import { bodyLimitBytes } from './config';
+import { ApiError } from './errors';
+import { jsonBody } from './json-body';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore } from './model-store';
+import { observeRequest } from './observe';
+import type { Middleware } from './predict-fast-path';
+import { predictHandler } from './predict-fast-path';
 import type { PredictionLog } from './prediction-log';
+import { helmetHeaders } from './security-headers';
 import { healthRoutes } from './routes/health';
 import { modelRoutes } from './routes/models';
 import { oipRoutes } from './routes/oip';
@@ -31,57 +37,49 @@ export interface AppDeps {
 
 /** Rows of a batch whose inputs feed the drift histogram: enough for a distribution, bounded per request. */
 const DRIFT_SAMPLE_ROWS = 64;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Builds the Express app. It never listens: `server.ts` does. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * Builds the request listener: POST /predict on the plain node:http fast path, every other route
+ * on Express. Both share one context (auth, rate limit store, metrics, logger, models). It never
+ * listens: `server.ts` does.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const { config, registry: models, metrics, logger, predictionLog } = deps;
   const lifecycle = deps.lifecycle ?? { draining: false };
   const auth = deps.auth ?? new BasicAuth(config.USERS_FILE, metrics);
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  app.set('etag', false);
 
-  app.use(observe(metrics, logger));
-  app.use((_req, res, next) => {
-    // Decided when the headers go out, not when the request came in: a request in flight when the
-    // drain starts also tells its keep-alive client (or nginx) not to reuse the connection.
+  const headers = helmetHeaders({
+    contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] } },
+  });
+  const securityHeaders: Middleware = (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+  // Decided when the headers go out, not when the request came in: a request in flight when the
+  // drain starts also tells its keep-alive client (or nginx) not to reuse the connection.
+  const closeWhileDraining: Middleware = (_req, res, next) => {
     const writeHead = res.writeHead.bind(res);
     res.writeHead = ((...args: Parameters<typeof writeHead>) => {
       if (lifecycle.draining) res.setHeader('Connection', 'close');
       return writeHead(...args);
     }) as typeof writeHead;
     next();
-  });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
-      },
-    }),
-  );
-
+  };
   const limiter = rateLimit({
     windowMs: 60_000,
     limit: config.RATE_LIMIT_PER_MINUTE,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // It also serves plain node:http requests, which have no req.ip: the key never needs it.
+    validate: false,
     // Runs after authentication, so the key is the verified user, never a claimed one.
     keyGenerator: (_req, res) => `user:${String(res.locals.user)}`,
     handler: (_req, _res, next) => {
       metrics.rateLimited.inc();
       next(new ApiError('rate_limited', `more than ${config.RATE_LIMIT_PER_MINUTE} requests per minute for this user; slow down`));
     },
-  });
-  const parseJson = express.json({ limit: config.BODY_LIMIT, strict: false, type: () => true });
-  const requireJson: RequestHandler = (req, _res, next) => {
-    if (!req.is('application/json')) {
-      next(new ApiError('unsupported_media_type', `send the body as application/json (got ${req.get('content-type') ?? 'no Content-Type'})`));
-      return;
-    }
-    next();
-  };
+  }) as unknown as Middleware;
+  const parseJson = jsonBody(bodyLimitBytes(config.BODY_LIMIT)) as Middleware;
 
   const ctx: AppContext = {
     config,
@@ -89,8 +87,8 @@ export function createApp(deps: AppDeps): Express {
     metrics,
     logger,
     ...(predictionLog ? { predictionLog } : {}),
-    protect: [auth.middleware, limiter],
-    json: [requireJson, parseJson],
+    protect: [auth.middleware, limiter] as unknown as AppContext['protect'],
+    json: [parseJson] as unknown as AppContext['json'],
     isReady: () => models.ready && !lifecycle.draining,
     draining: () => lifecycle.draining,
     variantOf: (header) => (header === 'debug' ? 'v2' : config.API_VARIANT),
@@ -116,42 +114,33 @@ export function createApp(deps: AppDeps): Express {
     },
   };
 
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('etag', false);
+  app.use((req: Request, res: Response, next) => {
+    observeRequest(req, res, metrics, logger, () => routeTemplate(req));
+    next();
+  });
+  app.use(securityHeaders as unknown as express.RequestHandler, closeWhileDraining as unknown as express.RequestHandler);
   app.use(healthRoutes(ctx));
-  app.use(predictRoutes(ctx));
+  app.use(predictRoutes());
   app.use(modelRoutes(ctx));
   app.use(oipRoutes(ctx));
   app.use(opsRoutes(ctx));
-  app.use((req: Request, _res: Response, next: NextFunction) => {
+  app.use((req: Request, _res, next) => {
     next(new ApiError('not_found', `no route ${req.method} ${req.path}; see /docs`));
   });
-  app.use(errorHandler(logger));
-  return app;
-}
+  const errors: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    sendError(req, res, error, logger);
+  };
+  app.use(errors);
 
-/** Request id, in-flight gauge, request metrics with route templates, and one log line per request. */
-function observe(metrics: ApiMetrics, logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    const given = req.get('x-request-id');
-    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader('X-Request-Id', requestId);
-    metrics.inFlight.inc();
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      metrics.inFlight.dec();
-      const route = routeTemplate(req);
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, seconds);
-      logger.info({ reqId: requestId, method: req.method, route, path: req.path.slice(0, 200), status: res.statusCode, ms: Math.round(seconds * 1e5) / 100, user: res.locals.user as string | undefined }, 'request');
-    };
-    res.on('finish', finish);
-    res.on('close', finish);
-    next();
+  const predict = predictHandler(ctx, [securityHeaders, closeWhileDraining, auth.middleware, limiter, parseJson]);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && (req.url === '/predict' || req.url?.startsWith('/predict?'))) predict(req, res);
+    else app(req, res);
   };
 }
 
@@ -160,45 +149,4 @@ function routeTemplate(req: Request): string {
   const route = req.route as { path?: string | string[] } | undefined;
   if (!route?.path) return 'unmatched';
   return Array.isArray(route.path) ? route.path[0]! : route.path;
-}
-
-interface BodyParserError {
-  type?: string;
-  status?: number;
-  expose?: boolean;
-}
-
-/** The one error middleware: every error becomes the contract's JSON (the protocol's under /v2). */
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
-    if (res.headersSent) {
-      next(error);
-      return;
-    }
-    const api = toApiError(error);
-    if (api.status >= 500 && api.code !== 'not_ready') logger.error({ err: error, reqId: res.locals.requestId as string }, 'request failed');
-    res.status(api.status).set(api.headers);
-    if (req.path.startsWith('/v2')) res.json({ error: api.message, code: api.code });
-    else res.json(errorBody(api));
-  };
-}
-
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const parser = error as BodyParserError;
-  switch (parser.type) {
-    case 'entity.too.large':
-      return new ApiError('payload_too_large', 'the request body is larger than BODY_LIMIT');
-    case 'entity.parse.failed':
-      return new ApiError('malformed_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 120)}`);
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new ApiError('unsupported_media_type', (error as Error).message);
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new ApiError('invalid_input', (error as Error).message);
-  }
-  if (parser.status && parser.status >= 400 && parser.status < 500 && parser.expose) return new ApiError('invalid_input', (error as Error).message);
-  return new ApiError('internal', 'internal error');
 }

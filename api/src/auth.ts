@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+import { clientAddress } from './client-address';
 import { ApiError } from './errors';
 import type { ApiMetrics } from './metrics';
 import { UserTable } from './users-file';
@@ -51,9 +53,12 @@ export class BasicAuth {
     }
   }
 
-  /** Express middleware: sets `res.locals.user` or fails with 401 (or 429 when throttled). */
-  readonly middleware: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    const client = req.ip ?? 'unknown';
+  /**
+   * Middleware for Express and for plain node:http requests alike: sets `res.locals.user` or
+   * fails with 401 (or 429 when throttled).
+   */
+  readonly middleware = (req: IncomingMessage, res: { locals: Record<string, unknown> }, next: (error?: unknown) => void): void => {
+    const client = clientAddress(req);
     const throttle = this.failures.get(client);
     if (throttle && throttle.count >= FAILURES_BEFORE_THROTTLE && throttle.resetAt > this.now()) {
       this.metrics.rateLimited.inc();
@@ -93,7 +98,7 @@ export class BasicAuth {
     );
   };
 
-  private fail(client: string, next: NextFunction, message: string): void {
+  private fail(client: string, next: (error?: unknown) => void, message: string): void {
     this.metrics.authFailures.inc();
     const now = this.now();
     const entry = this.failures.get(client);

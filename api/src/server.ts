@@ -6,7 +6,7 @@ import { BasicAuth } from './auth';
 import type { Config } from './config';
 import { ConfigError, loadConfig } from './config';
 import type { Logger } from './logging';
-import { createLogger } from './logging';
+import { createLogger, stdoutDestination } from './logging';
 import type { ApiMetrics } from './metrics';
 import { createMetrics } from './metrics';
 import { ModelStore } from './model-store';
@@ -38,7 +38,6 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
   const drain = (signal: string): void => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
-      logger.flush();
       process.exit(1);
     }
     lifecycle.draining = true;
@@ -46,14 +45,12 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
     const deadline = setTimeout(() => {
       logger.error('in-flight requests did not finish in time; closing their connections');
       server.closeAllConnections();
-      logger.flush();
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
     server.close(() => {
       void (predictionLog?.close() ?? Promise.resolve()).then(() => {
         logger.info('drained; bye');
-        logger.flush();
         process.exit(0);
       });
     });
@@ -81,7 +78,12 @@ function main(): void {
     if (error instanceof ConfigError) fatal(error.message, 2);
     throw error;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logs = stdoutDestination();
+  const logger = createLogger(config.LOG_LEVEL, logs);
+  // Buffered log lines must reach stdout whatever way the process ends.
+  process.on('exit', () => logs.flushSync());
+  // A quiet server still shows its latest lines within a second.
+  setInterval(() => logs.flush(), 1000).unref();
   const metrics = createMetrics();
   let auth: BasicAuth;
   try {

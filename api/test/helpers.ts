@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createApp } from '../src/app';
@@ -35,7 +35,7 @@ export function basic(user: string, password: string): string {
 export const ALICE = basic('alice', USERS.alice);
 
 /** An app on a fresh metrics registry, real models and the committed dev users file; log lines captured. */
-export function makeApp(env: Record<string, string> = {}, extra: Partial<AppDeps> = {}): { app: Express; metrics: ApiMetrics; config: Config; logs: string[]; store: ModelStore } {
+export function makeApp(env: Record<string, string> = {}, extra: Partial<AppDeps> = {}): { app: RequestListener; metrics: ApiMetrics; config: Config; logs: string[]; store: ModelStore } {
   const config = loadConfig({ MODEL_DIR: trainedModelDir(), USERS_FILE: join(ROOT, 'api/users.dev.txt'), LOG_LEVEL: 'info', ...env });
   const metrics = createMetrics(new Registry());
   const logs: string[] = [];

@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import typeis from 'type-is';
+import { ApiError } from './errors';
+
+type Next = (error?: unknown) => void;
+
+/**
+ * JSON request bodies for every route: 415 unless the body is application/json in UTF-8 (RFC 8259),
+ * 413 past `limitBytes` (checked against Content-Length before reading, and while reading), 400 for
+ * malformed JSON. Sets `req.body`. Small and direct: it runs on the /predict hot path, where
+ * body-parser's charset decoding and async-hooks bookkeeping cost more than the prediction.
+ */
+export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: unknown }, res: unknown, next: Next) => void {
+  return (req, _res, next) => {
+    if (!typeis(req, ['application/json'])) {
+      next(new ApiError('unsupported_media_type', `send the body as application/json (got ${req.headers['content-type'] ?? 'no Content-Type'})`));
+      return;
+    }
+    const charset = /;\s*charset=("?)([^";\s]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      next(new ApiError('unsupported_media_type', `JSON must be UTF-8, got charset ${charset}`));
+      return;
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > limitBytes) {
+      req.resume();
+      next(new ApiError('payload_too_large', `the request body is larger than BODY_LIMIT (${limitBytes} bytes)`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (error: ApiError): void => {
+      if (failed) return;
+      failed = true;
+      req.removeListener('data', onData);
+      req.resume();
+      next(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limitBytes) fail(new ApiError('payload_too_large', `the request body is larger than BODY_LIMIT (${limitBytes} bytes)`));
+      else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('error', () => fail(new ApiError('invalid_input', 'the request body could not be read')));
+    req.once('aborted', () => fail(new ApiError('invalid_input', 'the client aborted the request')));
+    req.once('end', () => {
+      if (failed) return;
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return fail(new ApiError('malformed_json', 'the body is empty; send a JSON object'));
+      try {
+        req.body = JSON.parse(text);
+      } catch (error) {
+        return fail(new ApiError('malformed_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 120)}`));
+      }
+      next();
+    });
+  };
+}

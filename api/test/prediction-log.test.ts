@@ -1,0 +1,67 @@
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import request from 'supertest';
+import { createMetrics } from '../src/metrics';
+import { PredictionLog } from '../src/prediction-log';
+import type { PredictionRecord } from '../src/prediction-log';
+import { ALICE, makeApp } from './helpers';
+import { tempDir } from '../../model/test/helpers';
+
+const record = (i: number): PredictionRecord => ({ time: '2026-01-01T00:00:00.000Z', requestId: `r${i}`, model: 'M1', version: 'abc', variant: 'v1', input: [[1, 2, 3, 4]], output: ['setosa'] });
+const dropped = async (metrics: ReturnType<typeof createMetrics>) => (await metrics.registry.getSingleMetricAsString('prediction_log_dropped_total'));
+
+describe('prediction log', () => {
+  test('when predictions are served, then each becomes one JSON line with request id, model, input and output', async () => {
+    const dir = tempDir();
+    const metrics = createMetrics(new Registry(), false);
+    const log = new PredictionLog(dir, metrics, { flushIntervalMs: 10 });
+    const { app } = makeApp({}, { predictionLog: log });
+    await request(app).post('/predict').set({ Authorization: ALICE, 'X-Request-Id': 'req-1' }).send({ X: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] });
+    await log.close();
+    const lines = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ requestId: 'req-1', model: 'M1', variant: 'v1', input: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], output: ['setosa', 'virginica'] });
+    expect(JSON.stringify(lines)).not.toContain(ALICE.slice(6));
+  });
+
+  test('when the buffer is full, then further lines are dropped and counted, never blocking', async () => {
+    const metrics = createMetrics(new Registry(), false);
+    const log = new PredictionLog(tempDir(), metrics, { maxBufferedLines: 5, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 8; i++) log.write(record(i));
+    expect(await dropped(metrics)).toContain('prediction_log_dropped_total{reason="buffer_full"} 3');
+    await log.close();
+  });
+
+  test('when the directory cannot be written, then lines are dropped and counted and predictions still answer', async () => {
+    const parent = tempDir();
+    const dir = join(parent, 'logs');
+    mkdirSync(dir);
+    chmodSync(dir, 0o500);
+    // Root ignores directory permissions; a path under a regular file fails for everyone.
+    const blocked = process.getuid?.() === 0 ? join(parent, 'file-not-dir', 'logs') : dir;
+    if (blocked !== dir) writeFileSync(join(parent, 'file-not-dir'), 'x');
+    const metrics = createMetrics(new Registry(), false);
+    const log = new PredictionLog(blocked, metrics, { flushIntervalMs: 10 });
+    const { app } = makeApp({}, { predictionLog: log, metrics });
+    const res = await request(app).post('/predict').set('Authorization', ALICE).send({ X: [5.1, 3.5, 1.4, 0.2] });
+    expect(res.status).toBe(200);
+    await log.close();
+    expect(await dropped(metrics)).toContain('prediction_log_dropped_total{reason="write_error"} 1');
+  });
+
+  test('when the file reaches its size limit, then it is rotated and only the newest rotated files are kept', async () => {
+    const dir = tempDir();
+    const log = new PredictionLog(dir, createMetrics(new Registry(), false), { maxFileBytes: 400, keepFiles: 2, flushIntervalMs: 60_000 });
+    for (let batch = 0; batch < 6; batch++) {
+      for (let i = 0; i < 3; i++) log.write(record(batch * 3 + i));
+      await log.flush();
+      // Rotated names carry a millisecond timestamp; keep them distinct.
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await log.close();
+    const files = readdirSync(dir).sort();
+    expect(files).toContain('predictions.jsonl');
+    expect(files.filter((f) => f.startsWith('predictions-'))).toHaveLength(2);
+  });
+});
