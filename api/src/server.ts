@@ -34,7 +34,7 @@ function fatal(message: string, code: number): never {
  * Drains on SIGTERM/SIGINT: readiness turns 503, the listener closes, in-flight requests finish
  * (within SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
  */
-function handleSignals(server: Server, lifecycle: { draining: boolean }, config: Config, logger: Logger, store: ModelStore, metrics: ApiMetrics, predictionLog?: PredictionLog): void {
+function handleSignals(server: Server, lifecycle: { draining: boolean }, config: Config, logger: Logger, flush: () => void, store: ModelStore, metrics: ApiMetrics, predictionLog?: PredictionLog): void {
   const drain = (signal: string): void => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -42,6 +42,7 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
     }
     lifecycle.draining = true;
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'draining');
+    flush();
     const deadline = setTimeout(() => {
       logger.error('in-flight requests did not finish in time; closing their connections');
       server.closeAllConnections();
@@ -67,6 +68,7 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
     } catch (error) {
       logger.error({ problem: (error as Error).message }, 'reload failed: still serving the previous models');
     }
+    flush();
   });
 }
 
@@ -82,8 +84,9 @@ function main(): void {
   const logger = createLogger(config.LOG_LEVEL, logs);
   // Buffered log lines must reach stdout whatever way the process ends.
   process.on('exit', () => logs.flushSync());
-  // A quiet server still shows its latest lines within a second.
-  setInterval(() => logs.flush(), 1000).unref();
+  // Lifecycle events are written at once; request lines within a second even on a quiet server.
+  const flush = (): void => logs.flush();
+  setInterval(flush, 1000).unref();
   const metrics = createMetrics();
   let auth: BasicAuth;
   try {
@@ -115,8 +118,9 @@ function main(): void {
       { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), startToReadyMs: Math.round(process.uptime() * 1000) },
       'ready',
     );
+    flush();
   });
-  handleSignals(server, lifecycle, config, logger, store, metrics, predictionLog);
+  handleSignals(server, lifecycle, config, logger, flush, store, metrics, predictionLog);
 }
 
 main();

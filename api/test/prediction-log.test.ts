@@ -9,7 +9,7 @@ import { ALICE, makeApp } from './helpers';
 import { tempDir } from '../../model/test/helpers';
 
 const record = (i: number): PredictionRecord => ({ time: '2026-01-01T00:00:00.000Z', requestId: `r${i}`, model: 'M1', version: 'abc', variant: 'v1', input: [[1, 2, 3, 4]], output: ['setosa'] });
-const dropped = async (metrics: ReturnType<typeof createMetrics>) => (await metrics.registry.getSingleMetricAsString('prediction_log_dropped_total'));
+const dropped = (metrics: ReturnType<typeof createMetrics>): Promise<string> => metrics.registry.getSingleMetricAsString('prediction_log_dropped_total');
 
 describe('prediction log', () => {
   test('when predictions are served, then each becomes one JSON line with request id, model, input and output', async () => {
@@ -19,7 +19,7 @@ describe('prediction log', () => {
     const { app } = makeApp({}, { predictionLog: log });
     await request(app).post('/predict').set({ Authorization: ALICE, 'X-Request-Id': 'req-1' }).send({ X: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] });
     await log.close();
-    const lines = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ requestId: 'req-1', model: 'M1', variant: 'v1', input: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], output: ['setosa', 'virginica'] });
     expect(JSON.stringify(lines)).not.toContain(ALICE.slice(6));
