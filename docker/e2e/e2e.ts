@@ -1,0 +1,407 @@
+/**
+ * End-to-end proof of the container image and the edge, with a real Docker engine, registry, nginx
+ * and Prometheus, all on 127.0.0.1 (`npm run test:e2e`):
+ *   1. build the image with BuildKit (cold, then warm), push it to a local registry, remove it and
+ *      pull it back by digest;
+ *   2. start the API replicas from docker/compose.yaml (read-only root filesystem, non-root), plus
+ *      nginx and Prometheus from Debian with the repo's own config;
+ *   3. assert through nginx over TLS: auth, predictions, spread over the v1 replicas, debug header
+ *      to v2, 429 after a burst, no failed request while a replica stops under load, targets up;
+ *   4. tear everything down by container id and PID, also when an assertion fails.
+ * Prints figures (image size, layers above the base, build times, start-to-ready) and closes with
+ * "e2e: N passed, N failed".
+ *
+ * Env: NODE_IMAGE (base image; default mlship-base:bookworm-node24, see docker/base-image/build.sh),
+ * E2E_COLD=0 (skip pruning the build cache before the first build), DOCKER (/usr/bin/docker).
+ */
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CheckResult, HttpRequest, HttpResponse } from '../smoke/smoke';
+import { DEV_USERS, SETOSA, basicAuth, formatResults, runSmoke, sendRequest } from '../smoke/smoke';
+import { runLoad } from './load';
+import type { Service } from './processes';
+import { run, sleep, stopService, waitFor } from './processes';
+import type { Edge } from './services';
+import { ROOT, portInUse, prometheusTargets, startEdge, startExporters, startPrometheus, startRegistry } from './services';
+
+const DOCKER = process.env.DOCKER || '/usr/bin/docker';
+const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
+const REPOSITORY = '127.0.0.1:5000/mlship-api';
+const PROJECT = 'mlship-e2e';
+const COMPOSE_FILE = join(ROOT, 'docker/compose.yaml');
+const V1_PORTS = [8001, 8002, 8003];
+const V2_PORTS = [8004];
+const API_SERVICES = ['api-v1-1', 'api-v1-2', 'api-v1-3', 'api-v2'];
+const EDGE = 'https://127.0.0.1:8443';
+const CONTRACT_PORTS = [...V1_PORTS, ...V2_PORTS, 8443, 8080, 9090, 5000, 9100, 9113];
+const MONITORING_TOKEN = readFileSync(join(ROOT, 'prometheus/secrets/monitoring-token'), 'utf8').trim();
+// The edge's limit for this run: the paced load stays well under it, the burst goes well over.
+const RATE_PER_SECOND = 50;
+const RATE_BURST = 50;
+
+/** Everything this run started, so teardown can stop exactly that. */
+interface Owned {
+  services: Service[];
+  containers: Set<string>;
+  images: Set<string>;
+  dir: string;
+}
+
+const figures: Record<string, string | number> = {};
+const results: CheckResult[] = [];
+
+function record(name: string, passed: boolean, detail: string): void {
+  results.push({ name, passed, detail });
+  console.log(`${passed ? 'ok  ' : 'FAIL'} ${name}: ${detail}`);
+}
+
+function docker(args: string[], timeoutMs = 120_000): string {
+  return run(DOCKER, args, { timeoutMs }).stdout.trim();
+}
+
+function compose(args: string[], env: NodeJS.ProcessEnv): string {
+  return run('docker-compose', ['-f', COMPOSE_FILE, '-p', PROJECT, ...args], { env: { ...process.env, ...env }, timeoutMs: 180_000 }).stdout.trim();
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+async function preflight(): Promise<void> {
+  docker(['info', '--format', '{{.ServerVersion}}'], 15_000);
+  const busy: number[] = [];
+  for (const port of CONTRACT_PORTS) if (await portInUse(port)) busy.push(port);
+  if (busy.length) throw new Error(`ports already in use on 127.0.0.1: ${busy.join(', ')} (stop the stack or whatever holds them)`);
+  try {
+    docker(['image', 'inspect', BASE_IMAGE]);
+  } catch {
+    throw new Error(`base image ${BASE_IMAGE} is missing: run npm run base-image (or set NODE_IMAGE)`);
+  }
+}
+
+function buildImage(tag: string, log: string): number {
+  const args = ['build', '--network', 'host', '--progress=plain', '-f', 'docker/Dockerfile', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`];
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  let revision = 'unknown';
+  try {
+    revision = run('git', ['rev-parse', 'HEAD'], { cwd: ROOT }).stdout.trim();
+  } catch {
+    // A tree without commits has no revision; the label says so.
+  }
+  args.push('--build-arg', `VERSION=${version}`, '--build-arg', `REVISION=${revision}`, '--build-arg', `CREATED=${new Date().toISOString()}`);
+  // The machine's extra CA bundle reaches npm as a BuildKit secret: mounted for npm ci, never in a layer.
+  const ca = process.env.NODE_EXTRA_CA_CERTS;
+  if (ca) args.push('--secret', `id=npm_ca,src=${ca}`);
+  args.push('-t', tag, '.');
+  const result = run(DOCKER, args, { cwd: ROOT, env: { ...process.env, DOCKER_BUILDKIT: '1' }, timeoutMs: 1_200_000 });
+  writeFileSync(log, result.stderr + result.stdout);
+  return result.seconds;
+}
+
+/** Step 1: build (cold and warm), check the trained artifacts, push, remove, pull by digest. */
+async function stepImage(owned: Owned): Promise<string> {
+  const tag = `${REPOSITORY}:e2e-${Date.now()}`;
+  await startRegistry(join(owned.dir, 'registry'), owned.services);
+  if (process.env.E2E_COLD !== '0') docker(['builder', 'prune', '--all', '--force'], 300_000);
+  owned.images.add(tag);
+  const cold = buildImage(tag, join(owned.dir, 'build-cold.log'));
+  const warm = buildImage(tag, join(owned.dir, 'build-warm.log'));
+  figures[process.env.E2E_COLD === '0' ? 'build, first (cache kept) (s)' : 'build, cold (s)'] = cold.toFixed(1);
+  figures['build, warm (s)'] = warm.toFixed(1);
+  // Warm means every step came from the cache: no RUN step executed again.
+  const warmLog = readFileSync(join(owned.dir, 'build-warm.log'), 'utf8');
+  const reran = warmLog.split('\n').filter((line) => /^#\d+ \[[^\]]+\] RUN /.test(line) && !warmLog.includes(`${line.split(' ')[0]} CACHED`));
+  record('when the image is built again unchanged, then every step comes from the cache', reran.length === 0, `cold ${cold.toFixed(1)} s, warm ${warm.toFixed(1)} s${reran.length ? `; re-ran ${reran.join(' | ')}` : ''}`);
+
+  const size = Number(docker(['image', 'inspect', '--format', '{{.Size}}', tag]));
+  const baseSize = Number(docker(['image', 'inspect', '--format', '{{.Size}}', BASE_IMAGE]));
+  const layers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag])) as string[]).length;
+  const baseLayers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', BASE_IMAGE])) as string[]).length;
+  figures['image size'] = mib(size);
+  figures['layers above base'] = `${layers - baseLayers} layers, ${mib(size - baseSize)}`;
+
+  const config = JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config}}', tag])) as {
+    User: string;
+    Healthcheck?: { Test: string[] };
+    Labels: Record<string, string>;
+    ExposedPorts: Record<string, unknown>;
+  };
+  record(
+    'when the image is inspected, then it runs as a numeric non-root user with a Node healthcheck and OCI labels',
+    /^[1-9]\d*(:\d+)?$/.test(config.User) && config.Healthcheck?.Test[1] === 'node' && Boolean(config.Labels['org.opencontainers.image.revision']) && '8000/tcp' in config.ExposedPorts,
+    `user ${config.User}, healthcheck ${config.Healthcheck?.Test.slice(0, 2).join(' ')}, version ${config.Labels['org.opencontainers.image.version']}`,
+  );
+
+  checkArtifacts(tag, owned);
+
+  const push = docker(['push', tag], 300_000);
+  const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push)?.[1];
+  if (!digest) throw new Error(`no digest in docker push output:\n${push}`);
+  docker(['image', 'rm', tag]);
+  owned.images.delete(tag);
+  const gone = (() => {
+    try {
+      docker(['image', 'inspect', tag]);
+      return false;
+    } catch {
+      return true;
+    }
+  })();
+  const ref = `${REPOSITORY}@${digest}`;
+  owned.images.add(ref);
+  docker(['pull', ref], 300_000);
+  const pulled = docker(['image', 'inspect', '--format', '{{index .RepoDigests 0}}', ref]);
+  record('when the image is pushed, removed and pulled by digest, then the same digest comes back', gone && pulled === ref, ref);
+  return ref;
+}
+
+/** The image's trained models must be byte-identical to what training writes on this host. */
+function checkArtifacts(tag: string, owned: Owned): void {
+  const host = join(owned.dir, 'host-artifacts');
+  run('node', [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', host], { cwd: ROOT, timeoutMs: 300_000 });
+  const copy = join(owned.dir, 'image-artifacts');
+  const id = docker(['create', tag]);
+  try {
+    docker(['cp', `${id}:/app/model/artifacts`, copy]);
+  } finally {
+    docker(['rm', id]);
+  }
+  const summary: string[] = [];
+  let same = true;
+  for (const name of readdirSync(host).sort()) {
+    const version = (dir: string): string => readFileSync(join(dir, name, 'current'), 'utf8').trim();
+    const sha = (dir: string): string => (JSON.parse(readFileSync(join(dir, name, version(dir), 'model.json'), 'utf8')) as { sha256: string }).sha256;
+    const ok = version(host) === version(copy) && sha(host) === sha(copy);
+    same &&= ok;
+    summary.push(`${name} ${version(copy)} sha256 ${sha(copy).slice(0, 12)}${ok ? '' : ` != host ${sha(host).slice(0, 12)}`}`);
+  }
+  record('when the image trains the default models, then their sha256 equals a training run on the host', same, summary.join('; '));
+}
+
+function containerIds(): string[] {
+  const out = docker(['ps', '-aq', '--no-trunc', '--filter', `label=com.docker.compose.project=${PROJECT}`]);
+  return out ? out.split('\n') : [];
+}
+
+/** Step 2: API replicas from compose; nginx, exporters and Prometheus from Debian. */
+async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; ids: Record<string, string> }> {
+  const env = { MLSHIP_IMAGE: image };
+  const upStarted = Date.now();
+  try {
+    compose(['up', '-d', '--no-build', ...API_SERVICES], env);
+  } finally {
+    for (const id of containerIds()) owned.containers.add(id);
+  }
+  const ids: Record<string, string> = {};
+  for (const service of API_SERVICES) ids[service] = compose(['ps', '-q', service], env);
+
+  const ports: Record<string, number> = { 'api-v1-1': 8001, 'api-v1-2': 8002, 'api-v1-3': 8003, 'api-v2': 8004 };
+  const readyMs: number[] = [];
+  await Promise.all(
+    API_SERVICES.map(async (service) => {
+      const port = ports[service]!;
+      await waitFor(`${service} /readyz on ${port}`, async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200, 60_000, 50);
+      const readyAt = Date.now();
+      const startedAt = Date.parse(docker(['inspect', '--format', '{{.State.StartedAt}}', ids[service]!]).replace(/(\.\d{3})\d*/, '$1'));
+      readyMs.push(readyAt - startedAt);
+    }),
+  );
+  figures['container start to ready (ms, per replica)'] = readyMs.sort((a, b) => a - b).join(', ');
+  figures['compose up to all ready (ms)'] = Date.now() - upStarted;
+
+  await waitFor(
+    'docker healthchecks to report healthy',
+    () => API_SERVICES.every((s) => docker(['inspect', '--format', '{{.State.Health.Status}}', ids[s]!]) === 'healthy'),
+    60_000,
+    1000,
+  );
+  const hardening = API_SERVICES.map((s) => {
+    const [readOnly, user] = docker(['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}', ids[s]!]).split(' ');
+    const uid = docker(['exec', ids[s]!, 'id', '-u']);
+    let writable = true;
+    try {
+      docker(['exec', ids[s]!, 'touch', '/app/probe']);
+    } catch {
+      writable = false;
+    }
+    return readOnly === 'true' && uid !== '0' && !writable ? '' : `${s}: read-only ${readOnly}, user ${user}, uid ${uid}, /app writable ${writable}`;
+  });
+  record(
+    'when the replicas run, then they are healthy, non-root and on a read-only root filesystem',
+    hardening.every((h) => h === ''),
+    hardening.filter(Boolean).join('; ') || `${API_SERVICES.length} containers healthy, uid 10001, root filesystem read-only`,
+  );
+
+  const edge = await startEdge({ dir: join(owned.dir, 'nginx'), v1Ports: V1_PORTS, v2Ports: V2_PORTS, ratePerSecond: RATE_PER_SECOND, rateBurst: RATE_BURST }, owned.services);
+  const exporters = await startExporters(join(owned.dir, 'exporters'), owned.services);
+  await startPrometheus(
+    join(owned.dir, 'prometheus'),
+    { v1: V1_PORTS.map((p) => `127.0.0.1:${p}`), v2: V2_PORTS.map((p) => `127.0.0.1:${p}`), ...exporters },
+    owned.services,
+  );
+  return { edge, ids };
+}
+
+interface Logged {
+  request_id: string;
+  status: number;
+  upstream: string;
+}
+
+function accessLog(edge: Edge): Logged[] {
+  return readFileSync(edge.accessLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Logged);
+}
+
+/** Step 3: the assertions, through nginx over TLS. */
+async function stepAssertions(edge: Edge, ids: Record<string, string>): Promise<void> {
+  const ca = readFileSync(edge.caFile);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca });
+  const send = (req: HttpRequest): Promise<HttpResponse> => sendRequest(EDGE, req, { ca, agent });
+  const alice = basicAuth(DEV_USERS[0]!.user, DEV_USERS[0]!.password);
+
+  for (const r of await runSmoke({ baseUrl: EDGE, httpUrl: 'http://127.0.0.1:8080', users: DEV_USERS, client: { ca, agent } })) record(r.name, r.passed, r.detail);
+
+  // Spread: round-robin must use every v1 replica and, with no canary share, never v2.
+  const spreadIds = Array.from({ length: 30 }, (_v, i) => `e2e-spread-${i}-${Date.now()}`);
+  for (const id of spreadIds) await send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: alice, 'x-request-id': id } });
+  const wanted = new Set(spreadIds);
+  const served: Record<string, number> = {};
+  for (const entry of accessLog(edge)) if (wanted.has(entry.request_id)) served[entry.upstream] = (served[entry.upstream] ?? 0) + 1;
+  const v1Hit = V1_PORTS.every((p) => (served[`127.0.0.1:${p}`] ?? 0) > 0);
+  record('when 30 predictions go through the edge, then every v1 replica serves some and v2 none', v1Hit && !served['127.0.0.1:8004'], JSON.stringify(served));
+
+  // Metrics stay behind the bearer token on each replica.
+  const bare = await sendRequest('http://127.0.0.1:8001', { path: '/metrics' });
+  const withToken = await sendRequest('http://127.0.0.1:8001', { path: '/metrics', headers: { authorization: `Bearer ${MONITORING_TOKEN}` } });
+  record(
+    'when /metrics is scraped on a replica, then it needs the monitoring token',
+    bare.status === 401 && withToken.status === 200 && withToken.body.includes('http_requests_total'),
+    `without token ${bare.status}, with token ${withToken.status}`,
+  );
+
+  // Every Prometheus target up: the API replicas and the exporters, scraped with the repo's config.
+  let last = '';
+  try {
+    await waitFor(
+      'every Prometheus target up',
+      async () => {
+        const targets = await prometheusTargets();
+        last = targets.map((t) => `${t.job}/${t.instance}=${t.health}${t.lastError ? ` (${t.lastError})` : ''}`).join(', ');
+        const apis = targets.filter((t) => t.job === 'mlship-api').length;
+        return apis === V1_PORTS.length + V2_PORTS.length && targets.every((t) => t.health === 'up');
+      },
+      60_000,
+      1000,
+    );
+    record('when Prometheus scrapes with the repo config, then every target is up', true, last);
+  } catch {
+    record('when Prometheus scrapes with the repo config, then every target is up', false, last);
+  }
+
+  // Burst: far over rate + burst at once, so limit_req must answer 429 (and nothing else fails).
+  const burst = await Promise.all(
+    Array.from({ length: 200 }, () => send({ path: '/healthz' }).then((r) => r.status, () => -1)),
+  );
+  const count = (s: number): number => burst.filter((b) => b === s).length;
+  record('when 200 requests arrive at once, then the edge answers 429 beyond the burst', count(429) > 0 && count(200) + count(429) === burst.length, `${count(200)} x 200, ${count(429)} x 429, ${burst.length - count(200) - count(429)} other`);
+  await sleep(Math.ceil((RATE_BURST / RATE_PER_SECOND) * 1000) + 1000);
+
+  // Failover: steady load (about 40 requests/s, under the edge limit) while one replica stops.
+  const victim = 'api-v1-2';
+  const report = await runLoad({
+    durationMs: 12_000,
+    workers: 4,
+    intervalMs: 100,
+    expectStatus: 200,
+    send: () => send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: alice } }),
+    // docker stop sends SIGTERM: the replica drains while nginx moves its traffic elsewhere.
+    during: { atMs: 3000, action: () => Promise.resolve(void docker(['stop', '--time', '15', ids[victim]!], 60_000)) },
+  });
+  figures['failover load (requests)'] = report.total;
+  record(
+    `when ${victim} is stopped under load, then no request fails`,
+    report.failures.length === 0 && report.total > 100,
+    `${report.total} requests in ${report.durationMs} ms, statuses ${JSON.stringify(report.statuses)}, stop took ${report.action ? report.action.finishedMs - report.action.startedMs : '?'} ms` +
+      (report.failures.length ? `; first failures ${JSON.stringify(report.failures.slice(0, 3))}` : ''),
+  );
+}
+
+/** Step 4: stop what this run started, by PID and container id; never throws. */
+async function teardown(owned: Owned): Promise<void> {
+  for (const service of [...owned.services].reverse()) {
+    try {
+      await stopService(service);
+    } catch (e) {
+      console.error(`teardown: ${service.name} (pid ${service.pid}): ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  try {
+    for (const id of containerIds()) owned.containers.add(id);
+  } catch {
+    // The engine may be the thing that failed; the ids recorded so far are still removed below.
+  }
+  if (owned.containers.size) {
+    try {
+      docker(['rm', '--force', ...owned.containers], 60_000);
+    } catch (e) {
+      console.error(`teardown: docker rm: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  for (const image of owned.images) {
+    try {
+      // By id: removing only the digest reference would leave a dangling image behind.
+      docker(['image', 'rm', '--force', docker(['image', 'inspect', '--format', '{{.Id}}', image])]);
+    } catch {
+      // Already gone, or never built.
+    }
+  }
+  if (process.env.E2E_KEEP_TMP !== '1') rmSync(owned.dir, { recursive: true, force: true });
+  else console.log(`kept ${owned.dir}`);
+}
+
+async function main(): Promise<number> {
+  const owned: Owned = { services: [], containers: new Set(), images: new Set(), dir: mkdtempSync(join(tmpdir(), 'mlship-e2e-')) };
+  // The services run as nobody when the harness is root: they must reach their own subdirectories.
+  chmodSync(owned.dir, 0o755);
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await preflight();
+    console.log('step 1: build, push, pull by digest');
+    const image = await stepImage(owned);
+    if (interrupted) throw new Error('interrupted');
+    console.log('step 2: replicas from compose; nginx, exporters, Prometheus from Debian');
+    const { edge, ids } = await stepServices(owned, image);
+    if (interrupted) throw new Error('interrupted');
+    console.log('step 3: assertions through nginx over TLS');
+    await stepAssertions(edge, ids);
+  } catch (e) {
+    record('the run completes', false, e instanceof Error ? e.message : String(e));
+  } finally {
+    console.log('step 4: teardown by PID and container id');
+    await teardown(owned);
+  }
+  console.log('\nfigures');
+  for (const [name, value] of Object.entries(figures)) console.log(`  ${name.padEnd(44)} ${value}`);
+  console.log(JSON.stringify({ e2eFigures: figures }));
+  const text = formatResults(results).split('\n');
+  console.log(text[text.length - 1]!.replace(/^smoke:/, 'e2e:'));
+  return results.every((r) => r.passed) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  },
+);

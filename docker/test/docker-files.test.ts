@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validate } from 'dockerfile-utils';
+import { parse } from 'yaml';
+
+const ROOT = join(__dirname, '..', '..');
+const dockerfile = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8');
+
+function installed(bin: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+}
+
+describe('docker/Dockerfile', () => {
+  test('when linted with dockerfile-utils, then it reports no problem', () => {
+    const problems = validate(dockerfile).map((d) => `line ${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`);
+    expect(problems).toEqual([]);
+  });
+
+  test('when read, then the default base is node:24-bookworm-slim and can be overridden', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\}/gm)?.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('when read, then the runtime stage is non-root, exposes 8000 and has a Node healthcheck', () => {
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toMatch(/^USER \d+:\d+$/m);
+    expect(runtime).not.toMatch(/^USER 0/m);
+    expect(runtime).toMatch(/^EXPOSE 8000$/m);
+    expect(runtime).toMatch(/CMD \["node", "-e"/);
+    expect(runtime).toMatch(/NODE_ENV=production/);
+  });
+
+  test('when npm needs a CA bundle, then it comes from an optional BuildKit secret, never a COPY', () => {
+    expect(dockerfile).toMatch(/--mount=type=secret,id=npm_ca,required=false/);
+    expect(dockerfile).not.toMatch(/^(COPY|ADD) .*(\.crt|\.pem|npmrc)/m);
+  });
+});
+
+describe('.hadolint.yaml', () => {
+  test('when it ignores a rule, then a comment gives the reason', () => {
+    const lines = readFileSync(join(ROOT, '.hadolint.yaml'), 'utf8').split('\n');
+    const ignored = lines.filter((l) => /^\s*-\s*(DL|SC)\d+/.test(l));
+    for (const line of ignored) expect(line).toMatch(/#\s*\S+/);
+  });
+});
+
+describe('.dockerignore', () => {
+  test('when read, then it allow-lists the context and keeps artifacts, tests and secrets out', () => {
+    const rules = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(rules[0]).toBe('*');
+    expect(rules).toEqual(expect.arrayContaining(['!package.json', '!package-lock.json', 'model/artifacts/', '**/test/']));
+  });
+});
+
+describe('docker/compose.yaml', () => {
+  const compose = parse(readFileSync(join(ROOT, 'docker/compose.yaml'), 'utf8'), { merge: true }) as {
+    name?: string;
+    services: Record<string, { network_mode?: string; read_only?: boolean; user?: string; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }>; profiles?: string[] }>;
+  };
+
+  test('when parsed, then it has no top-level name (docker-compose 1.29) and every service uses host networking', () => {
+    expect(compose.name).toBeUndefined();
+    for (const [name, service] of Object.entries(compose.services)) expect([name, service.network_mode]).toEqual([name, 'host']);
+  });
+
+  test('when parsed, then three v1 replicas and one v2 replica run read-only as non-root on the contract ports', () => {
+    const apis = Object.entries(compose.services).filter(([name]) => name.startsWith('api-'));
+    expect(apis.map(([, s]) => `${s.environment?.PORT}/${s.environment?.API_VARIANT}`).sort()).toEqual(['8001/v1', '8002/v1', '8003/v1', '8004/v2']);
+    for (const [, s] of apis) {
+      expect(s.read_only).toBe(true);
+      expect(s.user).not.toMatch(/^0/);
+    }
+  });
+
+  test('when a service waits for another, then it waits for health, never a sleep', () => {
+    for (const service of Object.values(compose.services)) {
+      for (const dep of Object.values(service.depends_on ?? {})) expect(dep.condition).toBe('service_healthy');
+    }
+    expect(compose.services.tests?.profiles).toEqual(['tests']);
+  });
+
+  const composeBin = installed('docker-compose') ? ['docker-compose'] : null;
+  (composeBin ? test : test.skip)('when docker-compose config reads it, then it is accepted', () => {
+    const result = spawnSync(composeBin![0]!, ['-f', join(ROOT, 'docker/compose.yaml'), '--profile', 'tests', 'config', '--quiet'], { encoding: 'utf8' });
+    expect(result.stderr.trim()).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('docker/smoke/smoke.ts', () => {
+  test('when read, then it imports only node: builtins (Node 24 runs it directly in the tests service)', () => {
+    const source = readFileSync(join(ROOT, 'docker/smoke/smoke.ts'), 'utf8');
+    const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    expect(imports.every((i) => i!.startsWith('node:'))).toBe(true);
+  });
+});
+
+describe('docker/base-image/build.sh', () => {
+  test('when checked by bash -n, then it parses', () => {
+    expect(spawnSync('bash', ['-n', join(ROOT, 'docker/base-image/build.sh')]).status).toBe(0);
+  });
+});
+
+describe('docker/nginx/make-cert.sh', () => {
+  (installed('openssl') ? test : test.skip)('when run twice, then it makes a localhost certificate once and keeps it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlship-cert-'));
+    try {
+      expect(spawnSync('bash', [join(ROOT, 'docker/nginx/make-cert.sh'), dir]).status).toBe(0);
+      const first = readFileSync(join(dir, 'tls.crt'), 'utf8');
+      expect(spawnSync('bash', [join(ROOT, 'docker/nginx/make-cert.sh'), dir]).status).toBe(0);
+      expect(readFileSync(join(dir, 'tls.crt'), 'utf8')).toBe(first);
+      const text = spawnSync('openssl', ['x509', '-in', join(dir, 'tls.crt'), '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' }).stdout;
+      expect(text).toMatch(/DNS:localhost/);
+      expect(text).toMatch(/IP Address:127\.0\.0\.1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
