@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /**
- * API throughput benchmark: the real server (auth, validation, metrics, request logs and the
- * prediction log all on) against a bare node:http server that answers a constant, each loaded in
+ * API throughput benchmark: the real server as `npm start` runs it (auth, validation, metrics,
+ * request logs and the prediction log all on) against a bare node:http server that answers a constant, each loaded in
  * the same run by autocannon from a second process on 127.0.0.1, bounded in time. Prints a table,
  * or one JSON line with --json.
  */
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     const trained = spawnSync(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', modelDir], { cwd: ROOT, encoding: 'utf8' });
     if (trained.status !== 0) throw new Error(`training failed: ${trained.stderr}`);
 
-    const api = spawn(process.execPath, [join(ROOT, 'dist/api/src/server.js')], {
+    const api = spawn(process.execPath, ['--max-semi-space-size=2', join(ROOT, 'dist/api/src/server.js')], {
       cwd: ROOT,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', MODEL_DIR: modelDir, LOG_LEVEL: 'info', PREDICTION_LOG_DIR: join(work, 'predictions'), RATE_LIMIT_PER_MINUTE: '100000000', MONITORING_TOKEN: 'bench-monitoring-token-0123' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,11 @@ import type { ApiMetrics } from './metrics';
 import { UserTable } from './users-file';
 
 const CACHE_LIMIT = 1024;
+/**
+ * scrypt holds 16 MiB while it runs, in a libuv thread whose malloc arena keeps it afterwards:
+ * two at a time bounds that memory; identical headers arriving together share one verification.
+ */
+const CONCURRENT_VERIFICATIONS = 2;
 const FAILURE_WINDOW_MS = 60_000;
 /** Failed attempts per client address in a window before it is throttled. */
 export const FAILURES_BEFORE_THROTTLE = 10;
@@ -24,6 +29,9 @@ export class BasicAuth {
   private users: UserTable;
   private readonly verified = new Map<string, string>();
   private readonly failures = new Map<string, { count: number; resetAt: number }>();
+  private readonly pending = new Map<string, Promise<boolean>>();
+  private running = 0;
+  private readonly queue: Array<() => void> = [];
 
   constructor(
     private readonly file: string,
@@ -83,7 +91,7 @@ export class BasicAuth {
       this.fail(client, next, 'Authorization must be "Basic base64(user:password)"');
       return;
     }
-    this.users.verify(credentials.user, credentials.password).then(
+    this.verifyOnce(digest, credentials.user, credentials.password).then(
       (ok) => {
         if (!ok) {
           this.fail(client, next, 'wrong user name or password');
@@ -97,6 +105,28 @@ export class BasicAuth {
       (error: unknown) => next(error),
     );
   };
+
+  /** One verification per distinct header at a time, at most CONCURRENT_VERIFICATIONS running. */
+  private verifyOnce(digest: string, user: string, password: string): Promise<boolean> {
+    const shared = this.pending.get(digest);
+    if (shared) return shared;
+    const users = this.users;
+    const run = new Promise<void>((resolve) => {
+      if (this.running < CONCURRENT_VERIFICATIONS) resolve();
+      else this.queue.push(resolve);
+    })
+      .then(() => {
+        this.running++;
+        return users.verify(user, password);
+      })
+      .finally(() => {
+        this.running--;
+        this.pending.delete(digest);
+        this.queue.shift()?.();
+      });
+    this.pending.set(digest, run);
+    return run;
+  }
 
   private fail(client: string, next: (error?: unknown) => void, message: string): void {
     this.metrics.authFailures.inc();

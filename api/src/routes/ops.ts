@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import express, { Router } from 'express';
-import getAbsoluteFSPath from 'swagger-ui-dist/absolute-path.js';
 import { bearerToken } from '../auth';
 import type { AppContext } from '../context';
 import { openApiDocument } from '../openapi';
@@ -25,7 +24,8 @@ export function opsRoutes(ctx: AppContext): Router {
     })
     .all(allow('GET'));
 
-  const uiDir = getAbsoluteFSPath();
+  // Resolved at run time, so it also works from a bundled server.
+  const uiDir = dirname(require.resolve('swagger-ui-dist/package.json'));
   // The package's page with its initializer pointed at our document instead of the pet store.
   const page = readFileSync(join(uiDir, 'index.html'), 'utf8');
   const initializer = `window.onload = () => { window.ui = SwaggerUIBundle({ url: '../openapi.json', dom_id: '#swagger-ui', deepLinking: true }); };\n`;

@@ -1,0 +1,154 @@
+import * as core from '@actions/core';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+// One implementation of the gate: the same modules `npm run gate` uses, bundled into dist/.
+import type { MetricsFile } from '../../../../model/src/artifact';
+import { readMetrics, versionDir } from '../../../../model/src/artifact';
+import type { GateThresholds } from '../../../../model/src/model-config';
+import { loadModelConfigs } from '../../../../model/src/model-config';
+import type { GateResult } from '../../../../model/src/quality-gate';
+import { evaluateGate, renderGateMarkdown } from '../../../../model/src/quality-gate';
+import { currentVersion, latestVersion } from '../../../../model/src/registry';
+import type { CommentSection } from './comment';
+import { composeComment, octokitCommentClient, pullRequestNumber, upsertComment } from './comment';
+
+/** The action's inputs, parsed and validated once. */
+export interface GateInputs {
+  modelDir: string;
+  models: string[];
+  modelsFile: string;
+  candidate?: string;
+  baseline?: string;
+  baselineDir?: string;
+  overrides: Partial<GateThresholds>;
+  failOnRegression: boolean;
+  reportFile?: string;
+  prComment: boolean;
+  commentSections: string[];
+  githubToken: string;
+}
+
+function optional(name: string): string | undefined {
+  return core.getInput(name) || undefined;
+}
+
+function fraction(name: string): number | undefined {
+  const raw = optional(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`input ${name} must be a number from 0 to 1, not "${raw}"`);
+  return value;
+}
+
+function flag(name: string, fallback: boolean): boolean {
+  const raw = (core.getInput(name) || String(fallback)).toLowerCase();
+  if (raw !== 'true' && raw !== 'false') throw new Error(`input ${name} must be 'true' or 'false', not "${raw}"`);
+  return raw === 'true';
+}
+
+/** Reads and validates every input; a bad one is one clear error naming it. */
+export function readInputs(): GateInputs {
+  const inputs: GateInputs = {
+    modelDir: core.getInput('model-dir') || 'model/artifacts',
+    models: (core.getInput('models') || '').split(/[\s,]+/).filter(Boolean),
+    modelsFile: core.getInput('models-file') || 'model/models.json',
+    candidate: optional('candidate'),
+    baseline: optional('baseline'),
+    baselineDir: optional('baseline-dir'),
+    overrides: {},
+    failOnRegression: flag('fail-on-regression', true),
+    reportFile: optional('report-file'),
+    prComment: flag('pr-comment', false),
+    commentSections: core.getMultilineInput('comment-sections').filter(Boolean),
+    githubToken: core.getInput('github-token'),
+  };
+  const overrides = { minAccuracy: fraction('min-accuracy'), minMacroF1: fraction('min-macro-f1'), maxRegression: fraction('tolerance') };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) inputs.overrides[key as keyof GateThresholds] = value;
+  if (inputs.baseline && inputs.baselineDir) throw new Error('give baseline or baseline-dir, not both');
+  if (inputs.candidate && inputs.models.length > 0) throw new Error('give candidate or models, not both');
+  if (inputs.prComment && !inputs.githubToken) throw new Error('pr-comment needs github-token');
+  return inputs;
+}
+
+/** The metrics to gate for `name`: the last trained version, else the promoted one (as `npm run gate`). */
+function candidateMetrics(modelDir: string, name: string): MetricsFile {
+  const version = latestVersion(modelDir, name) ?? currentVersion(modelDir, name);
+  if (!version) throw new Error(`no trained version of ${name} in ${modelDir}: run \`npm run train\` first`);
+  return readMetrics(join(versionDir(modelDir, name, version), 'metrics.json'));
+}
+
+/** The baseline registry's promoted (else latest) metrics for `name`; none for a new model. */
+function baselineMetrics(dir: string, name: string): MetricsFile | undefined {
+  if (!existsSync(dir)) throw new Error(`baseline-dir ${dir} does not exist`);
+  const version = currentVersion(dir, name) ?? latestVersion(dir, name);
+  return version ? readMetrics(join(versionDir(dir, name, version), 'metrics.json')) : undefined;
+}
+
+/** Evaluates every candidate with its thresholds (configured, then overridden) and baseline. */
+export function evaluateCandidates(inputs: GateInputs): GateResult[] {
+  const configs = loadModelConfigs(inputs.modelsFile);
+  const candidates = inputs.candidate
+    ? [readMetrics(inputs.candidate)]
+    : (inputs.models.length > 0 ? inputs.models : Object.keys(configs)).map((name) => candidateMetrics(inputs.modelDir, name));
+  if (inputs.baseline && candidates.length !== 1) throw new Error('baseline compares one model: set models to one name, or use baseline-dir');
+  const singleBaseline = inputs.baseline ? readMetrics(inputs.baseline) : undefined;
+  return candidates.map((candidate) => {
+    const configured = configs[candidate.name]?.gate;
+    const minAccuracy = inputs.overrides.minAccuracy ?? configured?.minAccuracy;
+    const minMacroF1 = inputs.overrides.minMacroF1 ?? configured?.minMacroF1;
+    if (minAccuracy === undefined || minMacroF1 === undefined) {
+      throw new Error(`${candidate.name} has no gate in ${inputs.modelsFile}: set min-accuracy and min-macro-f1`);
+    }
+    const thresholds = { minAccuracy, minMacroF1, maxRegression: inputs.overrides.maxRegression ?? configured?.maxRegression ?? 0 };
+    const baseline = singleBaseline ?? (inputs.baselineDir ? baselineMetrics(inputs.baselineDir, candidate.name) : undefined);
+    return evaluateGate(candidate, thresholds, baseline);
+  });
+}
+
+function readSections(paths: readonly string[]): CommentSection[] {
+  return paths.map((path) => (existsSync(path) ? { path, content: readFileSync(path, 'utf8') } : { path }));
+}
+
+/** Posts or updates the PR comment; a refused write (a fork's read-only token) is a warning. */
+async function commentOnPullRequest(inputs: GateInputs, markdown: string): Promise<void> {
+  const issueNumber = pullRequestNumber();
+  if (issueNumber === undefined) {
+    core.info('pr-comment: not a pull_request event, no comment written');
+    return;
+  }
+  const body = composeComment(markdown, readSections(inputs.commentSections));
+  try {
+    const { url, action } = await upsertComment(octokitCommentClient(inputs.githubToken), issueNumber, body);
+    core.info(`pr-comment: ${action} ${url}`);
+    core.setOutput('comment-url', url);
+  } catch (error) {
+    core.warning(`pr-comment: could not write the comment (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/** The action: gate, summary, outputs, optional PR comment, then the verdict. */
+export async function run(): Promise<void> {
+  try {
+    const inputs = readInputs();
+    const results = evaluateCandidates(inputs);
+    const markdown = renderGateMarkdown(results);
+    const passed = results.every((r) => r.passed);
+    const failed = results.filter((r) => !r.passed).map((r) => r.name);
+
+    if (inputs.reportFile) {
+      mkdirSync(dirname(inputs.reportFile), { recursive: true });
+      writeFileSync(inputs.reportFile, markdown);
+    }
+    core.setOutput('passed', String(passed));
+    core.setOutput('failed-models', failed.join(','));
+    core.setOutput('markdown', markdown);
+    core.setOutput('results', JSON.stringify(results));
+    await core.summary.addRaw(markdown, true).write();
+    if (inputs.prComment) await commentOnPullRequest(inputs, markdown);
+
+    if (!passed && inputs.failOnRegression) throw new Error(`model gate failed for ${failed.join(', ')}`);
+    core.info(passed ? 'model gate passed' : `model gate failed for ${failed.join(', ')} (fail-on-regression is false)`);
+  } catch (error) {
+    core.setFailed(error instanceof Error ? error.message : String(error));
+  }
+}
