@@ -47,6 +47,12 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20000): P
   });
 }
 
+/** The environment for servers under test: ours, minus variables that only the sandbox needs. */
+function serverEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _ca, ...rest } = process.env;
+  return rest;
+}
+
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -88,7 +94,9 @@ async function main(): Promise<void> {
 
     const api = spawn(process.execPath, ['--max-semi-space-size=2', join(ROOT, 'dist/api/src/server.js')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', MODEL_DIR: modelDir, LOG_LEVEL: 'info', PREDICTION_LOG_DIR: join(work, 'predictions'), RATE_LIMIT_PER_MINUTE: '100000000', MONITORING_TOKEN: 'bench-monitoring-token-0123' },
+      // NODE_EXTRA_CA_CERTS is this sandbox's, for npm behind its proxy: Node parses the bundle at
+      // every start (~100 ms here), and the API makes no outbound TLS, so it is left out.
+      env: { ...serverEnv(), PORT: '0', HOST: '127.0.0.1', MODEL_DIR: modelDir, LOG_LEVEL: 'info', PREDICTION_LOG_DIR: join(work, 'predictions'), RATE_LIMIT_PER_MINUTE: '100000000', MONITORING_TOKEN: 'bench-monitoring-token-0123' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(api);
@@ -98,7 +106,7 @@ async function main(): Promise<void> {
     const apiPort = Number(ready[1]);
     const startToReadyMs = Number(ready[2]);
 
-    const bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const bare = spawn(process.execPath, ['-e', BARE_SERVER], { env: serverEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(bare);
     const barePort = Number((await waitForLine(bare, /"port":(\d+)/))[1]);
 

@@ -68,7 +68,8 @@ export function createApp(deps: AppDeps): RequestListener {
   const limiter = rateLimit({
     windowMs: 60_000,
     limit: config.RATE_LIMIT_PER_MINUTE,
-    standardHeaders: 'draft-8',
+    // draft-7: the same two headers as draft-8 without hashing the key into a partition id per request.
+    standardHeaders: 'draft-7',
     legacyHeaders: false,
     // It also serves plain node:http requests, which have no req.ip: the key never needs it.
     validate: false,
@@ -99,17 +100,15 @@ export function createApp(deps: AppDeps): RequestListener {
       return model;
     },
     record: (model, variant, rows, labels, seconds, requestId, output) => {
-      metrics.inferenceDuration.observe({ model: model.name, variant }, seconds);
+      metrics.child(metrics.inferenceDuration, { model: model.name, variant }).observe(seconds);
       const perClass = new Map<string, number>();
       for (const label of labels) perClass.set(label, (perClass.get(label) ?? 0) + 1);
-      for (const [label, count] of perClass) metrics.predictions.inc({ model: model.name, version: model.version, variant, class: label }, count);
+      for (const [label, count] of perClass) metrics.child(metrics.predictions, { model: model.name, version: model.version, variant, class: label }).inc(count);
       const sample = Math.min(rows.length, DRIFT_SAMPLE_ROWS);
-      for (let i = 0; i < sample; i++) {
-        const row = rows[i]!;
-        model.featureNames.forEach((feature, j) => {
-          metrics.featureValue.observe({ model: model.name, feature }, ((row[j] as number) - (model.mean[j] as number)) / (model.std[j] as number));
-        });
-      }
+      model.featureNames.forEach((feature, j) => {
+        const observer = metrics.child(metrics.featureValue, { model: model.name, feature });
+        for (let i = 0; i < sample; i++) observer.observe(((rows[i]![j] as number) - (model.mean[j] as number)) / (model.std[j] as number));
+      });
       predictionLog?.write({ time: new Date().toISOString(), requestId, model: model.name, version: model.version, variant, input: rows, output });
     },
   };
@@ -137,7 +136,7 @@ export function createApp(deps: AppDeps): RequestListener {
   };
   app.use(errors);
 
-  const predict = predictHandler(ctx, [securityHeaders, closeWhileDraining, auth.middleware, limiter, parseJson]);
+  const predict = predictHandler(ctx, [securityHeaders, auth.middleware, limiter, parseJson]);
   return (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'POST' && (req.url === '/predict' || req.url?.startsWith('/predict?'))) predict(req, res);
     else app(req, res);

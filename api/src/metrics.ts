@@ -15,6 +15,8 @@ export interface ApiMetrics {
   authFailures: Counter;
   rateLimited: Counter;
   predictionLogDropped: Counter<'reason'>;
+  /** The child of `metric` for `labels`, made once: prom-client re-hashes a label object on every call. */
+  child<T extends string, C>(metric: { name?: string; labels(labels: Partial<Record<T, string | number>>): C }, labels: Record<T, string>): C;
 }
 
 /**
@@ -24,7 +26,20 @@ export interface ApiMetrics {
 export function createMetrics(registry = new Registry(), defaults = true): ApiMetrics {
   if (defaults) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // Label values here are bounded (route templates, methods Node accepts, statuses, model names,
+  // features, classes); metrics that get reset are never cached.
+  const children = new Map<string, unknown>();
+  const child = <T extends string, C>(metric: { labels(labels: Partial<Record<T, string | number>>): C }, labels: Record<T, string>): C => {
+    const key = `${(metric as { name?: string }).name ?? ''}\u0000${Object.values(labels).join('\u0000')}`;
+    let found = children.get(key) as C | undefined;
+    if (found === undefined) {
+      found = metric.labels(labels);
+      children.set(key, found);
+    }
+    return found;
+  };
   return {
+    child,
     registry,
     httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route template and status.', labelNames: ['method', 'route', 'status'], registers }),
     httpDuration: new Histogram({

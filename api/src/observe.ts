@@ -31,8 +31,8 @@ export function observeRequest(
     const route = routeOf();
     const labels = { method: req.method ?? 'UNKNOWN', route, status: String(res.statusCode) };
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, seconds);
+    metrics.child(metrics.httpRequests, labels).inc();
+    metrics.child(metrics.httpDuration, labels).observe(seconds);
     const path = (req.url ?? '').split('?')[0]!.slice(0, 200);
     logger.info({ reqId: requestId, method: req.method, route, path, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100, user: res.locals.user as string | undefined }, 'request');
   };

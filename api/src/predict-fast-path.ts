@@ -48,6 +48,8 @@ export function predictHandler(ctx: AppContext, chain: readonly Middleware[]): (
     res.append = append;
     observeRequest(req, res, ctx.metrics, ctx.logger, () => '/predict');
     runChain(chain, req, res, (error) => {
+      // Checked as the answer goes out: a request in flight when the drain starts closes its connection.
+      if (ctx.draining()) res.setHeader('Connection', 'close');
       if (error !== undefined) return sendError(req, res, error, ctx.logger);
       try {
         const header = req.headers['x-experiment-group'];

@@ -38,6 +38,7 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
   const drain = (signal: string): void => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
+      flush();
       process.exit(1);
     }
     lifecycle.draining = true;
@@ -83,7 +84,13 @@ function main(): void {
   const logs = stdoutDestination();
   const logger = createLogger(config.LOG_LEVEL, logs);
   // Buffered log lines must reach stdout whatever way the process ends.
-  process.on('exit', () => logs.flushSync());
+  process.on('exit', () => {
+    try {
+      logs.flushSync();
+    } catch {
+      // A write still in progress at exit: sonic-boom refuses a sync flush; nothing else to do.
+    }
+  });
   // Lifecycle events are written at once; request lines within a second even on a quiet server.
   const flush = (): void => logs.flush();
   setInterval(flush, 1000).unref();

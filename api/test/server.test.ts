@@ -75,6 +75,22 @@ describe('server lifecycle (real process, port 0)', () => {
     expect(server.output()).toContain('"msg":"draining"');
   });
 
+  test('when a second signal arrives while draining, then it exits at once without waiting for requests', async () => {
+    const server = await startServer({ MODEL_DIR: copyRegistry(), SHUTDOWN_TIMEOUT_MS: '60000' });
+    // A request that never finishes its body keeps the drain waiting.
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nAuthorization: ${ALICE}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"X":`);
+    await new Promise((r) => setTimeout(r, 100));
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    server.child.kill('SIGTERM');
+    // Exits long before the 60 s drain deadline; non-zero because requests were cut off.
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain('second signal: exiting now');
+    socket.destroy();
+  });
+
   test('when SIGHUP finds a corrupt new version, then it keeps serving the old one; a good one is swapped in', async () => {
     const dir = copyRegistry();
     const server = await startServer({ MODEL_DIR: dir });
