@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     const trained = spawnSync(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', modelDir], { cwd: ROOT, encoding: 'utf8' });
     if (trained.status !== 0) throw new Error(`training failed: ${trained.stderr}`);
 
-    const api = spawn(process.execPath, ['--max-semi-space-size=2', join(ROOT, 'dist/api/src/server.js')], {
+    const api = spawn(process.execPath, ['--max-semi-space-size=2', join(ROOT, 'dist/api/server.js')], {
       cwd: ROOT,
       // NODE_EXTRA_CA_CERTS is this sandbox's, for npm behind its proxy: Node parses the bundle at
       // every start (~100 ms here), and the API makes no outbound TLS, so it is left out.

@@ -15,7 +15,7 @@ interface Running {
 
 /** Starts the compiled server on an ephemeral port and waits for its "ready" log line. */
 function startServer(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/api/src/server.js')], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/api/server.js')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', USERS_FILE: join(ROOT, 'api/users.dev.txt'), SHUTDOWN_TIMEOUT_MS: '5000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -132,7 +132,7 @@ async function prometheusRows(api: PrometheusApi, exporters: Exporters, expected
 }
 
 async function main(): Promise<number> {
-  const serverJs = join(REPO_ROOT, 'dist/api/src/server.js');
+  const serverJs = join(REPO_ROOT, 'dist/api/server.js');
   const trainJs = join(REPO_ROOT, 'dist/model/src/train.js');
   if (!existsSync(serverJs) || !existsSync(trainJs)) fail('dist/ has no API or trainer: run `npm run build` first');
   const prometheusBin = findExecutable('prometheus') ?? fail(`prometheus not found on PATH; ${INSTALL_HINT}`);

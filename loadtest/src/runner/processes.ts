@@ -57,13 +57,13 @@ function stopper(child: ChildProcess, cleanup: () => void = () => undefined): ()
 }
 
 /**
- * Trains M1 and M2 into a temporary registry and starts the real API (`dist/api/src/server.js`,
+ * Trains M1 and M2 into a temporary registry and starts the real API (`dist/api/server.js`,
  * built by `npm run build`) on 127.0.0.1:`port` (0 picks a free port) with the rate limit out of
  * the way, as a load test needs; everything else (auth, validation, metrics, request logs) on.
  * Its logs are drained and dropped; the registry is removed on stop.
  */
 export async function startApi(port: number, env: Record<string, string> = {}): Promise<Started> {
-  const server = join(ROOT, 'dist/api/src/server.js');
+  const server = join(ROOT, 'dist/api/server.js');
   const train = join(ROOT, 'dist/model/src/train.js');
   if (!existsSync(server) || !existsSync(train)) throw new Error('the API is not built: run `npm run build` first');
   const work = mkdtempSync(join(tmpdir(), 'mlship-loadtest-'));
