@@ -25,6 +25,8 @@ export function toApiError(error: unknown): ApiError {
     case 'stream.encoding.set':
       return new ApiError('invalid_input', (error as Error).message);
   }
+  // Express's router throws a URIError (status 400, not exposed) for a path with broken %-encoding.
+  if (error instanceof URIError) return new ApiError('invalid_input', 'the path is not valid percent-encoding');
   if (parser.status && parser.status >= 400 && parser.status < 500 && parser.expose) return new ApiError('invalid_input', (error as Error).message);
   return new ApiError('internal', 'internal error');
 }

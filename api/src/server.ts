@@ -110,6 +110,16 @@ function main(): void {
   // Longer than nginx's upstream keepalive_timeout, so the proxy closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Bytes that are not HTTP never reach Express: answer them in the contract's JSON too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({ error: { code: 'invalid_input', message: tooLarge ? 'the request headers are too large' : 'the request is not valid HTTP/1.1' } });
+    socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   server.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`, 1));
   server.listen(config.PORT, config.HOST, () => {
     // Listening first lets probes see "not ready" while the models load.

@@ -131,6 +131,23 @@ describe('server lifecycle (real process, port 0)', () => {
     expect(empty.output()).toMatch(/M1\/current: no promoted version/);
   });
 
+  test('when bytes that are not HTTP arrive, then the answer is still a JSON 400', async () => {
+    const server = await startServer({ MODEL_DIR: copyRegistry() });
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      let response = '';
+      socket.on('data', (d) => (response += d.toString()));
+      await new Promise((r) => socket.once('connect', r));
+      socket.write('THIS IS NOT HTTP\r\n\r\n');
+      await new Promise((r) => socket.once('close', r));
+      expect(response).toMatch(/^HTTP\/1.1 400 Bad Request/);
+      expect(JSON.parse(response.split('\r\n\r\n')[1]!)).toEqual({ error: { code: 'invalid_input', message: 'the request is not valid HTTP/1.1' } });
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
   test('when a setting is invalid, then start-up stops with one line naming the variable', async () => {
     for (const [key, value, hint] of [['PORT', 'eighty', 'PORT'], ['MAX_BATCH', '0', 'MAX_BATCH'], ['API_VARIANT', 'v3', 'API_VARIANT'], ['BODY_LIMIT', '1gb', 'BODY_LIMIT']] as const) {
       const server = await startServer({ MODEL_DIR: trainedModelDir(), [key]: value });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseFlags, runCli } from './cli';
 import { InputError } from './errors';
-import { currentVersion, DEFAULT_MODEL_DIR, latestVersion, listModelNames, listVersions, promote, readVersionMetrics, rollback } from './registry';
+import { currentVersion, DEFAULT_MODEL_DIR, latestVersion, listModelNames, listVersions, promote, readVersionMetrics, rollback, sweepStaging } from './registry';
 
 const USAGE = 'npm run registry -- list | promote <name> <version> | rollback <name>   [--model-dir DIR]';
 
@@ -28,12 +28,14 @@ function main(): number {
     }
     case 'promote': {
       if (!name || !version) throw new InputError(`promote needs a name and a version; usage: ${USAGE}`);
+      sweepStaging(modelDir);
       promote(modelDir, name, version);
       console.log(`${name}: current is now ${version}`);
       return 0;
     }
     case 'rollback': {
       if (!name || version) throw new InputError(`rollback takes one model name; usage: ${USAGE}`);
+      sweepStaging(modelDir);
       console.log(`${name}: rolled back, current is now ${rollback(modelDir, name)}`);
       return 0;
     }

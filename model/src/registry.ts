@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricsFile, ModelArtifact } from './artifact';
 import { readArtifact, readMetrics, versionDir } from './artifact';
@@ -52,7 +52,7 @@ export function markLatest(modelDir: string, name: string, version: string): voi
   writeFileAtomic(join(modelDir, name, 'latest'), version + '\n');
 }
 
-/** Model names with at least one version directory. */
+/** Model names with a directory in the registry. */
 export function listModelNames(modelDir: string): string[] {
   if (!existsSync(modelDir)) return [];
   return readdirSync(modelDir, { withFileTypes: true })
@@ -76,17 +76,53 @@ export function readVersionMetrics(modelDir: string, name: string, version: stri
   return readMetrics(join(versionDir(modelDir, name, version), 'metrics.json'));
 }
 
-/** Points `current` at `version` after verifying its artifact, and pushes it onto the history. */
+/**
+ * Points `current` at `version` after verifying its artifact, then pushes it onto the history.
+ * In that order: a run killed between the two leaves the history one short, which rollback reads
+ * correctly (the version before `current` is still the top); the other order would make it roll
+ * "back" to the version it just promoted.
+ */
 export function promote(modelDir: string, name: string, version: string): ModelArtifact {
   assertName(name);
   if (!VERSION_PATTERN.test(version)) throw new InputError(`"${version}" is not a version id (12 hex digits)`);
   const artifact = readArtifact(join(versionDir(modelDir, name, version), 'model.json'));
   const history = readHistory(modelDir, name);
+  writeFileAtomic(join(modelDir, name, 'current'), version + '\n');
   if (history[history.length - 1] !== version) {
     writeFileAtomic(join(modelDir, name, 'history'), [...history, version].join('\n') + '\n');
   }
-  writeFileAtomic(join(modelDir, name, 'current'), version + '\n');
   return artifact;
+}
+
+const STAGING = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what runs that were killed mid-write left staged (hidden `.<name>.<pid>.<rand>.tmp`
+ * files and directories whose process is gone). Staged entries are never read, so this only
+ * tidies; every writing command calls it first. Returns what it removed.
+ */
+export function sweepStaging(modelDir: string): string[] {
+  const removed: string[] = [];
+  const dirs = [modelDir, ...listModelNames(modelDir).map((name) => join(modelDir, name))];
+  for (const dir of dirs.filter((d) => existsSync(d))) {
+    for (const entry of readdirSync(dir)) {
+      const match = STAGING.exec(entry);
+      if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1]))) {
+        rmSync(join(dir, entry), { recursive: true, force: true });
+        removed.push(join(dir, entry));
+      }
+    }
+  }
+  return removed;
 }
 
 /** Moves `current` back to the previously promoted version; returns it. */

@@ -8,7 +8,7 @@ import { InputError } from './errors';
 import { renderModelCard } from './model-card';
 import { DEFAULT_MODELS_FILE, loadModelConfigs } from './model-config';
 import { evaluateGate, renderGateMarkdown } from './quality-gate';
-import { currentVersion, DEFAULT_MODEL_DIR, markLatest, promote } from './registry';
+import { currentVersion, DEFAULT_MODEL_DIR, markLatest, promote, sweepStaging } from './registry';
 import { trainModel } from './training';
 
 const USAGE =
@@ -49,10 +49,14 @@ function main(): number {
   // Train every model before writing any, so a data problem in one leaves the registry untouched.
   const artifacts: ModelArtifact[] = todo.map((name) => trainModel(dataset, name, configs[name]!));
 
+  // Writes go from least to most visible, so a run killed at any point leaves every model either as
+  // it was or as a finished run leaves it: complete version directories first (unreferenced until
+  // a pointer names them), then every `latest`, then promotions (current, then history).
+  sweepStaging(modelDir);
+  const dirs = artifacts.map((artifact) => writeArtifact(modelDir, artifact, renderModelCard(artifact)));
+  for (const artifact of artifacts) markLatest(modelDir, artifact.name, artifact.version);
   let failed = false;
-  const summary = artifacts.map((artifact) => {
-    const dir = writeArtifact(modelDir, artifact, renderModelCard(artifact));
-    markLatest(modelDir, artifact.name, artifact.version);
+  const summary = artifacts.map((artifact, i) => {
     let promoted = false;
     if (values.promote) {
       const current = currentVersion(modelDir, artifact.name);
@@ -66,7 +70,7 @@ function main(): number {
         console.error(renderGateMarkdown([verdict]));
       }
     }
-    return { name: artifact.name, version: artifact.version, k: artifact.hyperparameters.k, distance: artifact.hyperparameters.distance, accuracy: artifact.scores.accuracy, macroF1: artifact.scores.macroF1, dir, promoted };
+    return { name: artifact.name, version: artifact.version, k: artifact.hyperparameters.k, distance: artifact.hyperparameters.distance, accuracy: artifact.scores.accuracy, macroF1: artifact.scores.macroF1, dir: dirs[i]!, promoted };
   });
 
   if (values.json) {

@@ -14,7 +14,6 @@ const OUTPUTS = ['label', 'probabilities'] as const;
 const SERVER_VERSION = '2';
 
 const parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional();
-const tensorData: z.ZodType<unknown> = z.lazy(() => z.array(z.union([z.number(), z.string(), z.boolean(), tensorData])));
 
 const InferenceRequest = z.object({
   id: z.string().optional(),
@@ -26,7 +25,8 @@ const InferenceRequest = z.object({
         shape: z.array(z.number().int().min(0)),
         datatype: z.string(),
         parameters,
-        data: tensorData,
+        // Checked by flattenNumbers, which bounds the nesting: a recursive schema would not.
+        data: z.array(z.unknown()),
       }),
     )
     .length(1, 'this model takes exactly one input tensor'),
@@ -47,14 +47,28 @@ function modelMetadata(model: ServedModel) {
   };
 }
 
-/** Flattens nested tensor data depth first (row-major), keeping only finite numbers. */
-function flattenNumbers(data: unknown, out: number[] = []): number[] {
-  if (Array.isArray(data)) {
-    for (const item of data) flattenNumbers(item, out);
-  } else if (typeof data === 'number' && Number.isFinite(data)) {
-    out.push(data);
-  } else {
-    throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${JSON.stringify(data)?.slice(0, 40)}`);
+/**
+ * Flattens tensor data row-major, nested (`[[…],[…]]`) or flat, into finite numbers. Iterative and
+ * bounded by the tensor's rank, so hostile nesting is a 400, never a stack overflow.
+ */
+function flattenNumbers(data: unknown[], rank: number): number[] {
+  const out: number[] = [];
+  const stack: Array<{ items: unknown[]; index: number }> = [{ items: data, index: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.index >= top.items.length) {
+      stack.pop();
+      continue;
+    }
+    const item = top.items[top.index++];
+    if (Array.isArray(item)) {
+      if (stack.length >= rank) throw new ApiError('invalid_input', `tensor data nests deeper than its shape's ${rank} dimensions`);
+      stack.push({ items: item, index: 0 });
+    } else if (typeof item === 'number' && Number.isFinite(item)) {
+      out.push(item);
+    } else {
+      throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${String(JSON.stringify(item) ?? item).slice(0, 40)}`);
+    }
   }
   return out;
 }
@@ -123,7 +137,7 @@ export function oipRoutes(ctx: AppContext): Router {
           throw new ApiError('invalid_input', `input shape must be [n, ${features}] with n >= 1, got [${input.shape.join(', ')}]`);
         }
         if (n > ctx.config.MAX_BATCH) throw new ApiError('invalid_input', `at most ${ctx.config.MAX_BATCH} rows per request, got ${n}`);
-        const flat = flattenNumbers(input.data);
+        const flat = flattenNumbers(input.data, input.shape.length);
         if (flat.length !== n * features) throw new ApiError('invalid_input', `shape [${n}, ${features}] needs ${n * features} values, data has ${flat.length}`);
         const wanted = request.outputs?.map((o) => o.name) ?? [...OUTPUTS];
         const unknown = wanted.find((name) => !(OUTPUTS as readonly string[]).includes(name));
