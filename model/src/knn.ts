@@ -57,6 +57,39 @@ const TIE_TOLERANCE = 1e-9;
  */
 type ScanFunction = (x: ArrayLike<number>) => number;
 
+/** Above this many points, seeds are projection windows: the exact table costs n² distances to build. */
+const EXACT_SEED_LIMIT = 4096;
+
+/**
+ * For each sorted position, the `keep` positions whose points are nearest to its point (itself
+ * included), row after row; past EXACT_SEED_LIMIT points, the `keep` positions around it in
+ * projection order instead. Any seed is correct (the walk still visits every point within reach);
+ * a close one makes the walk short.
+ */
+function seedTable(points: Float64Array, size: number, d: number, keep: number, manhattan: boolean): Int32Array {
+  const table = new Int32Array(size * keep);
+  const distances = new Float64Array(size);
+  const order = Array.from({ length: size }, (_, i) => i);
+  for (let p = 0; p < size; p++) {
+    if (size > EXACT_SEED_LIMIT) {
+      const start = Math.min(Math.max(p - (keep >> 1), 0), size - keep);
+      for (let q = 0; q < keep; q++) table[p * keep + q] = start + q;
+      continue;
+    }
+    for (let r = 0; r < size; r++) {
+      let dist = 0;
+      for (let j = 0; j < d; j++) {
+        const t = (points[p * d + j] as number) - (points[r * d + j] as number);
+        dist += manhattan ? Math.abs(t) : t * t;
+      }
+      distances[r] = dist;
+    }
+    order.sort((a, b) => (distances[a] as number) - (distances[b] as number) || a - b);
+    for (let q = 0; q < keep; q++) table[p * keep + q] = order[q] as number;
+  }
+  return table;
+}
+
 /** ml-knn's distance (rooted for euclidean) between x and the point at `base` in `points`. */
 type DistanceToFunction = (x: ArrayLike<number>, points: Float64Array, base: number) => number;
 
@@ -76,6 +109,7 @@ function compileScan(
   axis: Float64Array,
   sortedLabels: Int32Array,
   votes: Int32Array,
+  seeds: Int32Array,
 ): ScanFunction {
   const d = featureCount;
   // String(number) round-trips exactly, so the literal axis is the computed one.
@@ -93,24 +127,30 @@ function compileScan(
     const n = ${projected.length};
     let lo = 0, hi = n;
     while (lo < hi) { const m = (lo + hi) >>> 1; if (R[m] < px) lo = m + 1; else hi = m; }
-    let start = lo - (keep >> 1);
-    if (start < 0) start = 0;
-    if (start + keep > n) start = n - keep;
-    const end = start + keep;
-    for (let r = start, q = 0; r < end; r++, q++) { const b = r * ${d}; ${diffs} H[q] = ${sum}; I[q] = r; }
+    // Anchor on the point nearest in projection, and seed the heap with its precomputed k+1
+    // nearest points: for a query near the data they are nearly its own, so the walk below finds
+    // few better ones and stops early. Seeded points are stamped so the walk skips them.
+    let p = lo;
+    if (p >= n || (p > 0 && px - R[p - 1] <= R[p] - px)) p = p - 1;
+    stamp = (stamp + 1) | 0;
+    if (stamp === 0) { M.fill(0); stamp = 1; }
+    const s0 = p * keep;
+    for (let q = 0; q < keep; q++) { const r = S[s0 + q]; M[r] = stamp; const b = r * ${d}; ${diffs} H[q] = ${sum}; I[q] = r; }
     for (let q = (keep >> 1) - 1; q >= 0; q--) sift(q, H[q], I[q]);
     let W = H[0];
-    for (let r = start - 1; r >= 0; r--) {
+    for (let r = p; r >= 0; r--) {
       const g = px - R[r];
       if (${gapBeyond}) break;
+      if (M[r] === stamp) continue;
       const b = r * ${d};
       ${diffs}
       const dist = ${sum};
       if (dist < W) { sift(0, dist, r); W = H[0]; }
     }
-    for (let r = end; r < n; r++) {
+    for (let r = p + 1; r < n; r++) {
       const g = R[r] - px;
       if (${gapBeyond}) break;
+      if (M[r] === stamp) continue;
       const b = r * ${d};
       ${diffs}
       const dist = ${sum};
@@ -130,8 +170,9 @@ function compileScan(
   `;
   // The arrays are bound once per kernel; sift lives beside scan so no closure is made per call.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from integers and this file's own text, see above
-  const factory = new Function('P', 'R', 'H', 'I', 'L', 'V', `
+  const factory = new Function('P', 'R', 'H', 'I', 'L', 'V', 'S', 'M', `
     const keep = ${keep};
+    let stamp = 0;
     function sift(at, dist, index) {
       for (;;) {
         const c1 = 2 * at + 1;
@@ -143,8 +184,8 @@ function compileScan(
       }
       H[at] = dist; I[at] = index;
     }
-    return function scan(x) {${body}};`) as (...bound: [Float64Array, Float64Array, Float64Array, Int32Array, Int32Array, Int32Array]) => ScanFunction;
-  return factory(points, projected, heapDistance, heapIndex, sortedLabels, votes);
+    return function scan(x) {${body}};`) as (...bound: [Float64Array, Float64Array, Float64Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array]) => ScanFunction;
+  return factory(points, projected, heapDistance, heapIndex, sortedLabels, votes, seeds, new Int32Array(projected.length));
 }
 
 /** Generates ml-knn's metric for a fixed feature count, unrolled like the scan. */
@@ -229,7 +270,9 @@ export class KnnKernel {
     this.heapDistance = new Float64Array(this.k + 1);
     this.heapIndex = new Int32Array(this.k + 1);
     this.votes = new Int32Array(Math.max(this.classCount, 1));
-    this.scanFn = compileScan(featureCount, this.manhattan, this.sortedPoints, this.projected, this.heapDistance, this.heapIndex, this.k + 1, this.axis, this.sortedLabels, this.votes);
+    const keep = this.k + 1;
+    const seeds = this.size > this.k ? seedTable(this.sortedPoints, this.size, featureCount, keep, this.manhattan) : new Int32Array(0);
+    this.scanFn = compileScan(featureCount, this.manhattan, this.sortedPoints, this.projected, this.heapDistance, this.heapIndex, keep, this.axis, this.sortedLabels, this.votes, seeds);
     this.distanceFn = compileDistanceTo(featureCount, this.manhattan);
   }
 
