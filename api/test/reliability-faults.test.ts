@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALICE } from './helpers';
-import { copyRegistry, rawConnection, sleep, startServer } from './reliability-process';
+import { copyRegistry, rawConnection, sleep, startServer } from './server-process';
 
 const ROW = JSON.stringify({ X: [6.7, 3.0, 5.2, 2.3] });
 const predictHead = (length: number): string => `POST /predict HTTP/1.1\r\nHost: x\r\nAuthorization: ${ALICE}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;

@@ -1,55 +1,12 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, trainedModelDir, ALICE } from './helpers';
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the compiled server on an ephemeral port and waits for its "ready" log line. */
-function startServer(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/api/server.js')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', USERS_FILE: join(ROOT, 'api/users.dev.txt'), SHUTDOWN_TIMEOUT_MS: '5000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready: ${output}`)), 15000);
-    const poll = setInterval(() => {
-      const match = /"port":(\d+).*"msg":"ready"/.exec(output);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve({ child, port: Number(match[1]), output: () => output, exited });
-      }
-    }, 20);
-    void exited.then(() => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolve({ child, port: -1, output: () => output, exited });
-    });
-  });
-}
+import { trainedModelDir, ALICE } from './helpers';
+import { copyRegistry, startServer } from './server-process';
 
 async function predict(port: number, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { Authorization: ALICE, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ X: [5.1, 3.5, 1.4, 0.2] }) });
-}
-
-function copyRegistry(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mlship-srv-'));
-  cpSync(trainedModelDir(), dir, { recursive: true });
-  return dir;
 }
 
 describe('server lifecycle (real process, port 0)', () => {
@@ -67,7 +24,7 @@ describe('server lifecycle (real process, port 0)', () => {
     await new Promise((r) => setTimeout(r, 200));
     await expect(fetch(`http://127.0.0.1:${server.port}/readyz`)).rejects.toThrow();
     socket.write(body.slice(10));
-    const code = await server.exited;
+    const { code } = await server.exited;
     expect(response).toMatch(/^HTTP\/1.1 200 OK/);
     expect(response).toContain('"prediction":"virginica"');
     expect(response).toMatch(/Connection: close/i);
@@ -86,7 +43,7 @@ describe('server lifecycle (real process, port 0)', () => {
     await new Promise((r) => setTimeout(r, 200));
     server.child.kill('SIGTERM');
     // Exits long before the 60 s drain deadline; non-zero because requests were cut off.
-    expect(await server.exited).toBe(1);
+    expect((await server.exited).code).toBe(1);
     expect(server.output()).toContain('second signal: exiting now');
     socket.destroy();
   });
@@ -124,10 +81,10 @@ describe('server lifecycle (real process, port 0)', () => {
     const file = join(dir, 'M2', version, 'model.json');
     writeFileSync(file, readFileSync(file, 'utf8').slice(0, 500));
     const server = await startServer({ MODEL_DIR: dir, LOG_LEVEL: 'silent' });
-    expect(await server.exited).toBe(1);
+    expect((await server.exited).code).toBe(1);
     expect(server.output().trim()).toBe(`error: ${file}: not valid JSON (truncated or edited?)`);
     const empty = await startServer({ MODEL_DIR: mkdtempSync(join(tmpdir(), 'mlship-empty-')), LOG_LEVEL: 'silent' });
-    expect(await empty.exited).toBe(1);
+    expect((await empty.exited).code).toBe(1);
     expect(empty.output()).toMatch(/M1\/current: no promoted version/);
   });
 
@@ -151,7 +108,7 @@ describe('server lifecycle (real process, port 0)', () => {
   test('when a setting is invalid, then start-up stops with one line naming the variable', async () => {
     for (const [key, value, hint] of [['PORT', 'eighty', 'PORT'], ['MAX_BATCH', '0', 'MAX_BATCH'], ['API_VARIANT', 'v3', 'API_VARIANT'], ['BODY_LIMIT', '1gb', 'BODY_LIMIT']] as const) {
       const server = await startServer({ MODEL_DIR: trainedModelDir(), [key]: value });
-      expect(await server.exited).toBe(2);
+      expect((await server.exited).code).toBe(2);
       const lines = server.output().trim().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^error: invalid ${hint}="${value}": `));
