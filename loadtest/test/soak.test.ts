@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseSoakOptions, SoakUsageError } from '../src/soak/options';
 import type { SoakMeasurement } from '../src/soak/verdict';
-import { judgeSoak, settledEnd } from '../src/soak/verdict';
+import { judgeSoak, settledEnd, windowFloor } from '../src/soak/verdict';
 
 const ROOT = join(__dirname, '..', '..');
 const MIB = 1048576;
@@ -44,8 +44,8 @@ describe('soak options', () => {
     expect(parseSoakOptions([])).toEqual({ seconds: 300, rate: 50, warmupSeconds: 30, maxGrowth: 0.1, port: 0, json: false });
   });
 
-  test('when --seconds 60 is given (CI), then the warm-up is 15 s', () => {
-    expect(parseSoakOptions(['--seconds', '60'])).toMatchObject({ seconds: 60, warmupSeconds: 15 });
+  test('when --seconds 60 is given (CI), then the warm-up is still 30 s', () => {
+    expect(parseSoakOptions(['--seconds', '60'])).toMatchObject({ seconds: 60, warmupSeconds: 30 });
   });
 
   test.each([['--seconds', 'ten'], ['--rate', '0'], ['--max-growth', '-1'], ['--bogus', '1']])('when given %s %s, then it is a one-line usage error', (flag, value) => {
@@ -68,4 +68,13 @@ describe('npm run soak (real API, short)', () => {
     expect(soak.rssStartBytes).toBeGreaterThan(10 * MIB);
     expect(soak.rssEndBytes).toBeGreaterThan(10 * MIB);
   }, 90_000);
+});
+
+describe('soak RSS windows', () => {
+  test('when RSS saws with garbage collection, then start and end are the floors of the first and last quarter', () => {
+    const samples = [100, 120, 98, 118, 101, 119, 99, 121];
+    expect(windowFloor(samples, 'first')).toBe(100);
+    expect(windowFloor(samples, 'last')).toBe(99);
+    expect(windowFloor([], 'last')).toBe(0);
+  });
 });

@@ -73,7 +73,8 @@ export async function startApi(port: number, env: Record<string, string> = {}): 
     rmSync(work, { recursive: true, force: true });
     throw new Error(`training the models failed: ${(trained.stderr || trained.stdout).trim().split('\n').pop() ?? ''}`);
   }
-  const child = spawn(process.execPath, [server], {
+  // With the young-generation cap npm start and the image use, so memory figures are production's.
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', server], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: modelDir, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

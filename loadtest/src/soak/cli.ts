@@ -40,8 +40,8 @@ async function main(argv: string[]): Promise<number> {
     if (options.json) {
       console.log(JSON.stringify({ soak: summary }));
     } else {
-      console.log(`RSS at start (after ${options.warmupSeconds} s warm-up): ${mib(m.rssStart)}`);
-      console.log(`RSS at end: ${mib(m.rssEnd)} (${verdict.growth >= 0 ? '+' : ''}${(verdict.growth * 100).toFixed(1)}%, limit +${(options.maxGrowth * 100).toFixed(0)}%; peak ${mib(summary.rssMaxBytes)})`);
+      console.log(`RSS at start (lowest in the first quarter after a ${options.warmupSeconds} s warm-up): ${mib(m.rssStart)}`);
+      console.log(`RSS at end (lowest in the last quarter): ${mib(m.rssEnd)} (${verdict.growth >= 0 ? '+' : ''}${(verdict.growth * 100).toFixed(1)}%, limit +${(options.maxGrowth * 100).toFixed(0)}%; peak ${mib(summary.rssMaxBytes)})`);
       console.log(`requests: ${m.requests} sent of ${m.scheduled} scheduled, ${m.failed} failed; latency p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`);
       console.log(verdict.passed ? 'soak: passed' : `soak: FAILED\n  ${verdict.reasons.join('\n  ')}`);
     }

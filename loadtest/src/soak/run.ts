@@ -3,7 +3,7 @@ import type { SoakOptions } from './options';
 import { residentBytes } from './rss';
 import { send, soakMix } from './traffic';
 import type { SoakMeasurement } from './verdict';
-import { quantile, settledEnd } from './verdict';
+import { quantile, settledEnd, windowFloor } from './verdict';
 
 /** The server under soak: its port and PID (for RSS). */
 export interface SoakTarget {
@@ -96,8 +96,10 @@ export async function runSoak(options: SoakOptions, target: SoakTarget, progress
     requests,
     failed,
     firstFailures,
-    rssStart,
-    rssEnd: settledEnd(rssSamples),
+    // RSS saws up and down with every garbage collection; what a leak raises is the floor. So the
+    // start and end are the lowest samples of the first and last quarter of the measured run.
+    rssStart: windowFloor(rssSamples, 'first'),
+    rssEnd: windowFloor(rssSamples, 'last'),
     rssSamples,
     latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1) },
     scheduled,

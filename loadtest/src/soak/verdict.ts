@@ -4,7 +4,7 @@ export interface SoakMeasurement {
   /** Requests whose status was not the expected one, or that got no answer. */
   failed: number;
   firstFailures: string[];
-  /** RSS in bytes once the warm-up is over, and at the end. */
+  /** RSS in bytes at the start and the end of the measured run (floors of its first and last quarter). */
   rssStart: number;
   rssEnd: number;
   /** Every RSS sample after the warm-up, in bytes. */
@@ -46,4 +46,12 @@ export function quantile(values: number[], q: number): number {
 /** The median of the last `n` samples: one sample taken mid-collection would make the end noisy. */
 export function settledEnd(samples: number[], n = 3): number {
   return quantile(samples.slice(-n), 0.5);
+}
+
+/** The lowest sample of the first or last quarter (at least one sample) of `samples`. */
+export function windowFloor(samples: number[], which: 'first' | 'last'): number {
+  if (samples.length === 0) return 0;
+  const size = Math.max(1, Math.ceil(samples.length / 4));
+  const window = which === 'first' ? samples.slice(0, size) : samples.slice(-size);
+  return Math.min(...window);
 }
