@@ -77,8 +77,10 @@ function validate(o: NginxOptions): void {
 }
 
 function upstreamServers(servers: string[]): string {
-  // One failure takes a replica out for 5 s; proxy_next_upstream retries the request elsewhere.
-  return servers.map((s) => `        server ${s} max_fails=1 fail_timeout=5s;`).join('\n');
+  // Two failures take a replica out for 1 s, and proxy_next_upstream retries the request elsewhere.
+  // Longer windows outlast a rolling restart: replicas restarted a few seconds apart were all still
+  // marked down together ("no live upstreams", 502) although each was back within a second.
+  return servers.map((s) => `        server ${s} max_fails=2 fail_timeout=1s;`).join('\n');
 }
 
 function canarySplit(percent: number): string {
