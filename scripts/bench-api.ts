@@ -1,57 +1,24 @@
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Started } from '../loadtest/src/runner/processes';
+import { ROOT, startApi, startBare } from '../loadtest/src/runner/processes';
 
 /**
  * API throughput benchmark: the real server as `npm start` runs it (auth, validation, metrics,
- * request logs and the prediction log all on) against a bare node:http server that answers a constant, each loaded in
- * the same run by autocannon from a second process on 127.0.0.1, bounded in time. Prints a table,
- * or one JSON line with --json.
+ * request logs and the prediction log all on) against a bare node:http server that answers a
+ * constant (both started by the load-test runner's helpers), each loaded in the same run by
+ * autocannon from a second process on 127.0.0.1, bounded in time. Prints a table, or one JSON line
+ * with --json.
  */
-const ROOT = resolve(__dirname, '..', '..');
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const BODY = JSON.stringify({ X: [5.9, 3.0, 4.2, 1.5] });
 const AUTH = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
 
-const BARE_SERVER = `
-const http = require('node:http');
-const answer = JSON.stringify({ model: 'M1', version: '000000000000', variant: 'v1', prediction: 'versicolor' });
-const server = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(answer); });
-});
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
-`;
-
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20000): Promise<RegExpExecArray> {
-  return new Promise((resolvePromise, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${seen.slice(-500)}`)), timeoutMs);
-    const onData = (data: Buffer): void => {
-      seen += data.toString();
-      const match = pattern.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        resolvePromise(match);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => (seen += d.toString()));
-    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${seen.slice(-500)}`)));
-  });
-}
-
-/** The environment for servers under test: ours, minus variables that only the sandbox needs. */
-function serverEnv(): NodeJS.ProcessEnv {
-  const { NODE_EXTRA_CA_CERTS: _ca, ...rest } = process.env;
-  return rest;
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -85,36 +52,22 @@ async function load(port: number, pid: number): Promise<Load & { peakRssMb: numb
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'mlship-bench-'));
-  const children: ChildProcess[] = [];
+  const started: Started[] = [];
+  const predictions = mkdtempSync(join(tmpdir(), 'mlship-bench-predictions-'));
   try {
-    const modelDir = join(work, 'models');
-    const trained = spawnSync(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', modelDir], { cwd: ROOT, encoding: 'utf8' });
-    if (trained.status !== 0) throw new Error(`training failed: ${trained.stderr}`);
-
-    const api = spawn(process.execPath, ['--max-semi-space-size=2', join(ROOT, 'dist/api/server.js')], {
-      cwd: ROOT,
-      // NODE_EXTRA_CA_CERTS is this sandbox's, for npm behind its proxy: Node parses the bundle at
-      // every start (~100 ms here), and the API makes no outbound TLS, so it is left out.
-      env: { ...serverEnv(), PORT: '0', HOST: '127.0.0.1', MODEL_DIR: modelDir, LOG_LEVEL: 'info', PREDICTION_LOG_DIR: join(work, 'predictions'), RATE_LIMIT_PER_MINUTE: '100000000', MONITORING_TOKEN: 'bench-monitoring-token-0123' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(api);
-    const ready = await waitForLine(api, /"port":(\d+).*"startToReadyMs":(\d+)/);
-    // Past readiness the request log goes to a file, as a log shipper would take it.
-    api.stdout?.pipe(createWriteStream(join(work, 'api.log')));
-    const apiPort = Number(ready[1]);
-    const startToReadyMs = Number(ready[2]);
-
-    const bare = spawn(process.execPath, ['-e', BARE_SERVER], { env: serverEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(bare);
-    const barePort = Number((await waitForLine(bare, /"port":(\d+)/))[1]);
+    const api = await startApi(0, { PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' });
+    started.push(api);
+    const bare = await startBare(0);
+    started.push(bare);
+    const apiPort = api.port;
+    const barePort = bare.port;
+    const startToReadyMs = api.startToReadyMs ?? -1;
 
     // Warm both up briefly, then measure each in turn in the same run.
     const check = await fetch(`http://127.0.0.1:${apiPort}/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: AUTH }, body: BODY });
     if (check.status !== 200) throw new Error(`the API answered ${check.status} to the benchmark request`);
-    const apiLoad = await load(apiPort, api.pid!);
-    const bareLoad = await load(barePort, bare.pid!);
+    const apiLoad = await load(apiPort, api.pid);
+    const bareLoad = await load(barePort, bare.pid);
     if (apiLoad.errors + apiLoad.non2xx > 0) throw new Error(`the API failed ${apiLoad.errors} and refused ${apiLoad.non2xx} requests under load`);
 
     const result = {
@@ -141,9 +94,8 @@ async function main(): Promise<void> {
         'API peak RSS MB under load (target <= 100)': result.rssMb,
       });
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    rmSync(work, { recursive: true, force: true });
+    await Promise.all(started.map((s) => s.stop()));
+    rmSync(predictions, { recursive: true, force: true });
   }
 }
 

@@ -2,32 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, errorBody } from './errors';
 import type { Logger } from './logging';
 
-interface BodyParserError {
-  type?: string;
-  status?: number;
-  expose?: boolean;
-}
-
-/** Maps anything thrown to a contract error; body-parser's errors get their proper codes. */
+/**
+ * Maps anything thrown to a contract error. Our own code throws ApiError (the JSON body reader
+ * included); what else reaches here comes from Express: a URIError for a path with broken
+ * %-encoding, or an http-errors error (e.g. from express.static) whose status it exposes.
+ */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  const parser = error as BodyParserError;
-  switch (parser.type) {
-    case 'entity.too.large':
-      return new ApiError('payload_too_large', 'the request body is larger than BODY_LIMIT');
-    case 'entity.parse.failed':
-      return new ApiError('malformed_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 120)}`);
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new ApiError('unsupported_media_type', (error as Error).message);
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new ApiError('invalid_input', (error as Error).message);
-  }
-  // Express's router throws a URIError (status 400, not exposed) for a path with broken %-encoding.
   if (error instanceof URIError) return new ApiError('invalid_input', 'the path is not valid percent-encoding');
-  if (parser.status && parser.status >= 400 && parser.status < 500 && parser.expose) return new ApiError('invalid_input', (error as Error).message);
+  const { status, expose } = error as { status?: number; expose?: boolean };
+  if (status && status >= 400 && status < 500 && expose) return new ApiError('invalid_input', (error as Error).message);
   return new ApiError('internal', 'internal error');
 }
 

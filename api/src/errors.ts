@@ -3,7 +3,6 @@ export const ERROR_STATUS = {
   invalid_input: 400,
   malformed_json: 400,
   unauthorized: 401,
-  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,

@@ -11,7 +11,19 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 export interface Started {
   port: number;
   pid: number;
+  /** For the API: process start to its "ready" line, as the server logs it. */
+  startToReadyMs?: number;
   stop(): Promise<void>;
+}
+
+/**
+ * The environment for servers under test: ours, less NODE_EXTRA_CA_CERTS, which is this sandbox's
+ * (for npm behind its proxy). Node parses that bundle at every start (~100 ms here) and neither
+ * server makes an outbound TLS connection.
+ */
+function serverEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _ca, ...rest } = process.env;
+  return rest;
 }
 
 /** Resolves with the first match of `pattern` on the child's stdout; rejects on exit or timeout. */
@@ -76,17 +88,18 @@ export async function startApi(port: number, env: Record<string, string> = {}): 
   // With the young-generation cap npm start and the image use, so memory figures are production's.
   const child = spawn(process.execPath, ['--max-semi-space-size=2', server], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: modelDir, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'info', ...env },
+    env: { ...serverEnv(), PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: modelDir, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const cleanup = (): void => rmSync(work, { recursive: true, force: true });
   try {
     // The ready line (logged at info) names the port, which matters when port 0 let the OS pick.
-    const actualPort = Number((await waitFor(child, /"port":(\d+)/, 'the API'))[1]);
+    const ready = await waitFor(child, /"port":(\d+).*"startToReadyMs":(\d+)/, 'the API');
+    const actualPort = Number(ready[1]);
     await waitReady(`http://127.0.0.1:${actualPort}/readyz`, child);
     child.stdout?.resume();
     child.stderr?.resume();
-    return { port: actualPort, pid: child.pid!, stop: stopper(child, cleanup) };
+    return { port: actualPort, pid: child.pid!, startToReadyMs: Number(ready[2]), stop: stopper(child, cleanup) };
   } catch (error) {
     await stopper(child, cleanup)();
     throw error;
@@ -127,7 +140,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 /** Starts the bare node:http ceiling on 127.0.0.1:`port` (0 picks a free port). */
 export async function startBare(port: number): Promise<Started> {
-  const child = spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const match = await waitFor(child, /"port":(\d+)/, 'the bare node server', 10000);
     child.stdout?.resume();
