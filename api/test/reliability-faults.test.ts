@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALICE } from './helpers';
-import { copyRegistry, rawConnection, sleep, startServer } from './server-process';
+import { copyRegistry, rawConnection, sleep, startServer, waitUntil } from './server-process';
 
 const ROW = JSON.stringify({ X: [6.7, 3.0, 5.2, 2.3] });
 const predictHead = (length: number): string => `POST /predict HTTP/1.1\r\nHost: x\r\nAuthorization: ${ALICE}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
@@ -18,9 +18,9 @@ describe('drain on SIGTERM (real process)', () => {
     await sleep(100);
     const signalled = Date.now();
     server.child.kill('SIGTERM');
-    await sleep(150);
+    await waitUntil(() => server.output().includes('"msg":"draining"'), 'the draining line');
     probe.socket.write('\r\n');
-    await sleep(150);
+    await waitUntil(() => probe.received().includes('\r\n\r\n{'), 'the readiness answer');
     expect(probe.received()).toMatch(/^HTTP\/1.1 503 /);
     expect(probe.received()).toContain('"code":"not_ready"');
     // About 1.5 s of upload after the signal: longer than any probe period, shorter than the timeout.
@@ -132,8 +132,9 @@ describe('broken models (real process)', () => {
         writeFileSync(join(dir, 'M1', 'current'), /current/.test(what) ? (what.includes('names no') ? 'garbage\n' : `${'f'.repeat(12)}\n`) : `${bad}\n`);
         server.child.kill('SIGHUP');
         failures++;
-        await sleep(250);
-        expect([what, (server.output().match(/reload failed: still serving the previous models/g) ?? []).length]).toEqual([what, failures]);
+        const reported = (): number => (server.output().match(/reload failed: still serving the previous models/g) ?? []).length;
+        await waitUntil(() => reported() >= failures, `the reload failure for ${what}`);
+        expect([what, reported()]).toEqual([what, failures]);
         expect([what, await predict()]).toEqual([what, { status: 200, version: good }]);
         expect([what, (await fetch(`http://127.0.0.1:${server.port}/readyz`)).status]).toEqual([what, 200]);
       }

@@ -65,3 +65,16 @@ export async function rawConnection(port: number): Promise<{ socket: Socket; rec
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Polls until `ready()` holds, for at most `timeoutMs`. Real processes on a busy CI machine answer
+ * late, so a test waits for the event it depends on rather than for a fixed time; it still fails
+ * (with `what` in the message) when the event never comes.
+ */
+export async function waitUntil(ready: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}

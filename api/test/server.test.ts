@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainedModelDir, ALICE } from './helpers';
-import { copyRegistry, startServer } from './server-process';
+import { copyRegistry, startServer, waitUntil } from './server-process';
 
 async function predict(port: number, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { Authorization: ALICE, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ X: [5.1, 3.5, 1.4, 0.2] }) });
@@ -21,7 +21,7 @@ describe('server lifecycle (real process, port 0)', () => {
     socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nAuthorization: ${ALICE}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
     await new Promise((r) => setTimeout(r, 100));
     server.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil(() => server.output().includes('"msg":"draining"'), 'the draining line');
     await expect(fetch(`http://127.0.0.1:${server.port}/readyz`)).rejects.toThrow();
     socket.write(body.slice(10));
     const { code } = await server.exited;
@@ -40,7 +40,7 @@ describe('server lifecycle (real process, port 0)', () => {
     socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nAuthorization: ${ALICE}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"X":`);
     await new Promise((r) => setTimeout(r, 100));
     server.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil(() => server.output().includes('"msg":"draining"'), 'the draining line');
     server.child.kill('SIGTERM');
     // Exits long before the 60 s drain deadline; non-zero because requests were cut off.
     expect((await server.exited).code).toBe(1);
@@ -60,15 +60,13 @@ describe('server lifecycle (real process, port 0)', () => {
       writeFileSync(file, readFileSync(file, 'utf8').replace('"k": 11', '"k": 12'));
       writeFileSync(join(dir, 'M1', 'current'), `${corrupt}\n`);
       server.child.kill('SIGHUP');
-      await new Promise((r) => setTimeout(r, 300));
-      expect(server.output()).toContain('reload failed: still serving the previous models');
+      await waitUntil(() => server.output().includes('reload failed: still serving the previous models'), 'the reload failure');
       const during = await predict(server.port);
       expect(during.status).toBe(200);
       expect(during.headers.get('x-model-version')).toBe(before);
       writeFileSync(join(dir, 'M1', 'current'), `${before}\n`);
       server.child.kill('SIGHUP');
-      await new Promise((r) => setTimeout(r, 300));
-      expect(server.output()).toContain('reloaded promoted models');
+      await waitUntil(() => server.output().includes('reloaded promoted models'), 'the reload');
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;

@@ -8,6 +8,7 @@ import { createMetrics } from '../src/metrics';
 import { UserTable } from '../src/users-file';
 import { tempDir } from '../../model/test/helpers';
 import { ALICE, basic, makeApp, ROOT } from './helpers';
+import { waitUntil } from './server-process';
 
 describe('users file', () => {
   test('when the committed dev file is read, then alice, bob and clementine verify and others do not', async () => {
@@ -50,8 +51,7 @@ describe('users file', () => {
       expect((await send(ALICE)).status).toBe(200);
       // alice is removed: her cached login must not outlive the file.
       writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('alice:')).join('\n'));
-      await new Promise((r) => setTimeout(r, 300));
-      expect((await send(ALICE)).status).toBe(401);
+      await waitUntil(async () => (await send(ALICE)).status === 401, 'the edited users file to apply');
       expect((await send(basic('bob', 'builder'))).status).toBe(200);
     } finally {
       auth.close();
