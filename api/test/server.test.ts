@@ -48,6 +48,21 @@ describe('server lifecycle (real process, port 0)', () => {
     socket.destroy();
   });
 
+  // 3 requests leave their log lines buffered, so the exit flush is the first write to fail;
+  // 200 fill the buffer, so a background write fails first.
+  test.each([3, 200])('when whoever read its logs has gone (stdout is a closed pipe), then it serves %i requests and SIGTERM still stops it', async (requests) => {
+    const server = await startServer({ MODEL_DIR: copyRegistry() });
+    // Close our end of its stdout pipe: every later log write meets EPIPE.
+    server.child.stdout!.destroy();
+    for (let i = 0; i < requests; i++) expect((await predict(server.port)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([server.exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 8000)))]);
+    clearTimeout(timer);
+    if (exited === 'hung') server.child.kill('SIGKILL');
+    expect(exited).toMatchObject({ code: 0 });
+  });
+
   test('when SIGHUP finds a corrupt new version, then it keeps serving the old one; a good one is swapped in', async () => {
     const dir = copyRegistry();
     const server = await startServer({ MODEL_DIR: dir });
