@@ -14,8 +14,8 @@ export interface PredictionRecord {
 }
 
 export interface PredictionLogOptions {
-  /** Lines held in memory at most; more are dropped and counted. */
-  maxBufferedLines?: number;
+  /** Bytes of lines held in memory at most (twice: one buffer fills while the other is written); more are dropped and counted. */
+  maxBufferedBytes?: number;
   /** Rotate when the current file reaches this size. */
   maxFileBytes?: number;
   /** Rotated files kept besides the current one. */
@@ -24,15 +24,21 @@ export interface PredictionLogOptions {
 }
 
 const CURRENT = 'predictions.jsonl';
+const NEWLINE = 0x0a;
 
 /**
- * JSON lines of predictions for drift analysis, written off the request path: `write` only pushes
- * into a bounded buffer; a timer appends batches to `predictions.jsonl` and rotates it by size.
- * A full buffer, a full disk or an unwritable directory drops lines and counts them in
- * `prediction_log_dropped_total`; it never delays or fails a request.
+ * JSON lines of predictions for drift analysis, written off the request path: `write` only copies
+ * the line into a fixed byte buffer; a timer appends the buffer to `predictions.jsonl` while the
+ * other buffer fills, and rotates the file by size. Lines wait as bytes outside the JS heap, not as
+ * strings: thousands of strings living for a flush interval would be promoted to the old
+ * generation and grow the heap under load. A full buffer, a full disk or an unwritable directory
+ * drops lines and counts them in `prediction_log_dropped_total`; it never delays or fails a request.
  */
 export class PredictionLog {
-  private buffer: string[] = [];
+  private filling: Buffer | undefined;
+  private spare: Buffer | undefined;
+  private used = 0;
+  private lines = 0;
   private writing: Promise<void> | undefined;
   private size = -1;
   private readonly timer: NodeJS.Timeout;
@@ -43,27 +49,40 @@ export class PredictionLog {
     private readonly metrics: ApiMetrics,
     options: PredictionLogOptions = {},
   ) {
-    this.options = { maxBufferedLines: 10_000, maxFileBytes: 64 * 1024 * 1024, keepFiles: 5, flushIntervalMs: 250, ...options };
+    this.options = { maxBufferedBytes: 1024 * 1024, maxFileBytes: 64 * 1024 * 1024, keepFiles: 5, flushIntervalMs: 250, ...options };
     this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
     this.timer.unref();
   }
 
   /** Queues a record; O(1) apart from JSON.stringify, never throws. */
   write(record: PredictionRecord): void {
-    if (this.buffer.length >= this.options.maxBufferedLines) {
+    const line = JSON.stringify(record);
+    const bytes = Buffer.byteLength(line);
+    if (this.used + bytes + 1 > this.options.maxBufferedBytes) {
       this.metrics.predictionLogDropped.inc({ reason: 'buffer_full' });
       return;
     }
-    this.buffer.push(JSON.stringify(record));
+    // Allocated on first use; pages the lines never reach are never resident.
+    this.filling ??= Buffer.allocUnsafe(this.options.maxBufferedBytes);
+    this.used += this.filling.write(line, this.used, 'utf8');
+    this.filling[this.used++] = NEWLINE;
+    this.lines++;
   }
 
   /** Writes what is buffered; resolves when written or dropped. Concurrent calls share one write. */
   flush(): Promise<void> {
     if (this.writing) return this.writing;
-    if (this.buffer.length === 0) return Promise.resolve();
-    const lines = this.buffer;
-    this.buffer = [];
-    this.writing = this.append(lines).finally(() => {
+    if (this.used === 0 || !this.filling) return Promise.resolve();
+    const full = this.filling;
+    const bytes = full.subarray(0, this.used);
+    const lines = this.lines;
+    // The other buffer fills meanwhile; this one becomes the spare once written.
+    this.filling = this.spare;
+    this.spare = undefined;
+    this.used = 0;
+    this.lines = 0;
+    this.writing = this.append(bytes, lines).finally(() => {
+      this.spare = full;
       this.writing = undefined;
     });
     return this.writing;
@@ -76,18 +95,17 @@ export class PredictionLog {
     await this.flush();
   }
 
-  private async append(lines: string[]): Promise<void> {
-    const text = lines.join('\n') + '\n';
+  private async append(bytes: Buffer, lines: number): Promise<void> {
     try {
       if (this.size < 0) {
         await mkdir(this.dir, { recursive: true });
         this.size = await stat(join(this.dir, CURRENT)).then((s) => s.size, () => 0);
       }
-      if (this.size > 0 && this.size + text.length > this.options.maxFileBytes) await this.rotate();
-      await appendFile(join(this.dir, CURRENT), text);
-      this.size += Buffer.byteLength(text);
+      if (this.size > 0 && this.size + bytes.length > this.options.maxFileBytes) await this.rotate();
+      await appendFile(join(this.dir, CURRENT), bytes);
+      this.size += bytes.length;
     } catch {
-      this.metrics.predictionLogDropped.inc({ reason: 'write_error' }, lines.length);
+      this.metrics.predictionLogDropped.inc({ reason: 'write_error' }, lines);
       // Re-read the size next time: the directory may have come back.
       this.size = -1;
     }

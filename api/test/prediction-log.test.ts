@@ -27,10 +27,25 @@ describe('prediction log', () => {
 
   test('when the buffer is full, then further lines are dropped and counted, never blocking', async () => {
     const metrics = createMetrics(new Registry(), false);
-    const log = new PredictionLog(tempDir(), metrics, { maxBufferedLines: 5, flushIntervalMs: 60_000 });
+    // Room for exactly five of these lines (all the same length), newlines included.
+    const lineBytes = JSON.stringify(record(0)).length + 1;
+    const log = new PredictionLog(tempDir(), metrics, { maxBufferedBytes: 5 * lineBytes, flushIntervalMs: 60_000 });
     for (let i = 0; i < 8; i++) log.write(record(i));
     expect(await dropped(metrics)).toContain('prediction_log_dropped_total{reason="buffer_full"} 3');
     await log.close();
+  });
+
+  test('when lines arrive while a flush is being written, then they wait in the other buffer and none is lost or reordered', async () => {
+    const dir = tempDir();
+    const log = new PredictionLog(dir, createMetrics(new Registry(), false), { flushIntervalMs: 60_000 });
+    for (let i = 0; i < 3; i++) log.write(record(i));
+    const first = log.flush();
+    for (let i = 3; i < 6; i++) log.write(record(i));
+    await first;
+    for (let i = 6; i < 9; i++) log.write(record(i));
+    await log.close();
+    const ids = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as PredictionRecord).requestId);
+    expect(ids).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8']);
   });
 
   test('when the directory cannot be written, then lines are dropped and counted and predictions still answer', async () => {
