@@ -1,7 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { BasicAuth } from './auth';
 import type { Config } from './config';
 import type { AppContext, Variant } from './context';
@@ -9,6 +8,7 @@ import { sendError } from './error-response';
 import { bodyLimitBytes } from './config';
 import { ApiError } from './errors';
 import { jsonBody } from './json-body';
+import { accessLogger } from './logging';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore } from './model-store';
@@ -16,6 +16,8 @@ import { observeRequest } from './observe';
 import type { Middleware } from './predict-fast-path';
 import { predictHandler } from './predict-fast-path';
 import type { PredictionLog } from './prediction-log';
+import { predictionRecorder } from './prediction-recorder';
+import { FixedWindowLimiter, rateLimitMiddleware } from './rate-limit';
 import { helmetHeaders } from './security-headers';
 import { healthRoutes } from './routes/health';
 import { modelRoutes } from './routes/models';
@@ -35,9 +37,6 @@ export interface AppDeps {
   lifecycle?: { draining: boolean };
 }
 
-/** Rows of a batch whose inputs feed the drift histogram: enough for a distribution, bounded per request. */
-const DRIFT_SAMPLE_ROWS = 64;
-
 /**
  * Builds the request listener: POST /predict on the plain node:http fast path, every other route
  * on Express. Both share one context (auth, rate limit store, metrics, logger, models). It never
@@ -46,6 +45,7 @@ const DRIFT_SAMPLE_ROWS = 64;
 export function createApp(deps: AppDeps): RequestListener {
   const { config, registry: models, metrics, logger, predictionLog } = deps;
   const lifecycle = deps.lifecycle ?? { draining: false };
+  const access = accessLogger(logger);
   const auth = deps.auth ?? new BasicAuth(config.USERS_FILE, metrics);
 
   const headers = helmetHeaders({
@@ -65,21 +65,12 @@ export function createApp(deps: AppDeps): RequestListener {
     }) as typeof writeHead;
     next();
   };
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.RATE_LIMIT_PER_MINUTE,
-    // draft-7: the same two headers as draft-8 without hashing the key into a partition id per request.
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    // It also serves plain node:http requests, which have no req.ip: the key never needs it.
-    validate: false,
-    // Runs after authentication, so the key is the verified user, never a claimed one.
-    keyGenerator: (_req, res) => `user:${String(res.locals.user)}`,
-    handler: (_req, _res, next) => {
-      metrics.rateLimited.inc();
-      next(new ApiError('rate_limited', `more than ${config.RATE_LIMIT_PER_MINUTE} requests per minute for this user; slow down`));
-    },
-  }) as unknown as Middleware;
+  // Runs after authentication, so the key is the verified user, never a claimed one.
+  const limiter = rateLimitMiddleware(
+    new FixedWindowLimiter(config.RATE_LIMIT_PER_MINUTE, 60_000),
+    (res) => `user:${String(res.locals.user)}`,
+    () => metrics.rateLimited.inc(),
+  );
   const parseJson = jsonBody(bodyLimitBytes(config.BODY_LIMIT)) as Middleware;
 
   const ctx: AppContext = {
@@ -87,6 +78,7 @@ export function createApp(deps: AppDeps): RequestListener {
     models,
     metrics,
     logger,
+    accessLog: access,
     ...(predictionLog ? { predictionLog } : {}),
     protect: [auth.middleware, limiter],
     json: [parseJson],
@@ -99,18 +91,7 @@ export function createApp(deps: AppDeps): RequestListener {
       if (!model) throw new ApiError('not_ready', 'the model is not loaded yet');
       return model;
     },
-    record: (model, variant, rows, labels, seconds, requestId, output) => {
-      metrics.child(metrics.inferenceDuration, { model: model.name, variant }).observe(seconds);
-      const perClass = new Map<string, number>();
-      for (const label of labels) perClass.set(label, (perClass.get(label) ?? 0) + 1);
-      for (const [label, count] of perClass) metrics.child(metrics.predictions, { model: model.name, version: model.version, variant, class: label }).inc(count);
-      const sample = Math.min(rows.length, DRIFT_SAMPLE_ROWS);
-      model.featureNames.forEach((feature, j) => {
-        const observer = metrics.child(metrics.featureValue, { model: model.name, feature });
-        for (let i = 0; i < sample; i++) observer.observe(((rows[i]![j] as number) - (model.mean[j] as number)) / (model.std[j] as number));
-      });
-      predictionLog?.write({ time: new Date().toISOString(), requestId, model: model.name, version: model.version, variant, input: rows, output });
-    },
+    record: predictionRecorder(metrics, predictionLog),
   };
 
   const app = express();
@@ -118,7 +99,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.set('trust proxy', 'loopback');
   app.set('etag', false);
   app.use((req: Request, res: Response, next) => {
-    observeRequest(req, res, metrics, logger, () => routeTemplate(req));
+    observeRequest(req, res, metrics, access, () => routeTemplate(req));
     next();
   });
   app.use(securityHeaders as unknown as express.RequestHandler, closeWhileDraining as unknown as express.RequestHandler);

@@ -4,6 +4,7 @@ import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore, ServedModel } from './model-store';
 import type { PredictionLog } from './prediction-log';
+import type { RecordPrediction } from './prediction-recorder';
 
 export type Variant = 'v1' | 'v2';
 
@@ -13,6 +14,8 @@ export interface AppContext {
   models: ModelStore;
   metrics: ApiMetrics;
   logger: Logger;
+  /** For the one line per request (no redaction: its fields are fixed and never headers). */
+  accessLog: Logger;
   predictionLog?: PredictionLog;
   /** Basic auth, then the per-user rate limit. */
   protect: RequestHandler[];
@@ -25,5 +28,5 @@ export interface AppContext {
   /** The model serving a variant, or a 503 when it is not loaded. */
   modelFor(variant: Variant): ServedModel;
   /** Counts, observes and logs one answered prediction request. */
-  record(model: ServedModel, variant: Variant, rows: number[][], labels: string[], seconds: number, requestId: string, output: unknown): void;
+  record: RecordPrediction;
 }

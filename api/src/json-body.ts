@@ -12,7 +12,9 @@ type Next = (error?: unknown) => void;
  */
 export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: unknown }, res: unknown, next: Next) => void {
   return (req, _res, next) => {
-    if (!typeis(req, ['application/json'])) {
+    // The exact common value skips type-is's parse of the header (a measurable share of /predict).
+    const json = req.headers['content-type'] === 'application/json' ? typeis.hasBody(req) : Boolean(typeis(req, ['application/json']));
+    if (!json) {
       next(new ApiError('unsupported_media_type', `send the body as application/json (got ${req.headers['content-type'] ?? 'no Content-Type'})`));
       return;
     }

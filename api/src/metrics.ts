@@ -1,70 +1,81 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-metrics';
+import type { CounterChild, HistogramChild } from './bound-metrics';
 
 /** Every metric of the contract (names are fixed: dashboards and alerts depend on them). */
 export interface ApiMetrics {
   registry: Registry;
-  httpRequests: Counter<'method' | 'route' | 'status'>;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  httpRequests: BoundCounter<'method' | 'route' | 'status'>;
+  httpDuration: BoundHistogram<'method' | 'route' | 'status'>;
   inFlight: Gauge;
-  predictions: Counter<'model' | 'version' | 'variant' | 'class'>;
-  inferenceDuration: Histogram<'model' | 'variant'>;
-  featureValue: Histogram<'model' | 'feature'>;
+  predictions: BoundCounter<'model' | 'version' | 'variant' | 'class'>;
+  inferenceDuration: BoundHistogram<'model' | 'variant'>;
+  featureValue: BoundHistogram<'model' | 'feature'>;
   modelInfo: Gauge<'model' | 'version' | 'variant'>;
   modelReady: Gauge<'model'>;
   trainingClassShare: Gauge<'model' | 'version' | 'class'>;
   authFailures: Counter;
   rateLimited: Counter;
   predictionLogDropped: Counter<'reason'>;
-  /** The child of `metric` for `labels`, made once: prom-client re-hashes a label object on every call. */
-  child<T extends string, C>(metric: { name?: string; labels(labels: Partial<Record<T, string | number>>): C }, labels: Record<T, string>): C;
+  /** The request counter and duration children for one method, route template and status. */
+  requestHandles(method: string, route: string, status: number): RequestHandles;
+}
+
+export interface RequestHandles {
+  requests: CounterChild<'method' | 'route' | 'status'>;
+  duration: HistogramChild<'method' | 'route' | 'status'>;
 }
 
 /**
  * Creates the metrics on `registry` (a fresh one per app, so tests never share state), with
- * prom-client's default process metrics unless `defaults` is false.
+ * prom-client's default process metrics unless `defaults` is false. The ones updated on every
+ * request are bound-metrics (see there); label values are bounded (route templates, methods Node
+ * accepts, statuses, model names and versions, features, classes).
  */
 export function createMetrics(registry = new Registry(), defaults = true): ApiMetrics {
   if (defaults) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  // Label values here are bounded (route templates, methods Node accepts, statuses, model names,
-  // features, classes); metrics that get reset are never cached.
-  const children = new Map<string, unknown>();
-  const child = <T extends string, C>(metric: { labels(labels: Partial<Record<T, string | number>>): C }, labels: Record<T, string>): C => {
-    const key = `${(metric as { name?: string }).name ?? ''}\u0000${Object.values(labels).join('\u0000')}`;
-    let found = children.get(key) as C | undefined;
-    if (found === undefined) {
-      found = metric.labels(labels);
-      children.set(key, found);
+  const httpRequests = new BoundCounter('http_requests_total', 'HTTP requests by method, route template and status.', ['method', 'route', 'status'], registers);
+  const httpDuration = new BoundHistogram(
+    'http_request_duration_seconds',
+    'HTTP request duration in seconds, from arrival to the end of the response.',
+    ['method', 'route', 'status'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  );
+  // Keyed by one short string rather than by three label lookups: this runs once per request.
+  const handles = new Map<string, RequestHandles>();
+  const requestHandles = (method: string, route: string, status: number): RequestHandles => {
+    const key = `${status} ${method} ${route}`;
+    let found = handles.get(key);
+    if (!found) {
+      const labels = { method, route, status: String(status) };
+      found = { requests: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
+      handles.set(key, found);
     }
     return found;
   };
   return {
-    child,
+    requestHandles,
     registry,
-    httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route template and status.', labelNames: ['method', 'route', 'status'], registers }),
-    httpDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration in seconds, from arrival to the end of the response.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    }),
+    httpRequests,
+    httpDuration,
     inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served now.', registers }),
-    predictions: new Counter({ name: 'model_predictions_total', help: 'Predicted rows by model, version, variant and predicted class.', labelNames: ['model', 'version', 'variant', 'class'], registers }),
-    inferenceDuration: new Histogram({
-      name: 'model_inference_duration_seconds',
-      help: 'Time in the model per request (all rows of a batch), in seconds.',
-      labelNames: ['model', 'variant'],
-      buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01],
+    predictions: new BoundCounter('model_predictions_total', 'Predicted rows by model, version, variant and predicted class.', ['model', 'version', 'variant', 'class'], registers),
+    inferenceDuration: new BoundHistogram(
+      'model_inference_duration_seconds',
+      'Time in the model per request (all rows of a batch), in seconds.',
+      ['model', 'variant'],
+      [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01],
       registers,
-    }),
-    featureValue: new Histogram({
-      name: 'model_input_feature_value',
-      help: 'Input feature values standardized with the training mean and std (training data is about N(0,1)): drift shows as a shifted or widened distribution.',
-      labelNames: ['model', 'feature'],
-      buckets: [-3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
+    ),
+    featureValue: new BoundHistogram(
+      'model_input_feature_value',
+      'Input feature values standardized with the training mean and std (training data is about N(0,1)): drift shows as a shifted or widened distribution.',
+      ['model', 'feature'],
+      [-3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
       registers,
-    }),
+    ),
     modelInfo: new Gauge({ name: 'model_info', help: 'The model and version each variant serves (always 1).', labelNames: ['model', 'version', 'variant'], registers }),
     modelReady: new Gauge({ name: 'model_ready', help: '1 when the model is loaded, verified and serving, else 0.', labelNames: ['model'], registers }),
     trainingClassShare: new Gauge({ name: 'model_training_class_share', help: 'Share of each class in the training data (the reference for prediction drift).', labelNames: ['model', 'version', 'class'], registers }),

@@ -17,25 +17,21 @@ export function observeRequest(
   logger: Logger,
   routeOf: () => string,
 ): void {
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.locals.requestId = requestId;
   res.setHeader('X-Request-Id', requestId);
   metrics.inFlight.inc();
-  let done = false;
-  const finish = (): void => {
-    if (done) return;
-    done = true;
+  // 'close' comes once per response, after 'finish' or when the connection dies first: one listener.
+  res.once('close', () => {
     metrics.inFlight.dec();
     const route = routeOf();
-    const labels = { method: req.method ?? 'UNKNOWN', route, status: String(res.statusCode) };
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    metrics.child(metrics.httpRequests, labels).inc();
-    metrics.child(metrics.httpDuration, labels).observe(seconds);
+    const seconds = (performance.now() - started) / 1000;
+    const { requests, duration } = metrics.requestHandles(req.method ?? 'UNKNOWN', route, res.statusCode);
+    requests.inc();
+    duration.observe(seconds);
     const path = (req.url ?? '').split('?')[0]!.slice(0, 200);
     logger.info({ reqId: requestId, method: req.method, route, path, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100, user: res.locals.user as string | undefined }, 'request');
-  };
-  res.on('finish', finish);
-  res.on('close', finish);
+  });
 }

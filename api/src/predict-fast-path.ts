@@ -6,17 +6,8 @@ import { observeRequest } from './observe';
 import { parsePredictBody } from './validation';
 
 type LocalsResponse = ServerResponse & { locals: Record<string, unknown> };
-/** Connect-style middleware: what helmet, body-parser, express-rate-limit and our auth all are. */
+/** Connect-style middleware: what our security headers, auth, rate limit and JSON body reader are. */
 export type Middleware = (req: IncomingMessage, res: LocalsResponse, next: (error?: unknown) => void) => unknown;
-
-/** Express's `res.append`, which express-rate-limit calls to add its RateLimit headers. */
-function append(this: ServerResponse, field: string, value: string | string[]): ServerResponse {
-  const previous = this.getHeader(field);
-  const added = Array.isArray(value) ? value : [value];
-  const merged = previous === undefined ? added : [...(Array.isArray(previous) ? previous : [String(previous)]), ...added];
-  this.setHeader(field, merged.length === 1 ? merged[0]! : merged);
-  return this;
-}
 
 /** Runs middleware in order on plain node:http objects; the first error (or throw) goes to `done`. */
 function runChain(chain: readonly Middleware[], req: IncomingMessage, res: LocalsResponse, done: (error?: unknown) => void): void {
@@ -43,10 +34,9 @@ function runChain(chain: readonly Middleware[], req: IncomingMessage, res: Local
  */
 export function predictHandler(ctx: AppContext, chain: readonly Middleware[]): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, raw) => {
-    const res = raw as LocalsResponse & { append: typeof append };
+    const res = raw as LocalsResponse;
     res.locals = {};
-    res.append = append;
-    observeRequest(req, res, ctx.metrics, ctx.logger, () => '/predict');
+    observeRequest(req, res, ctx.metrics, ctx.accessLog, () => '/predict');
     runChain(chain, req, res, (error) => {
       // Checked as the answer goes out: a request in flight when the drain starts closes its connection.
       if (ctx.draining()) res.setHeader('Connection', 'close');
@@ -56,10 +46,10 @@ export function predictHandler(ctx: AppContext, chain: readonly Middleware[]): (
         const variant = ctx.variantOf(typeof header === 'string' ? header : undefined);
         const model = ctx.modelFor(variant);
         const { rows, batch } = parsePredictBody((req as IncomingMessage & { body?: unknown }).body, model.featureNames.length, ctx.config.MAX_BATCH);
-        const started = process.hrtime.bigint();
+        const started = performance.now();
         const detailed = variant === 'v2' ? predictDetailed(model, rows) : undefined;
         const labels = detailed ? detailed.map((d) => d.prediction) : predictLabels(model, rows);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const seconds = (performance.now() - started) / 1000;
         const answers = detailed ?? labels;
         const body = batch
           ? { model: model.name, version: model.version, variant, predictions: answers }

@@ -15,8 +15,8 @@ function schemasFor(features: number, maxBatch: number) {
     const row = rowSchema(features);
     schemas = {
       envelope: z.strictObject({ X: z.array(z.unknown(), `must be one row of ${features} numbers or an array of such rows`) }),
-      row: z.object({ X: row }),
-      batch: z.object({ X: z.array(row).min(1, 'a batch needs at least one row').max(maxBatch, `a batch holds at most ${maxBatch} rows`) }),
+      row: z.strictObject({ X: row }),
+      batch: z.strictObject({ X: z.array(row).min(1, 'a batch needs at least one row').max(maxBatch, `a batch holds at most ${maxBatch} rows`) }),
     };
     cache.set(key, schemas);
   }
@@ -29,17 +29,32 @@ function schemasFor(features: number, maxBatch: number) {
  */
 export function parsePredictBody(body: unknown, features: number, maxBatch: number): { rows: number[][]; batch: boolean } {
   const schemas = schemasFor(features, maxBatch);
-  const { X } = parseOrThrow(schemas.envelope, body);
   // A batch is an array whose first element is an array; anything else is checked as one row.
-  if (Array.isArray(X[0])) return { rows: parseOrThrow(schemas.batch, body).X, batch: true };
-  return { rows: [parseOrThrow(schemas.row, body).X], batch: false };
+  // Valid requests are parsed once; only a refused one also pays for the envelope, whose message
+  // (wrong shape, unknown field) comes before any row's.
+  const X = typeof body === 'object' && body !== null ? (body as { X?: unknown }).X : undefined;
+  const batch = Array.isArray(X) && Array.isArray(X[0]);
+  if (batch) return { rows: parseWithin(schemas.envelope, schemas.batch, body).X, batch };
+  return { rows: [parseWithin(schemas.envelope, schemas.row, body).X], batch };
+}
+
+/** Parses with `schema`; when that fails, the envelope's error (if it fails too) is the one thrown. */
+function parseWithin<T>(envelope: z.ZodType<unknown>, schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  parseOrThrow(envelope, body);
+  throw invalidInput(result.error);
 }
 
 /** Parses with `schema` or throws a 400 that says which field is wrong and why. */
 export function parseOrThrow<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const details = result.error.issues.slice(0, 10).map((issue) => ({ field: issue.path.length ? issue.path.join('.') : '(body)', problem: issue.message }));
+  throw invalidInput(result.error);
+}
+
+function invalidInput(error: z.ZodError): ApiError {
+  const details = error.issues.slice(0, 10).map((issue) => ({ field: issue.path.length ? issue.path.join('.') : '(body)', problem: issue.message }));
   const first = details[0]!;
-  throw new ApiError('invalid_input', `${first.field}: ${first.problem}`, details);
+  return new ApiError('invalid_input', `${first.field}: ${first.problem}`, details);
 }
