@@ -55,7 +55,17 @@ async function main(): Promise<void> {
   const started: Started[] = [];
   const predictions = mkdtempSync(join(tmpdir(), 'mlship-bench-predictions-'));
   try {
-    const api = await startApi(0, { PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' });
+    const env = { PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' };
+    // Start to ready is measured as production starts: with V8's code cache, which the image
+    // ships and every start after the first writes. A first start after a build compiles from
+    // source; that figure is reported as coldStartToReadyMs and the server is started again.
+    let api = await startApi(0, env);
+    let coldStartToReadyMs: number | undefined;
+    if (api.codeCache === 'cold') {
+      coldStartToReadyMs = api.startToReadyMs;
+      await api.stop();
+      api = await startApi(0, env);
+    }
     started.push(api);
     const bare = await startBare(0);
     started.push(bare);
@@ -77,6 +87,7 @@ async function main(): Promise<void> {
       p50Ms: apiLoad.p50Ms,
       p99Ms: apiLoad.p99Ms,
       startToReadyMs,
+      ...(coldStartToReadyMs === undefined ? {} : { coldStartToReadyMs }),
       rssMb: Math.round(apiLoad.peakRssMb),
       requests: apiLoad.requests,
       seconds,
@@ -91,6 +102,7 @@ async function main(): Promise<void> {
         'API p50 ms': result.p50Ms,
         'API p99 ms': result.p99Ms,
         'start to ready ms (target <= 300)': result.startToReadyMs,
+        'first start after a build, no code cache yet, ms': result.coldStartToReadyMs ?? '-',
         'API peak RSS MB under load (target <= 100)': result.rssMb,
       });
   } finally {

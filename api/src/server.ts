@@ -73,7 +73,14 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
   });
 }
 
-function main(): void {
+/** What the launcher (launch.ts) adds to a start: fields for the ready line, and a call once ready. */
+export interface StartHooks {
+  readyFields?: Record<string, string>;
+  onReady?: () => void;
+}
+
+/** Starts the server: config, logs, metrics, auth, models, listener and signal handling. */
+export function main(hooks: StartHooks = {}): void {
   let config: Config;
   try {
     config = loadConfig();
@@ -132,12 +139,11 @@ function main(): void {
     publishModels(store, config, metrics);
     const address = server.address();
     logger.info(
-      { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), startToReadyMs: Math.round(process.uptime() * 1000) },
+      { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), startToReadyMs: Math.round(process.uptime() * 1000), ...hooks.readyFields },
       'ready',
     );
     flush();
+    hooks.onReady?.();
   });
   handleSignals(server, lifecycle, config, logger, flush, store, metrics, predictionLog);
 }
-
-main();

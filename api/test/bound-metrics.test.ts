@@ -34,7 +34,8 @@ describe('bound metrics', () => {
     const registry = new Registry();
     const child = new BoundHistogram('drift', 'h', ['feature'], [-1, 0, 3], [registry]).labels({ feature: 'petal' });
     for (const value of [-2, 7, 12]) child.observe(value);
-    const buckets = (await registry.getMetricsAsJSON())[0]!.values.filter((v) => v.metricName === 'drift_bucket').map((v) => [v.labels.le, v.value]);
+    const values = (await registry.getMetricsAsJSON())[0]!.values as Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>;
+    const buckets = values.filter((v) => v.metricName === 'drift_bucket').map((v) => [v.labels.le, v.value]);
     // prom-client's findBound answers -1 for "above every bound", which collides with this bound:
     // it would print le="-1" 3. The drift dashboards need 1.
     expect(buckets).toEqual([
@@ -73,7 +74,7 @@ describe('bound metrics', () => {
     ]);
   });
 
-  test('when a value is not a finite number, then it is skipped rather than turning the sum into NaN', async () => {
+  test('when a value is not a finite number, then it is skipped rather than turning the sum into NaN', () => {
     const registry = new Registry();
     const child = new BoundHistogram('d', 'h', ['route'], [1], [registry]).labels({ route: '/' });
     child.observe(Number.NaN);

@@ -234,6 +234,14 @@ async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; 
     hardening.filter(Boolean).join('; ') || `${API_SERVICES.length} containers healthy, uid 10001, root filesystem read-only`,
   );
 
+  // The ready line says whether V8's code cache (written in the image build) was accepted.
+  const cold = API_SERVICES.filter((s) => !docker(['logs', ids[s]!]).includes('"codeCache":"used"'));
+  record(
+    'when the replicas start, then each compiles nothing: V8 accepts the code cache the image build wrote',
+    cold.length === 0,
+    cold.length ? `no "codeCache":"used" in the ready line of ${cold.join(', ')}` : `${API_SERVICES.length} replicas started from the code cache`,
+  );
+
   const edge = await startEdge({ dir: join(owned.dir, 'nginx'), v1Ports: V1_PORTS, v2Ports: V2_PORTS, ratePerSecond: RATE_PER_SECOND, rateBurst: RATE_BURST }, owned.services);
   const exporters = await startExporters(join(owned.dir, 'exporters'), owned.services);
   await startPrometheus(

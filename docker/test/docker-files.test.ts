@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { parse } from 'yaml';
+import { SERVER_NODE_FLAGS } from '../../loadtest/src/runner/processes';
 
 const ROOT = join(__dirname, '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8');
@@ -30,6 +31,17 @@ describe('docker/Dockerfile', () => {
     expect(runtime).toMatch(/^EXPOSE 8000$/m);
     expect(runtime).toMatch(/CMD \["node", "-e"/);
     expect(runtime).toMatch(/NODE_ENV=production/);
+  });
+
+  test('when read, then the image warms V8\'s code cache under the very flags it runs with, which are npm start\'s and the load tests\'', () => {
+    const runtimeFlags = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile.slice(dockerfile.indexOf('AS runtime')))?.[1];
+    const warm = /^RUN NODE_OPTIONS=(\S+) .*\n\s*node dist\/api\/server\.js --write-code-cache$/m.exec(dockerfile);
+    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+    const startFlags = /&& node ([^&]*) dist\/api\/server\.js/.exec(start)?.[1];
+    expect(runtimeFlags).toBeDefined();
+    expect(warm?.[1]).toBe(runtimeFlags);
+    expect(startFlags).toBe(runtimeFlags);
+    expect(SERVER_NODE_FLAGS.join(' ')).toBe(runtimeFlags);
   });
 
   test('when npm needs a CA bundle, then it comes from an optional BuildKit secret, never a COPY', () => {
