@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
@@ -21,13 +21,18 @@ export interface CachedModule {
 }
 
 /**
- * The cache file for `file` under this Node version, architecture and V8 flags: V8 rejects code
- * made under any other (a heap-size flag is enough), so each combination gets its own file rather
- * than overwriting one another's.
+ * The cache file for `source` (the text of `file`) under this Node version, architecture and V8
+ * flags. V8 rejects code made under other flags (a heap-size flag is enough), so each combination
+ * gets its own file. The source is part of the name because V8 checks only its length: a rebuilt
+ * bundle of the same length would otherwise run with the previous build's compiled functions.
  */
-export function codeCachePath(file: string): string {
-  const key = [process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\u0000');
-  return `${file}.${createHash('sha256').update(key).digest('hex').slice(0, 12)}.v8cache`;
+export function codeCachePath(file: string, source: string): string {
+  const flags = [process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\u0000');
+  return `${file}.${shortHash(flags)}.${shortHash(source)}.v8cache`;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
 /**
@@ -38,7 +43,7 @@ export function codeCachePath(file: string): string {
  */
 export function requireWithCodeCache(file: string): CachedModule {
   const source = readFileSync(file, 'utf8');
-  const cacheFile = codeCachePath(file);
+  const cacheFile = codeCachePath(file, source);
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(cacheFile);
@@ -63,6 +68,7 @@ export function requireWithCodeCache(file: string): CachedModule {
         writeFileSync(partial, script.createCachedData());
         renameSync(partial, cacheFile);
         state = 'written';
+        removeStaleCaches(cacheFile);
       } catch {
         rmSync(partial, { force: true });
         state = 'unwritable';
@@ -70,4 +76,12 @@ export function requireWithCodeCache(file: string): CachedModule {
       return state;
     },
   };
+}
+
+/** Removes caches of earlier builds made under the same flags (`<file>.<flags>.<other source>.v8cache`). */
+function removeStaleCaches(current: string): void {
+  const prefix = basename(current).split('.').slice(0, -2).join('.');
+  for (const name of readdirSync(dirname(current))) {
+    if (name !== basename(current) && name.startsWith(`${prefix}.`) && name.endsWith('.v8cache')) rmSync(join(dirname(current), name), { force: true });
+  }
 }

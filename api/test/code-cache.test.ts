@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeCachePath, requireWithCodeCache } from '../src/code-cache';
 import { tempDir } from '../../model/test/helpers';
@@ -13,6 +13,7 @@ function writeModule(): string {
 }
 
 type Bundle = { answer(): number; where: string; self: string };
+const cacheOf = (file: string): string => codeCachePath(file, readFileSync(file, 'utf8'));
 
 describe('code cache', () => {
   test('when a module is loaded twice, then the first start compiles and writes the cache and the second uses it, with the same exports', () => {
@@ -21,7 +22,7 @@ describe('code cache', () => {
     expect(first.state()).toBe('compiled');
     expect((first.exports as Bundle).answer()).toBe(42);
     expect(first.save()).toBe('written');
-    expect(existsSync(codeCachePath(file))).toBe(true);
+    expect(existsSync(cacheOf(file))).toBe(true);
     const second = requireWithCodeCache(file);
     expect(second.state()).toBe('used');
     expect(second.save()).toBe('used');
@@ -31,7 +32,7 @@ describe('code cache', () => {
 
   test('when the cache file is garbage, then V8 rejects it, the module still loads from source, and save replaces the cache', () => {
     const file = writeModule();
-    writeFileSync(codeCachePath(file), Buffer.from('not a V8 code cache at all'));
+    writeFileSync(cacheOf(file), Buffer.from('not a V8 code cache at all'));
     const loaded = requireWithCodeCache(file);
     expect(loaded.state()).toBe('compiled');
     expect((loaded.exports as Bundle).answer()).toBe(42);
@@ -42,20 +43,33 @@ describe('code cache', () => {
   test('when the cache cannot be written, then save says so, leaves nothing behind and the module works', () => {
     const file = writeModule();
     // A directory where the cache file would go: neither root nor anyone else can rename onto it.
-    mkdirSync(join(codeCachePath(file), 'occupied'), { recursive: true });
+    mkdirSync(join(cacheOf(file), 'occupied'), { recursive: true });
     const loaded = requireWithCodeCache(file);
     expect(loaded.save()).toBe('unwritable');
     expect((loaded.exports as Bundle).answer()).toBe(42);
     expect(readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('when the module is rebuilt to the same length, then the old cache is not used (V8 checks only the length) and is removed', () => {
+    const file = writeModule();
+    requireWithCodeCache(file).save();
+    const old = cacheOf(file);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('twice(21)', 'twice(12)'));
+    const rebuilt = requireWithCodeCache(file);
+    expect(rebuilt.state()).toBe('compiled');
+    expect((rebuilt.exports as Bundle).answer()).toBe(24);
+    expect(rebuilt.save()).toBe('written');
+    expect(existsSync(old)).toBe(false);
+    expect(readdirSync(join(file, '..')).filter((f) => f.endsWith('.v8cache'))).toEqual([cacheOf(file).split('/').pop()]);
+  });
+
   test('when the V8 flags differ, then the cache file differs, because V8 rejects code made under other flags', () => {
     const file = writeModule();
     const before = process.env.NODE_OPTIONS;
-    const plain = codeCachePath(file);
+    const plain = cacheOf(file);
     try {
       process.env.NODE_OPTIONS = '--max-old-space-size=192';
-      expect(codeCachePath(file)).not.toBe(plain);
+      expect(cacheOf(file)).not.toBe(plain);
     } finally {
       if (before === undefined) delete process.env.NODE_OPTIONS;
       else process.env.NODE_OPTIONS = before;
