@@ -79,7 +79,6 @@ export function createApp(deps: AppDeps): RequestListener {
     metrics,
     logger,
     accessLog: access,
-    ...(predictionLog ? { predictionLog } : {}),
     protect: [auth.middleware, limiter],
     json: [parseJson],
     isReady: () => models.ready && !lifecycle.draining,

@@ -3,7 +3,6 @@ import type { Config } from './config';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore, ServedModel } from './model-store';
-import type { PredictionLog } from './prediction-log';
 import type { RecordPrediction } from './prediction-recorder';
 
 export type Variant = 'v1' | 'v2';
@@ -16,7 +15,6 @@ export interface AppContext {
   logger: Logger;
   /** For the one line per request (no redaction: its fields are fixed and never headers). */
   accessLog: Logger;
-  predictionLog?: PredictionLog;
   /** Basic auth, then the per-user rate limit. */
   protect: RequestHandler[];
   /** JSON body parsing with the contract's 413/415/400 errors. */

@@ -209,7 +209,7 @@ const extraHeaders = fc.record(
   {
     'x-experiment-group': fc.oneof(fc.constantFrom('debug', 'DEBUG', 'v2', ''), anyText.map((s) => s.replace(/[^\x20-\x7e]/g, ''))),
     'x-request-id': fc.oneof(fc.constantFrom('ok-id-1', '../../etc/passwd', '<script>', 'a'.repeat(300)), anyText.map((s) => s.replace(/[^\x20-\x7e]/g, ''))),
-    'x-forwarded-for': fc.constantFrom('198.51.100.7', '198.51.100.7, 10.0.0.1', 'unknown', '::ffff:198.51.100.8', ''),
+    'x-forwarded-for': fc.constantFrom('198.51.100.7', '198.51.100.7, 203.0.113.9', 'unknown', '::ffff:198.51.100.8', ''),
     'content-encoding': fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-unknown'),
     accept: fc.constantFrom('application/json', 'text/html', '*/*', ''),
     cookie: secretText.map((s) => `session=${s}`),
