@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { K8S_DIR } from './support/render';
 
+// Each deploy runs some twenty stand-in processes: allow for a busy machine.
+jest.setTimeout(60_000);
+
 const SCRIPT = join(K8S_DIR, 'azure', 'deploy.sh');
 const FAKE = join(K8S_DIR, 'test', 'support', 'fake-cli.sh');
 const DIGEST = 'cd'.repeat(32);
@@ -137,6 +140,17 @@ describe('deploy.sh traffic and labels', () => {
       `az containerapp revision label add --label stable --revision ${NEW_V1} --yes`,
       `az containerapp revision label add --label v2 --revision ${OLD_V2} --yes`,
     ]));
+  });
+
+  test('when the live traffic follows latestRevision, then the update pins it to that revision so the new one gets nothing', () => {
+    const created = [{ latestRevision: true, weight: 100 }];
+    const run = deploy([], [], [{ match: ['az containerapp show', 'latestRevisionName'], stdout: JSON.stringify({ latest: OLD_V1, traffic: created }) }, ...liveApp(STABLE_ONLY)]);
+    expect(run.status).toBe(0);
+    expect(run.yaml?.properties.configuration.ingress.traffic).toEqual([{ revisionName: OLD_V1, weight: 100 }]);
+    // Entries left at 0 % without a label by earlier shifts are dropped, labelled ones kept.
+    const leftovers = [{ latestRevision: true, weight: 0 }, { revisionName: OLD_V2, weight: 0 }, ...STABLE_ONLY, { revisionName: 'mlship--v2-x-a0', weight: 0, label: 'v2' }];
+    const tidy = deploy([], [], [{ match: ['az containerapp show', 'latestRevisionName'], stdout: JSON.stringify({ latest: NEW_V2, traffic: leftovers }) }, ...liveApp(STABLE_ONLY)]);
+    expect(tidy.yaml?.properties.configuration.ingress.traffic).toEqual([...STABLE_ONLY, { revisionName: 'mlship--v2-x-a0', weight: 0, label: 'v2' }]);
   });
 
   test('when v2 is deployed, then it gets its weight and the v2 label, and stable is re-added', () => {
