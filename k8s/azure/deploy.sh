@@ -87,6 +87,8 @@ undo() {
 }
 trap undo EXIT
 fail() { say "$*"; exit 1; }
+# A cancelled workflow run signals the script: that is a failure too, and undo runs on that exit.
+trap 'fail "interrupted"' INT TERM
 
 wait_healthy() {
   local deadline=$((SECONDS + timeout)) health

@@ -3,7 +3,7 @@
  * (support/fake-cli.sh): Azure is unreachable here, so each scenario says what az answers and the
  * test reads which commands the script ran, in order.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ interface Rule {
   stdout?: string;
   exit?: number;
   times?: number;
+  pause?: number;
 }
 interface TrafficEntry {
   revisionName?: string;
@@ -60,42 +61,52 @@ const WITH_V2: TrafficEntry[] = [
   { revisionName: OLD_V2, weight: 10, label: 'v2' },
 ];
 
+/** A directory with the stand-ins on PATH and the scenario `rules` then `base`; `collect` reads what happened. */
+function sandbox(rules: Rule[], base: Rule[], env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'mlship-aca-'));
+  for (const tool of ['az', 'curl', 'npm']) {
+    writeFileSync(join(dir, tool), `#!/bin/sh\nFAKE_TOOL=${tool} exec bash '${FAKE}' "$@"\n`, { mode: 0o755 });
+  }
+  writeFileSync(join(dir, 'scenario.json'), JSON.stringify([...rules, ...base]));
+  writeFileSync(join(dir, 'outputs'), '');
+  const log = join(dir, 'calls');
+  const calls = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+  return {
+    calls,
+    env: {
+      PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      TMPDIR: dir,
+      FAKE_LOG: log,
+      FAKE_SCENARIO: join(dir, 'scenario.json'),
+      GITHUB_OUTPUT: join(dir, 'outputs'),
+      AZURE_RESOURCE_GROUP: 'rg',
+      AZURE_CONTAINERAPP_ENV: 'env',
+      AZURE_IDENTITY_ID: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mlship',
+      AZURE_KEY_VAULT_URL: 'https://kv.vault.azure.net',
+      AZURE_LOCATION: 'westeurope',
+      GHCR_USERNAME: 'acme',
+      DEPLOY_ATTEMPT: 'a2',
+      HEALTH_TIMEOUT_SECONDS: '0',
+      ...env,
+    },
+    collect(status: number | null, out: string): Run {
+      try {
+        const yaml = existsSync(`${log}.yaml`) ? (parse(readFileSync(`${log}.yaml`, 'utf8')) as Run['yaml']) : undefined;
+        return { status, out, calls: calls(), yaml, outputs: readFileSync(join(dir, 'outputs'), 'utf8') };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+const argv = (args: string[]): string[] => [SCRIPT, ...(args.includes('--rollback') ? [] : ['--image', IMAGE]), ...args];
+
 /** Runs deploy.sh with `rules` first, then `base` (the first matching rule answers). */
 function deploy(args: string[], rules: Rule[], base: Rule[] = liveApp(STABLE_ONLY), env: Record<string, string> = {}): Run {
-  const dir = mkdtempSync(join(tmpdir(), 'mlship-aca-'));
-  try {
-    for (const tool of ['az', 'curl', 'npm']) {
-      writeFileSync(join(dir, tool), `#!/bin/sh\nFAKE_TOOL=${tool} exec bash '${FAKE}' "$@"\n`, { mode: 0o755 });
-    }
-    writeFileSync(join(dir, 'scenario.json'), JSON.stringify([...rules, ...base]));
-    writeFileSync(join(dir, 'outputs'), '');
-    const result = spawnSync('bash', [SCRIPT, ...(args.includes('--rollback') ? [] : ['--image', IMAGE]), ...args], {
-      encoding: 'utf8',
-      env: {
-        PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-        TMPDIR: dir,
-        FAKE_LOG: join(dir, 'calls'),
-        FAKE_SCENARIO: join(dir, 'scenario.json'),
-        GITHUB_OUTPUT: join(dir, 'outputs'),
-        AZURE_RESOURCE_GROUP: 'rg',
-        AZURE_CONTAINERAPP_ENV: 'env',
-        AZURE_IDENTITY_ID: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mlship',
-        AZURE_KEY_VAULT_URL: 'https://kv.vault.azure.net',
-        AZURE_LOCATION: 'westeurope',
-        GHCR_USERNAME: 'acme',
-        DEPLOY_ATTEMPT: 'a2',
-        HEALTH_TIMEOUT_SECONDS: '0',
-        ...env,
-      },
-    });
-    const log = join(dir, 'calls');
-    const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
-    const out = `${result.stdout}${result.stderr}`;
-    const yaml = existsSync(`${log}.yaml`) ? (parse(readFileSync(`${log}.yaml`, 'utf8')) as Run['yaml']) : undefined;
-    return { status: result.status, out, calls, yaml, outputs: readFileSync(join(dir, 'outputs'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const box = sandbox(rules, base, env);
+  const result = spawnSync('bash', argv(args), { encoding: 'utf8', env: box.env });
+  return box.collect(result.status, `${result.stdout}${result.stderr}`);
 }
 
 /** The calls that change something (no show/list queries, no smoke requests). */
@@ -193,6 +204,24 @@ describe('deploy.sh traffic and labels', () => {
   test('when az show fails after traffic moved, then it rolls back instead of exiting under set -e', () => {
     const run = deploy([], [{ match: ['az containerapp show', 'ingress.fqdn'], exit: 1 }]);
     expect(run.status).not.toBe(0);
+    expect(changes(run).slice(-3)).toEqual([
+      `az containerapp ingress traffic set --revision-weight ${OLD_V1}=100 ${NEW_V1}=0`,
+      `az containerapp revision label add --label stable --revision ${OLD_V1} --yes`,
+      `az containerapp revision deactivate --revision ${NEW_V1}`,
+    ]);
+  });
+
+  test('when the run is cancelled after traffic moved, then it rolls back before it exits', async () => {
+    const box = sandbox([{ match: ['curl', 'app.example.net'], pause: 2 }], liveApp(STABLE_ONLY), {});
+    const child = spawn('bash', argv([]), { env: box.env });
+    let out = '';
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!box.calls().some((c) => c.startsWith('curl') && c.includes('app.example.net'))) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    const run = box.collect(await exited, out);
+    expect(run.status).toBe(1);
+    expect(run.out).toMatch(/interrupted/);
     expect(changes(run).slice(-3)).toEqual([
       `az containerapp ingress traffic set --revision-weight ${OLD_V1}=100 ${NEW_V1}=0`,
       `az containerapp revision label add --label stable --revision ${OLD_V1} --yes`,

@@ -4,6 +4,7 @@
 # answered by the first rule of $FAKE_SCENARIO (a JSON array) whose every "match" string occurs in
 # that line and whose "times" (default: unlimited) is not used up:
 #   [{"match": ["az containerapp revision show", "healthState"], "stdout": "Healthy", "exit": 0}]
+# and after "pause" seconds, if the rule has one.
 # A call no rule matches succeeds with no output. The file behind --yaml is kept as $FAKE_LOG.yaml.
 set -euo pipefail
 
@@ -18,7 +19,7 @@ used="$FAKE_LOG.used"
 touch "$used"
 
 # One jq call (this runs for every command): prints shell assignments of the answering rule.
-rule="" code=0 answer=""
+rule="" code=0 answer="" pause=""
 eval "$(jq -r --arg call "$call" --rawfile used "$used" '
   ($used | split("\n")) as $spent
   | [to_entries[]
@@ -26,8 +27,10 @@ eval "$(jq -r --arg call "$call" --rawfile used "$used" '
       | (.key | tostring) as $key
       | select((.value.times // 1000000) > ([$spent[] | select(. == $key)] | length))]
   | .[0] // {key: "", value: {}}
-  | "rule=\(.key | tostring | @sh) code=\(.value.exit // 0) answer=\(.value.stdout // "" | @sh)"' "$FAKE_SCENARIO")"
+  | "rule=\(.key | tostring | @sh) code=\(.value.exit // 0) pause=\(.value.pause // "" | tostring | @sh)"
+    + " answer=\(.value.stdout // "" | @sh)"' "$FAKE_SCENARIO")"
 [[ -n "$rule" ]] || exit 0
 printf '%s\n' "$rule" >> "$used"
+if [[ -n "$pause" ]]; then sleep "$pause"; fi
 if [[ -n "$answer" ]]; then printf '%s\n' "$answer"; fi
 exit "$code"
