@@ -209,8 +209,14 @@ async function stepSecrets(tag: string, users: { file: string; header: string })
   remove(real.id);
   const demo = await start(tag, { ALLOW_DEV_CREDENTIALS: 'true' });
   const demoStatus = JSON.parse((await sendRequest(demo.url, { path: '/status' })).body) as Record<string, unknown>;
-  const warned = docker(['logs', demo.id]).split('\n').filter((l) => /development/i.test(l) && /"level":40/.test(l));
-  record('when the image runs with ALLOW_DEV_CREDENTIALS=true, then it serves, warns once and says so in /status', warned.length === 1 && JSON.stringify(demoStatus).includes('dev'), `${warned.length} warning line(s); /status ${JSON.stringify(demoStatus)}`);
+  const alicePredicts = await sendRequest(demo.url, { path: '/predict', json: { X: [5.1, 3.5, 1.4, 0.2] }, headers: { authorization: basicAuth('alice', 'wonderland') } });
+  const logs = run(DOCKER, ['logs', demo.id]);
+  const warned = `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => /"level":40/.test(l) && l.includes('insecure credentials: '));
+  record(
+    'when the image runs with ALLOW_DEV_CREDENTIALS=true, then it serves the development users, warns once and says so in /status',
+    alicePredicts.status === 200 && warned.length === 1 && demoStatus.devCredentials === true,
+    `alice ${alicePredicts.status}; ${warned.length} warning line(s); /status devCredentials ${String(demoStatus.devCredentials)}, warnings ${JSON.stringify(demoStatus.warnings)}`,
+  );
   remove(demo.id);
 }
 
