@@ -7,6 +7,7 @@ import { startApi, startBare } from '../loadtest/src/runner/processes';
 import type { LoadGeneratorName, LoadResult, LoadSpec } from './bench/load-generators';
 import { availableLoadGenerator, runLoad } from './bench/load-generators';
 import { cpuMicros, sampleRss } from './bench/proc';
+import { BENCH_AUTHORIZATION as AUTH, batchBody, positiveInt, SINGLE_ROW_BODY as SINGLE_BODY } from './bench/requests';
 
 /**
  * API throughput benchmark: the real server as `npm start` runs it (same V8 flags; auth,
@@ -27,21 +28,7 @@ const { values } = parseArgs({
   },
 });
 
-function positiveInt(name: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}" (${USAGE})`);
-  return n;
-}
-
 const WARM_UP_SECONDS = 2;
-const AUTH = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
-const SINGLE_BODY = JSON.stringify({ X: [5.9, 3.0, 4.2, 1.5] });
-
-/** `rows` distinct, plausible iris rows, the same every run. */
-function batchBody(rows: number): string {
-  const X = Array.from({ length: rows }, (_, i) => [4.3 + ((i * 7) % 36) / 10, 2.0 + ((i * 3) % 24) / 10, 1.0 + ((i * 11) % 59) / 10, 0.1 + ((i * 5) % 24) / 10]);
-  return JSON.stringify({ X });
-}
 
 interface Measured extends LoadResult {
   cpuMicrosPerRequest: number;
@@ -82,10 +69,10 @@ async function startWarmApi(env: Record<string, string>): Promise<{ api: Started
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 async function main(): Promise<void> {
-  const seconds = positiveInt('seconds', values.seconds);
-  const connections = positiveInt('connections', values.connections);
-  const threads = positiveInt('threads', values.threads);
-  const batchRows = positiveInt('batch-rows', values['batch-rows']);
+  const seconds = positiveInt('seconds', values.seconds, USAGE);
+  const connections = positiveInt('connections', values.connections, USAGE);
+  const threads = positiveInt('threads', values.threads, USAGE);
+  const batchRows = positiveInt('batch-rows', values['batch-rows'], USAGE);
   const loadGenerator = availableLoadGenerator();
   if (loadGenerator === 'autocannon') {
     console.error('bench:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon, a Node process on the same cores, so the bare ceiling reads low');
