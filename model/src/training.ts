@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CrossValidation, ModelArtifact } from './artifact';
 import { MODEL_FORMAT, sealArtifact } from './artifact';
 import type { Dataset } from './dataset';
@@ -8,12 +6,14 @@ import { InputError } from './errors';
 import { evaluate, meanAndStd } from './evaluate';
 import type { DistanceName } from './knn';
 import { fitMlKnn, KnnKernel } from './knn';
+// Imported, not read at run time: the bundled training CLI (dist/bundle/train.js) runs in the image
+// with no node_modules, and the recorded version must still be the one it was built with.
+import { version as ML_KNN_VERSION } from 'ml-knn/package.json';
 import type { ModelConfig } from './model-config';
 import { fitStandardizer, standardize } from './preprocess';
 import { seededRandom } from './random';
 import { stratifiedKFold, stratifiedSplit, testRowsForClass } from './split';
 
-const ML_KNN_VERSION = (JSON.parse(readFileSync(join(require.resolve('ml-knn'), '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * Checks that a data set can be split and cross-validated as configured; throws an

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 
 /**
  * The command lines the image runs are single-file bundles (`npm run build` writes dist/bundle/):
- * copied with the model configuration and nothing else into a directory with no node_modules
+ * copied with the model configuration and package.json (as the image has them) and nothing else into a directory with no node_modules
  * anywhere above it, each must still do its job.
  */
 const ROOT = resolve(__dirname, '..', '..');
@@ -18,7 +18,8 @@ beforeAll(() => {
     if (!existsSync(join(ROOT, 'dist/bundle', bundle))) throw new Error('the bundles are not built: run `npm run build` first');
   }
   app = mkdtempSync(join(tmpdir(), 'mlship-bundles-'));
-  for (const file of [...BUNDLES.map((b) => `dist/bundle/${b}`), 'model/models.json']) {
+  // package.json marks the root that model/models.json's data paths start from, as in the image.
+  for (const file of [...BUNDLES.map((b) => `dist/bundle/${b}`), 'model/models.json', 'package.json']) {
     mkdirSync(dirname(join(app, file)), { recursive: true });
     cpSync(join(ROOT, file), join(app, file));
   }
