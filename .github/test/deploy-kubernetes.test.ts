@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,12 +67,8 @@ function deploy(image: string, env: Record<string, string> = {}): Promise<{ code
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) =>
     child.on('close', (code) => {
-      let calls: string[] = [];
-      try {
-        calls = readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n');
-      } catch {
-        calls = [];
-      }
+      const log = join(dir, 'calls.log');
+      const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
       resolve({ code: code ?? 1, stderr, calls });
     }),
   );

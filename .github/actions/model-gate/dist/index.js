@@ -44614,7 +44614,7 @@ The job that trains the models may have failed before uploading them: see its lo
 `;
     await summary.addRaw(markdown, true).write();
     if (inputs.prComment) await commentOnPullRequest(inputs, markdown);
-    throw new Error(`model gate could not run: ${message(error63)}`);
+    throw new Error(`model gate could not run: ${message(error63)}`, { cause: error63 });
   }
 }
 async function run() {

@@ -139,7 +139,7 @@ async function evaluateOrExplain(inputs: GateInputs): Promise<GateResult[]> {
     const markdown = `### Model gate: ❌ could not run\n\n${message(error)}.\n\nThe job that trains the models may have failed before uploading them: see its log.\n`;
     await core.summary.addRaw(markdown, true).write();
     if (inputs.prComment) await commentOnPullRequest(inputs, markdown);
-    throw new Error(`model gate could not run: ${message(error)}`);
+    throw new Error(`model gate could not run: ${message(error)}`, { cause: error });
   }
 }
 
