@@ -159,6 +159,12 @@ describe('the kubernetes deploy target', () => {
 });
 
 describe('GitHub-side fixes (#13)', () => {
+  test('when the kind job loads the image, then it loads one platform\'s archive, not an index with attestations', () => {
+    const runs = deploy.jobs.kind!.steps!.map((s) => s.run ?? '').join('\n');
+    expect(runs).not.toMatch(/kind load docker-image/);
+    expect(runs).toMatch(/docker image save --platform linux\/amd64 -o "\$RUNNER_TEMP\/mlship-image\.tar" "\$LOCAL"\n\s*kind load image-archive "\$RUNNER_TEMP\/mlship-image\.tar"/);
+  });
+
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const subjects = new Set([...readme.matchAll(/repo:<owner>\/<repo>:environment:(\w+)/g)].map((m) => m[1]!));
 
