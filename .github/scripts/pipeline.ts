@@ -102,8 +102,8 @@ export function skipReasonsFor(
 ): Map<string, string> {
   const reasons = new Map<string, string>();
   for (const step of steps) {
-    if (selection.only && !selection.only.has(step.id)) reasons.set(step.id, 'not selected (--only)');
-    else if (selection.skip?.has(step.id)) reasons.set(step.id, 'skipped (--skip)');
+    if (selection.only && !selection.only.has(step.id)) reasons.set(step.id, 'not selected');
+    else if (selection.skip?.has(step.id)) reasons.set(step.id, 'left out with --skip');
     else if (step.githubOnly) reasons.set(step.id, `GitHub only: ${step.githubOnly}`);
     else if (step.job === 'image' && !hasDocker()) reasons.set(step.id, 'needs Docker (`docker info` failed here); --skip image to silence');
   }

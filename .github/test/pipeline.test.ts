@@ -91,6 +91,6 @@ describe('pipeline', () => {
     expect(reasons.get('image')).toMatch(/needs Docker/);
     expect(reasons.get('train-baseline')).toMatch(/GitHub only: runs only when `github.event_name == 'pull_request'`/);
     expect(reasons.has('train')).toBe(false);
-    expect(skipReasonsFor(ciSteps, { skip: selectSteps(ciSteps, 'image', 'skip') }, () => true).get('image')).toBe('skipped (--skip)');
+    expect(skipReasonsFor(ciSteps, { skip: selectSteps(ciSteps, 'image', 'skip') }, () => true).get('image')).toBe('left out with --skip');
   });
 });
