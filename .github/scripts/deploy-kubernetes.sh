@@ -28,6 +28,8 @@ expected="${EXPECTED_MODELS:-$(bash "$here/image-models.sh" "$image")}"
 # The generator reads these git-ignored files; they never leave the runner's checkout.
 secrets="$root/k8s/base/secrets"
 (umask 077 && printf 'MONITORING_TOKEN=%s\n' "$MONITORING_TOKEN" > "$secrets/secrets.env" && printf '%s\n' "$MLSHIP_USERS_FILE" > "$secrets/users.txt")
+# Refuses placeholders and the published development credentials, in one line, before any apply.
+(cd "$root" && npx tsx k8s/scripts/check-production-secrets.ts --dir "$secrets")
 (cd "$root/$overlay" && kustomize edit set image "ghcr.io/mlship/mlship=$image")
 
 kubectl apply -k "$root/$overlay"

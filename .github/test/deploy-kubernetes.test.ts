@@ -45,6 +45,7 @@ beforeEach(() => {
   fake('kubectl', '[[ "$*" == *"rollout status deployment/api "* && -n "${FAIL_ROLLOUT:-}" ]] && exit 1\n[[ "$*" == *port-forward* ]] && exec sleep 30\nexit 0');
   fake('kustomize', 'exit 0');
   fake('npm', 'exit "${LINEAGE_EXIT:-0}"');
+  fake('npx', '[[ -n "${SECRETS_PROBLEM:-}" ]] && { echo "$SECRETS_PROBLEM" >&2; exit 2; }\nexit 0');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -80,6 +81,7 @@ describe('deploy-kubernetes.sh', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(calls).toEqual([
+      `npx tsx k8s/scripts/check-production-secrets.ts --dir ${dir}/k8s/base/secrets`,
       `kustomize edit set image ghcr.io/mlship/mlship=${DIGEST}`,
       `kubectl apply -k ${dir}/k8s/overlays/production`,
       'kubectl -n mlship rollout status deployment/api --timeout=300s',
@@ -104,6 +106,13 @@ describe('deploy-kubernetes.sh', () => {
     expect(code).toBe(1);
     expect(calls).toContain('kubectl -n mlship rollout undo deployment/api');
     expect(calls.some((c) => c.startsWith('npm '))).toBe(false);
+  });
+
+  test('when the secrets are placeholders or development ones, then the check names it and nothing is applied', async () => {
+    const { code, stderr, calls } = await deploy(DIGEST, { SECRETS_PROBLEM: 'check-production-secrets: users.txt holds the development user alice' });
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('check-production-secrets: users.txt holds the development user alice');
+    expect(calls.filter((c) => c.startsWith('kubectl') || c.startsWith('kustomize'))).toEqual([]);
   });
 
   test.each([
