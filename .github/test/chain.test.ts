@@ -134,7 +134,7 @@ describe('deploys verify lineage', () => {
     for (const [name, job] of Object.entries(deploy.jobs)) {
       const steps = job.steps ?? [];
       const lineage = steps.findIndex((s) => /lineage/.test(scriptText(s)));
-      const rollback = steps.findIndex((s, i) => i > lineage && /failure\(\)/.test(s.if ?? '') && /rollout undo|traffic set/.test(s.run ?? ''));
+      const rollback = steps.findIndex((s, i) => i > lineage && /failure\(\)/.test(s.if ?? '') && /rollout undo|deploy\.sh --rollback/.test(s.run ?? ''));
       const inScript = /\|\| rollback "lineage check failed/.test(scriptText(steps[lineage]!));
       expect([name, rollback > lineage || inScript]).toEqual([name, true]);
     }
