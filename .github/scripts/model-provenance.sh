@@ -2,7 +2,7 @@
 # Verifies a model registry and writes its provenance (one line of JSON: name, version, sha256,
 # data sha256 and accuracy of every promoted model) as the step output `json`, the value the
 # image build takes as MODEL_PROVENANCE and records as the label io.mlship.models.
-#   bash .github/scripts/model-provenance.sh gated-registry
+#   bash .github/scripts/model-provenance.sh model/artifacts
 set -euo pipefail
 
 dir="${1:?usage: model-provenance.sh MODEL_DIR}"

@@ -84,10 +84,11 @@ describe('one chain from the gate to the pushed image', () => {
     for (const { file, job, step } of builds) {
       const steps = workflows[file]!.jobs[job]!.steps!;
       const download = steps.find((s) => usesAction(s, 'actions/download-artifact') && s.with?.name === 'gated-registry');
-      expect([file, download?.with?.path]).toEqual([file, 'gated-registry']);
-      expect([file, step.with?.['build-contexts']]).toEqual([file, 'models=gated-registry']);
+      // docker/Dockerfile copies model/artifacts from the build context: the download must land there.
+      expect([file, download?.with?.path, step.with?.context]).toEqual([file, 'model/artifacts', '.']);
+      expect(steps.indexOf(download!)).toBeLessThan(steps.indexOf(step));
       expect([file, String(step.with?.['build-args'])]).toEqual([file, expect.stringContaining('MODEL_PROVENANCE=${{ steps.provenance.outputs.json }}')]);
-      expect(steps.find((s) => s.id === 'provenance')?.run).toBe('bash .github/scripts/model-provenance.sh gated-registry');
+      expect(steps.find((s) => s.id === 'provenance')?.run).toBe('bash .github/scripts/model-provenance.sh model/artifacts');
     }
     expect(needsOf(ci.jobs.image!)).toContain('model');
   });
@@ -101,7 +102,7 @@ describe('one chain from the gate to the pushed image', () => {
 
   test('when a model release is pushed, then every model.json is attested beside the image', () => {
     const attest = release.jobs.image!.steps!.filter((s) => usesAction(s, 'actions/attest-build-provenance'));
-    expect(attest.map((s) => s.with?.['subject-path'] ?? s.with?.['subject-digest'])).toEqual(['${{ steps.build.outputs.digest }}', 'gated-registry/*/*/model.json']);
+    expect(attest.map((s) => s.with?.['subject-path'] ?? s.with?.['subject-digest'])).toEqual(['${{ steps.build.outputs.digest }}', 'model/artifacts/*/*/model.json']);
   });
 });
 
