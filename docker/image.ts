@@ -95,14 +95,25 @@ export function buildImage(build: ImageBuild, provenance = formatProvenance(regi
   return { status: result.status ?? 1, output, seconds, provenance };
 }
 
-/** The RUN steps a BuildKit `--progress=plain` log shows as executed (not served from the cache). */
-export function executedRunSteps(log: string): string[] {
+/** A RUN step of a build, from BuildKit's `--progress=plain` log. */
+export interface RunStep {
+  line: string;
+  cached: boolean;
+}
+
+/** Every RUN step a BuildKit `--progress=plain` log shows, executed or served from the cache. */
+export function runSteps(log: string): RunStep[] {
   const lines = log.split('\n');
   const cached = new Set(lines.filter((l) => /^#\d+ CACHED$/.test(l)).map((l) => l.split(' ')[0]));
-  const steps = new Map<string, string>();
+  const steps = new Map<string, RunStep>();
   for (const line of lines) {
     const id = line.split(' ')[0] as string;
-    if (/^#\d+ \[[^\]]+\] RUN /.test(line) && !cached.has(id) && !steps.has(id)) steps.set(id, line);
+    if (/^#\d+ \[[^\]]+\] RUN /.test(line) && !steps.has(id)) steps.set(id, { line, cached: cached.has(id) });
   }
   return [...steps.values()];
+}
+
+/** The RUN steps a build executed (not served from the cache). */
+export function executedRunSteps(log: string): string[] {
+  return runSteps(log).filter((s) => !s.cached).map((s) => s.line);
 }

@@ -17,6 +17,17 @@ const FAILURE_WINDOW_MS = 60_000;
 /** Failed attempts per client address in a window before it is throttled. */
 export const FAILURES_BEFORE_THROTTLE = 10;
 
+/** What a users file reload did: the new users, or why the old ones stay. */
+export type ReloadOutcome = { table: UserTable; problem?: undefined } | { problem: string; table?: undefined };
+
+/** Hooks for the users file watch. */
+export interface UsersFileEvents {
+  /** Checks a freshly read file; a returned problem keeps the previous users. */
+  vet?: (table: UserTable) => string | undefined;
+  /** Told after every reload the watch makes. */
+  reloaded?: (outcome: ReloadOutcome) => void;
+}
+
 /**
  * HTTP Basic authentication against a users file.
  *
@@ -41,24 +52,39 @@ export class BasicAuth {
     this.users = UserTable.load(file);
   }
 
+  /** The users in force now. */
+  get table(): UserTable {
+    return this.users;
+  }
+
   /** Re-reads the users file when it changes (polling, which also works on mounted secrets). */
-  watch(intervalMs = 2000): void {
-    watchFile(this.file, { interval: intervalMs, persistent: false }, () => this.reload());
+  watch(intervalMs = 2000, events: UsersFileEvents = {}): void {
+    watchFile(this.file, { interval: intervalMs, persistent: false }, () => {
+      const outcome = this.reload(events.vet);
+      events.reloaded?.(outcome);
+    });
   }
 
   close(): void {
     unwatchFile(this.file);
   }
 
-  /** Loads the users file again and forgets every cached login; a broken file keeps the old users. */
-  reload(): boolean {
+  /**
+   * Loads the users file again and forgets every cached login. A broken file, or one that `vet`
+   * refuses, keeps the old users; the outcome says which.
+   */
+  reload(vet?: (table: UserTable) => string | undefined): ReloadOutcome {
+    let table: UserTable;
     try {
-      this.users = UserTable.load(this.file);
-      this.verified.clear();
-      return true;
-    } catch {
-      return false;
+      table = UserTable.load(this.file);
+    } catch (error) {
+      return { problem: (error as Error).message };
     }
+    const problem = vet?.(table);
+    if (problem) return { problem };
+    this.users = table;
+    this.verified.clear();
+    return { table };
   }
 
   /**

@@ -22,9 +22,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { ModelProvenance } from '../../model/src/provenance';
 import { formatProvenance, parseProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
-import { buildImage, executedRunSteps, ROOT } from '../image';
+import { buildImage, ROOT, runSteps } from '../image';
 import type { CheckResult } from '../smoke/smoke';
-import { basicAuth, formatResults, sendRequest } from '../smoke/smoke';
+import { basicAuth, sendRequest } from '../smoke/smoke';
 import { run, waitFor } from './processes';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
@@ -117,9 +117,14 @@ async function stepLineage(dir: string, registry: string, expected: ModelProvena
   const tag = `mlship-api:lineage-${Date.now()}`;
   const built = build(tag, registry);
   if (built.status !== 0) throw new Error(`image build failed:\n${built.output.split('\n').slice(-30).join('\n')}`);
-  const steps = executedRunSteps(built.output);
-  const training = steps.filter((s) => /train(\.js|\b)|--promote/.test(s));
-  record('when the image is built from a gated registry, then no build step trains', steps.length > 0 && training.length === 0, `${steps.length} RUN steps executed: ${steps.map((s) => s.replace(/^#\d+ /, '').slice(0, 70)).join(' | ')}`);
+  // Every RUN step of the build, whether it ran now or came from the cache: none may train.
+  const steps = runSteps(built.output);
+  const training = steps.filter((s) => /train(\.js|\b)|--promote/.test(s.line));
+  record(
+    'when the image is built from a gated registry, then no build step trains',
+    steps.length > 0 && training.length === 0,
+    `${steps.length} RUN steps (${steps.filter((s) => !s.cached).length} executed): ${steps.map((s) => s.line.replace(/^#\d+ /, '').slice(0, 60)).join(' | ')}`,
+  );
 
   const copy = join(dir, 'image-registry');
   const id = docker(['create', tag]);
@@ -151,11 +156,12 @@ async function stepLineage(dir: string, registry: string, expected: ModelProvena
 
 async function stepDrift(dir: string, tag: string, before: ModelProvenance[], users: { file: string; header: string }): Promise<void> {
   const csv = join(dir, 'penguins-changed.csv');
-  const config = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as { models: Record<string, { data: { path?: string } }> };
+  const config = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as { models: Record<string, { data: { path?: string; label?: string } }> };
   const lines = readFileSync(join(ROOT, config.models.M3!.data.path as string), 'utf8').split('\n');
   // One row, one value: the first feature of the first data row, nudged by 0.1.
+  const feature = lines[0]!.split(',').findIndex((column) => column !== config.models.M3!.data.label);
   const cells = lines[1]!.split(',');
-  cells[0] = (Number(cells[0]) + 0.1).toFixed(1);
+  cells[feature] = (Number(cells[feature]) + 0.1).toFixed(1);
   lines[1] = cells.join(',');
   writeFileSync(csv, lines.join('\n'));
   config.models.M3!.data.path = csv;
@@ -209,8 +215,14 @@ async function stepSecrets(tag: string, users: { file: string; header: string })
   remove(real.id);
   const demo = await start(tag, { ALLOW_DEV_CREDENTIALS: 'true' });
   const demoStatus = JSON.parse((await sendRequest(demo.url, { path: '/status' })).body) as Record<string, unknown>;
-  const warned = docker(['logs', demo.id]).split('\n').filter((l) => /development/i.test(l) && /"level":40/.test(l));
-  record('when the image runs with ALLOW_DEV_CREDENTIALS=true, then it serves, warns once and says so in /status', warned.length === 1 && JSON.stringify(demoStatus).includes('dev'), `${warned.length} warning line(s); /status ${JSON.stringify(demoStatus)}`);
+  const alicePredicts = await sendRequest(demo.url, { path: '/predict', json: { X: [5.1, 3.5, 1.4, 0.2] }, headers: { authorization: basicAuth('alice', 'wonderland') } });
+  const logs = run(DOCKER, ['logs', demo.id]);
+  const warned = `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => /"level":40/.test(l) && l.includes('insecure credentials: '));
+  record(
+    'when the image runs with ALLOW_DEV_CREDENTIALS=true, then it serves the development users, warns once and says so in /status',
+    alicePredicts.status === 200 && warned.length === 1 && demoStatus.devCredentials === true,
+    `alice ${alicePredicts.status}; ${warned.length} warning line(s); /status devCredentials ${String(demoStatus.devCredentials)}, warnings ${JSON.stringify(demoStatus.warnings)}`,
+  );
   remove(demo.id);
 }
 
@@ -232,7 +244,6 @@ async function main(): Promise<number> {
     for (const image of owned.images) run(DOCKER, ['image', 'rm', '-f', image], { okCodes: [0, 1] });
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(formatResults(results));
   const failed = results.filter((r) => !r.passed).length;
   console.log(`image: ${results.length - failed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;

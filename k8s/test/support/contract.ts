@@ -6,15 +6,8 @@ import { openApiDocument } from '../../../api/src/openapi';
  * with. When the contract changes, change it here and the policy tests say what else to fix.
  */
 
-/**
- * Settings the lead agreed for issues #12 (MODEL_POLL_INTERVAL_MS: the API polls `current`) and
- * #17 (ALLOW_DEV_CREDENTIALS: the explicit opt-in of development stacks) that the API implements
- * on another branch. Once api/src/config.ts has them, this list adds nothing and can go.
- */
-const AGREED_KEYS = ['MODEL_POLL_INTERVAL_MS', 'ALLOW_DEV_CREDENTIALS'];
-
 /** Environment variables the API's config knows (design.md, "Configuration"; api/src/config.ts). */
-export const API_ENV_KEYS: ReadonlySet<string> = new Set<string>([...CONFIG_KEYS, ...AGREED_KEYS]);
+export const API_ENV_KEYS: ReadonlySet<string> = new Set<string>(CONFIG_KEYS);
 
 /** The API's port (design.md, "HTTP API"). */
 export const API_PORT = 8000;
