@@ -40215,8 +40215,21 @@ var GateThresholdsSchema = external_exports.strictObject({
   /** Largest allowed drop against the baseline, in absolute score points (0.02 = two points). */
   maxRegression: external_exports.number().min(0).max(1)
 });
+var DataSpecSchema = external_exports.discriminatedUnion(
+  "source",
+  [
+    external_exports.strictObject({ source: external_exports.literal("iris") }),
+    external_exports.strictObject({
+      source: external_exports.literal("csv"),
+      path: external_exports.string({ error: "give the CSV file, relative to the repository root" }).min(1),
+      label: external_exports.string({ error: "give the name of the class column" }).min(1)
+    })
+  ],
+  { error: 'expected {"source":"iris"} or {"source":"csv","path":"<file.csv>","label":"<class column>"}' }
+);
 var ModelConfigSchema = external_exports.strictObject({
   description: external_exports.string(),
+  data: DataSpecSchema,
   distance: external_exports.enum(["euclidean", "manhattan"]),
   kCandidates: external_exports.array(external_exports.number().int().min(1)).min(1),
   folds: external_exports.number().int().min(2).max(20),
