@@ -1,46 +1,30 @@
 /**
- * `npm run pipeline`: the local twin of .github/workflows/ci.yml. Runs the same npm scripts in
- * order (train, gate, lint, test, image build, end-to-end, local load test, action bundles), then
- * prints a table of the steps with their timings and verdicts and writes it to
- * reports/pipeline.md and reports/pipeline.json.
+ * `npm run pipeline`: the local twin of .github/workflows/ci.yml. Reads ci.yml and runs its npm
+ * steps (every `npm run …` / `npm test …` step of its jobs, in the jobs' order, and
+ * `npm run image:build` for its image build), says which steps it skips here and why, then prints
+ * a table of the steps with their timings and verdicts and writes it to reports/pipeline.md and
+ * reports/pipeline.json.
  *
  *   npm run pipeline                         every step
- *   npm run pipeline -- --skip image,e2e     without Docker
+ *   npm run pipeline -- --skip image         without Docker (a step id or a ci.yml job name)
  *   npm run pipeline -- --only train,gate    just these
  *   npm run pipeline -- --fail-fast          stop at the first failure
  *   npm run pipeline -- --list               the steps, then exit
  *
- * A step whose prerequisite failed or was skipped is skipped, not run against stale output.
+ * A step whose prerequisite failed is skipped, not run against stale output; a step ci.yml runs
+ * only on GitHub (an `if:` on the event, another checkout) is skipped with that reason.
  * Exit: 0 when every step that ran passed, 1 otherwise, 2 on bad usage.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { PipelineStep } from './pipeline-steps';
+import { readPipelineSteps } from './pipeline-steps';
+
+export type { PipelineStep } from './pipeline-steps';
 
 const ROOT = join(__dirname, '..', '..');
-
-/** One pipeline step: an npm script with its arguments, and the steps it needs. */
-export interface PipelineStep {
-  id: string;
-  title: string;
-  script: string;
-  args?: string[];
-  needs?: string[];
-}
-
-/** The steps of ci.yml, in the order a developer would want the feedback. */
-export const STEPS: PipelineStep[] = [
-  { id: 'train', title: 'train the models', script: 'train' },
-  { id: 'gate', title: 'gate the models', script: 'gate', needs: ['train'] },
-  { id: 'lint', title: 'lint', script: 'lint' },
-  { id: 'typecheck', title: 'typecheck', script: 'typecheck' },
-  { id: 'test', title: 'unit and integration tests', script: 'test' },
-  { id: 'dist', title: 'action bundles match their sources', script: 'check:dist' },
-  { id: 'image', title: 'build the image', script: 'image:build' },
-  { id: 'e2e', title: 'end-to-end stack', script: 'test:e2e', needs: ['image'] },
-  { id: 'loadtest', title: 'local load test (smoke) with reports', script: 'loadtest:local', args: ['--scenario', 'smoke', '--start-server'], needs: ['train'] },
-];
 
 /** The outcome of one step. */
 export interface StepResult {
@@ -52,38 +36,35 @@ export interface StepResult {
   note?: string;
 }
 
-/** The npm command line of a step, as a developer would type it. */
-export function commandOf(step: PipelineStep): string {
-  return ['npm', 'run', step.script, ...(step.args?.length ? ['--', ...step.args] : [])].join(' ');
-}
-
 /**
- * Runs the steps in order with `exec` (which returns the exit code). Skips the steps not
- * selected and those whose prerequisites did not pass; with `failFast`, skips everything after
- * the first failure.
+ * Runs the selected steps in order with `exec` (which returns the exit code). `skipReasons` says
+ * why an unselected step is skipped; a step whose prerequisite failed or was skipped for a failure
+ * is skipped too; with `failFast`, everything after the first failure is.
  */
 export function runSteps(
   steps: readonly PipelineStep[],
-  selected: ReadonlySet<string>,
+  skipReasons: ReadonlyMap<string, string>,
   exec: (step: PipelineStep) => number,
   options: { failFast?: boolean; now?: () => number } = {},
 ): StepResult[] {
   const now = options.now ?? (() => performance.now());
   const results: StepResult[] = [];
-  const passed = new Set<string>();
+  const broken = new Set<string>();
   let stopped = false;
   for (const step of steps) {
-    const base = { id: step.id, title: step.title, command: commandOf(step) };
-    const blocker = (step.needs ?? []).find((need) => !passed.has(need));
-    if (!selected.has(step.id) || stopped || blocker) {
-      const note = !selected.has(step.id) ? 'not selected' : stopped ? 'an earlier step failed (--fail-fast)' : `needs ${blocker}`;
+    const base = { id: step.id, title: step.title, command: step.command };
+    const blocker = step.needs.find((need) => broken.has(need));
+    const reason = skipReasons.get(step.id);
+    if (reason || stopped || blocker) {
+      if (!reason) broken.add(step.id);
+      const note = reason ?? (stopped ? 'an earlier step failed (--fail-fast)' : `needs ${blocker}`);
       results.push({ ...base, status: 'skipped', seconds: 0, note });
       continue;
     }
     const started = now();
     const code = exec(step);
     const seconds = (now() - started) / 1000;
-    if (code === 0) passed.add(step.id);
+    if (code !== 0) broken.add(step.id);
     results.push({ ...base, status: code === 0 ? 'passed' : 'failed', seconds, ...(code === 0 ? {} : { note: `exit code ${code}` }) });
     if (code !== 0 && options.failFast) stopped = true;
   }
@@ -105,12 +86,28 @@ export function renderTable(results: readonly StepResult[]): string {
   return lines.join('\n') + '\n';
 }
 
-function listOption(raw: string | undefined, name: string): string[] | undefined {
-  if (raw === undefined) return undefined;
-  const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = ids.filter((id) => !STEPS.some((s) => s.id === id));
-  if (unknown.length > 0) throw new Error(`--${name}: unknown step ${unknown.join(', ')} (steps: ${STEPS.map((s) => s.id).join(', ')})`);
-  return ids;
+/** The step ids a comma-separated `--only`/`--skip` names (step ids or ci.yml job names). */
+export function selectSteps(steps: readonly PipelineStep[], raw: string, option: string): Set<string> {
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !steps.some((s) => s.id === name || s.job === name));
+  if (unknown.length > 0) throw new Error(`--${option}: unknown step ${unknown.join(', ')} (steps: ${steps.map((s) => s.id).join(', ')}; or a ci.yml job name)`);
+  return new Set(steps.filter((s) => names.includes(s.id) || names.includes(s.job)).map((s) => s.id));
+}
+
+/** Why each step will not run here: not selected, only on GitHub, or Docker missing for the image. */
+export function skipReasonsFor(
+  steps: readonly PipelineStep[],
+  selection: { only?: ReadonlySet<string>; skip?: ReadonlySet<string> },
+  hasDocker: () => boolean,
+): Map<string, string> {
+  const reasons = new Map<string, string>();
+  for (const step of steps) {
+    if (selection.only && !selection.only.has(step.id)) reasons.set(step.id, 'not selected');
+    else if (selection.skip?.has(step.id)) reasons.set(step.id, 'left out with --skip');
+    else if (step.githubOnly) reasons.set(step.id, `GitHub only: ${step.githubOnly}`);
+    else if (step.job === 'image' && !hasDocker()) reasons.set(step.id, 'needs Docker (`docker info` failed here); --skip image to silence');
+  }
+  return reasons;
 }
 
 function main(argv: string[]): number {
@@ -118,22 +115,29 @@ function main(argv: string[]): number {
     args: argv,
     options: { skip: { type: 'string' }, only: { type: 'string' }, 'fail-fast': { type: 'boolean', default: false }, list: { type: 'boolean', default: false } },
   });
+  const steps = readPipelineSteps();
   if (values.list) {
-    for (const step of STEPS) console.log(`${step.id.padEnd(10)} ${commandOf(step)}${step.needs ? `   (needs ${step.needs.join(', ')})` : ''}`);
+    for (const step of steps) console.log(`${step.id.padEnd(16)} ${step.command}${step.githubOnly ? `   (GitHub only: ${step.githubOnly})` : ''}`);
     return 0;
   }
-  const only = listOption(values.only, 'only');
-  const skip = new Set(listOption(values.skip, 'skip') ?? []);
-  const selected = new Set(STEPS.map((s) => s.id).filter((id) => (only ? only.includes(id) : true) && !skip.has(id)));
+  const only = values.only === undefined ? undefined : selectSteps(steps, values.only, 'only');
+  const skip = values.skip === undefined ? undefined : selectSteps(steps, values.skip, 'skip');
+  let docker: boolean | undefined;
+  const hasDocker = (): boolean => (docker ??= spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0);
+  const reasons = skipReasonsFor(steps, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) }, hasDocker);
+  for (const step of steps) {
+    const reason = reasons.get(step.id);
+    if (reason && !reason.startsWith('not selected')) console.log(`pipeline: skipping ${step.id} (${step.command}): ${reason}`);
+  }
 
   const results = runSteps(
-    STEPS,
-    selected,
+    steps,
+    reasons,
     (step) => {
-      console.log(`\n=== pipeline: ${step.title}: ${commandOf(step)}`);
-      const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-      const child = spawnSync(npm, ['run', step.script, ...(step.args?.length ? ['--', ...step.args] : [])], { cwd: ROOT, stdio: 'inherit' });
-      return child.status ?? 1;
+      console.log(`\n=== pipeline: ${step.title}: ${step.command}`);
+      const [program, ...args] = step.command.split(/\s+/);
+      const npm = process.platform === 'win32' && program === 'npm' ? 'npm.cmd' : program!;
+      return spawnSync(npm, args, { cwd: ROOT, stdio: 'inherit' }).status ?? 1;
     },
     { failFast: values['fail-fast'] },
   );

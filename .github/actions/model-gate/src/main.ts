@@ -122,7 +122,24 @@ async function commentOnPullRequest(inputs: GateInputs, markdown: string): Promi
     core.info(`pr-comment: ${action} ${url}`);
     core.setOutput('comment-url', url);
   } catch (error) {
-    core.warning(`pr-comment: could not write the comment (${error instanceof Error ? error.message : String(error)})`);
+    core.warning(`pr-comment: could not write the comment (${message(error)})`);
+  }
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Evaluates the candidates; when the models or the baseline are missing (a job that failed before
+ * uploading them), the summary and the PR comment say what is missing before the step fails.
+ */
+async function evaluateOrExplain(inputs: GateInputs): Promise<GateResult[]> {
+  try {
+    return evaluateCandidates(inputs);
+  } catch (error) {
+    const markdown = `### Model gate: ❌ could not run\n\n${message(error)}.\n\nThe job that trains the models may have failed before uploading them: see its log.\n`;
+    await core.summary.addRaw(markdown, true).write();
+    if (inputs.prComment) await commentOnPullRequest(inputs, markdown);
+    throw new Error(`model gate could not run: ${message(error)}`, { cause: error });
   }
 }
 
@@ -130,7 +147,7 @@ async function commentOnPullRequest(inputs: GateInputs, markdown: string): Promi
 export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
-    const results = evaluateCandidates(inputs);
+    const results = await evaluateOrExplain(inputs);
     const markdown = renderGateMarkdown(results);
     const passed = results.every((r) => r.passed);
     const failed = results.filter((r) => !r.passed).map((r) => r.name);
@@ -149,6 +166,6 @@ export async function run(): Promise<void> {
     if (!passed && inputs.failOnRegression) throw new Error(`model gate failed for ${failed.join(', ')}`);
     core.info(passed ? 'model gate passed' : `model gate failed for ${failed.join(', ')} (fail-on-regression is false)`);
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    core.setFailed(message(error));
   }
 }

@@ -135,6 +135,23 @@ describe('model-gate action', () => {
       expect(core.outputs['comment-url']).toBe('u6');
     });
 
+    test.each([
+      [{ 'model-dir': '/nonexistent/artifacts' }, 'no trained version of M1 in /nonexistent/artifacts'],
+      [{ 'baseline-dir': '/nonexistent/main' }, 'baseline-dir /nonexistent/main does not exist'],
+    ])('when %p is missing, then the comment says what is missing and the step still fails', async (inputs, missing) => {
+      github.reset(7);
+      Object.assign(core.inputs, { 'pr-comment': 'true', 'comment-sections': sections() }, inputs);
+      await run();
+      expect(github.comments).toHaveLength(1);
+      const body = github.comments[0]?.body ?? '';
+      expect(body).toContain('### Model gate: ❌ could not run');
+      expect(body).toContain(missing);
+      expect(body).toContain(`_${join(dir, 'missing.md')} was not produced`);
+      expect(core.summaryWritten).toContain(missing);
+      expect(core.failures).toHaveLength(1);
+      expect(core.failures[0]).toMatch(new RegExp(`^model gate could not run: ${missing}`));
+    });
+
     test('when the event is not a pull request, then no comment is written', async () => {
       core.inputs['pr-comment'] = 'true';
       await run();

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Deploys one pushed image, pinned by digest, to a real cluster with the production overlay:
+# writes the two secret files, `kustomize edit set image`, applies, waits for both rollouts,
+# smoke-tests the API through a port-forward and checks lineage (it serves exactly the models of
+# the image's io.mlship.models label). Any failure after the apply runs `kubectl rollout undo`.
+#   bash .github/scripts/deploy-kubernetes.sh ghcr.io/owner/mlship@sha256:<digest>
+# Environment: KUBECONFIG (a file), MONITORING_TOKEN, MLSHIP_USERS_FILE (the users file's text),
+# EXPECTED_MODELS (the label's JSON; read from the image when empty), NAMESPACE (mlship),
+# OVERLAY (k8s/overlays/production), ROLLOUT_TIMEOUT (300s), LOCAL_PORT (18080).
+set -euo pipefail
+
+image="${1:?usage: deploy-kubernetes.sh REPOSITORY@sha256:DIGEST}"
+namespace="${NAMESPACE:-mlship}"
+overlay="${OVERLAY:-k8s/overlays/production}"
+timeout="${ROLLOUT_TIMEOUT:-300s}"
+port="${LOCAL_PORT:-18080}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+die() { echo "deploy-kubernetes: $*" >&2; exit 1; }
+
+[[ "$image" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$ ]] || die "$image is not pinned by digest (REPOSITORY@sha256:<64 hex>)"
+[[ -n "${KUBECONFIG:-}" && -s "$KUBECONFIG" ]] || die "KUBECONFIG must name a non-empty kubeconfig file (the KUBECONFIG secret)"
+[[ -n "${MONITORING_TOKEN:-}" ]] || die "MONITORING_TOKEN is empty: set the repository or environment secret"
+[[ -n "${MLSHIP_USERS_FILE:-}" ]] || die "MLSHIP_USERS_FILE is empty: set it to a users file made with npm run users"
+expected="${EXPECTED_MODELS:-$(bash "$here/image-models.sh" "$image")}"
+
+# The generator reads these git-ignored files; they never leave the runner's checkout.
+secrets="$root/k8s/base/secrets"
+(umask 077 && printf 'MONITORING_TOKEN=%s\n' "$MONITORING_TOKEN" > "$secrets/secrets.env" && printf '%s\n' "$MLSHIP_USERS_FILE" > "$secrets/users.txt")
+# Refuses placeholders and the published development credentials, in one line, before any apply.
+(cd "$root" && npx tsx k8s/scripts/check-production-secrets.ts --dir "$secrets")
+(cd "$root/$overlay" && kustomize edit set image "ghcr.io/mlship/mlship=$image")
+
+kubectl apply -k "$root/$overlay"
+
+rollback() {
+  echo "deploy-kubernetes: $1; rolling back" >&2
+  kubectl -n "$namespace" rollout undo deployment/api || true
+  kubectl -n "$namespace" rollout undo deployment/api-v2 || true
+  kubectl -n "$namespace" get deploy,rs,pods,events > cluster-state.txt 2>&1 || true
+  exit 1
+}
+
+kubectl -n "$namespace" rollout status deployment/api --timeout="$timeout" || rollback "deployment/api did not roll out"
+kubectl -n "$namespace" rollout status deployment/api-v2 --timeout="$timeout" || rollback "deployment/api-v2 did not roll out"
+
+kubectl -n "$namespace" port-forward service/api "$port:80" > port-forward.log 2>&1 &
+forward=$!
+trap 'kill "$forward" 2> /dev/null || true' EXIT
+url="http://127.0.0.1:$port"
+bash "$here/smoke.sh" "$url" || rollback "smoke test failed"
+(cd "$root" && npm run -s lineage -- --url "$url" --expected "$expected") || rollback "lineage check failed: the API does not serve the image's models"
+echo "deploy-kubernetes: $image serves $expected"

@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * deploy.yml's kubernetes target, .github/scripts/deploy-kubernetes.sh, run for real against a
+ * checkout copy. No cluster runs here, so kubectl, kustomize and npm are small recording stand-ins
+ * on PATH; the smoke test hits a real HTTP server on 127.0.0.1 that the "port-forward" points at.
+ */
+const ROOT = join(__dirname, '..', '..');
+const DIGEST = `ghcr.io/owner/mlship@sha256:${'a'.repeat(64)}`;
+const MODELS = '[{"name":"M1","version":"0123456789ab","sha256":"' + 'b'.repeat(64) + '"}]';
+
+let dir: string;
+let server: Server;
+let port: number;
+
+function fake(name: string, body: string): void {
+  writeFileSync(join(dir, 'bin', name), `#!/usr/bin/env bash\necho "${name} $*" >> "$CALLS"\n${body}\n`);
+  chmodSync(join(dir, 'bin', name), 0o755);
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const json = (status: number, body: unknown): void => void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    if (req.url === '/readyz') return json(200, { ready: true });
+    if (req.url === '/status') return json(200, { status: 'ok' });
+    if (req.url === '/predict') return req.headers.authorization ? json(200, { predictions: ['setosa'] }) : json(401, { error: { code: 'unauthorized', message: 'no' } });
+    return json(404, {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'deploy-k8s-'));
+  for (const sub of ['bin', '.github/scripts', 'k8s/base/secrets', 'k8s/overlays/production']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const script of ['deploy-kubernetes.sh', 'smoke.sh', 'image-models.sh']) copyFileSync(join(ROOT, '.github', 'scripts', script), join(dir, '.github', 'scripts', script));
+  writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
+  fake('kubectl', '[[ "$*" == *"rollout status deployment/api "* && -n "${FAIL_ROLLOUT:-}" ]] && exit 1\n[[ "$*" == *port-forward* ]] && exec sleep 30\nexit 0');
+  fake('kustomize', 'exit 0');
+  fake('npm', 'exit "${LINEAGE_EXIT:-0}"');
+  fake('npx', '[[ -n "${SECRETS_PROBLEM:-}" ]] && { echo "$SECRETS_PROBLEM" >&2; exit 2; }\nexit 0');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function deploy(image: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string; calls: string[] }> {
+  const child = spawn('bash', [join(dir, '.github', 'scripts', 'deploy-kubernetes.sh'), image], {
+    cwd: dir,
+    env: {
+      PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+      CALLS: join(dir, 'calls.log'),
+      KUBECONFIG: join(dir, 'kubeconfig'),
+      MONITORING_TOKEN: 'token-123',
+      MLSHIP_USERS_FILE: 'alice:scrypt$x$y',
+      EXPECTED_MODELS: MODELS,
+      LOCAL_PORT: String(port),
+      SMOKE_RETRIES: '2',
+      ...env,
+    },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      const log = join(dir, 'calls.log');
+      const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+      resolve({ code: code ?? 1, stderr, calls });
+    }),
+  );
+}
+
+describe('deploy-kubernetes.sh', () => {
+  test('when everything is healthy, then it pins the digest in the production overlay, applies, waits, smoke-tests and checks lineage', async () => {
+    const { code, stderr, calls } = await deploy(DIGEST);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(calls).toEqual([
+      `npx tsx k8s/scripts/check-production-secrets.ts --dir ${dir}/k8s/base/secrets`,
+      `kustomize edit set image ghcr.io/mlship/mlship=${DIGEST}`,
+      `kubectl apply -k ${dir}/k8s/overlays/production`,
+      'kubectl -n mlship rollout status deployment/api --timeout=300s',
+      'kubectl -n mlship rollout status deployment/api-v2 --timeout=300s',
+      `kubectl -n mlship port-forward service/api ${port}:80`,
+      `npm run -s lineage -- --url http://127.0.0.1:${port} --expected ${MODELS}`,
+    ]);
+    expect(readFileSync(join(dir, 'k8s/base/secrets/secrets.env'), 'utf8')).toBe('MONITORING_TOKEN=token-123\n');
+    expect(readFileSync(join(dir, 'k8s/base/secrets/users.txt'), 'utf8')).toBe('alice:scrypt$x$y\n');
+    expect(statSync(join(dir, 'k8s/base/secrets/secrets.env')).mode & 0o077).toBe(0);
+  });
+
+  test('when the API serves other models than the image records, then it rolls both deployments back and fails', async () => {
+    const { code, stderr, calls } = await deploy(DIGEST, { LINEAGE_EXIT: '1' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('deploy-kubernetes: lineage check failed: the API does not serve the image\'s models; rolling back');
+    expect(calls.slice(-3)).toEqual(['kubectl -n mlship rollout undo deployment/api', 'kubectl -n mlship rollout undo deployment/api-v2', 'kubectl -n mlship get deploy,rs,pods,events']);
+  });
+
+  test('when the rollout does not finish, then it rolls back without a smoke test', async () => {
+    const { code, calls } = await deploy(DIGEST, { FAIL_ROLLOUT: '1' });
+    expect(code).toBe(1);
+    expect(calls).toContain('kubectl -n mlship rollout undo deployment/api');
+    expect(calls.some((c) => c.startsWith('npm '))).toBe(false);
+  });
+
+  test('when the secrets are placeholders or development ones, then the check names it and nothing is applied', async () => {
+    const { code, stderr, calls } = await deploy(DIGEST, { SECRETS_PROBLEM: 'check-production-secrets: users.txt holds the development user alice' });
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('check-production-secrets: users.txt holds the development user alice');
+    expect(calls.filter((c) => c.startsWith('kubectl') || c.startsWith('kustomize'))).toEqual([]);
+  });
+
+  test.each([
+    ['ghcr.io/owner/mlship:latest', {}, 'is not pinned by digest'],
+    [DIGEST, { MONITORING_TOKEN: '' }, 'MONITORING_TOKEN is empty'],
+    [DIGEST, { MLSHIP_USERS_FILE: '' }, 'MLSHIP_USERS_FILE is empty'],
+    [DIGEST, { KUBECONFIG: '/nonexistent' }, 'KUBECONFIG must name a non-empty kubeconfig file'],
+  ])('when given %p with %p, then it stops before touching the cluster with one line', async (image, env, message) => {
+    const { code, stderr, calls } = await deploy(image, env);
+    expect(code).toBe(1);
+    expect(stderr).toContain(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(calls).toEqual([]);
+  });
+});
