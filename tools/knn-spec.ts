@@ -6,12 +6,12 @@ interface TreeNode {
   left?: TreeNode | null;
   right?: TreeNode | null;
 }
-interface ModelJson {
-  name: string;
-  dataset: { source: string; classNames: string[]; featureNames: string[] };
+/** The parts of a model.json (or of an in-memory artifact) scikit-learn needs. */
+export interface KnnArtifact {
+  dataset: { classNames: string[]; featureNames: string[] };
   preprocessing: { mean: number[]; std: number[] };
   hyperparameters: { k: number; distance: 'euclidean' | 'manhattan' };
-  model: { k: number; kdTree: TreeNode };
+  model: unknown;
 }
 
 /** What scikit-learn needs to rebuild a served model: its standardization, k, metric and training points. */
@@ -28,14 +28,18 @@ export interface KnnSpec {
   featureCount: number;
 }
 
-/** Reads `<modelDir>/<name>/current`'s model.json and walks ml-knn's toJSON() k-d tree for the training points. */
+/** Reads `<modelDir>/<name>/current`'s model.json and turns it into a {@link KnnSpec}. */
 export function knnSpecOf(modelDir: string, name: string): KnnSpec {
   const version = readFileSync(join(modelDir, name, 'current'), 'utf8').trim();
-  const artifact = JSON.parse(readFileSync(join(modelDir, name, version, 'model.json'), 'utf8')) as ModelJson;
+  return knnSpecFromArtifact(name, JSON.parse(readFileSync(join(modelDir, name, version, 'model.json'), 'utf8')) as KnnArtifact);
+}
+
+/** Walks ml-knn's toJSON() k-d tree for the training points and their labels. */
+export function knnSpecFromArtifact(name: string, artifact: KnnArtifact): KnnSpec {
   const featureCount = artifact.dataset.featureNames.length;
   const points: number[][] = [];
   const labels: string[] = [];
-  const stack: TreeNode[] = [artifact.model.kdTree];
+  const stack: TreeNode[] = [(artifact.model as { kdTree: TreeNode }).kdTree];
   while (stack.length > 0) {
     const node = stack.pop()!;
     points.push(node.obj.slice(0, featureCount));
