@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { knnSpecFromArtifact } from '../tools/knn-spec';
+import { knnSpecFromArtifact } from './knn-spec';
 import { loadIris } from '../model/src/dataset';
 import { loadMlKnn, KnnKernel } from '../model/src/knn';
 import { loadModelConfigs } from '../model/src/model-config';

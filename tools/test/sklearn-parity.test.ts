@@ -4,8 +4,8 @@ import request from 'supertest';
 import { ALICE, makeApp, trainedModelDir } from '../../api/test/helpers';
 import { loadCsv, loadIris } from '../../model/src/dataset';
 import type { Dataset } from '../../model/src/dataset';
-import { knnSpecOf } from '../knn-spec';
-import type { KnnSpec } from '../knn-spec';
+import { knnSpecOf } from '../../scripts/knn-spec';
+import type { KnnSpec } from '../../scripts/knn-spec';
 import { run } from './run';
 import { ROOT, describeWithTools } from './venv';
 
