@@ -2,8 +2,9 @@
  * One command each to build the image and to bring the compose stack up or down
  * (`npm run image:build`, `npm run stack:up`, `npm run stack:down`).
  *
- *   build  DOCKER_BUILDKIT=1 docker build -> mlship-api:local (NODE_IMAGE picks the base; the
- *          CA bundle in NODE_EXTRA_CA_CERTS goes in as a BuildKit secret)
+ *   build  [--model-dir DIR] the image from the gated registry (trains the default one first when
+ *          it is empty) -> mlship-api:local, labelled with the registry's provenance (NODE_IMAGE
+ *          picks the base; the CA bundle in NODE_EXTRA_CA_CERTS goes in as a BuildKit secret)
  *   up     certificate + rendered nginx config in docker/.stack, the image if missing, then
  *          `up -d` (Compose v2 waits for every healthcheck; docker-compose 1.29 waits for the ones
  *          depends_on names)
@@ -15,6 +16,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROVENANCE_LABEL } from '../model/src/provenance';
+import { buildImage } from './image';
 import { DEFAULT_NGINX_OPTIONS, renderNginxConfig } from './nginx/render';
 
 const ROOT = join(__dirname, '..');
@@ -40,14 +43,20 @@ function composeCommand(): { command: string; args: string[]; v2: boolean } {
   return v2 ? { command: DOCKER, args: ['compose', ...file], v2 } : { command: 'docker-compose', args: file, v2 };
 }
 
+/**
+ * Builds the image from the gated registry (`--model-dir DIR`, default model/artifacts). An empty
+ * default registry is trained and gated first, so a fresh clone still builds in one command; a
+ * registry named with --model-dir is shipped as it is.
+ */
 function build(): void {
-  const args = ['build', '--network', 'host', '-f', 'docker/Dockerfile', '-t', IMAGE];
-  if (process.env.NODE_IMAGE) args.push('--build-arg', `NODE_IMAGE=${process.env.NODE_IMAGE}`);
-  const revision = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-  if (revision.status === 0) args.push('--build-arg', `REVISION=${revision.stdout.trim()}`);
-  args.push('--build-arg', `CREATED=${new Date().toISOString()}`);
-  if (process.env.NODE_EXTRA_CA_CERTS) args.push('--secret', `id=npm_ca,src=${process.env.NODE_EXTRA_CA_CERTS}`);
-  must(DOCKER, [...args, '.'], { DOCKER_BUILDKIT: '1' });
+  const flag = process.argv.indexOf('--model-dir');
+  const modelDir = flag > 0 ? process.argv[flag + 1] : undefined;
+  if (flag > 0 && !modelDir) throw new Error('--model-dir needs a directory');
+  if (!modelDir) must('node', ['dist/model/src/train.js', '--if-missing', '--promote']);
+  const result = buildImage({ tag: IMAGE, ...(modelDir ? { modelDir } : {}), ...(process.env.NODE_IMAGE ? { baseImage: process.env.NODE_IMAGE } : {}), extraArgs: ['--progress=plain'] });
+  process.stderr.write(result.output);
+  if (result.status !== 0) throw new Error(`docker build exited ${result.status}`);
+  console.log(`${IMAGE} built in ${result.seconds.toFixed(1)} s; ${PROVENANCE_LABEL}=${result.provenance}`);
 }
 
 function prepareEdge(): void {

@@ -1,114 +1,174 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Started } from '../loadtest/src/runner/processes';
-import { ROOT, startApi, startBare } from '../loadtest/src/runner/processes';
+import { startApi, startBare } from '../loadtest/src/runner/processes';
+import type { LoadGeneratorName, LoadResult, LoadSpec } from './bench/load-generators';
+import { availableLoadGenerator, runLoad } from './bench/load-generators';
+import { cpuMicros, sampleRss } from './bench/proc';
+import { BENCH_AUTHORIZATION as AUTH, batchBody, positiveInt, SINGLE_ROW_BODY as SINGLE_BODY } from './bench/requests';
 
 /**
- * API throughput benchmark: the real server as `npm start` runs it (auth, validation, metrics,
- * request logs and the prediction log all on) against a bare node:http server that answers a
- * constant (both started by the load-test runner's helpers), each loaded in the same run by
- * autocannon from a second process on 127.0.0.1, bounded in time. Prints a table, or one JSON line
- * with --json.
+ * API throughput benchmark: the real server as `npm start` runs it (same V8 flags; auth,
+ * validation, metrics, request logs and the prediction log all on) against a bare node:http
+ * server that answers a constant (both started by the load-test runner's helpers), each loaded in
+ * the same run by wrk (autocannon only when wrk is missing) on 127.0.0.1, bounded in time; then
+ * the API again with batches. Beside req/s and latency it reports each server's own CPU time per
+ * request, from /proc. Prints a table, or one JSON line with --json.
  */
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
-const seconds = Number(values.seconds);
-const connections = Number(values.connections);
-const BODY = JSON.stringify({ X: [5.9, 3.0, 4.2, 1.5] });
-const AUTH = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
+const USAGE = 'usage: npm run bench:api -- [--json] [--seconds 10] [--connections 64] [--threads 2] [--batch-rows 1000] [--batch-connections 8]';
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    threads: { type: 'string', default: '2' },
+    'batch-rows': { type: 'string', default: '1000' },
+    // Fewer connections for batches: 64 batches of 1,000 rows in flight only add queueing (seconds of
+    // latency, near wrk's timeout on a busy machine), not throughput.
+    'batch-connections': { type: 'string', default: '8' },
+  },
+});
 
+const WARM_UP_SECONDS = 2;
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+interface Measured extends LoadResult {
+  cpuMicrosPerRequest: number;
+  peakRssMb: number;
 }
 
-interface Load {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  non2xx: number;
-  requests: number;
+/** Warms `server` up, then loads it for the measured window, reading its CPU time around it. */
+async function measure(generator: LoadGeneratorName, server: Started, spec: Omit<LoadSpec, 'url'>): Promise<Measured> {
+  const url = `http://127.0.0.1:${server.port}/predict`;
+  await runLoad(generator, { ...spec, url, seconds: WARM_UP_SECONDS });
+  const rss = sampleRss(server.pid);
+  const cpuBefore = cpuMicros(server.pid);
+  const load = await runLoad(generator, { ...spec, url });
+  const cpu = cpuMicros(server.pid) - cpuBefore;
+  return { ...load, cpuMicrosPerRequest: load.requests > 0 ? cpu / load.requests : NaN, peakRssMb: rss.stop() };
 }
 
-/** Runs autocannon in its own process against 127.0.0.1 for a bounded time; samples `pid`'s RSS meanwhile. */
-async function load(port: number, pid: number): Promise<Load & { peakRssMb: number }> {
-  let peak = rssMb(pid);
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 250);
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules/autocannon/autocannon.js'), '--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'Content-Type=application/json', '-H', `Authorization=${AUTH}`, '-b', BODY, `http://127.0.0.1:${port}/predict`],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => child.on('exit', r));
-  clearInterval(sampler);
-  const result = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
-  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx, requests: result.requests.total, peakRssMb: peak };
+async function expectOk(port: number, body: string, what: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: AUTH }, body });
+  if (res.status !== 200) throw new Error(`the API answered ${res.status} to the ${what} request: ${(await res.text()).slice(0, 200)}`);
 }
 
-async function main(): Promise<void> {
+function assertClean(load: LoadResult, what: string): void {
+  if (load.errors + load.non2xx > 0) throw new Error(`${what} failed ${load.errors} and refused ${load.non2xx} requests under load`);
+}
+
+/** Starts the API as production starts it: with V8's code cache (see the cold start note below). */
+async function startWarmApi(env: Record<string, string>): Promise<{ api: Started; coldStartToReadyMs?: number }> {
+  // The image ships the cache and every start after the first writes it. A first start after a
+  // build compiles from source; that figure is reported as coldStartToReadyMs and the server is
+  // started again.
+  const first = await startApi(0, env);
+  if (first.codeCache !== 'cold') return { api: first };
+  await first.stop();
+  return { api: await startApi(0, env), coldStartToReadyMs: first.startToReadyMs ?? -1 };
+}
+
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+
+interface Options {
+  seconds: number;
+  connections: number;
+  threads: number;
+  batchRows: number;
+  batchConnections: number;
+}
+
+function parseOptions(): Options {
+  return {
+    seconds: positiveInt('seconds', values.seconds, USAGE),
+    connections: positiveInt('connections', values.connections, USAGE),
+    threads: positiveInt('threads', values.threads, USAGE),
+    batchRows: positiveInt('batch-rows', values['batch-rows'], USAGE),
+    batchConnections: positiveInt('batch-connections', values['batch-connections'], USAGE),
+  };
+}
+
+/** Starts both servers, loads the API, the bare server and the API with batches in turn, and stops them. */
+async function bench(loadGenerator: LoadGeneratorName, o: Options) {
   const started: Started[] = [];
   const predictions = mkdtempSync(join(tmpdir(), 'mlship-bench-predictions-'));
   try {
-    const env = { PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' };
-    // Start to ready is measured as production starts: with V8's code cache, which the image
-    // ships and every start after the first writes. A first start after a build compiles from
-    // source; that figure is reported as coldStartToReadyMs and the server is started again.
-    let api = await startApi(0, env);
-    let coldStartToReadyMs: number | undefined;
-    if (api.codeCache === 'cold') {
-      coldStartToReadyMs = api.startToReadyMs;
-      await api.stop();
-      api = await startApi(0, env);
-    }
+    const { api, coldStartToReadyMs } = await startWarmApi({ PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' });
     started.push(api);
     const bare = await startBare(0);
     started.push(bare);
-    const apiPort = api.port;
-    const barePort = bare.port;
-    const startToReadyMs = api.startToReadyMs ?? -1;
+    const batch = batchBody(o.batchRows);
+    await expectOk(api.port, SINGLE_BODY, 'benchmark');
+    await expectOk(api.port, batch, `${o.batchRows}-row batch`);
 
-    // Warm both up briefly, then measure each in turn in the same run.
-    const check = await fetch(`http://127.0.0.1:${apiPort}/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: AUTH }, body: BODY });
-    if (check.status !== 200) throw new Error(`the API answered ${check.status} to the benchmark request`);
-    const apiLoad = await load(apiPort, api.pid);
-    const bareLoad = await load(barePort, bare.pid);
-    if (apiLoad.errors + apiLoad.non2xx > 0) throw new Error(`the API failed ${apiLoad.errors} and refused ${apiLoad.non2xx} requests under load`);
-
-    const result = {
-      apiRps: Math.round(apiLoad.rps),
-      bareRps: Math.round(bareLoad.rps),
-      ratio: Number((apiLoad.rps / bareLoad.rps).toFixed(3)),
+    const common = { authorization: AUTH, seconds: o.seconds, connections: o.connections, threads: o.threads };
+    const apiLoad = await measure(loadGenerator, api, { ...common, body: SINGLE_BODY });
+    assertClean(apiLoad, 'the API');
+    const bareLoad = await measure(loadGenerator, bare, { ...common, body: SINGLE_BODY });
+    assertClean(bareLoad, 'the bare server');
+    const batchLoad = await measure(loadGenerator, api, { ...common, connections: o.batchConnections, body: batch });
+    assertClean(batchLoad, 'the API (batches)');
+    return {
+      loadGenerator,
+      apiRps: Math.round(apiLoad.requestsPerSecond),
+      bareRps: Math.round(bareLoad.requestsPerSecond),
+      ratio: Number((apiLoad.requestsPerSecond / bareLoad.requestsPerSecond).toFixed(3)),
       p50Ms: apiLoad.p50Ms,
       p99Ms: apiLoad.p99Ms,
-      startToReadyMs,
+      bareP50Ms: bareLoad.p50Ms,
+      bareP99Ms: bareLoad.p99Ms,
+      cpuMicrosPerRequest: round1(apiLoad.cpuMicrosPerRequest),
+      bareCpuMicrosPerRequest: round1(bareLoad.cpuMicrosPerRequest),
+      batchRows: o.batchRows,
+      batchConnections: o.batchConnections,
+      batchRps: Math.round(batchLoad.requestsPerSecond),
+      batchRowsPerSecond: Math.round(batchLoad.requestsPerSecond * o.batchRows),
+      batchP50Ms: batchLoad.p50Ms,
+      batchP99Ms: batchLoad.p99Ms,
+      batchCpuMicrosPerRequest: round1(batchLoad.cpuMicrosPerRequest),
+      startToReadyMs: api.startToReadyMs ?? -1,
       ...(coldStartToReadyMs === undefined ? {} : { coldStartToReadyMs }),
-      rssMb: Math.round(apiLoad.peakRssMb),
+      rssMb: Math.round(Math.max(apiLoad.peakRssMb, batchLoad.peakRssMb)),
       requests: apiLoad.requests,
-      seconds,
-      connections,
+      seconds: o.seconds,
+      connections: o.connections,
+      threads: o.threads,
     };
-    if (values.json) console.log(JSON.stringify(result));
-    else
-      console.table({
-        'API req/s (auth, validation, metrics, logs)': result.apiRps,
-        'bare node:http req/s': result.bareRps,
-        'ratio (target >= 0.30)': result.ratio,
-        'API p50 ms': result.p50Ms,
-        'API p99 ms': result.p99Ms,
-        'start to ready ms (target <= 300)': result.startToReadyMs,
-        'first start after a build, no code cache yet, ms': result.coldStartToReadyMs ?? '-',
-        'API peak RSS MB under load (target <= 100)': result.rssMb,
-      });
   } finally {
     await Promise.all(started.map((s) => s.stop()));
     rmSync(predictions, { recursive: true, force: true });
   }
+}
+
+function printTable(result: Awaited<ReturnType<typeof bench>>): void {
+  const r = result;
+  console.log(`load generator: ${r.loadGenerator} (${r.threads} threads, ${r.connections} connections, ${r.seconds} s per server after ${WARM_UP_SECONDS} s of warm-up)`);
+  console.table({
+    'API req/s (auth, validation, metrics, logs)': r.apiRps,
+    'bare node:http req/s': r.bareRps,
+    'ratio (target >= 0.33)': r.ratio,
+    'API p50 / p99 ms': `${r.p50Ms} / ${r.p99Ms}`,
+    'bare p50 / p99 ms': `${r.bareP50Ms} / ${r.bareP99Ms}`,
+    'API server CPU µs per request (target <= 45)': r.cpuMicrosPerRequest,
+    'bare server CPU µs per request': r.bareCpuMicrosPerRequest,
+    [`${r.batchRows}-row batches: rows/s through HTTP (target >= 500,000)`]: r.batchRowsPerSecond,
+    [`${r.batchRows}-row batches (${r.batchConnections} connections): p50 / p99 ms`]: `${r.batchP50Ms} / ${r.batchP99Ms}`,
+    'start to ready ms (target <= 300)': r.startToReadyMs,
+    'first start after a build, no code cache yet, ms': r.coldStartToReadyMs ?? '-',
+    'API peak RSS MB under load (target <= 100)': r.rssMb,
+  });
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const loadGenerator = availableLoadGenerator();
+  if (loadGenerator === 'autocannon') {
+    console.error('bench:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon, a Node process on the same cores, so the bare ceiling reads low');
+  }
+  const result = await bench(loadGenerator, options);
+  if (values.json) console.log(JSON.stringify(result));
+  else printTable(result);
 }
 
 main().catch((error: unknown) => {

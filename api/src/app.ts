@@ -4,6 +4,7 @@ import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BasicAuth } from './auth';
 import type { Config } from './config';
 import type { AppContext, Variant } from './context';
+import { CredentialReview } from './credential-posture';
 import { sendError } from './error-response';
 import { bodyLimitBytes } from './config';
 import { ApiError } from './errors';
@@ -32,6 +33,8 @@ export interface AppDeps {
   metrics: ApiMetrics;
   logger: Logger;
   auth?: BasicAuth;
+  /** The credential posture /status reports; reviewed from `config` and the users when not given. */
+  credentials?: CredentialReview;
   predictionLog?: PredictionLog;
   /** Set by the server while it drains; readiness turns 503. */
   lifecycle?: { draining: boolean };
@@ -47,6 +50,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const lifecycle = deps.lifecycle ?? { draining: false };
   const access = accessLogger(logger);
   const auth = deps.auth ?? new BasicAuth(config.USERS_FILE, metrics);
+  const credentials = deps.credentials ?? new CredentialReview(config, auth.table);
 
   const headers = helmetHeaders({
     contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] } },
@@ -79,6 +83,7 @@ export function createApp(deps: AppDeps): RequestListener {
     metrics,
     logger,
     accessLog: access,
+    credentials,
     protect: [auth.middleware, limiter],
     json: [parseJson],
     isReady: () => models.ready && !lifecycle.draining,

@@ -17,6 +17,17 @@ const FAILURE_WINDOW_MS = 60_000;
 /** Failed attempts per client address in a window before it is throttled. */
 export const FAILURES_BEFORE_THROTTLE = 10;
 
+/** What a users file reload did: the new users, or why the old ones stay. */
+export type ReloadOutcome = { table: UserTable; problem?: undefined } | { problem: string; table?: undefined };
+
+/** Hooks for the users file watch. */
+export interface UsersFileEvents {
+  /** Checks a freshly read file; a returned problem keeps the previous users. */
+  vet?: (table: UserTable) => string | undefined;
+  /** Told after every reload the watch makes. */
+  reloaded?: (outcome: ReloadOutcome) => void;
+}
+
 /**
  * HTTP Basic authentication against a users file.
  *
@@ -41,24 +52,39 @@ export class BasicAuth {
     this.users = UserTable.load(file);
   }
 
+  /** The users in force now. */
+  get table(): UserTable {
+    return this.users;
+  }
+
   /** Re-reads the users file when it changes (polling, which also works on mounted secrets). */
-  watch(intervalMs = 2000): void {
-    watchFile(this.file, { interval: intervalMs, persistent: false }, () => this.reload());
+  watch(intervalMs = 2000, events: UsersFileEvents = {}): void {
+    watchFile(this.file, { interval: intervalMs, persistent: false }, () => {
+      const outcome = this.reload(events.vet);
+      events.reloaded?.(outcome);
+    });
   }
 
   close(): void {
     unwatchFile(this.file);
   }
 
-  /** Loads the users file again and forgets every cached login; a broken file keeps the old users. */
-  reload(): boolean {
+  /**
+   * Loads the users file again and forgets every cached login. A broken file, or one that `vet`
+   * refuses, keeps the old users; the outcome says which.
+   */
+  reload(vet?: (table: UserTable) => string | undefined): ReloadOutcome {
+    let table: UserTable;
     try {
-      this.users = UserTable.load(this.file);
-      this.verified.clear();
-      return true;
-    } catch {
-      return false;
+      table = UserTable.load(this.file);
+    } catch (error) {
+      return { problem: (error as Error).message };
     }
+    const problem = vet?.(table);
+    if (problem) return { problem };
+    this.users = table;
+    this.verified.clear();
+    return { table };
   }
 
   /**
@@ -66,8 +92,6 @@ export class BasicAuth {
    * fails with 401 (or 429 when throttled).
    */
   readonly middleware = (req: IncomingMessage, res: { locals: Record<string, unknown> }, next: (error?: unknown) => void): void => {
-    // Resolving the (possibly forwarded) client address costs more than a cached login: only when
-    // some address has failed is it needed before the credentials are looked at.
     const header = req.headers.authorization;
     // No credentials is the challenge step, not a guess: always 401, never counted or throttled.
     if (!header) {
@@ -75,6 +99,8 @@ export class BasicAuth {
       next(unauthorized('credentials required (HTTP Basic)'));
       return;
     }
+    // Resolving the (possibly forwarded) client address costs more than a cached login: only when
+    // some address has failed is it needed before the credentials are looked at.
     const client = this.failures.size > 0 ? clientAddress(req) : undefined;
     const throttle = client === undefined ? undefined : this.failures.get(client);
     if (throttle && throttle.count >= FAILURES_BEFORE_THROTTLE && throttle.resetAt > this.now()) {

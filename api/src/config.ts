@@ -7,6 +7,7 @@ export class ConfigError extends Error {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
+const flag = z.enum(['true', 'false'], 'true or false').transform((value) => value === 'true');
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'a model name (letters, digits, - and _)');
 
 /**
@@ -26,10 +27,22 @@ const settings = {
   AB_MODEL_NAME: name.default('M2'),
   /** Default variant of this process: v2 makes a dedicated experiment deployment. */
   API_VARIANT: z.enum(['v1', 'v2']).default('v1'),
+  /** How often each served model's `current` pointer is checked for a new promotion; 0 turns it off. */
+  MODEL_POLL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .refine((ms) => ms === 0 || ms >= 100, '0 (off) or at least 100')
+    .default(2000),
   /** `user:scrypt-hash` lines; the committed dev file holds alice, bob and clementine. */
   USERS_FILE: z.string().min(1).default('api/users.dev.txt'),
   /** Bearer token `/metrics` demands; unset leaves `/metrics` open (e.g. to a local Prometheus). */
   MONITORING_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** `production` refuses to start with the development users file or without MONITORING_TOKEN. */
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
+  /** Lets production mode start with development credentials (demos, local stacks): one warning, shown in /status. */
+  ALLOW_DEV_CREDENTIALS: flag.default(false),
   /** Requests per minute per user (per client address before authentication). */
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   /** Largest request body accepted, in bytes or with a unit (100kb, 1mb). */

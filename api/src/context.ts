@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Config } from './config';
+import type { CredentialReview } from './credential-posture';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore, ServedModel } from './model-store';
@@ -15,6 +16,8 @@ export interface AppContext {
   logger: Logger;
   /** For the one line per request (no redaction: its fields are fixed and never headers). */
   accessLog: Logger;
+  /** What the credentials in force are worth (for /status). */
+  credentials: CredentialReview;
   /** Basic auth, then the per-user rate limit. */
   protect: RequestHandler[];
   /** JSON body parsing with the contract's 413/415/400 errors. */

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { BoundCounter, BoundHistogram } from './bound-metrics';
 import type { CounterChild, HistogramChild } from './bound-metrics';
+import type { ServedModel } from './model-store';
 
 /** Every metric of the contract (names are fixed: dashboards and alerts depend on them). */
 export interface ApiMetrics {
@@ -11,7 +12,7 @@ export interface ApiMetrics {
   predictions: BoundCounter<'model' | 'version' | 'variant' | 'class'>;
   inferenceDuration: BoundHistogram<'model' | 'variant'>;
   featureValue: BoundHistogram<'model' | 'feature'>;
-  modelInfo: Gauge<'model' | 'version' | 'variant'>;
+  modelInfo: Gauge<'model' | 'version' | 'variant' | 'sha256'>;
   modelReady: Gauge<'model'>;
   trainingClassShare: Gauge<'model' | 'version' | 'class'>;
   authFailures: Counter;
@@ -76,11 +77,26 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
       [-3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
       registers,
     ),
-    modelInfo: new Gauge({ name: 'model_info', help: 'The model and version each variant serves (always 1).', labelNames: ['model', 'version', 'variant'], registers }),
+    modelInfo: new Gauge({ name: 'model_info', help: 'The model, version and sha256 (the digest its model.json records, verified at load) each variant serves (always 1).', labelNames: ['model', 'version', 'variant', 'sha256'], registers }),
     modelReady: new Gauge({ name: 'model_ready', help: '1 when the model is loaded, verified and serving, else 0.', labelNames: ['model'], registers }),
     trainingClassShare: new Gauge({ name: 'model_training_class_share', help: 'Share of each class in the training data (the reference for prediction drift).', labelNames: ['model', 'version', 'class'], registers }),
     authFailures: new Counter({ name: 'auth_failures_total', help: 'Requests refused for missing or wrong credentials.', registers }),
     rateLimited: new Counter({ name: 'rate_limited_total', help: 'Requests refused with 429 by the rate limiter or the auth throttle.', registers }),
     predictionLogDropped: new Counter({ name: 'prediction_log_dropped_total', help: 'Prediction log lines dropped (buffer full or write error); predictions are never delayed for the log.', labelNames: ['reason'], registers }),
   };
+}
+
+/**
+ * Sets model_info (with each model's sha256, for lineage checks), model_ready and the training
+ * class shares for the models loaded now; series of models no longer served disappear.
+ */
+export function publishModelMetrics(metrics: ApiMetrics, models: readonly ServedModel[], v1ModelName: string): void {
+  metrics.modelInfo.reset();
+  metrics.trainingClassShare.reset();
+  for (const model of models) {
+    const variant = model.name === v1ModelName ? 'v1' : 'v2';
+    metrics.modelInfo.set({ model: model.name, version: model.version, variant, sha256: model.sha256 }, 1);
+    metrics.modelReady.set({ model: model.name }, 1);
+    for (const [cls, share] of Object.entries(model.trainingClassShares)) metrics.trainingClassShare.set({ model: model.name, version: model.version, class: cls }, share);
+  }
 }

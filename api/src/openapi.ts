@@ -71,6 +71,58 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
         },
         OipParameters: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
         OipError: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, code: { type: 'string' } }, description: 'The Open Inference Protocol error shape, with the contract code beside it.' },
+        ModelRef: {
+          type: 'object',
+          required: ['name', 'version', 'sha256'],
+          properties: {
+            name: { type: 'string' },
+            version: { type: 'string', pattern: '^[0-9a-f]{12}$', description: 'Content digest prefix of the model.' },
+            sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The sha256 its model.json records (verified at load): compare with the image label io.mlship.models.' },
+          },
+        },
+        CredentialWarning: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: {
+            code: { enum: ['dev_users_file', 'published_users', 'metrics_open', 'users_file_mode'] },
+            message: { type: 'string' },
+          },
+        },
+        Status: {
+          type: 'object',
+          required: ['status', 'service', 'variant', 'ready', 'models', 'uptimeSeconds', 'devCredentials', 'warnings'],
+          properties: {
+            status: { const: 'ok' },
+            service: { const: 'mlship-api' },
+            variant: { type: 'string', enum: ['v1', 'v2'] },
+            ready: { type: 'boolean' },
+            models: { type: 'array', items: { $ref: '#/components/schemas/ModelRef' } },
+            uptimeSeconds: { type: 'integer', minimum: 0 },
+            devCredentials: { type: 'boolean', description: 'True when a published development password logs in here or /metrics needs no token.' },
+            warnings: { type: 'array', items: { $ref: '#/components/schemas/CredentialWarning' }, description: 'What an operator should fix; also logged once at start.' },
+          },
+        },
+        ModelSummary: {
+          allOf: [{ $ref: '#/components/schemas/ModelRef' }],
+          type: 'object',
+          required: ['k', 'distance', 'features', 'classes', 'accuracy', 'macroF1', 'scores'],
+          properties: {
+            k: { type: 'integer', minimum: 1 },
+            distance: { type: 'string' },
+            features: { type: 'array', items: { type: 'string' } },
+            classes: { type: 'array', items: { type: 'string' } },
+            accuracy: { type: 'number' },
+            macroF1: { type: 'number' },
+            scores: { type: 'object', description: 'The held-out test scores metrics.json records.' },
+          },
+        },
+        ModelList: { type: 'object', required: ['models'], properties: { models: { type: 'array', items: { $ref: '#/components/schemas/ModelSummary' } } } },
+        ModelDetail: {
+          allOf: [{ $ref: '#/components/schemas/ModelSummary' }],
+          type: 'object',
+          required: ['card'],
+          properties: { card: { type: 'string', description: 'The model card (Markdown).' } },
+        },
         Error: {
           type: 'object',
           required: ['error'],
@@ -107,7 +159,7 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
       responses: { Error: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
     },
     paths: {
-      '/status': { get: { summary: 'Service status with the served models and uptime', responses: { 200: ok('Status') } } },
+      '/status': { get: { summary: 'Service status: the served models (name, version, sha256), uptime and credential warnings', responses: { 200: ok('Status', { $ref: '#/components/schemas/Status' }) } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: ok('Alive') } } },
       '/readyz': { get: { summary: 'Readiness: 503 while loading or draining', responses: { 200: ok('Ready'), 503: error } } },
       '/predict': {
@@ -127,8 +179,8 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
           },
         },
       },
-      '/models': { get: { summary: 'Every served model with its scores', security: basic, responses: { 200: ok('Models'), 401: error, 429: throttled } } },
-      '/models/{name}': { get: { summary: "One model's scores and model card", security: basic, parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model'), 401: error, 429: throttled, 404: error } } },
+      '/models': { get: { summary: 'Every served model with its scores', security: basic, responses: { 200: ok('Models', { $ref: '#/components/schemas/ModelList' }), 401: error, 429: throttled } } },
+      '/models/{name}': { get: { summary: "One model's scores and model card", security: basic, parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model', { $ref: '#/components/schemas/ModelDetail' }), 401: error, 429: throttled, 404: error } } },
       '/M1': { get: { summary: 'The score (test accuracy) of model M1', security: basic, responses: { 200: ok('Score'), 401: error, 429: throttled, 404: error } } },
       '/M2': { get: { summary: 'The score (test accuracy) of model M2', security: basic, responses: { 200: ok('Score'), 401: error, 429: throttled, 404: error } } },
       '/v2': { get: { summary: 'Open Inference Protocol: server metadata', responses: { 200: ok('Server metadata') } } },

@@ -5,24 +5,33 @@ import { createApp } from './app';
 import { BasicAuth } from './auth';
 import type { Config } from './config';
 import { ConfigError, loadConfig } from './config';
+import { CredentialReview } from './credential-posture';
 import type { Logger } from './logging';
 import { createLogger, stdoutDestination } from './logging';
 import type { ApiMetrics } from './metrics';
-import { createMetrics } from './metrics';
+import { createMetrics, publishModelMetrics } from './metrics';
 import { ModelStore } from './model-store';
 import { PredictionLog } from './prediction-log';
+import { PromotionWatch } from './promotion-watch';
 
-/** Sets model_info, model_ready and the training class shares for what is loaded now. */
-function publishModels(store: ModelStore, config: Config, metrics: ApiMetrics): void {
-  metrics.modelInfo.reset();
-  metrics.trainingClassShare.reset();
-  for (const model of store.all()) {
-    const variant = model.name === config.MODEL_NAME ? 'v1' : 'v2';
-    metrics.modelInfo.set({ model: model.name, version: model.version, variant }, 1);
-    metrics.modelReady.set({ model: model.name }, 1);
-    for (const [cls, share] of Object.entries(model.trainingClassShares)) metrics.trainingClassShare.set({ model: model.name, version: model.version, class: cls }, share);
+/**
+ * Reloads the promoted models (all or nothing, see ModelStore.reload) and republishes the model
+ * metrics; logs the swap. Returns the problem when a new version did not verify: the previous
+ * models keep serving, and the caller decides how to report it. SIGHUP and the promotion watch
+ * both come through here.
+ */
+function reloadModels(store: ModelStore, config: Config, metrics: ApiMetrics, logger: Logger, trigger: 'SIGHUP' | 'poll'): string | undefined {
+  try {
+    const changed = store.reload();
+    publishModelMetrics(metrics, store.all(), config.MODEL_NAME);
+    logger.info({ trigger, changed, models: store.all().map((m) => `${m.name}@${m.version}`) }, 'reloaded promoted models');
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
+
+const RELOAD_FAILED = 'reload failed: still serving the previous models';
 
 /** Prints one line and exits: start-up problems are the operator's to fix, not a stack trace. */
 function fatal(message: string, code: number): never {
@@ -34,7 +43,7 @@ function fatal(message: string, code: number): never {
  * Drains on SIGTERM/SIGINT: readiness turns 503, the listener closes, in-flight requests finish
  * (within SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
  */
-function handleSignals(server: Server, lifecycle: { draining: boolean }, config: Config, logger: Logger, flush: () => void, store: ModelStore, metrics: ApiMetrics, predictionLog?: PredictionLog): void {
+function handleSignals(server: Server, lifecycle: { draining: boolean }, config: Config, logger: Logger, flush: () => void, store: ModelStore, metrics: ApiMetrics, watch: PromotionWatch, predictionLog?: PredictionLog): void {
   const drain = (signal: string): void => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -42,6 +51,7 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
       process.exit(1);
     }
     lifecycle.draining = true;
+    watch.stop();
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'draining');
     flush();
     const deadline = setTimeout(() => {
@@ -62,15 +72,49 @@ function handleSignals(server: Server, lifecycle: { draining: boolean }, config:
   process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('SIGINT', () => drain('SIGINT'));
   process.on('SIGHUP', () => {
-    try {
-      const changed = store.reload();
-      publishModels(store, config, metrics);
-      logger.info({ changed, models: store.all().map((m) => `${m.name}@${m.version}`) }, 'reloaded promoted models');
-    } catch (error) {
-      logger.error({ problem: (error as Error).message }, 'reload failed: still serving the previous models');
-    }
+    const problem = reloadModels(store, config, metrics, logger, 'SIGHUP');
+    if (problem) logger.error({ trigger: 'SIGHUP', problem }, RELOAD_FAILED);
     flush();
   });
+}
+
+/** Logs the credential warnings in force as one line (none: nothing). */
+function logCredentialWarnings(logger: Logger, credentials: CredentialReview, config: Config): void {
+  const { warnings } = credentials.current;
+  if (warnings.length === 0) return;
+  const context = { warnings: warnings.map((w) => w.code), usersFile: config.USERS_FILE, nodeEnv: config.NODE_ENV, allowDevCredentials: config.ALLOW_DEV_CREDENTIALS };
+  logger.warn(context, `insecure credentials: ${warnings.map((w) => w.message).join('; ')}`);
+}
+
+/**
+ * Reads the users file and reviews the credentials: production mode without the opt-in stops
+ * here (exit 2 and one line saying what to set); warnings are logged as one line. The file is
+ * read again when it changes; a change that production mode must refuse keeps the previous users.
+ */
+function startAuth(config: Config, metrics: ApiMetrics, logger: Logger): { auth: BasicAuth; credentials: CredentialReview } {
+  let auth: BasicAuth;
+  try {
+    auth = new BasicAuth(config.USERS_FILE, metrics);
+  } catch (error) {
+    fatal(`USERS_FILE: ${(error as Error).message}`, 2);
+  }
+  const credentials = new CredentialReview(config, auth.table);
+  if (credentials.current.refusal) fatal(credentials.current.refusal, 2);
+  logCredentialWarnings(logger, credentials, config);
+  auth.watch(2000, {
+    vet: credentials.vet,
+    reloaded: (outcome) => {
+      if (outcome.problem !== undefined) {
+        logger.error({ usersFile: config.USERS_FILE, problem: outcome.problem }, 'users file change refused: still using the previous users');
+        return;
+      }
+      logger.info({ usersFile: config.USERS_FILE, users: outcome.table.size }, 'users file reloaded');
+      if (!credentials.update(outcome.table)) return;
+      if (credentials.current.warnings.length === 0) logger.info('credential warnings resolved');
+      else logCredentialWarnings(logger, credentials, config);
+    },
+  });
+  return { auth, credentials };
 }
 
 /** What the launcher (launch.ts) adds to a start: fields for the ready line, and a call once ready. */
@@ -102,17 +146,15 @@ export function main(hooks: StartHooks = {}): void {
   const flush = (): void => logs.flush();
   setInterval(flush, 1000).unref();
   const metrics = createMetrics();
-  let auth: BasicAuth;
-  try {
-    auth = new BasicAuth(config.USERS_FILE, metrics);
-  } catch (error) {
-    fatal(`USERS_FILE: ${(error as Error).message}`, 2);
-  }
-  auth.watch();
+  const { auth, credentials } = startAuth(config, metrics, logger);
   const store = new ModelStore(config.MODEL_DIR, [config.MODEL_NAME, config.AB_MODEL_NAME]);
+  const watch = new PromotionWatch(config.MODEL_DIR, store, () => reloadModels(store, config, metrics, logger, 'poll'), (problem, pointers) => {
+    logger.error({ trigger: 'poll', problem, pointers }, RELOAD_FAILED);
+    flush();
+  });
   const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
   const lifecycle = { draining: false };
-  const app = createApp({ config, registry: store, metrics, logger, auth, lifecycle, ...(predictionLog ? { predictionLog } : {}) });
+  const app = createApp({ config, registry: store, metrics, logger, auth, credentials, lifecycle, ...(predictionLog ? { predictionLog } : {}) });
   const server = createServer(app);
   // Longer than nginx's upstream keepalive_timeout, so the proxy closes idle connections first.
   server.keepAliveTimeout = 65_000;
@@ -136,7 +178,8 @@ export function main(hooks: StartHooks = {}): void {
       if (error instanceof ArtifactError) fatal(error.message, 1);
       throw error;
     }
-    publishModels(store, config, metrics);
+    publishModelMetrics(metrics, store.all(), config.MODEL_NAME);
+    watch.start(config.MODEL_POLL_INTERVAL_MS);
     const address = server.address();
     logger.info(
       { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), startToReadyMs: Math.round(process.uptime() * 1000), ...hooks.readyFields },
@@ -145,5 +188,5 @@ export function main(hooks: StartHooks = {}): void {
     flush();
     hooks.onReady?.();
   });
-  handleSignals(server, lifecycle, config, logger, flush, store, metrics, predictionLog);
+  handleSignals(server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog);
 }

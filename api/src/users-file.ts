@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { ScryptOptions } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -44,11 +44,16 @@ const DUMMY: StoredHash = { ...PARAMS, salt: Buffer.alloc(16, 7), key: Buffer.al
 
 /** The users of a users file: `name:scrypt$…` per line; `#` comments and blank lines allowed. */
 export class UserTable {
-  private constructor(private readonly users: Map<string, StoredHash>) {}
+  private constructor(
+    private readonly users: Map<string, StoredHash>,
+    /** sha256 (hex) of each `name:hash` entry as written, by user name: what identifies a published entry. */
+    readonly entryDigests: ReadonlyMap<string, string>,
+  ) {}
 
   /** Reads and validates a users file; throws an Error naming the file and line at fault. */
   static load(file: string): UserTable {
     const users = new Map<string, StoredHash>();
+    const digests = new Map<string, string>();
     const lines = readFileSync(file, 'utf8').split('\n');
     lines.forEach((raw, i) => {
       const line = raw.trim();
@@ -57,8 +62,9 @@ export class UserTable {
       const hash = at > 0 ? parseHash(line.slice(at + 1)) : undefined;
       if (!hash) throw new Error(`${file}:${i + 1}: expected "name:scrypt$N$r$p$salt$hash" (make one with \`npm run users -- add NAME\`)`);
       users.set(line.slice(0, at), hash);
+      digests.set(line.slice(0, at), createHash('sha256').update(line).digest('hex'));
     });
-    return new UserTable(users);
+    return new UserTable(users, digests);
   }
 
   get size(): number {

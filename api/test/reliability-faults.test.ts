@@ -110,7 +110,8 @@ describe('broken models (real process)', () => {
 
   test('when SIGHUP finds each kind of broken promotion in turn, then it keeps serving the old version every time', async () => {
     const dir = copyRegistry();
-    const server = await startServer({ MODEL_DIR: dir });
+    // The promotion watch off: this is about SIGHUP alone (reliability-promotion tests the watch).
+    const server = await startServer({ MODEL_DIR: dir, MODEL_POLL_INTERVAL_MS: '0' });
     const good = readFileSync(join(dir, 'M1', 'current'), 'utf8').trim();
     const predict = async (): Promise<{ status: number; version: string | null }> => {
       const res = await fetch(`http://127.0.0.1:${server.port}/predict`, { method: 'POST', headers: { Authorization: ALICE, 'Content-Type': 'application/json' }, body: ROW });

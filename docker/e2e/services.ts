@@ -4,7 +4,7 @@
  * prometheus.yml. Each runs from a private temporary directory, unprivileged when the harness is
  * root, and is stopped by PID.
  */
-import { chownSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SpawnOptions } from 'node:child_process';
@@ -178,13 +178,15 @@ export interface PrometheusTargets {
 }
 
 /**
- * Runs Prometheus with the repo's prometheus.yml, rules and token file unchanged: they are linked
+ * Runs Prometheus with the repo's prometheus.yml, rules and token file unchanged: they are copied
  * into `dir`, whose targets/ (file-based service discovery) names this run's processes instead.
+ * Copied, not linked: the unprivileged service user may not be able to enter the checkout (a clone
+ * under /root or a mkdtemp directory), so everything a service reads lives in its own directory.
  */
 export async function startPrometheus(dir: string, targets: PrometheusTargets, services: Service[]): Promise<void> {
   mkdirSync(join(dir, 'targets'), { recursive: true });
   mkdirSync(join(dir, 'data'), { recursive: true });
-  for (const entry of ['prometheus.yml', 'rules', 'secrets']) symlinkSync(join(ROOT, 'prometheus', entry), join(dir, entry));
+  for (const entry of ['prometheus.yml', 'rules', 'secrets']) cpSync(join(ROOT, 'prometheus', entry), join(dir, entry), { recursive: true });
   const group = (list: string[], labels?: Record<string, string>): string =>
     list.length === 0 ? '[]\n' : `${JSON.stringify([{ targets: list, ...(labels ? { labels } : {}) }])}\n`;
   writeFileSync(join(dir, 'targets/api-v1.yml'), group(targets.v1, { variant: 'v1' }));
@@ -193,8 +195,7 @@ export async function startPrometheus(dir: string, targets: PrometheusTargets, s
   writeFileSync(join(dir, 'targets/node.yml'), group(targets.node));
   // No Alertmanager in this run; rules are still evaluated.
   writeFileSync(join(dir, 'targets/alertmanager.yml'), '[]\n');
-  giveToService(join(dir, 'data'));
-  giveToService(join(dir, 'targets'));
+  giveToService(dir);
   run('promtool', ['check', 'config', join(dir, 'prometheus.yml')]);
   services.push(
     startService(

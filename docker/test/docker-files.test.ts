@@ -62,10 +62,12 @@ describe('.hadolint.yaml', () => {
 });
 
 describe('.dockerignore', () => {
-  test('when read, then it allow-lists the context and keeps artifacts, tests and secrets out', () => {
+  test('when read, then it allow-lists the context, lets the gated registry in and keeps tests and secrets out', () => {
     const rules = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(rules[0]).toBe('*');
-    expect(rules).toEqual(expect.arrayContaining(['!package.json', '!package-lock.json', 'model/artifacts/', '**/test/']));
+    expect(rules).toEqual(expect.arrayContaining(['!package.json', '!package-lock.json', '!model/', '**/test/', '**/.env']));
+    // model/artifacts is the documented path of the registry the image ships.
+    expect(rules.filter((r) => r.startsWith('model/artifacts'))).toEqual([]);
   });
 });
 

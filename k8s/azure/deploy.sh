@@ -1,132 +1,102 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Deploys one image to Azure Container Apps from k8s/azure/containerapp.yaml:
-#   1. render the YAML (image, revision suffix, variant, identity, Key Vault, location),
-#   2. create the app, or update it with the new revision at 0 % traffic,
-#   3. wait until the new revision is healthy and smoke-test it on its own URL,
-#   4. shift traffic (v1: 100 %; v2: --weight %, plus the label "v2"),
-#   5. smoke-test the app URL; on any failure after step 2, give the traffic back to the
-#      previous revision and deactivate the new one.
-# --dry-run prints the az commands instead of running them (no Azure account needed); there,
+#   1. render the YAML (image, a revision suffix unique to this attempt, variant, identity, Key
+#      Vault, location, registry credentials, and the live traffic list with its labels),
+#   2. create the app, or update it: the new revision starts at 0 % traffic,
+#   3. wait until the new revision is healthy, smoke-test it on its own URL (and, with
+#      --expect-models, check that it serves exactly the models the image records),
+#   4. shift traffic (v1: the share of the "stable" revision; v2: --weight %) and set the labels
+#      "stable" and "v2" again,
+#   5. smoke-test the app URL, then deactivate the revision the new one replaced.
+# Any failure after step 2 undoes what was done: traffic weights and labels as they were, the new
+# revision deactivated (never one that serves). `--rollback REVISION` later gives a variant's
+# traffic and label back to REVISION (reactivated first), e.g. when a load test fails.
+# --dry-run prints the commands instead of running them (no Azure account needed); there,
 # DRY_RUN_APP_EXISTS=no takes the create path and DRY_RUN_HEALTH=Unhealthy the rollback path.
 set -euo pipefail
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$script_dir/lib.sh"
 
 usage() {
   cat <<'USAGE'
-usage: k8s/azure/deploy.sh --image REF [--variant v1|v2] [--weight 0-100] [--dry-run]
-  REF        image reference, e.g. ghcr.io/owner/mlship@sha256:<digest>
-  --variant  v1 (default) takes all traffic; v2 gets --weight % and the label "v2"
-environment: AZURE_RESOURCE_GROUP, AZURE_CONTAINERAPP (default mlship),
-  AZURE_CONTAINERAPP_ENV, AZURE_IDENTITY_ID, AZURE_KEY_VAULT_URL, AZURE_LOCATION,
-  HEALTH_TIMEOUT_SECONDS (default 300)
+usage: k8s/azure/deploy.sh --image REF [--variant v1|v2] [--weight 0-100] [--registry ghcr|acr|public]
+                           [--expect-models JSON] [--dry-run]
+       k8s/azure/deploy.sh --rollback REVISION [--variant v1|v2] [--expect-models JSON] [--dry-run]
+  REF              image reference, e.g. ghcr.io/owner/mlship@sha256:<digest>
+  --variant        v1 (default) takes the share of the revision labelled "stable";
+                   v2 gets --weight % and the label "v2"
+  --registry       how the app pulls REF: ghcr (token in Key Vault secret mlship-ghcr-token, user
+                   GHCR_USERNAME), acr (the app's identity, AcrPull), public; default from REF's host
+  --expect-models  the image's io.mlship.models label; the new revision must serve exactly these
+  --rollback       give the variant's label and traffic back to REVISION and deactivate the other
+environment: AZURE_RESOURCE_GROUP, AZURE_CONTAINERAPP (default mlship), AZURE_CONTAINERAPP_ENV,
+  AZURE_IDENTITY_ID, AZURE_KEY_VAULT_URL, AZURE_LOCATION, GHCR_USERNAME, AZURE_REGISTRY_AUTH
+  (default of --registry), HEALTH_TIMEOUT_SECONDS (default 300), DEPLOY_ATTEMPT (default: UTC time)
 USAGE
 }
 
-die() { echo "deploy: $*" >&2; exit 1; }
-
-image="" variant="v1" weight="" dry_run=false
+image="" variant="v1" weight="" dry_run=false registry="${AZURE_REGISTRY_AUTH:-}" expect_models="" rollback_to=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --image) image="${2:-}"; shift 2 ;;
     --variant) variant="${2:-}"; shift 2 ;;
     --weight) weight="${2:-}"; shift 2 ;;
+    --registry) registry="${2:-}"; shift 2 ;;
+    --expect-models) expect_models="${2:-}"; shift 2 ;;
+    --rollback) rollback_to="${2:-}"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument $1" ;;
   esac
 done
+# shellcheck source=validate.sh
+source "$script_dir/validate.sh"
 
-[[ -n "$image" ]] || { usage >&2; die "--image is required"; }
-[[ "$image" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$ ]] \
-  || die "--image $image is not a tagged or digest-pinned image reference"
-[[ "$variant" == v1 || "$variant" == v2 ]] || die "--variant must be v1 or v2, not $variant"
-if [[ "$variant" == v1 ]]; then
-  [[ -z "$weight" ]] || die "--weight goes with --variant v2 (v1 always takes the rest)"
-else
-  weight="${weight:-0}"
-  [[ "$weight" =~ ^([0-9]|[1-9][0-9]|100)$ ]] || die "--weight must be an integer 0..100, not $weight"
-fi
+label=stable
+[[ "$variant" == v1 ]] || label=v2
+phase=none target="" previous="" original_weights="" original_labels="" new_labels=""
 
-app="${AZURE_CONTAINERAPP:-mlship}"
-timeout="${HEALTH_TIMEOUT_SECONDS:-300}"
-[[ "$timeout" =~ ^[0-9]+$ ]] || die "HEALTH_TIMEOUT_SECONDS must be a number of seconds"
-for name in AZURE_RESOURCE_GROUP AZURE_CONTAINERAPP_ENV AZURE_IDENTITY_ID AZURE_KEY_VAULT_URL AZURE_LOCATION; do
-  if [[ -z "${!name:-}" ]]; then
-    $dry_run || die "$name is not set"
-    printf -v "$name" '%s' "<$name>"
-  fi
-done
-rg="$AZURE_RESOURCE_GROUP"
-
-# A revision suffix must be lower-case alphanumerics and dashes: variant + 12 hex of the image.
-digest_hex="$(printf '%s' "$image" | sha256sum | cut -c1-12)"
-if [[ "$image" == *@sha256:* ]]; then digest_hex="${image##*@sha256:}"; digest_hex="${digest_hex:0:12}"; fi
-suffix="${variant}-${digest_hex}"
-new_revision="${app}--${suffix}"
-
-# Runs an az command, or prints it in --dry-run mode. Queries print a stand-in answer there.
-az_run() {
-  if $dry_run; then
-    printf '+ az' >&2; printf ' %q' "$@" >&2; printf '\n' >&2
-  else
-    az "$@"
-  fi
+# Undoes the steps taken when the script exits early: it runs on every exit, so a failing az call
+# under `set -e` rolls back as surely as a failed smoke test.
+undo() {
+  local status=$? line
+  rm -f "${rendered:-}"
+  [[ $status -ne 0 ]] || return 0
+  set +e
+  case "$phase" in
+    created) say "$app was new: nothing to roll back to; inspect it with az containerapp logs show" ;;
+    revision | shifted)
+      say "rolling back"
+      if [[ "$phase" == shifted ]]; then
+        restore="$original_weights"
+        grep -q "^$target=" <<< "$original_weights" || restore="$(printf '%s\n%s=0' "$original_weights" "$target")"
+        apply_traffic "$restore" "$original_labels"
+        while IFS= read -r line; do
+          [[ -z "$line" || "$original_labels" == *"${line%%=*}="* ]] \
+            || az_run containerapp revision label remove -n "$app" -g "$rg" --label "${line%%=*}"
+        done <<< "$new_labels"
+      fi
+      if [[ "$(weight_of "$original_weights" "$target")" == 0 ]]; then
+        az_run containerapp revision deactivate -n "$app" -g "$rg" --revision "$target"
+      fi
+      if [[ "$phase" == shifted ]]; then say "traffic and labels are back as they were"; fi ;;
+  esac
+  exit "$status"
 }
-az_query() {
-  local stand_in="$1"; shift
-  if $dry_run; then
-    printf '+ az' >&2; printf ' %q' "$@" >&2; printf '\n' >&2
-    printf '%s\n' "$stand_in"
-  else
-    az "$@"
-  fi
-}
-
-script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-rendered="$(mktemp "${TMPDIR:-/tmp}/containerapp.XXXXXX.yaml")"
-trap 'rm -f "$rendered"' EXIT
-sed -e "s|__IMAGE__|$image|" -e "s|__REVISION_SUFFIX__|$suffix|" -e "s|__API_VARIANT__|$variant|" \
-  -e "s|__IDENTITY_ID__|$AZURE_IDENTITY_ID|g" -e "s|__KEY_VAULT_URL__|${AZURE_KEY_VAULT_URL%/}|g" \
-  -e "s|__LOCATION__|$AZURE_LOCATION|" "$script_dir/containerapp.yaml" > "$rendered"
-if grep -q '__[A-Z_]*__' "$rendered"; then die "unfilled placeholder in the rendered YAML"; fi
-
-exists="$(az_query "${DRY_RUN_APP_EXISTS:-yes}" containerapp list -g "$rg" --query "[?name=='$app'] | length(@) > \`0\` && 'yes' || 'no'" -o tsv)"
-previous=""
-if [[ "$exists" == yes ]]; then
-  # The revision that serves most traffic now: where traffic goes back on failure.
-  previous="$(az_query "${app}--v1-previous" containerapp revision list -n "$app" -g "$rg" \
-    --query "max_by([?properties.active && properties.trafficWeight > \`0\`], &properties.trafficWeight).name" -o tsv)"
-  [[ -n "$previous" ]] || die "no revision of $app serves traffic; deploy v1 first"
-  # The new revision starts with no traffic: pin everything to the previous one in the YAML.
-  sed -i -e "s|latestRevision: true|revisionName: $previous|" "$rendered"
-  echo "deploy: updating $app: $new_revision next to $previous" >&2
-  if $dry_run; then sed 's/^/| /' "$rendered" >&2; fi
-  az_run containerapp update -n "$app" -g "$rg" --yaml "$rendered"
-else
-  [[ "$variant" == v1 ]] || die "$app does not exist yet: deploy v1 first"
-  echo "deploy: creating $app with $new_revision" >&2
-  if $dry_run; then sed 's/^/| /' "$rendered" >&2; fi
-  az_run containerapp create -n "$app" -g "$rg" --environment "$AZURE_CONTAINERAPP_ENV" --yaml "$rendered"
-fi
-
-rollback() {
-  echo "deploy: $1; rolling back" >&2
-  if [[ -n "$previous" ]]; then
-    az_run containerapp ingress traffic set -n "$app" -g "$rg" --revision-weight "$previous=100" || true
-    az_run containerapp revision deactivate -n "$app" -g "$rg" --revision "$new_revision" || true
-    echo "deploy: traffic is back on $previous; $new_revision is deactivated" >&2
-  else
-    echo "deploy: $app was new: nothing to roll back to; inspect it with az containerapp logs show" >&2
-  fi
-  exit 1
-}
+trap undo EXIT
+fail() { say "$*"; exit 1; }
+# A cancelled workflow run signals the script: that is a failure too, and undo runs on that exit.
+trap 'fail "interrupted"' INT TERM
 
 wait_healthy() {
   local deadline=$((SECONDS + timeout)) health
   while true; do
-    health="$(az_query "${DRY_RUN_HEALTH:-Healthy}" containerapp revision show -n "$app" -g "$rg" --revision "$new_revision" \
+    health="$(az_query "${DRY_RUN_HEALTH:-Healthy}" containerapp revision show -n "$app" -g "$rg" --revision "$target" \
       --query properties.healthState -o tsv || true)"
     case "$health" in
-      Healthy) echo "deploy: $new_revision is healthy" >&2; return 0 ;;
+      Healthy) say "$target is healthy"; return 0 ;;
       Unhealthy) return 1 ;;
     esac
     ((SECONDS < deadline)) || return 1
@@ -134,36 +104,65 @@ wait_healthy() {
   done
 }
 
-smoke() {
-  local base="$1"
-  if $dry_run; then
-    echo "+ curl -fsS --retry 5 --retry-all-errors $base/readyz $base/status" >&2
-    return 0
-  fi
-  curl -fsS --max-time 10 --retry 5 --retry-all-errors "$base/readyz" > /dev/null \
-    && curl -fsS --max-time 10 --retry 5 --retry-all-errors "$base/status" > /dev/null
-}
-
-wait_healthy || rollback "$new_revision did not become healthy within ${timeout}s"
-revision_fqdn="$(az_query "${new_revision}.example.azurecontainerapps.io" containerapp revision show -n "$app" -g "$rg" \
-  --revision "$new_revision" --query properties.fqdn -o tsv)"
-smoke "https://$revision_fqdn" || rollback "smoke test of $new_revision failed"
-
-if [[ "$variant" == v1 ]]; then
-  az_run containerapp ingress traffic set -n "$app" -g "$rg" --revision-weight "$new_revision=100" \
-    || rollback "traffic shift failed"
-  # --yes moves the label from the previous revision without a prompt.
-  az_run containerapp revision label add -n "$app" -g "$rg" --label stable --revision "$new_revision" --yes \
-    || rollback "labelling failed"
-else
-  # A label needs the revision in the traffic list (even at weight 0): weights first.
-  az_run containerapp ingress traffic set -n "$app" -g "$rg" \
-    --revision-weight "$previous=$((100 - weight))" "$new_revision=$weight" || rollback "traffic shift failed"
-  az_run containerapp revision label add -n "$app" -g "$rg" --label v2 --revision "$new_revision" --yes \
-    || rollback "labelling failed"
+exists="$(az_query "${DRY_RUN_APP_EXISTS:-yes}" containerapp list -g "$rg" --query "[?name=='$app'] | length(@) > \`0\` && 'yes' || 'no'" -o tsv)"
+if [[ "$exists" == yes ]]; then
+  dry_live="{\"latest\":\"$app--v1-previous\",\"traffic\":[{\"revisionName\":\"$app--v1-previous\",\"weight\":100,\"label\":\"stable\"}]}"
+  live="$(az_query "$dry_live" containerapp show -n "$app" -g "$rg" \
+    --query "{latest: properties.latestRevisionName, traffic: properties.configuration.ingress.traffic}" -o json)"
+  traffic="$(traffic_resolve "$(jq -c '.traffic' <<< "$live")" "$(jq -r '.latest // ""' <<< "$live")")"
+  original_weights="$(traffic_weights "$traffic")"
+  original_labels="$(traffic_labels "$traffic")"
+  stable="$(traffic_holder "$traffic" stable)"
+  stable="${stable:-$(traffic_top "$traffic")}"
+  [[ -n "$stable" ]] || die "no revision of $app serves traffic; deploy v1 first"
+  previous="$(traffic_holder "$traffic" "$label")"
+  [[ "$variant" == v2 ]] || previous="$stable"
+  revisions="$(az_query "$app--v1-previous" containerapp revision list -n "$app" -g "$rg" --all --query "[].name" -o tsv)"
 fi
+
+if [[ -n "$rollback_to" ]]; then
+  [[ "$exists" == yes ]] || die "$app does not exist: nothing to roll back"
+  $dry_run || grep -qx -- "$rollback_to" <<< "$revisions" || die "$app has no revision $rollback_to"
+  [[ -n "$previous" ]] || die "no revision of $app carries the label $label: nothing to roll back"
+  [[ "$rollback_to" != "$previous" ]] || { say "$rollback_to already carries the label $label"; exit 0; }
+  target="$rollback_to"
+  az_run containerapp revision activate -n "$app" -g "$rg" --revision "$target"
+  phase=revision
+else
+  # shellcheck source=render.sh
+  source "$script_dir/render.sh"
+fi
+
+wait_healthy || fail "$target did not become healthy within ${timeout}s"
+revision_fqdn="$(az_query "${target}.example.azurecontainerapps.io" containerapp revision show -n "$app" -g "$rg" \
+  --revision "$target" --query properties.fqdn -o tsv)"
+smoke "https://$revision_fqdn" "$target"
+
+if [[ "$phase" == created ]]; then
+  shift_weights="$target=100" new_labels="stable=$target"
+elif [[ "$variant" == v1 || -n "$rollback_to" ]]; then
+  shift_weights="$(weights_with "$original_weights" "$target" "$(weight_of "$original_weights" "$previous")" "$previous=0" keep)"
+  new_labels="$(printf '%s=%s\n' "$label" "$target"; grep -v "^$label=" <<< "$original_labels" || true)"
+else
+  shift_weights="$(weights_with "$original_weights" "$target" "$weight" "$stable=$((100 - weight))" zero)"
+  new_labels="$(printf 'stable=%s\nv2=%s\n' "$stable" "$target")"
+fi
+[[ "$phase" == created ]] || phase=shifted
+apply_traffic "$shift_weights" "$new_labels"
 
 app_fqdn="$(az_query "${app}.example.azurecontainerapps.io" containerapp show -n "$app" -g "$rg" \
   --query properties.configuration.ingress.fqdn -o tsv)"
-smoke "https://$app_fqdn" || rollback "smoke test of https://$app_fqdn failed after the traffic shift"
-echo "deploy: $new_revision ($variant) is live at https://$app_fqdn" >&2
+smoke "https://$app_fqdn" "https://$app_fqdn"
+phase=committed
+say "$target ($variant) is live at https://$app_fqdn"
+output revision "$target"
+output previous "$previous"
+output url "https://$app_fqdn"
+
+# The replaced revision has no traffic now; deactivated, it costs nothing and stays available to
+# --rollback (maxInactiveRevisions keeps it). A failure here leaves it running: worth a warning,
+# not a rollback of a deploy that works.
+if [[ -n "$previous" && "$previous" != "$target" && "$(weight_of "$shift_weights" "$previous")" == 0 ]]; then
+  az_run containerapp revision deactivate -n "$app" -g "$rg" --revision "$previous" \
+    || say "warning: could not deactivate $previous; it keeps running at 0 % traffic"
+fi

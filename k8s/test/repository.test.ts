@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { readGroups, renderPrometheusRule, ruleFiles } from '../scripts/prometheus-rule';
+import { IMAGE_MODEL_DIR } from './support/contract';
 import { K8S_DIR, REPO_DIR } from './support/render';
 
 /** Every YAML file under k8s/ (the real secret files are never YAML). */
@@ -21,14 +22,18 @@ describe('committed secrets', () => {
     expect(secrets.map((f) => relative(REPO_DIR, f))).toEqual([]);
   });
 
-  test('when the example secret files are read, then they hold placeholders only', () => {
+  test('when the example secret file is read, then it holds placeholders only', () => {
     const env = readFileSync(join(K8S_DIR, 'base', 'secrets', 'secrets.example.env'), 'utf8');
     for (const line of env.split('\n').filter((l) => l.trim() && !l.startsWith('#'))) {
       expect(line).toMatch(/^[A-Z_]+=change-me[a-z-]*$/);
     }
-    // The users example is the API's documented development users, nothing else.
-    const users = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-    expect(users(join(K8S_DIR, 'base', 'secrets', 'users.example.txt'))).toEqual(users(join(REPO_DIR, 'api', 'users.dev.txt')));
+  });
+
+  test('when kind\'s development credentials are read, then they are the API\'s documented ones and nothing else', () => {
+    const dir = join(K8S_DIR, 'overlays', 'kind', 'dev-credentials');
+    expect(readFileSync(join(dir, 'users.dev.txt'), 'utf8')).toBe(readFileSync(join(REPO_DIR, 'api', 'users.dev.txt'), 'utf8'));
+    const env = readFileSync(join(dir, 'monitoring.env'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    expect(env).toEqual(['MONITORING_TOKEN=dev-monitoring-token']);
   });
 
   test('when git looks at the real secret files, then it ignores them', () => {
@@ -86,10 +91,18 @@ describe('base deployments', () => {
   test('when api and api-v2 are compared, then they differ only in name, variant and replicas', () => {
     const normalise = (file: string): string =>
       readFileSync(join(K8S_DIR, 'base', file), 'utf8')
-        .replace(/^#.*\n/gm, '')
+        .replace(/^\s*#.*\n/gm, '')
+        .replace(/^ {2}replicas: \d+\n/m, '')
         .replace(/api-v2\b/g, 'api')
-        .replace(/\bv2\b/g, 'v1')
-        .replace(/replicas: \d+/, 'replicas: N');
+        .replace(/\bv2\b/g, 'v1');
     expect(normalise('deployment-api-v2.yaml')).toBe(normalise('deployment-api.yaml'));
+  });
+});
+
+describe('image registry', () => {
+  test('when the Dockerfile sets MODEL_DIR, then it is the directory the manifests serve from', () => {
+    const dockerfile = readFileSync(join(REPO_DIR, 'docker', 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(new RegExp(`MODEL_DIR=${IMAGE_MODEL_DIR.replace(/\//g, '\\/')}\\b`));
   });
 });

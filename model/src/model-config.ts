@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from './errors';
 
@@ -11,9 +12,28 @@ export const GateThresholdsSchema = z.strictObject({
 });
 export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
 
+/**
+ * The data a model trains on: the built-in Iris, or a CSV in the repository with its class column.
+ * A relative CSV path is resolved by {@link resolveDataPath}.
+ */
+export const DataSpecSchema = z.discriminatedUnion(
+  'source',
+  [
+    z.strictObject({ source: z.literal('iris') }),
+    z.strictObject({
+      source: z.literal('csv'),
+      path: z.string({ error: 'give the CSV file, relative to the repository root' }).min(1),
+      label: z.string({ error: 'give the name of the class column' }).min(1),
+    }),
+  ],
+  { error: 'expected {"source":"iris"} or {"source":"csv","path":"<file.csv>","label":"<class column>"}' },
+);
+export type DataSpec = z.infer<typeof DataSpecSchema>;
+
 /** One named model configuration from `model/models.json`. */
 export const ModelConfigSchema = z.strictObject({
   description: z.string(),
+  data: DataSpecSchema,
   distance: z.enum(['euclidean', 'manhattan']),
   kCandidates: z.array(z.number().int().min(1)).min(1),
   folds: z.number().int().min(2).max(20),
@@ -45,4 +65,23 @@ export function loadModelConfigs(file = DEFAULT_MODELS_FILE): Record<string, Mod
     throw new InputError(`${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data.models;
+}
+
+/**
+ * The folder a models file's relative data paths start from: the repository root, found as the
+ * nearest folder at or above the models file that holds a `package.json`, so training reads the
+ * same file whatever the working directory (a developer's shell, the image's /app, a CI job). A
+ * models file outside any package resolves against its own folder.
+ */
+export function dataRoot(modelsFile: string): string {
+  const start = dirname(resolve(modelsFile));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+/** The absolute path of a configured CSV: absolute paths as given, relative ones from {@link dataRoot}. */
+export function resolveDataPath(modelsFile: string, path: string): string {
+  return isAbsolute(path) ? path : join(dataRoot(modelsFile), path);
 }

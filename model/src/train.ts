@@ -2,17 +2,59 @@ import { join } from 'node:path';
 import type { ModelArtifact } from './artifact';
 import { metricsOf, readMetrics, versionDir, writeArtifact } from './artifact';
 import { parseFlags, runCli } from './cli';
-import type { Dataset } from './dataset';
-import { loadCsv, loadIris } from './dataset';
 import { InputError } from './errors';
 import { renderModelCard } from './model-card';
+import type { GateThresholds } from './model-config';
 import { DEFAULT_MODELS_FILE, loadModelConfigs } from './model-config';
 import { evaluateGate, renderGateMarkdown } from './quality-gate';
 import { currentVersion, DEFAULT_MODEL_DIR, markLatest, promote, sweepStaging } from './registry';
 import { trainModel } from './training';
+import { loadTrainingData } from './training-data';
 
 const USAGE =
-  'npm run train -- [--data file.csv --label column] [--model NAME ...] [--models model/models.json] [--model-dir DIR] [--promote] [--if-missing] [--json]';
+  'npm run train -- [--model NAME ...] [--models model/models.json] [--data file.csv --label column] [--model-dir DIR] [--promote] [--if-missing] [--json]';
+
+/**
+ * Promotes a freshly written version when it passes its gate against the promoted one (if any);
+ * otherwise prints the gate table to stderr and leaves `current` as it was.
+ */
+function promoteIfGated(modelDir: string, artifact: ModelArtifact, thresholds: GateThresholds): boolean {
+  const current = currentVersion(modelDir, artifact.name);
+  const baseline = current && current !== artifact.version ? readMetrics(join(versionDir(modelDir, artifact.name, current), 'metrics.json')) : undefined;
+  const verdict = evaluateGate(metricsOf(artifact), thresholds, baseline);
+  if (!verdict.passed) {
+    console.error(renderGateMarkdown([verdict]));
+    return false;
+  }
+  promote(modelDir, artifact.name, artifact.version);
+  return true;
+}
+
+interface TrainedSummary {
+  name: string;
+  version: string;
+  dataset: string;
+  dataSha256: string;
+  k: number;
+  distance: string;
+  accuracy: number;
+  macroF1: number;
+  dir: string;
+  promoted: boolean;
+}
+
+function printSummary(summary: TrainedSummary[], json: boolean, promoting: boolean): void {
+  if (json) {
+    console.log(JSON.stringify({ models: summary }));
+    return;
+  }
+  for (const m of summary) {
+    const outcome = m.promoted ? '  (promoted)' : promoting ? '  (NOT promoted: gate failed)' : '';
+    console.log(
+      `${m.name} ${m.version}  ${m.dataset}  k=${m.k} ${m.distance}  test accuracy ${m.accuracy.toFixed(3)}  macro-F1 ${m.macroF1.toFixed(3)}  -> ${m.dir}${outcome}`,
+    );
+  }
+}
 
 function main(): number {
   const { values, positionals } = parseFlags(
@@ -43,11 +85,15 @@ function main(): number {
     if (!values.json) console.log(`every model already has a promoted version in ${modelDir}; nothing to train`);
     return 0;
   }
-  if (values['if-missing']) console.log(`no promoted ${todo.join(', ')} in ${modelDir}: training the defaults first`);
+  // Kept off stdout with --json, which then holds exactly one JSON document.
+  if (values['if-missing'] && !values.json) console.log(`no promoted ${todo.join(', ')} in ${modelDir}: training them first`);
 
-  const dataset: Dataset = values.data ? loadCsv(values.data, values.label as string) : loadIris();
-  // Train every model before writing any, so a data problem in one leaves the registry untouched.
-  const artifacts: ModelArtifact[] = todo.map((name) => trainModel(dataset, name, configs[name]!));
+  // Each model trains on its configured data unless --data replaces it (an experiment). Every data
+  // set is loaded and every model trained before anything is written, so a problem in one model's
+  // data leaves the registry untouched.
+  const override = values.data ? { path: values.data, label: values.label as string } : undefined;
+  const datasets = loadTrainingData(values.models, configs, todo, override);
+  const artifacts: ModelArtifact[] = todo.map((name) => trainModel(datasets.get(name)!, name, configs[name]!));
 
   // Writes go from least to most visible, so a run killed at any point leaves every model either as
   // it was or as a finished run leaves it: complete version directories first (unreferenced until
@@ -55,33 +101,21 @@ function main(): number {
   sweepStaging(modelDir);
   const dirs = artifacts.map((artifact) => writeArtifact(modelDir, artifact, renderModelCard(artifact)));
   for (const artifact of artifacts) markLatest(modelDir, artifact.name, artifact.version);
-  let failed = false;
-  const summary = artifacts.map((artifact, i) => {
-    let promoted = false;
-    if (values.promote) {
-      const current = currentVersion(modelDir, artifact.name);
-      const baseline = current && current !== artifact.version ? readMetrics(join(versionDir(modelDir, artifact.name, current), 'metrics.json')) : undefined;
-      const verdict = evaluateGate(metricsOf(artifact), configs[artifact.name]!.gate, baseline);
-      if (verdict.passed) {
-        promote(modelDir, artifact.name, artifact.version);
-        promoted = true;
-      } else {
-        failed = true;
-        console.error(renderGateMarkdown([verdict]));
-      }
-    }
-    return { name: artifact.name, version: artifact.version, k: artifact.hyperparameters.k, distance: artifact.hyperparameters.distance, accuracy: artifact.scores.accuracy, macroF1: artifact.scores.macroF1, dir: dirs[i]!, promoted };
-  });
+  const summary: TrainedSummary[] = artifacts.map((artifact, i) => ({
+    name: artifact.name,
+    version: artifact.version,
+    dataset: artifact.dataset.source,
+    dataSha256: artifact.dataset.sha256,
+    k: artifact.hyperparameters.k,
+    distance: artifact.hyperparameters.distance,
+    accuracy: artifact.scores.accuracy,
+    macroF1: artifact.scores.macroF1,
+    dir: dirs[i]!,
+    promoted: values.promote && promoteIfGated(modelDir, artifact, configs[artifact.name]!.gate),
+  }));
+  const failed = values.promote && summary.some((m) => !m.promoted);
 
-  if (values.json) {
-    console.log(JSON.stringify({ dataset: dataset.source, models: summary }));
-  } else {
-    for (const m of summary) {
-      console.log(
-        `${m.name} ${m.version}  k=${m.k} ${m.distance}  test accuracy ${m.accuracy.toFixed(3)}  macro-F1 ${m.macroF1.toFixed(3)}  -> ${m.dir}${m.promoted ? '  (promoted)' : values.promote ? '  (NOT promoted: gate failed)' : ''}`,
-      );
-    }
-  }
+  printSummary(summary, values.json, values.promote);
   return failed ? 1 : 0;
 }
 

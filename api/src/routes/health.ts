@@ -10,13 +10,16 @@ export function healthRoutes(ctx: AppContext): Router {
   router
     .route('/status')
     .get((_req, res) => {
+      const { devCredentials, warnings } = ctx.credentials.current;
       res.json({
         status: 'ok',
         service: 'mlship-api',
         variant: ctx.config.API_VARIANT,
         ready: ctx.isReady(),
-        models: ctx.models.all().map((m) => ({ name: m.name, version: m.version })),
+        models: ctx.models.all().map((m) => ({ name: m.name, version: m.version, sha256: m.sha256 })),
         uptimeSeconds: Math.round((Date.now() - started) / 1000),
+        devCredentials,
+        warnings,
       });
     })
     .all(allow('GET'));

@@ -9,6 +9,7 @@ function summary(model: ServedModel) {
   return {
     name: model.name,
     version: model.version,
+    sha256: model.sha256,
     k: hyperparameters.k,
     distance: hyperparameters.distance,
     features: model.featureNames,
@@ -36,7 +37,7 @@ export function modelRoutes(ctx: AppContext): Router {
     .route('/models/:name')
     .get(...ctx.protect, (req, res) => {
       const model = find(String(req.params.name));
-      res.json({ ...summary(model), sha256: model.sha256, scores: model.metrics.scores, card: model.card });
+      res.json({ ...summary(model), scores: model.metrics.scores, card: model.card });
     })
     .all(allow('GET'));
   // The original API's routes: the score of model 1 and model 2.

@@ -40,3 +40,9 @@ export const EXPERIMENT_VALUE = 'debug';
 
 /** The numeric non-root user the image runs as. */
 export const IMAGE_UID = 10001;
+
+/** The registry inside the image: the models the release gated (docker/Dockerfile, MODEL_DIR). */
+export const IMAGE_MODEL_DIR = '/app/model/artifacts';
+
+/** The oldest KEDA whose admission webhook accepts components/keda (fallback beside a cpu trigger). */
+export const KEDA_MIN_VERSION: readonly [number, number] = [2, 17];

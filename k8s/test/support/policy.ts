@@ -5,13 +5,11 @@
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
-import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -27,66 +25,14 @@ import {
   READINESS_PATH,
   UNAUTHENTICATED_GET_ROUTES,
 } from './contract';
+import type { Check, Labels } from './objects';
+import { allContainers, configValue, envValue, id, INSTANCE, matches, NAME, ofKind, resolvePort, SELECTOR_KEYS, workloads } from './objects';
+import { availabilityPolicy } from './policy-availability';
+import { secretVolumePolicy } from './policy-credentials';
+import { modelRegistryPolicy } from './policy-registry';
 import type { K8sObject } from './render';
 
-/** A policy check: every violation in one render, one line each. */
-export type Check = (docs: readonly K8sObject[]) => string[];
-
-const NAME = 'app.kubernetes.io/name';
-const INSTANCE = 'app.kubernetes.io/instance';
-const SELECTOR_KEYS = [NAME, INSTANCE].sort().join(',');
-
-type Labels = Record<string, string> | undefined;
-
-function ofKind<T>(docs: readonly K8sObject[], kind: string): Array<T & K8sObject> {
-  return docs.filter((d) => d.kind === kind) as Array<T & K8sObject>;
-}
-
-function id(doc: K8sObject): string {
-  return `${doc.kind}/${doc.metadata.name}`;
-}
-
-/** True when every selector label is on the object. */
-function matches(selector: Labels, labels: Labels): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
-}
-
-interface Workload {
-  doc: K8sObject;
-  template: IPodTemplateSpec;
-  longRunning: boolean;
-}
-
-function workloads(docs: readonly K8sObject[]): Workload[] {
-  return [
-    ...ofKind<IDeployment>(docs, 'Deployment').map((d) => ({ doc: d, template: d.spec!.template, longRunning: true })),
-    ...ofKind<IJob>(docs, 'Job').map((j) => ({ doc: j, template: j.spec!.template, longRunning: false })),
-  ];
-}
-
-function allContainers(template: IPodTemplateSpec): IContainer[] {
-  return [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])];
-}
-
-function envValue(container: IContainer, name: string): string | undefined {
-  return container.env?.find((e) => e.name === name)?.value;
-}
-
-/** The value a ConfigMap (found through envFrom) gives a variable, if any. */
-function configValue(docs: readonly K8sObject[], container: IContainer, key: string): string | undefined {
-  for (const source of container.envFrom ?? []) {
-    const cm = ofKind<IConfigMap>(docs, 'ConfigMap').find((c) => c.metadata.name === source.configMapRef?.name);
-    const value = cm?.data?.[key];
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
-/** Resolves a probe's or Service's port (a name or a number) to a container port number. */
-function resolvePort(container: IContainer, port: string | number | undefined): number | undefined {
-  if (typeof port === 'number') return port;
-  return container.ports?.find((p) => p.name === port)?.containerPort;
-}
+export type { Check } from './objects';
 
 /** Every namespaced object lives in the mlship namespace, the Namespace itself is restricted. */
 export const namespacePolicy: Check = (docs) => {
@@ -264,7 +210,9 @@ export const servicePortsPolicy: Check = (docs) => {
 /** ConfigMaps and container env only hold variables the API's config knows. */
 export const configKeysPolicy: Check = (docs) => {
   const problems: string[] = [];
-  for (const cm of ofKind<IConfigMap>(docs, 'ConfigMap')) {
+  // Only ConfigMaps that become variables; others (a mounted script) hold files.
+  const asEnv = new Set(workloads(docs).flatMap((w) => allContainers(w.template).flatMap((c) => (c.envFrom ?? []).map((s) => s.configMapRef?.name))));
+  for (const cm of ofKind<IConfigMap>(docs, 'ConfigMap').filter((c) => asEnv.has(c.metadata.name))) {
     for (const key of Object.keys({ ...cm.data, ...cm.binaryData })) {
       if (!API_ENV_KEYS.has(key)) problems.push(`${id(cm)}: key ${key} is not a setting of the API`);
     }
@@ -310,50 +258,6 @@ export function imagePolicy(pattern: RegExp = IMAGE_PATTERN): Check {
     return problems;
   };
 }
-
-/**
- * The model registry: the training Job writes it, API pods mount it read-only and are held
- * back (init container) until a promoted model is there.
- */
-export const modelRegistryPolicy: Check = (docs) => {
-  const problems: string[] = [];
-  const claimOf = (template: IPodTemplateSpec, volume: string): string | undefined => template.spec?.volumes?.find((v) => v.name === volume)?.persistentVolumeClaim?.claimName;
-  const jobs = ofKind<IJob>(docs, 'Job');
-  const trainer = jobs.find((j) => j.spec?.template.spec?.containers.some((c) => [...(c.command ?? []), ...(c.args ?? [])].some((a) => a.endsWith('train.js'))));
-  if (!trainer) problems.push('no Job runs train.js');
-  else {
-    const c = trainer.spec!.template.spec!.containers[0]!;
-    const argv = [...(c.command ?? []), ...(c.args ?? [])];
-    if (!argv.includes('--promote')) problems.push(`${id(trainer)}: does not promote (--promote)`);
-    const dir = argv[argv.indexOf('--model-dir') + 1];
-    const mount = c.volumeMounts?.find((m) => m.mountPath === dir);
-    if (!dir || !mount || mount.readOnly) problems.push(`${id(trainer)}: --model-dir ${String(dir)} is not a writable mount`);
-    else if (claimOf(trainer.spec!.template, mount.name) !== 'model-registry') problems.push(`${id(trainer)}: ${dir} is not the model-registry PVC`);
-  }
-  for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
-    const template = d.spec!.template;
-    for (const c of template.spec?.containers ?? []) {
-      const modelDir = envValue(c, 'MODEL_DIR') ?? configValue(docs, c, 'MODEL_DIR');
-      const mount = c.volumeMounts?.find((m) => m.mountPath === modelDir);
-      if (!mount) problems.push(`${id(d)} container ${c.name}: MODEL_DIR ${String(modelDir)} is not mounted`);
-      else {
-        if (mount.readOnly !== true) problems.push(`${id(d)} container ${c.name}: the model registry must be mounted read-only`);
-        if (claimOf(template, mount.name) !== 'model-registry') problems.push(`${id(d)} container ${c.name}: MODEL_DIR is not on the model-registry PVC`);
-      }
-      const logDir = envValue(c, 'PREDICTION_LOG_DIR') ?? configValue(docs, c, 'PREDICTION_LOG_DIR');
-      const logMount = logDir ? c.volumeMounts?.find((m) => logDir.startsWith(`${m.mountPath}/`) && !m.readOnly) : undefined;
-      if (logDir && !logMount) problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} is not under a writable mount`);
-      // The API appends to and rotates one predictions.jsonl per directory: one directory per pod.
-      if (logDir && !logDir.includes('$(POD_NAME)')) problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} must be per pod ($(POD_NAME))`);
-    }
-    const waits = (template.spec?.initContainers ?? []).some((c) => c.volumeMounts?.some((m) => claimOf(template, m.name) === 'model-registry') && JSON.stringify(c.command ?? []).includes('current'));
-    if (!waits) problems.push(`${id(d)}: no init container waits for a promoted model (<MODEL_DIR>/<name>/current)`);
-  }
-  for (const claim of ['model-registry', 'prediction-logs']) {
-    if (!docs.some((d) => d.kind === 'PersistentVolumeClaim' && d.metadata.name === claim)) problems.push(`no PersistentVolumeClaim ${claim}`);
-  }
-  return problems;
-};
 
 /** No service account token anywhere. */
 export const serviceAccountPolicy: Check = (docs) => {
@@ -461,7 +365,7 @@ export const autoscalingPolicy: Check = (docs) => {
   return problems;
 };
 
-/** Rendered Secrets come only from the generator, with the committed example's values. */
+/** Rendered Secrets come only from the generator, with the values the overlay should carry. */
 export function secretsPolicy(expected: Readonly<Record<string, string>>): Check {
   return (docs) => {
     const problems: string[] = [];
@@ -470,7 +374,7 @@ export function secretsPolicy(expected: Readonly<Record<string, string>>): Check
       if (s.stringData) problems.push(`${id(s)}: stringData holds literal values`);
       for (const [key, value] of Object.entries(s.data ?? {})) {
         if (expected[key] === undefined) problems.push(`${id(s)}: unexpected key ${key}`);
-        else if (Buffer.from(value, 'base64').toString('utf8') !== expected[key]) problems.push(`${id(s)}: ${key} is not the committed example's value`);
+        else if (Buffer.from(value, 'base64').toString('utf8') !== expected[key]) problems.push(`${id(s)}: ${key} is not the value the overlay should carry`);
       }
     }
     return problems;
@@ -492,4 +396,6 @@ export const ALWAYS: Readonly<Record<string, Check>> = {
   networkPolicy,
   ingressPolicy,
   autoscalingPolicy,
+  availabilityPolicy,
+  secretVolumePolicy,
 };

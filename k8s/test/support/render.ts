@@ -1,6 +1,6 @@
 /**
  * Renders mlship's kustomize tree with the real `kubectl kustomize`, in a throw-away copy of
- * k8s/ where the committed *.example secret files stand in for the uncommitted real ones.
+ * k8s/ where test-only fixtures stand in for production's uncommitted secret files.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,22 +34,32 @@ export function kubectlVersion(): [number, number] {
   return [Number.parseInt(client.major, 10), Number.parseInt(client.minor, 10)];
 }
 
-/** A private copy of k8s/ with example secrets in place; remove it with `cleanup()`. */
+/** A private copy of k8s/ with test secrets in place; remove it with `cleanup()`. */
 export interface Workspace {
   dir: string;
   cleanup(): void;
 }
 
-/** Copies the kustomize tree to a temporary directory and fills in the example secret files. */
-export function makeWorkspace(): Workspace {
+/** Test-only stand-ins for what the deploy workflow writes to k8s/base/secrets/. */
+export const PRODUCTION_SECRETS_FIXTURE = join(K8S_DIR, 'test', 'fixtures', 'production-secrets');
+
+/**
+ * Copies the kustomize tree to a temporary directory. Whatever real secrets a developer keeps
+ * locally are dropped; production's secret files are the test fixtures unless `freshClone`,
+ * which leaves them out as a fresh clone does.
+ */
+export function makeWorkspace(options: { freshClone?: boolean } = {}): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'mlship-k8s-'));
   for (const part of ['base', 'overlays', 'components', 'kind-cluster.yaml']) {
     cpSync(join(K8S_DIR, part), join(dir, part), { recursive: true });
   }
-  // Whatever real secrets a developer keeps locally, tests render the committed examples only.
   const secrets = join(dir, 'base', 'secrets');
-  cpSync(join(secrets, 'secrets.example.env'), join(secrets, 'secrets.env'));
-  cpSync(join(secrets, 'users.example.txt'), join(secrets, 'users.txt'));
+  rmSync(join(secrets, 'secrets.env'), { force: true });
+  rmSync(join(secrets, 'users.txt'), { force: true });
+  if (!options.freshClone) {
+    cpSync(join(PRODUCTION_SECRETS_FIXTURE, 'monitoring.env'), join(secrets, 'secrets.env'));
+    cpSync(join(PRODUCTION_SECRETS_FIXTURE, 'users.txt'), join(secrets, 'users.txt'));
+  }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -84,9 +84,10 @@ function stopper(child: ChildProcess, cleanup: () => void = () => undefined): ()
  * Trains M1 and M2 into a temporary registry and starts the real API (`dist/api/server.js`,
  * built by `npm run build`) on 127.0.0.1:`port` (0 picks a free port) with the rate limit out of
  * the way, as a load test needs; everything else (auth, validation, metrics, request logs) on.
- * Its logs are drained and dropped; the registry is removed on stop.
+ * Its logs are drained and dropped; the registry is removed on stop. `extraNodeFlags` go after
+ * production's (the profiler passes `--cpu-prof`, which NODE_OPTIONS does not accept).
  */
-export async function startApi(port: number, env: Record<string, string> = {}): Promise<Started> {
+export async function startApi(port: number, env: Record<string, string> = {}, extraNodeFlags: readonly string[] = []): Promise<Started> {
   const server = join(ROOT, 'dist/api/server.js');
   const train = join(ROOT, 'dist/model/src/train.js');
   if (!existsSync(server) || !existsSync(train)) throw new Error('the API is not built: run `npm run build` first');
@@ -97,7 +98,7 @@ export async function startApi(port: number, env: Record<string, string> = {}): 
     rmSync(work, { recursive: true, force: true });
     throw new Error(`training the models failed: ${(trained.stderr || trained.stdout).trim().split('\n').pop() ?? ''}`);
   }
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, server], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeFlags, server], {
     cwd: ROOT,
     env: { ...serverEnv(), PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: modelDir, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

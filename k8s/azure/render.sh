@@ -1,0 +1,42 @@
+# Renders containerapp.yaml for one attempt and creates or updates the app with it (sourced by
+# deploy.sh; sets target, the new revision, and phase).
+# shellcheck shell=bash
+
+# The suffix names the variant, the image and the attempt: a retry after a rollback, or the live
+# digest deployed again, gets a revision of its own, never the one that is deactivated or serving.
+digest_hex="$(printf '%s' "$image" | sha256sum | cut -c1-8)"
+if [[ "$image" == *@sha256:* ]]; then digest_hex="${image##*@sha256:}"; digest_hex="${digest_hex:0:8}"; fi
+suffix="${variant}-${digest_hex}-${attempt}"
+target="${app}--${suffix}"
+((${#target} <= 54)) || die "revision name $target is over 54 characters: shorten AZURE_CONTAINERAPP or DEPLOY_ATTEMPT"
+if [[ "$exists" == yes ]] && grep -qx -- "$target" <<< "$revisions"; then
+  die "revision $target exists already: give this attempt a new DEPLOY_ATTEMPT"
+fi
+
+rendered="$(mktemp "${TMPDIR:-/tmp}/containerapp.XXXXXX.yaml")"
+# Lines tagged "# @registry <modes>" stay only for those --registry modes (untagged there).
+sed -E -e "/# @registry( [a-z]+)* $registry( [a-z]+)*\$/ s/ *# @registry .*\$//" -e '/# @registry /d' \
+  -e "s|__IMAGE__|$image|" -e "s|__REVISION_SUFFIX__|$suffix|" -e "s|__API_VARIANT__|$variant|" \
+  -e "s|__IDENTITY_ID__|$AZURE_IDENTITY_ID|g" -e "s|__KEY_VAULT_URL__|${AZURE_KEY_VAULT_URL%/}|g" \
+  -e "s|__LOCATION__|$AZURE_LOCATION|" -e "s|__GHCR_USERNAME__|${GHCR_USERNAME:-}|" \
+  -e "s|__ACR_SERVER__|$registry_host|" "$script_dir/containerapp.yaml" > "$rendered"
+if grep -q '__[A-Z_]*__' "$rendered"; then die "unfilled placeholder in the rendered YAML"; fi
+
+if [[ "$exists" == yes ]]; then
+  # The live traffic list, labels included (JSON is YAML): the update must not move any traffic.
+  awk -v traffic="$traffic" '
+    replacing && /^        / { next }
+    { replacing = 0 }
+    /^      traffic:/ { print "      traffic: " traffic; replacing = 1; next }
+    { print }' "$rendered" > "$rendered.tmp" && mv "$rendered.tmp" "$rendered"
+  say "updating $app: $target next to $stable"
+  if $dry_run; then sed 's/^/| /' "$rendered" >&2; fi
+  phase=revision
+  az_run containerapp update -n "$app" -g "$rg" --yaml "$rendered"
+else
+  [[ "$variant" == v1 ]] || die "$app does not exist yet: deploy v1 first"
+  say "creating $app with $target"
+  if $dry_run; then sed 's/^/| /' "$rendered" >&2; fi
+  az_run containerapp create -n "$app" -g "$rg" --environment "$AZURE_CONTAINERAPP_ENV" --yaml "$rendered"
+  phase=created
+fi

@@ -1,0 +1,60 @@
+# Checks deploy.sh's arguments and environment (sourced by deploy.sh once they are parsed): a
+# mistake stops the script with one line naming what to fix, before anything reaches Azure.
+# shellcheck shell=bash
+
+command -v jq > /dev/null || die "jq is required (GitHub-hosted runners have it; apt-get install jq)"
+[[ "$variant" == v1 || "$variant" == v2 ]] || die "--variant must be v1 or v2, not $variant"
+
+if [[ -n "$rollback_to" ]]; then
+  [[ -z "$image" && -z "$weight" ]] || die "--rollback takes no --image or --weight: it gives traffic back to a revision"
+  [[ "$rollback_to" =~ ^[a-z][a-z0-9-]*--[a-z0-9-]+$ ]] || die "--rollback needs a revision name (<app>--<suffix>), not $rollback_to"
+else
+  [[ -n "$image" ]] || { usage >&2; die "--image is required"; }
+  [[ "$image" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$ ]] \
+    || die "--image $image is not a tagged or digest-pinned image reference"
+  if [[ "$variant" == v1 ]]; then
+    [[ -z "$weight" ]] || die "--weight goes with --variant v2 (v1 takes the share of the stable revision)"
+  else
+    weight="${weight:-0}"
+    [[ "$weight" =~ ^([0-9]|[1-9][0-9]|100)$ ]] || die "--weight must be an integer 0..100, not $weight"
+  fi
+  # A private image needs credentials in the app: a token for GHCR, the app's identity for ACR.
+  registry_host="${image%%/*}"
+  if [[ -z "$registry" ]]; then
+    case "$registry_host" in
+      ghcr.io) registry=ghcr ;;
+      *.azurecr.io) registry=acr ;;
+      *) registry=public ;;
+    esac
+  fi
+  case "$registry" in
+    ghcr) [[ "$registry_host" == ghcr.io ]] || die "--registry ghcr needs an image on ghcr.io, not on $registry_host" ;;
+    acr) [[ "$registry_host" == *.azurecr.io ]] || die "--registry acr needs an image on <name>.azurecr.io, not on $registry_host" ;;
+    public) ;;
+    *) die "--registry must be ghcr, acr or public, not $registry" ;;
+  esac
+  attempt="${DEPLOY_ATTEMPT:-$(date -u +%y%m%d%H%M%S)}"
+  [[ "$attempt" =~ ^[a-z0-9]{1,14}$ ]] || die "DEPLOY_ATTEMPT must be 1 to 14 lower-case letters or digits, not $attempt"
+fi
+
+if [[ -n "$expect_models" ]]; then
+  jq -e 'type == "array" and length > 0
+      and all(.[]; (.name | type) == "string" and (.version | type) == "string" and (.sha256 | type) == "string")' \
+    <<< "$expect_models" > /dev/null 2>&1 \
+    || die "--expect-models must be the image's io.mlship.models label: a JSON array of {name, version, sha256, ...}"
+  $dry_run || command -v npm > /dev/null || die "--expect-models runs npm run lineage: run from a checkout with npm"
+fi
+
+app="${AZURE_CONTAINERAPP:-mlship}"
+timeout="${HEALTH_TIMEOUT_SECONDS:-300}"
+[[ "$timeout" =~ ^[0-9]+$ ]] || die "HEALTH_TIMEOUT_SECONDS must be a number of seconds"
+required=(AZURE_RESOURCE_GROUP)
+[[ -n "$rollback_to" ]] || required+=(AZURE_CONTAINERAPP_ENV AZURE_IDENTITY_ID AZURE_KEY_VAULT_URL AZURE_LOCATION)
+[[ "$registry" != ghcr ]] || required+=(GHCR_USERNAME)
+for name in "${required[@]}"; do
+  if [[ -z "${!name:-}" ]]; then
+    $dry_run || die "$name is not set"
+    printf -v "$name" '%s' "<$name>"
+  fi
+done
+rg="$AZURE_RESOURCE_GROUP"

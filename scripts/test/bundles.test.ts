@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+/**
+ * The command lines the image runs are single-file bundles (`npm run build` writes dist/bundle/):
+ * copied with the model configuration and nothing else into a directory with no node_modules
+ * anywhere above it, each must still do its job.
+ */
+const ROOT = resolve(__dirname, '..', '..');
+const BUNDLES = ['train.js', 'registry-cli.js', 'users-cli.js'];
+
+let app: string;
+
+beforeAll(() => {
+  for (const bundle of BUNDLES) {
+    if (!existsSync(join(ROOT, 'dist/bundle', bundle))) throw new Error('the bundles are not built: run `npm run build` first');
+  }
+  app = mkdtempSync(join(tmpdir(), 'mlship-bundles-'));
+  for (const file of [...BUNDLES.map((b) => `dist/bundle/${b}`), 'model/models.json']) {
+    mkdirSync(dirname(join(app, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(app, file));
+  }
+  if (existsSync(join(ROOT, 'model/data'))) cpSync(join(ROOT, 'model/data'), join(app, 'model/data'), { recursive: true });
+});
+
+afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+function run(bundle: string, args: string[], input?: string): { status: number | null; out: string } {
+  const result = spawnSync(process.execPath, [join('dist/bundle', bundle), ...args], { cwd: app, input, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  return { status: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+describe('CLI bundles without node_modules', () => {
+  test('when the directory holds no node_modules, then nothing resolves a package from this checkout', () => {
+    expect(spawnSync(process.execPath, ['-e', "require.resolve('ml-knn')"], { cwd: app }).status).not.toBe(0);
+  });
+
+  test('when train.js trains and promotes, then registry-cli.js verifies it and reports its provenance', () => {
+    const trained = run('train.js', ['--promote', '--model-dir', 'registry']);
+    expect(trained).toMatchObject({ status: 0 });
+    expect(run('registry-cli.js', ['verify', '--model-dir', 'registry'])).toMatchObject({ status: 0, out: expect.stringContaining('verified M1@') });
+    const provenance = run('registry-cli.js', ['provenance', '--model-dir', 'registry']);
+    expect(provenance.status).toBe(0);
+    expect(JSON.parse(provenance.out)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'M1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]));
+  });
+
+  test('when users-cli.js adds a user, then the file holds an scrypt hash for them', () => {
+    expect(run('users-cli.js', ['add', 'carol', '--file', 'users.txt'], 'a-long-password\n')).toMatchObject({ status: 0 });
+    expect(readFileSync(join(app, 'users.txt'), 'utf8')).toMatch(/^carol:scrypt\$/m);
+  });
+});
