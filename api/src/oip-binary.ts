@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import typeis from 'type-is';
 import { ApiError } from './errors';
+import { MAX_FEATURE_MAGNITUDE } from './validation';
 
 /**
  * The Open Inference Protocol's binary tensor data extension, as Triton and tritonclient speak it:
@@ -101,6 +102,7 @@ export function decodeTensor(bytes: Buffer, datatype: keyof typeof WIDTH, count:
   for (let i = 0; i < count; i++) {
     const value = datatype === 'FP32' ? bytes.readFloatLE(i * width) : bytes.readDoubleLE(i * width);
     if (!Number.isFinite(value)) throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${value} at index ${i}`);
+    if (Math.abs(value) > MAX_FEATURE_MAGNITUDE) throw new ApiError('invalid_input', `tensor values must be within ±1e150, found ${value} at index ${i}`);
     values[i] = value;
   }
   return values;

@@ -43,7 +43,7 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
         ModelName: modelName,
       },
       schemas: {
-        Row: { type: 'array', items: { type: 'number' }, ...rowLength, description: 'One value per feature, in training order.', examples: [[5.1, 3.5, 1.4, 0.2]] },
+        Row: { type: 'array', items: { type: 'number', minimum: -1e150, maximum: 1e150 }, ...rowLength, description: 'One value per feature, in training order.', examples: [[5.1, 3.5, 1.4, 0.2]] },
         PredictRequest: {
           type: 'object',
           required: ['X'],
@@ -147,7 +147,7 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
                   shape: { type: 'array', prefixItems: [{ type: 'integer', minimum: 1, maximum: maxBatch }, { type: 'integer', ...(widths.length ? { minimum: Math.min(...widths), maximum: Math.max(...widths) } : {}) }], minItems: 2, maxItems: 2 },
                   datatype: { enum: ['FP32', 'FP64'] },
                   parameters: { $ref: '#/components/schemas/OipParameters' },
-                  data: { type: 'array', minItems: 1, items: { oneOf: [{ type: 'number' }, { $ref: '#/components/schemas/Row' }] } },
+                  data: { type: 'array', minItems: 1, items: { oneOf: [{ type: 'number', minimum: -1e150, maximum: 1e150 }, { $ref: '#/components/schemas/Row' }] } },
                 },
               },
             },

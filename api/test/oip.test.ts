@@ -75,6 +75,7 @@ describe('Open Inference Protocol', () => {
     ['no data and no binary_data_size', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32' }] }, 400, /needs data, or parameters.binary_data_size/],
     ['an unknown output', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs: [{ name: 'output0' }] }, 400, /unknown output "output0"/],
     ['no inputs', 'M1', { inputs: [] }, 400, /exactly one input/],
+    ['a value past ±1e150', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP64', data: [1, 2, 1e200, 4] }] }, 400, /within ±1e150/],
     ['a string in the data', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 'x', 4] }] }, 400, /finite numbers/],
   ])('when the request has %s, then it is an {"error": "…"} with the right status', async (_what, name, body, status, message) => {
     const res = await infer(name, body);

@@ -25,6 +25,16 @@ describe('server and OpenAPI document agree', () => {
     expect(challenge.headers['www-authenticate']).toMatch(/^Basic/);
   });
 
+  test('when a feature is finite but so large that a distance overflows, then 400 naming it, never a null distance', async () => {
+    const { app } = makeApp();
+    const res = await request(app).post('/predict').set({ Authorization: ALICE, 'Content-Type': 'application/json', 'X-Experiment-Group': 'debug' }).send(JSON.stringify({ X: [[5, 3, 1.7976931348623157e308, 0.2]] }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('X.0.2: must be at most 1e150');
+    const ok = await request(app).post('/predict').set({ Authorization: ALICE, 'Content-Type': 'application/json', 'X-Experiment-Group': 'debug' }).send(JSON.stringify({ X: [[5, 3, 1e150, 0.2]] }));
+    expect(ok.status).toBe(200);
+    expect(ok.body.predictions[0].neighbours.every((n: { distance: unknown }) => typeof n.distance === 'number')).toBe(true);
+  });
+
   test('when the models are loaded, then the document gives the row length and the model names, and lists 429 and the OIP error shape', async () => {
     const doc = (await request(makeApp().app).get('/openapi.json')).body;
     expect(doc.components.schemas.Row).toMatchObject({ minItems: 4, maxItems: 4 });

@@ -8,7 +8,7 @@ import { BINARY_EXTENSION, decodeTensor, encodeTensor, inferBody } from '../oip-
 import type { InferBody } from '../oip-binary';
 import type { ServedModel } from '../model-store';
 import { predictDetailed } from '../model-store';
-import { parseOrThrow } from '../validation';
+import { MAX_FEATURE_MAGNITUDE, parseOrThrow } from '../validation';
 import { allow } from './method-not-allowed';
 
 /** The input tensor every model takes (any name is accepted: there is only one), and the outputs it gives. */
@@ -76,6 +76,7 @@ function flattenNumbers(data: unknown[], rank: number): number[] {
       if (stack.length >= rank) throw new ApiError('invalid_input', `tensor data nests deeper than its shape's ${rank} dimensions`);
       stack.push({ items: item, index: 0 });
     } else if (typeof item === 'number' && Number.isFinite(item)) {
+      if (Math.abs(item) > MAX_FEATURE_MAGNITUDE) throw new ApiError('invalid_input', `tensor values must be within ±1e150, found ${item}`);
       out.push(item);
     } else {
       throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${String(JSON.stringify(item) ?? item).slice(0, 40)}`);
