@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'coverage/**', 'reports/**', 'node_modules/**', '.github/actions/*/dist/**', 'loadtest/results/**'],
+    ignores: ['dist/**', 'coverage/**', 'reports/**', 'node_modules/**', '.github/actions/*/dist/**', 'loadtest/results/**', '.venv-tools/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

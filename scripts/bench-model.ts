@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { knnSpecFromArtifact } from './knn-spec';
 import { loadIris } from '../model/src/dataset';
 import { loadMlKnn, KnnKernel } from '../model/src/knn';
 import { loadModelConfigs } from '../model/src/model-config';
@@ -7,7 +11,9 @@ import { trainModel } from '../model/src/training';
 
 /**
  * Serving-kernel benchmark: ml-knn's predict against the exact kernel on every Iris row (standardized
- * as the model sees them), plus batch throughput. Prints a table, or one JSON line with --json.
+ * as the model sees them), plus batch throughput, and scikit-learn's KNeighborsClassifier rebuilt
+ * from the same artifact (one row per call, and 100-row batches), measured in the same run by the
+ * Python of .venv-tools. Prints a table, or one JSON line with --json.
  */
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, model: { type: 'string', default: 'M1' }, seconds: { type: 'string', default: '1' } } });
 const config = loadModelConfigs()[values.model];
@@ -52,6 +58,20 @@ const batchUs = usPerRow(() => {
   for (const row of standardize(artifact.preprocessing, batch)) s += kernel.predict(row);
   return s;
 }) * (rows.length / batch.length);
+/** scikit-learn's predict, µs per row, or undefined (with one line on stderr) when .venv-tools is missing. */
+function sklearnFigures(): { singleUsPerRow: number; batchUsPerRow: number; batchRows: number } | undefined {
+  const python = join(__dirname, '..', '..', '.venv-tools', 'bin', 'python');
+  if (!existsSync(python)) {
+    console.error('note: scikit-learn not measured: run npm run tools:install');
+    return undefined;
+  }
+  const spec = { ...knnSpecFromArtifact(values.model, artifact), queries: iris.X, mode: 'bench', benchSeconds: Number(values.seconds), batchRows: batch.length };
+  const script = join(__dirname, '..', '..', 'tools', 'python', 'sklearn_knn.py');
+  const run = spawnSync(python, [script], { input: JSON.stringify(spec), encoding: 'utf8', timeout: 120_000 });
+  if (run.status !== 0) throw new Error(`scikit-learn benchmark failed: ${run.stderr.trim().split('\n').pop() ?? ''}`);
+  return JSON.parse(run.stdout) as { singleUsPerRow: number; batchUsPerRow: number; batchRows: number };
+}
+const sklearn = sklearnFigures();
 const result = {
   model: values.model,
   k: artifact.hyperparameters.k,
@@ -61,6 +81,8 @@ const result = {
   speedup: Number((mlKnnUs / kernelUs).toFixed(1)),
   batchPredictionsPerSecond: Math.round(1e6 / (batchUs / (rows.length / batch.length)) ),
   tieReplays: kernel.tieCount,
+  sklearnUsPerSample: sklearn ? Number(sklearn.singleUsPerRow.toFixed(3)) : null,
+  sklearnBatchUsPerSample: sklearn ? Number(sklearn.batchUsPerRow.toFixed(3)) : null,
 };
 if (values.json) {
   console.log(JSON.stringify(result));
@@ -70,5 +92,7 @@ if (values.json) {
     'serving kernel (µs/sample)': result.kernelUsPerSample,
     speedup: result.speedup,
     'batch predictions/s (standardize + predict)': result.batchPredictionsPerSecond,
+    'scikit-learn predict, one row per call (µs/sample)': result.sklearnUsPerSample ?? 'not measured',
+    'scikit-learn predict, 100-row batches (µs/sample)': result.sklearnBatchUsPerSample ?? 'not measured',
   });
 }

@@ -92,6 +92,13 @@ export class BasicAuth {
    * fails with 401 (or 429 when throttled).
    */
   readonly middleware = (req: IncomingMessage, res: { locals: Record<string, unknown> }, next: (error?: unknown) => void): void => {
+    const header = req.headers.authorization;
+    // No credentials is the challenge step, not a guess: always 401, never counted or throttled.
+    if (!header) {
+      this.metrics.authFailures.inc();
+      next(unauthorized('credentials required (HTTP Basic)'));
+      return;
+    }
     // Resolving the (possibly forwarded) client address costs more than a cached login: only when
     // some address has failed is it needed before the credentials are looked at.
     const client = this.failures.size > 0 ? clientAddress(req) : undefined;
@@ -100,11 +107,6 @@ export class BasicAuth {
       this.metrics.rateLimited.inc();
       const retryAfter = Math.ceil((throttle.resetAt - this.now()) / 1000);
       next(new ApiError('rate_limited', 'too many failed logins from this address; try again later', undefined, { 'Retry-After': String(retryAfter) }));
-      return;
-    }
-    const header = req.headers.authorization;
-    if (!header) {
-      this.fail(req, next, 'credentials required (HTTP Basic)');
       return;
     }
     // One-shot hash: createHash() builds a Hash object per call, several times the cost here.
@@ -168,7 +170,7 @@ export class BasicAuth {
     } else {
       entry.count++;
     }
-    next(new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Basic realm="mlship", charset="UTF-8"' }));
+    next(unauthorized(message));
   }
 
   private sweep(now: number): void {
@@ -176,6 +178,10 @@ export class BasicAuth {
     // Under a flood of distinct addresses, forget the oldest rather than grow without bound.
     while (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value as string);
   }
+}
+
+function unauthorized(message: string): ApiError {
+  return new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Basic realm="mlship", charset="UTF-8"' });
 }
 
 function parseBasic(header: string): { user: string; password: string } | undefined {

@@ -1,6 +1,23 @@
-/** The OpenAPI 3.1 description of the API, served at /openapi.json and rendered at /docs. */
-export function openApiDocument(maxBatch: number): Record<string, unknown> {
+/** What the document says about the served models, once they are loaded. */
+export interface ServedShape {
+  /** Feature counts of the models behind /predict (v1 and v2). */
+  features: number[];
+  /** Names the OIP routes serve, given as examples of the `name` path parameter. */
+  models: string[];
+}
+
+/**
+ * The OpenAPI 3.1 description of the API, served at /openapi.json and rendered at /docs. With
+ * `served`, a row's length is the models' feature count (a row of another length is a 400).
+ */
+export function openApiDocument(maxBatch: number, served?: ServedShape): Record<string, unknown> {
   const error = { $ref: '#/components/responses/Error' };
+  // Every basic-auth route also answers 429: the per-user rate limit, or an address throttled after failed logins.
+  const throttled = { description: 'Rate limited or throttled', headers: { 'Retry-After': { schema: { type: 'string' }, description: 'Seconds to wait.' } }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  const oipError = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/OipError' } } } });
+  const widths = [...new Set(served?.features ?? [])];
+  const rowLength = widths.length > 0 ? { minItems: Math.min(...widths), maxItems: Math.max(...widths) } : {};
+  const modelName = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, ...(served?.models.length ? { examples: Object.fromEntries(served.models.map((m) => [m, { value: m }])) } : {}) };
   const basic = [{ basicAuth: [] }];
   const headers = {
     'X-Model-Name': { schema: { type: 'string' }, description: 'The model that answered.' },
@@ -22,11 +39,11 @@ export function openApiDocument(maxBatch: number): Record<string, unknown> {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'MONITORING_TOKEN, when set' },
       },
       parameters: {
-        ExperimentGroup: { name: 'X-Experiment-Group', in: 'header', required: false, schema: { type: 'string', enum: ['debug'] }, description: '`debug` selects variant v2.' },
-        ModelName: { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+        ExperimentGroup: { name: 'X-Experiment-Group', in: 'header', required: false, schema: { type: 'string' }, examples: { debug: { value: 'debug' } }, description: '`debug` selects variant v2; any other group gets the default variant.' },
+        ModelName: modelName,
       },
       schemas: {
-        Row: { type: 'array', items: { type: 'number' }, description: 'One value per feature, in training order.', examples: [[5.1, 3.5, 1.4, 0.2]] },
+        Row: { type: 'array', items: { type: 'number', minimum: -1e150, maximum: 1e150 }, ...rowLength, description: 'One value per feature, in training order.', examples: [[5.1, 3.5, 1.4, 0.2]] },
         PredictRequest: {
           type: 'object',
           required: ['X'],
@@ -52,6 +69,8 @@ export function openApiDocument(maxBatch: number): Record<string, unknown> {
             predictions: { type: 'array', items: { oneOf: [{ type: 'string' }, { $ref: '#/components/schemas/Detailed' }] } },
           },
         },
+        OipParameters: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+        OipError: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, code: { type: 'string' } }, description: 'The Open Inference Protocol error shape, with the contract code beside it.' },
         ModelRef: {
           type: 'object',
           required: ['name', 'version', 'sha256'],
@@ -114,15 +133,25 @@ export function openApiDocument(maxBatch: number): Record<string, unknown> {
           required: ['inputs'],
           properties: {
             id: { type: 'string' },
+            parameters: { $ref: '#/components/schemas/OipParameters' },
             inputs: {
               type: 'array',
+              minItems: 1,
+              maxItems: 1,
+              description: 'Exactly one tensor. Its data holds shape[0] x shape[1] numbers (flat or as rows), or comes as binary data (parameters.binary_data_size).',
               items: {
                 type: 'object',
-                required: ['name', 'shape', 'datatype', 'data'],
-                properties: { name: { const: 'input' }, shape: { type: 'array', items: { type: 'integer' } }, datatype: { enum: ['FP32', 'FP64'] }, data: { type: 'array' } },
+                required: ['name', 'shape', 'datatype'],
+                properties: {
+                  name: { type: 'string', description: 'Any name: the models take one input tensor.' },
+                  shape: { type: 'array', prefixItems: [{ type: 'integer', minimum: 1, maximum: maxBatch }, { type: 'integer', ...(widths.length ? { minimum: Math.min(...widths), maximum: Math.max(...widths) } : {}) }], minItems: 2, maxItems: 2 },
+                  datatype: { enum: ['FP32', 'FP64'] },
+                  parameters: { $ref: '#/components/schemas/OipParameters' },
+                  data: { type: 'array', minItems: 1, items: { oneOf: [{ type: 'number', minimum: -1e150, maximum: 1e150 }, { $ref: '#/components/schemas/Row' }] } },
+                },
               },
             },
-            outputs: { type: 'array', items: { type: 'object', properties: { name: { enum: ['label', 'probabilities'] } } } },
+            outputs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { enum: ['label', 'probabilities'] }, parameters: { $ref: '#/components/schemas/OipParameters' } } } },
           },
           examples: [{ id: '42', inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [[5.1, 3.5, 1.4, 0.2]] }] }],
         },
@@ -145,27 +174,35 @@ export function openApiDocument(maxBatch: number): Record<string, unknown> {
             401: error,
             413: error,
             415: error,
-            429: error,
+            429: throttled,
             503: error,
           },
         },
       },
-      '/models': { get: { summary: 'Every served model with its scores', security: basic, responses: { 200: ok('Models', { $ref: '#/components/schemas/ModelList' }), 401: error } } },
-      '/models/{name}': { get: { summary: "One model's scores and model card", security: basic, parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model', { $ref: '#/components/schemas/ModelDetail' }), 401: error, 404: error } } },
-      '/M1': { get: { summary: 'The score (test accuracy) of model M1', security: basic, responses: { 200: ok('Score'), 401: error, 404: error } } },
-      '/M2': { get: { summary: 'The score (test accuracy) of model M2', security: basic, responses: { 200: ok('Score'), 401: error, 404: error } } },
+      '/models': { get: { summary: 'Every served model with its scores', security: basic, responses: { 200: ok('Models', { $ref: '#/components/schemas/ModelList' }), 401: error, 429: throttled } } },
+      '/models/{name}': { get: { summary: "One model's scores and model card", security: basic, parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model', { $ref: '#/components/schemas/ModelDetail' }), 401: error, 429: throttled, 404: error } } },
+      '/M1': { get: { summary: 'The score (test accuracy) of model M1', security: basic, responses: { 200: ok('Score'), 401: error, 429: throttled, 404: error } } },
+      '/M2': { get: { summary: 'The score (test accuracy) of model M2', security: basic, responses: { 200: ok('Score'), 401: error, 429: throttled, 404: error } } },
       '/v2': { get: { summary: 'Open Inference Protocol: server metadata', responses: { 200: ok('Server metadata') } } },
       '/v2/health/live': { get: { summary: 'OIP: server live', responses: { 200: ok('Live') } } },
       '/v2/health/ready': { get: { summary: 'OIP: server ready', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },
-      '/v2/models/{name}': { get: { summary: 'OIP: model metadata', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model metadata'), 404: ok('{"error"}') } } },
-      '/v2/models/{name}/ready': { get: { summary: 'OIP: model ready', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Ready'), 404: ok('{"error"}') } } },
+      '/v2/models/{name}': { get: { summary: 'OIP: model metadata', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model metadata'), 404: oipError('Unknown model or version') } } },
+      '/v2/models/{name}/ready': { get: { summary: 'OIP: model ready', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Ready'), 404: oipError('Unknown model or version') } } },
       '/v2/models/{name}/infer': {
         post: {
           summary: 'OIP: inference on an FP32/FP64 tensor of shape [n, features]',
           security: basic,
           parameters: [{ $ref: '#/components/parameters/ModelName' }],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/InferenceRequest' } } } },
-          responses: { 200: ok('Inference response: label (BYTES [n]) and probabilities (FP64 [n, classes])'), 400: ok('{"error"}'), 401: ok('{"error"}'), 404: ok('{"error"}') },
+          responses: {
+            200: ok('Inference response: label (BYTES [n]) and probabilities (FP64 [n, classes])'),
+            400: oipError('Invalid tensor'),
+            401: oipError('No or wrong credentials'),
+            404: oipError('Unknown model or version'),
+            413: oipError('Body larger than BODY_LIMIT'),
+            415: oipError('Not JSON (or not octet-stream with the binary extension)'),
+            429: { ...throttled, content: oipError('').content },
+          },
         },
       },
       '/metrics': { get: { summary: 'Prometheus exposition', security: [{ bearerAuth: [] }], responses: { 200: { description: 'text/plain exposition' }, 401: error } } },

@@ -1,9 +1,17 @@
 import { z } from 'zod';
 import { ApiError } from './errors';
 
-/** A row: exactly `features` finite numbers (JSON cannot carry NaN; 1e999 parses to Infinity and is refused). */
+/**
+ * The largest feature magnitude a row may carry. Beyond about 1e154 a squared difference overflows
+ * to Infinity, and v2's neighbour distances would go out as `null` (found by Schemathesis).
+ */
+export const MAX_FEATURE_MAGNITUDE = 1e150;
+
+/** A row: exactly `features` finite numbers within ±MAX_FEATURE_MAGNITUDE (JSON cannot carry NaN; 1e999 parses to Infinity and is refused). */
 function rowSchema(features: number) {
-  return z.array(z.number().finite('must be a finite number')).length(features, `must have exactly ${features} numbers`);
+  return z
+    .array(z.number().finite('must be a finite number').min(-MAX_FEATURE_MAGNITUDE, 'must be at least -1e150').max(MAX_FEATURE_MAGNITUDE, 'must be at most 1e150'))
+    .length(features, `must have exactly ${features} numbers`);
 }
 
 const cache = new Map<string, { envelope: z.ZodType<{ X: unknown[] }>; row: z.ZodType<{ X: number[] }>; batch: z.ZodType<{ X: number[][] }> }>();

@@ -17,7 +17,7 @@ describe('Open Inference Protocol', () => {
   test('when asked for server metadata, then name, version and extensions come back', async () => {
     const res = await request(app).get('/v2');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ name: 'mlship', version: '2', extensions: [] });
+    expect(res.body).toEqual({ name: 'mlship', version: '2', extensions: ['binary_tensor_data'] });
     expect((await request(app).get('/v2/health/live')).body).toEqual({ live: true });
     expect((await request(app).get('/v2/health/ready')).body).toEqual({ ready: true });
   });
@@ -71,15 +71,35 @@ describe('Open Inference Protocol', () => {
     ['a wrong datatype', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'BOOL', data: [true, false, true, false] }] }, 400, /datatype must be FP32 or FP64/],
     ['a shape that does not match the data', 'M1', { inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }, 400, /needs 8 values, data has 4/],
     ['the wrong feature count', 'M1', { inputs: [{ name: 'input', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }, 400, /shape must be \[n, 4\]/],
-    ['an unknown input name', 'M1', { inputs: [{ name: 'input0', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }, 400, /unknown input "input0"/],
+    ['two input tensors', 'M1', { inputs: [1, 2].map((i) => ({ name: `input-${i}`, shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] })) }, 400, /exactly one input/],
+    ['no data and no binary_data_size', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32' }] }, 400, /needs data, or parameters.binary_data_size/],
     ['an unknown output', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs: [{ name: 'output0' }] }, 400, /unknown output "output0"/],
     ['no inputs', 'M1', { inputs: [] }, 400, /exactly one input/],
+    ['a value past ±1e150', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP64', data: [1, 2, 1e200, 4] }] }, 400, /within ±1e150/],
     ['a string in the data', 'M1', { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 'x', 4] }] }, 400, /finite numbers/],
   ])('when the request has %s, then it is an {"error": "…"} with the right status', async (_what, name, body, status, message) => {
     const res = await infer(name, body);
     expect(res.status).toBe(status);
     expect(typeof res.body.error).toBe('string');
     expect(res.body.error).toMatch(message);
+  });
+
+  test('when the single input has another name (KServe examples send input-0), then it is that input', async () => {
+    const res = await infer('M1', { inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }], outputs: [{ name: 'label' }] });
+    expect(res.status).toBe(200);
+    expect(res.body.outputs).toEqual([{ name: 'label', datatype: 'BYTES', shape: [1], data: ['setosa'] }]);
+  });
+
+  test('when M1 is called with the experiment header, then its metrics and X-Variant say v1, and M2 counts under v2', async () => {
+    const fresh = makeApp();
+    const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] });
+    const m1 = await request(fresh.app).post('/v2/models/M1/infer').set({ 'Content-Type': 'application/json', Authorization: ALICE, 'X-Experiment-Group': 'debug' }).send(body);
+    const m2 = await request(fresh.app).post('/v2/models/M2/infer').set({ 'Content-Type': 'application/json', Authorization: ALICE }).send(body);
+    expect([m1.headers['x-variant'], m2.headers['x-variant']]).toEqual(['v1', 'v2']);
+    const text = await fresh.metrics.registry.getSingleMetricAsString('model_predictions_total');
+    expect(text).toMatch(/model_predictions_total\{model="M1",version="[0-9a-f]{12}",variant="v1",class="setosa"\} 1/);
+    expect(text).toMatch(/model_predictions_total\{model="M2",version="[0-9a-f]{12}",variant="v2",class="setosa"\} 1/);
+    expect(text).not.toMatch(/model="M1"[^}]*variant="v2"/);
   });
 
   test('when inference has no credentials, then 401 in the protocol error shape', async () => {

@@ -1,16 +1,26 @@
 import { Router } from 'express';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { AppContext } from '../context';
+import { bodyLimitBytes } from '../config';
+import type { AppContext, Variant } from '../context';
 import { ApiError } from '../errors';
+import { BINARY_EXTENSION, decodeTensor, encodeTensor, inferBody } from '../oip-binary';
+import type { InferBody } from '../oip-binary';
 import type { ServedModel } from '../model-store';
 import { predictDetailed } from '../model-store';
-import { parseOrThrow } from '../validation';
+import { MAX_FEATURE_MAGNITUDE, parseOrThrow } from '../validation';
 import { allow } from './method-not-allowed';
 
-/** The input tensor every model takes, and the outputs it gives. */
+/** The input tensor every model takes (any name is accepted: there is only one), and the outputs it gives. */
 const INPUT_NAME = 'input';
 const OUTPUTS = ['label', 'probabilities'] as const;
+type OutputName = (typeof OUTPUTS)[number];
+interface OutputTensor {
+  name: OutputName;
+  datatype: 'BYTES' | 'FP64';
+  shape: number[];
+  data: Array<string | number>;
+}
 const SERVER_VERSION = '2';
 
 const parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional();
@@ -26,7 +36,8 @@ const InferenceRequest = z.object({
         datatype: z.string(),
         parameters,
         // Checked by flattenNumbers, which bounds the nesting: a recursive schema would not.
-        data: z.array(z.unknown()),
+        // Absent when the tensor comes as binary data (parameters.binary_data_size).
+        data: z.array(z.unknown()).optional(),
       }),
     )
     .length(1, 'this model takes exactly one input tensor'),
@@ -65,12 +76,59 @@ function flattenNumbers(data: unknown[], rank: number): number[] {
       if (stack.length >= rank) throw new ApiError('invalid_input', `tensor data nests deeper than its shape's ${rank} dimensions`);
       stack.push({ items: item, index: 0 });
     } else if (typeof item === 'number' && Number.isFinite(item)) {
+      if (Math.abs(item) > MAX_FEATURE_MAGNITUDE) throw new ApiError('invalid_input', `tensor values must be within ±1e150, found ${item}`);
       out.push(item);
     } else {
       throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${String(JSON.stringify(item) ?? item).slice(0, 40)}`);
     }
   }
   return out;
+}
+
+type InferenceInput = z.infer<typeof InferenceRequest>['inputs'][number];
+
+/**
+ * The rows of the single input tensor: FP32 or FP64 of shape [n, features], from JSON `data`
+ * (flat or nested) or from the binary extension's bytes. Any input name is accepted, as KServe's
+ * runtimes do for a single-input model (their examples send `input-0`).
+ */
+function inputRows(input: InferenceInput, binary: Buffer, features: number, maxBatch: number): number[][] {
+  if (input.datatype !== 'FP32' && input.datatype !== 'FP64') throw new ApiError('invalid_input', `input datatype must be FP32 or FP64, got ${input.datatype}`);
+  const [n, width] = input.shape;
+  if (input.shape.length !== 2 || width !== features || n === undefined || n < 1) {
+    throw new ApiError('invalid_input', `input shape must be [n, ${features}] with n >= 1, got [${input.shape.join(', ')}]`);
+  }
+  if (n > maxBatch) throw new ApiError('invalid_input', `at most ${maxBatch} rows per request, got ${n}`);
+  const binarySize = input.parameters?.binary_data_size;
+  let flat: number[];
+  if (binarySize !== undefined) {
+    if (input.data !== undefined) throw new ApiError('invalid_input', 'an input has either data or parameters.binary_data_size, not both');
+    if (typeof binarySize !== 'number' || binarySize !== binary.length) throw new ApiError('invalid_input', `parameters.binary_data_size (${String(binarySize)}) must equal the ${binary.length} bytes after the inference header`);
+    flat = decodeTensor(binary, input.datatype, n * features);
+  } else {
+    if (input.data === undefined) throw new ApiError('invalid_input', 'the input needs data, or parameters.binary_data_size with the binary data extension');
+    if (binary.length > 0) throw new ApiError('invalid_input', `${binary.length} bytes follow the inference header but no input declares binary_data_size`);
+    flat = flattenNumbers(input.data, input.shape.length);
+  }
+  if (flat.length !== n * features) throw new ApiError('invalid_input', `shape [${n}, ${features}] needs ${n * features} values, data has ${flat.length}`);
+  return Array.from({ length: n }, (_, i) => flat.slice(i * features, (i + 1) * features));
+}
+
+/** JSON alone, or (when an output is binary) the JSON header, then each binary output's bytes in order. */
+function sendInferResponse(res: Response, head: Record<string, string>, outputs: Array<{ tensor: OutputTensor; binary: boolean }>): void {
+  const buffers: Buffer[] = [];
+  const described = outputs.map(({ tensor, binary }) => {
+    if (!binary) return tensor;
+    const bytes = encodeTensor(tensor.datatype, tensor.data);
+    buffers.push(bytes);
+    return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, parameters: { binary_data_size: bytes.length } };
+  });
+  const json = Buffer.from(JSON.stringify({ ...head, outputs: described }), 'utf8');
+  if (buffers.length === 0) {
+    res.type('application/json').send(json);
+    return;
+  }
+  res.set('Inference-Header-Content-Length', String(json.length)).type('application/octet-stream').send(Buffer.concat([json, ...buffers]));
 }
 
 /**
@@ -80,6 +138,7 @@ function flattenNumbers(data: unknown[], rank: number): number[] {
  */
 export function oipRoutes(ctx: AppContext): Router {
   const router = Router();
+  const readInferBody = inferBody(bodyLimitBytes(ctx.config.BODY_LIMIT));
   const find = (req: Request): ServedModel => {
     const name = String(req.params.name);
     const model = ctx.models.get(name);
@@ -92,7 +151,7 @@ export function oipRoutes(ctx: AppContext): Router {
   router
     .route(['/v2', '/v2/'])
     .get((_req, res) => {
-      res.json({ name: 'mlship', version: SERVER_VERSION, extensions: [] });
+      res.json({ name: 'mlship', version: SERVER_VERSION, extensions: [BINARY_EXTENSION] });
     })
     .all(allow('GET'));
   router
@@ -124,46 +183,35 @@ export function oipRoutes(ctx: AppContext): Router {
       .all(allow('GET'));
     router
       .route(`${base}/infer`)
-      .post(...ctx.protect, ...ctx.json, (req, res) => {
+      .post(...ctx.protect, readInferBody, (req, res) => {
         const model = find(req);
-        const variant = ctx.variantOf(req.get('x-experiment-group'));
-        const request = parseOrThrow(InferenceRequest, req.body);
-        const input = request.inputs[0]!;
-        const features = model.featureNames.length;
-        if (input.name !== INPUT_NAME) throw new ApiError('invalid_input', `unknown input "${input.name}"; the model's input is "${INPUT_NAME}"`);
-        if (input.datatype !== 'FP32' && input.datatype !== 'FP64') throw new ApiError('invalid_input', `input datatype must be FP32 or FP64, got ${input.datatype}`);
-        const [n, width] = input.shape;
-        if (input.shape.length !== 2 || width !== features || n === undefined || n < 1) {
-          throw new ApiError('invalid_input', `input shape must be [n, ${features}] with n >= 1, got [${input.shape.join(', ')}]`);
-        }
-        if (n > ctx.config.MAX_BATCH) throw new ApiError('invalid_input', `at most ${ctx.config.MAX_BATCH} rows per request, got ${n}`);
-        const flat = flattenNumbers(input.data, input.shape.length);
-        if (flat.length !== n * features) throw new ApiError('invalid_input', `shape [${n}, ${features}] needs ${n * features} values, data has ${flat.length}`);
-        const wanted = request.outputs?.map((o) => o.name) ?? [...OUTPUTS];
-        const unknown = wanted.find((name) => !(OUTPUTS as readonly string[]).includes(name));
-        if (unknown) throw new ApiError('invalid_input', `unknown output "${unknown}"; outputs are ${OUTPUTS.join(', ')}`);
+        // The variant is the one the model serves in, never the request's experiment header.
+        const variant: Variant = model.name === ctx.config.AB_MODEL_NAME ? 'v2' : 'v1';
+        const body = req.body as InferBody;
+        const request = parseOrThrow(InferenceRequest, body.header);
+        const rows = inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH);
+        const wanted = request.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }));
+        const unknown = wanted.find((o) => !(OUTPUTS as readonly string[]).includes(o.name));
+        if (unknown) throw new ApiError('invalid_input', `unknown output "${unknown.name}"; outputs are ${OUTPUTS.join(', ')}`);
 
-        const rows = Array.from({ length: n }, (_, i) => flat.slice(i * features, (i + 1) * features));
         const started = process.hrtime.bigint();
         const answers = predictDetailed(model, rows);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const labels = answers.map((a) => a.prediction);
-        const outputs = {
-          label: { name: 'label', datatype: 'BYTES', shape: [n], data: labels },
+        const tensors: Record<OutputName, OutputTensor> = {
+          label: { name: 'label', datatype: 'BYTES', shape: [rows.length], data: labels },
           probabilities: {
             name: 'probabilities',
             datatype: 'FP64',
-            shape: [n, model.classNames.length],
+            shape: [rows.length, model.classNames.length],
             data: answers.flatMap((a) => model.classNames.map((c) => a.probabilities[c] ?? 0)),
           },
         };
         ctx.record(model, variant, rows, labels, seconds, String(res.locals.requestId), labels);
-        res.set({ 'X-Model-Name': model.name, 'X-Model-Version': model.version, 'X-Variant': variant }).json({
-          model_name: model.name,
-          model_version: model.version,
-          ...(request.id === undefined ? {} : { id: request.id }),
-          outputs: wanted.map((name) => outputs[name as (typeof OUTPUTS)[number]]),
-        });
+        res.set({ 'X-Model-Name': model.name, 'X-Model-Version': model.version, 'X-Variant': variant });
+        const binaryByDefault = request.parameters?.binary_data_output === true;
+        const outputs = wanted.map((o) => ({ tensor: tensors[o.name as OutputName], binary: (o.parameters?.binary_data ?? binaryByDefault) === true }));
+        sendInferResponse(res, { model_name: model.name, model_version: model.version, ...(request.id === undefined ? {} : { id: request.id }) }, outputs);
       })
       .all(allow('POST'));
   }

@@ -16,11 +16,18 @@ export function opsRoutes(ctx: AppContext): Router {
     })
     .all(allow('GET'));
 
-  const document = JSON.stringify(openApiDocument(ctx.config.MAX_BATCH));
+  // Built once the models are loaded, so it can give their row length; rebuilt when a reload changes it.
+  let document = { key: '', text: '' };
   router
     .route('/openapi.json')
     .get((_req, res) => {
-      res.type('application/json').send(document);
+      const served = [ctx.config.MODEL_NAME, ctx.config.AB_MODEL_NAME].flatMap((name) => ctx.models.get(name) ?? []);
+      const key = served.map((m) => `${m.name}:${m.featureNames.length}`).join(',');
+      if (document.key !== key || !document.text) {
+        const shape = served.length ? { features: served.map((m) => m.featureNames.length), models: served.map((m) => m.name) } : undefined;
+        document = { key, text: JSON.stringify(openApiDocument(ctx.config.MAX_BATCH, shape)) };
+      }
+      res.type('application/json').send(document.text);
     })
     .all(allow('GET'));
 
@@ -29,14 +36,17 @@ export function opsRoutes(ctx: AppContext): Router {
   // The package's page with its initializer pointed at our document instead of the pet store.
   const page = readFileSync(join(uiDir, 'index.html'), 'utf8');
   const initializer = `window.onload = () => { window.ui = SwaggerUIBundle({ url: '../openapi.json', dom_id: '#swagger-ui', deepLinking: true }); };\n`;
-  router.get('/docs', (req, res) => {
-    // Relative asset links need the trailing slash.
-    if (!req.originalUrl.endsWith('/')) {
-      res.redirect(301, '/docs/');
-      return;
-    }
-    res.type('html').send(page);
-  });
+  router
+    .route('/docs')
+    .get((req, res) => {
+      // Relative asset links need the trailing slash.
+      if (!req.originalUrl.endsWith('/')) {
+        res.redirect(301, '/docs/');
+        return;
+      }
+      res.type('html').send(page);
+    })
+    .all(allow('GET'));
   router.get('/docs/swagger-initializer.js', (_req, res) => {
     res.type('application/javascript').send(initializer);
   });

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { ALICE, makeApp, trainedModelDir } from '../../api/test/helpers';
+import { loadCsv, loadIris } from '../../model/src/dataset';
+import type { Dataset } from '../../model/src/dataset';
+import { knnSpecOf } from '../../scripts/knn-spec';
+import type { KnnSpec } from '../../scripts/knn-spec';
+import { run } from './run';
+import { ROOT, describeWithTools } from './venv';
+
+/**
+ * Every served model rebuilt in scikit-learn (KNeighborsClassifier with the artifact's
+ * standardization, k, metric and training points) answers as the API does on every training and
+ * test row and on random points over the feature range. Where scikit-learn's own answer is a tie
+ * (a shared top vote, or equal k-th and (k+1)-th distances) the two may differ: mlship keeps
+ * ml-knn's tie rule. The tie counts are printed.
+ */
+const RANDOM_POINTS = 3000;
+const CHUNK = 1000;
+
+function datasetOf(name: string, source: string): Dataset {
+  if (source === 'iris') return loadIris();
+  const configs = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as { models: Record<string, { data?: { path?: string; label?: string } }> };
+  const data = configs.models[name]?.data;
+  if (!data?.path || !data.label) throw new Error(`model ${name}: no CSV path and label in model/models.json for source ${source}`);
+  return loadCsv(join(ROOT, data.path), data.label);
+}
+
+/** A seeded generator (mulberry32), so a failure names points that can be generated again. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomPoints(rows: number[][], count: number): number[][] {
+  const next = random(20261201);
+  const width = rows[0]!.length;
+  const min = Array.from({ length: width }, (_, j) => Math.min(...rows.map((r) => r[j]!)));
+  const max = Array.from({ length: width }, (_, j) => Math.max(...rows.map((r) => r[j]!)));
+  return Array.from({ length: count }, () => min.map((lo, j) => lo + next() * (max[j]! - lo)));
+}
+
+describeWithTools('scikit-learn parity of the served models', ['python'], ({ python }) => {
+  const modelDir = trainedModelDir();
+  const { app } = makeApp({ MODEL_DIR: modelDir });
+  const served = ['M1', 'M2'];
+
+  async function apiLabels(name: string, rows: number[][]): Promise<string[]> {
+    const labels: string[] = [];
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      const chunk = rows.slice(start, start + CHUNK);
+      const body = { inputs: [{ name: 'input', shape: [chunk.length, chunk[0]!.length], datatype: 'FP64', data: chunk }], outputs: [{ name: 'label' }] };
+      const res = await request(app).post(`/v2/models/${name}/infer`).set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(JSON.stringify(body));
+      if (res.status !== 200) throw new Error(`infer ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+      labels.push(...(res.body.outputs[0].data as string[]));
+    }
+    return labels;
+  }
+
+  async function sklearnLabels(spec: KnnSpec, queries: number[][]): Promise<{ labels: string[]; ties: string[] }> {
+    const input = JSON.stringify({ ...spec, mode: 'predict', queries });
+    const result = await run(python!, [join(ROOT, 'tools/python/sklearn_knn.py')], { input, timeoutMs: 120_000 });
+    if (result.status !== 0) throw new Error(`sklearn_knn.py failed: ${result.output}`);
+    return JSON.parse(result.output) as { labels: string[]; ties: string[] };
+  }
+
+  test.each(served)('when scikit-learn rebuilds %s, then it predicts as the API on every dataset row and on random points, except at its own ties', async (name) => {
+    const spec = knnSpecOf(modelDir, name);
+    const artifact = JSON.parse(readFileSync(join(modelDir, name, readFileSync(join(modelDir, name, 'current'), 'utf8').trim(), 'model.json'), 'utf8')) as { dataset: { source: string } };
+    const dataset = datasetOf(name, artifact.dataset.source);
+    const queries = [...dataset.X, ...randomPoints(dataset.X, RANDOM_POINTS)];
+    const [api, sklearn] = await Promise.all([apiLabels(name, queries), sklearnLabels(spec, queries)]);
+    const ties = { vote: 0, distance: 0, differentAtTie: 0 };
+    const disagreements: string[] = [];
+    queries.forEach((row, i) => {
+      const tie = sklearn.ties[i];
+      if (tie === 'vote' || tie === 'distance') ties[tie]++;
+      if (api[i] === sklearn.labels[i]) return;
+      if (tie) ties.differentAtTie++;
+      else disagreements.push(`${i < dataset.X.length ? `row ${i}` : `random point ${i - dataset.X.length}`} ${JSON.stringify(row)}: API ${api[i]}, scikit-learn ${sklearn.labels[i]}`);
+    });
+    console.log(JSON.stringify({ sklearnParity: { model: name, k: spec.k, metric: spec.metric, datasetRows: dataset.X.length, randomPoints: RANDOM_POINTS, voteTies: ties.vote, distanceTies: ties.distance, differentAtTies: ties.differentAtTie, disagreementsElsewhere: disagreements.length } }));
+    expect(disagreements.slice(0, 5)).toEqual([]);
+    // Ties are the exception, never the bulk: a comparison that excused most rows would prove nothing.
+    expect(ties.vote + ties.distance).toBeLessThan(queries.length / 10);
+    expect(api).toHaveLength(queries.length);
+  }, 180_000);
+});
