@@ -48,15 +48,16 @@ function randomPoints(rows: number[][], count: number): number[][] {
 
 describeWithTools('scikit-learn parity of the served models', ['python'], ({ python }) => {
   const modelDir = trainedModelDir();
-  const { app } = makeApp({ MODEL_DIR: modelDir });
-  const served = ['M1', 'M2'];
+  // The default pair (M1 on v1, M2 on v2) and the penguins model, as a fork serving it would.
+  const apps = { M1: makeApp({ MODEL_DIR: modelDir }).app, M3: makeApp({ MODEL_DIR: modelDir, MODEL_NAME: 'M3' }).app };
+  const served = ['M1', 'M2', 'M3'];
 
   async function apiLabels(name: string, rows: number[][]): Promise<string[]> {
     const labels: string[] = [];
     for (let start = 0; start < rows.length; start += CHUNK) {
       const chunk = rows.slice(start, start + CHUNK);
       const body = { inputs: [{ name: 'input', shape: [chunk.length, chunk[0]!.length], datatype: 'FP64', data: chunk }], outputs: [{ name: 'label' }] };
-      const res = await request(app).post(`/v2/models/${name}/infer`).set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(JSON.stringify(body));
+      const res = await request(name === 'M3' ? apps.M3 : apps.M1).post(`/v2/models/${name}/infer`).set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(JSON.stringify(body));
       if (res.status !== 200) throw new Error(`infer ${name}: ${res.status} ${JSON.stringify(res.body)}`);
       labels.push(...(res.body.outputs[0].data as string[]));
     }
