@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const { config, registry: models, metrics, logger, predictionLog } = deps;
   const lifecycle = deps.lifecycle ?? { draining: false };
   const access = accessLogger(logger);
-  const auth = deps.auth ?? new BasicAuth(config.USERS_FILE, metrics);
+  const auth = deps.auth ?? new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY });
   const credentials = deps.credentials ?? new CredentialReview(config, auth.table);
 
   const headers = helmetHeaders({
@@ -100,7 +100,8 @@ export function createApp(deps: AppDeps): RequestListener {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // req.ip and req.protocol believe the same proxies the login throttle does.
+  app.set('trust proxy', config.TRUST_PROXY);
   app.set('etag', false);
   app.use((req: Request, res: Response, next) => {
     observeRequest(req, res, metrics, access, () => routeTemplate(req));

@@ -2,9 +2,11 @@ import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { clientAddress } from './client-address';
+import type { TrustedProxies } from './client-address';
+import { clientAddressOf, DEFAULT_TRUSTED_PROXIES } from './client-address';
 import { ApiError } from './errors';
 import type { ApiMetrics } from './metrics';
+import { FixedWindowLimiter } from './rate-limit';
 import { UserTable } from './users-file';
 
 const CACHE_LIMIT = 1024;
@@ -16,9 +18,18 @@ const CONCURRENT_VERIFICATIONS = 2;
 const FAILURE_WINDOW_MS = 60_000;
 /** Failed attempts per client address in a window before it is throttled. */
 export const FAILURES_BEFORE_THROTTLE = 10;
+/** Client addresses with failures remembered at once; under a flood of addresses the oldest go. */
+const FAILING_ADDRESSES_LIMIT = 10_000;
 
 /** What a users file reload did: the new users, or why the old ones stay. */
 export type ReloadOutcome = { table: UserTable; problem?: undefined } | { problem: string; table?: undefined };
+
+/** How BasicAuth tells clients apart, and its clock (tests move it by hand). */
+export interface BasicAuthOptions {
+  /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); loopback when not given. */
+  trustProxy?: TrustedProxies;
+  now?: () => number;
+}
 
 /** Hooks for the users file watch. */
 export interface UsersFileEvents {
@@ -33,13 +44,16 @@ export interface UsersFileEvents {
  *
  * scrypt is deliberately slow, so a verified Authorization header is remembered in a bounded cache
  * keyed by its sha256 (the header itself is never stored). The cache is dropped when the users
- * file changes. A client address with repeated failures is throttled with 429 for the rest of the
- * window, so passwords cannot be guessed at full speed.
+ * file changes. A client address (as the trusted proxies name it) with repeated failures is
+ * throttled with 429 for the rest of the window, so passwords cannot be guessed at full speed.
+ * The throttle only stops credentials not verified yet, and stops them before any scrypt: a user
+ * whose login is cached passes even when someone else behind the same address keeps failing.
  */
 export class BasicAuth {
   private users: UserTable;
   private readonly verified = new Map<string, string>();
-  private readonly failures = new Map<string, { count: number; resetAt: number }>();
+  private readonly failures: FixedWindowLimiter;
+  private readonly clientAddress: (req: IncomingMessage) => string;
   private readonly pending = new Map<string, Promise<boolean>>();
   private running = 0;
   private readonly queue: Array<() => void> = [];
@@ -47,9 +61,11 @@ export class BasicAuth {
   constructor(
     private readonly file: string,
     private readonly metrics: ApiMetrics,
-    private readonly now: () => number = Date.now,
+    options: BasicAuthOptions = {},
   ) {
     this.users = UserTable.load(file);
+    this.failures = new FixedWindowLimiter(FAILURES_BEFORE_THROTTLE, FAILURE_WINDOW_MS, options.now, FAILING_ADDRESSES_LIMIT);
+    this.clientAddress = clientAddressOf(options.trustProxy ?? DEFAULT_TRUSTED_PROXIES);
   }
 
   /** The users in force now. */
@@ -93,39 +109,40 @@ export class BasicAuth {
    */
   readonly middleware = (req: IncomingMessage, res: { locals: Record<string, unknown> }, next: (error?: unknown) => void): void => {
     const header = req.headers.authorization;
-    // No credentials is the challenge step, not a guess: always 401, never counted or throttled.
+    // No credentials is the challenge step, not a guess: always 401, never counted against the
+    // address or throttled (a client's first request often carries none).
     if (!header) {
       this.metrics.authFailures.inc();
       next(unauthorized('credentials required (HTTP Basic)'));
       return;
     }
-    // Resolving the (possibly forwarded) client address costs more than a cached login: only when
-    // some address has failed is it needed before the credentials are looked at.
-    const client = this.failures.size > 0 ? clientAddress(req) : undefined;
-    const throttle = client === undefined ? undefined : this.failures.get(client);
-    if (throttle && throttle.count >= FAILURES_BEFORE_THROTTLE && throttle.resetAt > this.now()) {
-      this.metrics.rateLimited.inc();
-      const retryAfter = Math.ceil((throttle.resetAt - this.now()) / 1000);
-      next(new ApiError('rate_limited', 'too many failed logins from this address; try again later', undefined, { 'Retry-After': String(retryAfter) }));
-      return;
-    }
     // One-shot hash: createHash() builds a Hash object per call, several times the cost here.
     const digest = hash('sha256', header, 'base64');
+    // A login verified before passes whatever its address did since: others' failures behind the
+    // same proxy or NAT never lock a user out.
     const known = this.verified.get(digest);
     if (known !== undefined) {
       res.locals.user = known;
       next();
       return;
     }
+    // Anything else from a throttled address is refused before it costs an scrypt.
+    const client = this.clientAddress(req);
+    const throttle = this.failures.peek(client);
+    if (throttle.limited) {
+      this.metrics.rateLimited.inc();
+      next(new ApiError('rate_limited', 'too many failed logins from this address; try again later', undefined, { 'Retry-After': String(throttle.resetSeconds) }));
+      return;
+    }
     const credentials = parseBasic(header);
     if (!credentials) {
-      this.fail(req, next, 'Authorization must be "Basic base64(user:password)"');
+      this.fail(client, next, 'Authorization must be "Basic base64(user:password)"');
       return;
     }
     this.verifyOnce(digest, credentials.user, credentials.password).then(
       (ok) => {
         if (!ok) {
-          this.fail(req, next, 'wrong user name or password');
+          this.fail(client, next, 'wrong user name or password');
           return;
         }
         if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
@@ -159,24 +176,10 @@ export class BasicAuth {
     return run;
   }
 
-  private fail(req: IncomingMessage, next: (error?: unknown) => void, message: string): void {
+  private fail(client: string, next: (error?: unknown) => void, message: string): void {
     this.metrics.authFailures.inc();
-    const client = clientAddress(req);
-    const now = this.now();
-    const entry = this.failures.get(client);
-    if (!entry || entry.resetAt <= now) {
-      if (this.failures.size >= 10_000) this.sweep(now);
-      this.failures.set(client, { count: 1, resetAt: now + FAILURE_WINDOW_MS });
-    } else {
-      entry.count++;
-    }
+    this.failures.hit(client);
     next(unauthorized(message));
-  }
-
-  private sweep(now: number): void {
-    for (const [client, entry] of this.failures) if (entry.resetAt <= now) this.failures.delete(client);
-    // Under a flood of distinct addresses, forget the oldest rather than grow without bound.
-    while (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value as string);
   }
 }
 

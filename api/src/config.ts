@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { TrustedProxies } from './client-address';
+import { DEFAULT_TRUSTED_PROXIES, trustedProxyProblem } from './client-address';
 
 /** A configuration problem: start-up stops with this one line. */
 export class ConfigError extends Error {
@@ -8,6 +10,24 @@ export class ConfigError extends Error {
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
 const flag = z.enum(['true', 'false'], 'true or false').transform((value) => value === 'true');
+const TRUST_PROXY_FORMS = 'comma-separated addresses, CIDRs, loopback, linklocal or uniquelocal; or a hop count';
+/** TRUST_PROXY: a hop count alone (0 trusts no one), or a list of trusted ranges. */
+const trustedProxies = z.string().transform((value, ctx): TrustedProxies => {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) {
+    if (Number(text) <= 16) return Number(text);
+    ctx.addIssue({ code: 'custom', message: 'a hop count is at most 16' });
+    return z.NEVER;
+  }
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const problem = entry === '' ? 'an empty entry' : trustedProxyProblem(entry);
+    if (!problem) continue;
+    ctx.addIssue({ code: 'custom', message: `${problem} (${TRUST_PROXY_FORMS})` });
+    return z.NEVER;
+  }
+  return entries;
+});
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'a model name (letters, digits, - and _)');
 
 /**
@@ -43,7 +63,12 @@ const settings = {
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   /** Lets production mode start with development credentials (demos, local stacks): one warning, shown in /status. */
   ALLOW_DEV_CREDENTIALS: flag.default(false),
-  /** Requests per minute per user (per client address before authentication). */
+  /**
+   * Proxies whose X-Forwarded-For names the client (failed logins are throttled per client): the
+   * addresses or ranges in front of the API, or how many proxy hops there are, whatever their address.
+   */
+  TRUST_PROXY: trustedProxies.default(DEFAULT_TRUSTED_PROXIES),
+  /** Requests per minute per verified user. */
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   /** Largest request body accepted, in bytes or with a unit (100kb, 1mb). */
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)?$/i, 'bytes, or a number with b, kb or mb (e.g. 100kb)').default('1mb'),

@@ -61,7 +61,7 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
     registry,
     httpRequests,
     httpDuration,
-    inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served now.', registers }),
+    inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served now, /metrics scrapes excluded (a scraper would count itself).', registers }),
     predictions: new BoundCounter('model_predictions_total', 'Predicted rows by model, version, variant and predicted class.', ['model', 'version', 'variant', 'class'], registers),
     inferenceDuration: new BoundHistogram(
       'model_inference_duration_seconds',

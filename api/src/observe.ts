@@ -4,10 +4,13 @@ import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** `/metrics` as Express routes it: any case, an optional trailing slash, any query. */
+const SCRAPE = /^\/metrics\/?(?:\?|$)/i;
 
 /**
  * Starts observing one request, on Express and plain node:http alike: takes or makes its
- * X-Request-Id (echoed and kept in `locals.requestId`), counts it in flight, and when it ends
+ * X-Request-Id (echoed and kept in `locals.requestId`), counts it in flight (a `/metrics` scrape
+ * is not: autoscalers read that gauge, and each would count itself), and when it ends
  * records the request metrics under the route template `routeOf` gives and writes one log line.
  */
 export function observeRequest(
@@ -22,10 +25,11 @@ export function observeRequest(
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.locals.requestId = requestId;
   res.setHeader('X-Request-Id', requestId);
-  metrics.inFlight.inc();
+  const inFlight = !SCRAPE.test(req.url ?? '');
+  if (inFlight) metrics.inFlight.inc();
   // 'close' comes once per response, after 'finish' or when the connection dies first: one listener.
   res.once('close', () => {
-    metrics.inFlight.dec();
+    if (inFlight) metrics.inFlight.dec();
     const route = routeOf();
     const seconds = (performance.now() - started) / 1000;
     const { requests, duration } = metrics.requestHandles(req.method ?? 'UNKNOWN', route, res.statusCode);

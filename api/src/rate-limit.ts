@@ -16,7 +16,7 @@ export interface RateLimitInfo {
 }
 
 /**
- * Fixed-window request counts per key (the verified user): at most `limit` hits from a key's first
+ * Fixed-window counts per key (requests of a verified user; failed logins of a client address): at most `limit` hits from a key's first
  * hit until `windowMs` later, then a new window. Synchronous on purpose: express-rate-limit, which
  * this replaces, awaits its store several times per request, and on POST /predict that cost about
  * a tenth of the throughput. Keys idle for a whole window are forgotten, so memory follows the
@@ -27,10 +27,12 @@ export class FixedWindowLimiter {
   private previous = new Map<string, Window>();
   private rotateAt: number;
 
+  /** `maxKeys` bounds memory when keys are not users (client addresses): the oldest go first. */
   constructor(
     readonly limit: number,
     readonly windowMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxKeys = Number.POSITIVE_INFINITY,
   ) {
     this.rotateAt = now() + windowMs;
   }
@@ -38,6 +40,26 @@ export class FixedWindowLimiter {
   /** Counts one request for `key`. */
   hit(key: string): RateLimitInfo {
     const now = this.now();
+    let window = this.liveWindow(key, now);
+    if (!window) {
+      this.makeRoom();
+      window = { hits: 0, resetAt: now + this.windowMs };
+      this.current.set(key, window);
+    }
+    window.hits++;
+    return this.info(window.hits > this.limit, window, now);
+  }
+
+  /** What a hit would find now, without counting one: `limited` when the key has no hits left. */
+  peek(key: string): RateLimitInfo {
+    const now = this.now();
+    const window = this.liveWindow(key, now);
+    if (!window) return this.info(false, { hits: 0, resetAt: now + this.windowMs }, now);
+    return this.info(window.hits >= this.limit, window, now);
+  }
+
+  /** The key's window if it has not ended yet (moved into the current map), after rotating the maps when due. */
+  private liveWindow(key: string, now: number): Window | undefined {
     if (now >= this.rotateAt) {
       // Keys untouched since the last rotation are dropped; a live window moves over when hit.
       this.previous = now >= this.rotateAt + this.windowMs ? new Map<string, Window>() : this.current;
@@ -47,16 +69,26 @@ export class FixedWindowLimiter {
     let window = this.current.get(key);
     if (!window) {
       window = this.previous.get(key);
-      if (window) this.previous.delete(key);
-      if (!window || window.resetAt <= now) window = { hits: 0, resetAt: now + this.windowMs };
+      if (!window) return undefined;
+      this.previous.delete(key);
       this.current.set(key, window);
-    } else if (window.resetAt <= now) {
-      window.hits = 0;
-      window.resetAt = now + this.windowMs;
     }
-    window.hits++;
+    if (window.resetAt > now) return window;
+    this.current.delete(key);
+    return undefined;
+  }
+
+  private makeRoom(): void {
+    // Under a flood of distinct keys, forget the oldest rather than grow without bound.
+    while (this.size > 0 && this.size >= this.maxKeys) {
+      const from = this.previous.size > 0 ? this.previous : this.current;
+      from.delete(from.keys().next().value as string);
+    }
+  }
+
+  private info(limited: boolean, window: Window, now: number): RateLimitInfo {
     return {
-      limited: window.hits > this.limit,
+      limited,
       limit: this.limit,
       remaining: Math.max(0, this.limit - window.hits),
       resetSeconds: Math.max(0, Math.ceil((window.resetAt - now) / 1000)),

@@ -94,7 +94,7 @@ function logCredentialWarnings(logger: Logger, credentials: CredentialReview, co
 function startAuth(config: Config, metrics: ApiMetrics, logger: Logger): { auth: BasicAuth; credentials: CredentialReview } {
   let auth: BasicAuth;
   try {
-    auth = new BasicAuth(config.USERS_FILE, metrics);
+    auth = new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY });
   } catch (error) {
     fatal(`USERS_FILE: ${(error as Error).message}`, 2);
   }

@@ -18,7 +18,7 @@ function median(values: number[]): number {
 describe('authentication under attack', () => {
   let clock = 1_000_000;
   const metrics = createMetrics(new Registry(), false);
-  const auth = new BasicAuth(join(ROOT, 'api/users.dev.txt'), metrics, () => clock);
+  const auth = new BasicAuth(join(ROOT, 'api/users.dev.txt'), metrics, { now: () => clock });
   const { app } = makeApp({ RATE_LIMIT_PER_MINUTE: '100000000' }, { auth, metrics });
   let live: LiveServer;
   beforeAll(async () => {
