@@ -4,7 +4,10 @@
  * allowed), polls GET /readyz every 5 ms and prints, in ms after `docker run` was called:
  *   returned  `docker run -d` returned          started  the container's State.StartedAt
  *   process   node's start (ready time minus the process's own uptime)
+ *   firstLog  the first log line (with the development users: the warning written once the
+ *             configuration is read, i.e. after the bundle has loaded)
  *   ready     the "ready" log line              first200 the first 200 from /readyz
+ * and cpu: the CPU time (user + system, from /proc) node had used when /readyz first answered 200.
  * `--floor` runs the same image with a trivial `node -e` HTTP server instead of the API: the engine's
  * and Node's own share, which no change to the API or the image's files can cut.
  *
@@ -12,6 +15,7 @@
  * Env: DOCKER (/usr/bin/docker)
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
@@ -21,10 +25,18 @@ interface Phases {
   returned: number;
   started: number;
   process: number;
+  firstLog: number;
   ready: number;
   first200: number;
+  cpu: number;
 }
-const PHASES = ['returned', 'started', 'process', 'ready', 'first200'] as const;
+const PHASES = ['returned', 'started', 'process', 'firstLog', 'ready', 'first200', 'cpu'] as const;
+
+/** CPU time (ms) a host PID has used: utime + stime from /proc, in clock ticks of 10 ms. */
+function cpuMs(pid: string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -64,12 +76,16 @@ async function once(image: string, port: number, floor: boolean): Promise<Phases
   const id = docker(args);
   const returned = Date.now();
   try {
+    const pid = docker(['inspect', '--format', '{{.State.Pid}}', id]);
     const first200 = await firstOk(port, t0 + 20_000);
+    const cpu = cpuMs(pid);
     const started = Date.parse(docker(['inspect', '--format', '{{.State.StartedAt}}', id]).replace(/(\.\d{3})\d*/, '$1'));
-    const line = docker(['logs', id]).split('\n').find((l) => l.includes('"msg":"ready"'));
+    const lines = docker(['logs', id]).split('\n');
+    const line = lines.find((l) => l.includes('"msg":"ready"'));
+    const firstLog = Date.parse((JSON.parse(lines[0]!) as { time: string }).time);
     const ready = line ? (JSON.parse(line) as { time: string; startToReadyMs: number }) : undefined;
     const readyAt = ready ? Date.parse(ready.time) : NaN;
-    return { returned: returned - t0, started: started - t0, process: readyAt - (ready?.startToReadyMs ?? NaN) - t0, ready: readyAt - t0, first200: first200 - t0 };
+    return { returned: returned - t0, started: started - t0, process: readyAt - (ready?.startToReadyMs ?? NaN) - t0, firstLog: firstLog - t0, ready: readyAt - t0, first200: first200 - t0, cpu };
   } finally {
     docker(['rm', '-f', id]);
   }
