@@ -5,7 +5,6 @@
 # image. It provides what docker/Dockerfile uses from node:24-bookworm-slim (node, npm, npx, CA
 # certificates), so `--build-arg NODE_IMAGE=<this image>` builds the same application image.
 #
-#
 # --runtime builds the runtime image instead (docker/Dockerfile's RUNTIME_IMAGE): from the same
 # debootstrap rootfs, only what Node needs to run the bundle (see runtime-rootfs.sh), with the very
 # Node version of the base image when that exists, so the V8 code cache and the build agree.
