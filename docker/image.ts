@@ -22,8 +22,14 @@ export interface ImageBuild {
   tag: string;
   /** The gated registry to ship (default: the repository's model/artifacts). */
   modelDir?: string;
-  /** NODE_IMAGE build arg (default: the Dockerfile's public base). */
+  /** NODE_IMAGE build arg: the build stages' base, with npm (default: the Dockerfile's public base). */
   baseImage?: string;
+  /**
+   * RUNTIME_IMAGE build arg: the runtime stage's base, node and sh only. Default: `baseImage` when
+   * that is given (a base with npm runs the bundle too, and an offline build cannot pull the
+   * public runtime), else the Dockerfile's public one.
+   */
+  runtimeImage?: string;
   /** Extra `docker build` arguments (e.g. `--progress=plain`). */
   extraArgs?: string[];
   docker?: string;
@@ -74,6 +80,8 @@ export function buildImage(build: ImageBuild, provenance = formatProvenance(regi
   args.push('--build-arg', `MODEL_PROVENANCE=${provenance}`);
   args.push('--build-arg', `VERSION=${version}`, '--build-arg', `REVISION=${gitRevision()}`, '--build-arg', `CREATED=${new Date().toISOString()}`);
   if (build.baseImage) args.push('--build-arg', `NODE_IMAGE=${build.baseImage}`);
+  const runtimeImage = build.runtimeImage ?? build.baseImage;
+  if (runtimeImage) args.push('--build-arg', `RUNTIME_IMAGE=${runtimeImage}`);
   // The machine's extra CA bundle reaches npm as a BuildKit secret: mounted for npm ci, never in a layer.
   if (process.env.NODE_EXTRA_CA_CERTS) args.push('--secret', `id=npm_ca,src=${process.env.NODE_EXTRA_CA_CERTS}`);
   args.push(...(build.extraArgs ?? []), context);

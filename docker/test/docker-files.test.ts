@@ -22,9 +22,17 @@ describe('docker/Dockerfile', () => {
     expect(problems).toEqual([]);
   });
 
-  test('when read, then the default base is node:24-bookworm-slim and can be overridden', () => {
+  test('when read, then the build stages start from NODE_IMAGE (with npm) and the runtime from RUNTIME_IMAGE, both overridable', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
-    expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\}/gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^ARG RUNTIME_IMAGE=node:24-alpine$/m);
+    const froms = [...dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)].map((m) => `${m[2]}<-${m[1]}`);
+    expect(froms).toEqual(['deps<-${NODE_IMAGE}', 'build<-deps', 'runtime<-${RUNTIME_IMAGE}']);
+  });
+
+  test('when read, then V8\'s code cache is written in the runtime stage, by the node that will read it', () => {
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toMatch(/node dist\/api\/server\.js --write-code-cache$/m);
+    expect(dockerfile).not.toMatch(/^COPY .*\.v8cache/m);
   });
 
   test('when read, then the runtime stage is non-root, exposes 8000 and has a Node healthcheck', () => {
@@ -115,8 +123,27 @@ describe('docker/smoke/smoke.ts', () => {
 });
 
 describe('docker/base-image/build.sh', () => {
-  test('when checked by bash -n, then it parses', () => {
+  test('when checked by bash -n, then it and the runtime rootfs script parse', () => {
     expect(spawnSync('bash', ['-n', join(ROOT, 'docker/base-image/build.sh')]).status).toBe(0);
+    expect(spawnSync('bash', ['-n', join(ROOT, 'docker/base-image/runtime-rootfs.sh')]).status).toBe(0);
+  });
+
+  test('when given an unknown option, then it exits 2 with one line naming the options', () => {
+    const result = spawnSync('bash', [join(ROOT, 'docker/base-image/build.sh'), '--runtim'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(['build.sh: unknown option --runtim (use --if-missing, --runtime)']);
+  });
+
+  test('when the runtime links busybox applets, then they are the ones compose and the e2e harness run in the container', () => {
+    const script = readFileSync(join(ROOT, 'docker/base-image/runtime-rootfs.sh'), 'utf8');
+    const applets = /^for applet in ([\w ]+); do ln -sf busybox/m.exec(script)?.[1]?.split(' ') ?? [];
+    const compose = readFileSync(join(ROOT, 'docker/compose.yaml'), 'utf8');
+    const command = /^\s+command: (\["sh", "-c", .*\])$/m.exec(compose)?.[1] ?? '';
+    const e2e = readFileSync(join(ROOT, 'docker/e2e/e2e.ts'), 'utf8');
+    const execs = [...e2e.matchAll(/docker\(\['exec', [^,]+, '([\w-]+)'/g)].map((m) => m[1]);
+    const needed = new Set(['sh', ...[...command.matchAll(/\$\(([\w-]+) /g)].map((m) => m[1]!), ...execs]);
+    expect([...needed].sort()).toEqual(['cat', 'id', 'sh', 'touch']);
+    expect(applets.sort()).toEqual([...needed].sort());
   });
 });
 
