@@ -11,7 +11,8 @@
  * Prints figures (image size, layers above the base, build times, start-to-ready) and closes with
  * "e2e: N passed, N failed".
  *
- * Env: NODE_IMAGE (base image; default mlship-base:bookworm-node24, see docker/base-image/build.sh),
+ * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24), RUNTIME_IMAGE (runtime stage's
+ * base; default mlship-runtime:bookworm-node24; both from docker/base-image/build.sh),
  * E2E_COLD=1 (prune the whole BuildKit cache first, for a cold-build figure; off by default because it
  * wipes the developer's cache), DOCKER (/usr/bin/docker).
  */
@@ -31,6 +32,8 @@ import { ROOT, portInUse, prometheusTargets, startEdge, startExporters, startPro
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
+// The runtime stage's base (node and sh only; docker/base-image/build.sh --runtime).
+const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || 'mlship-runtime:bookworm-node24';
 const REPOSITORY = '127.0.0.1:5000/mlship-api';
 const PROJECT = 'mlship-e2e';
 const COMPOSE_FILE = join(ROOT, 'docker/compose.yaml');
@@ -77,15 +80,17 @@ async function preflight(): Promise<void> {
   const busy: number[] = [];
   for (const port of CONTRACT_PORTS) if (await portInUse(port)) busy.push(port);
   if (busy.length) throw new Error(`ports already in use on 127.0.0.1: ${busy.join(', ')} (stop the stack or whatever holds them)`);
-  try {
-    docker(['image', 'inspect', BASE_IMAGE]);
-  } catch {
-    throw new Error(`base image ${BASE_IMAGE} is missing: run npm run base-image (or set NODE_IMAGE)`);
+  for (const [image, how] of [[BASE_IMAGE, 'npm run base-image (or set NODE_IMAGE)'], [RUNTIME_IMAGE, 'npm run base-image -- --runtime (or set RUNTIME_IMAGE)']]) {
+    try {
+      docker(['image', 'inspect', image as string]);
+    } catch {
+      throw new Error(`base image ${image} is missing: run ${how}`);
+    }
   }
 }
 
 function buildImage(tag: string, log: string): number {
-  const result = buildShared({ tag, baseImage: BASE_IMAGE, extraArgs: ['--progress=plain'], docker: DOCKER });
+  const result = buildShared({ tag, baseImage: BASE_IMAGE, runtimeImage: RUNTIME_IMAGE, extraArgs: ['--progress=plain'], docker: DOCKER });
   writeFileSync(log, result.output);
   if (result.status !== 0) throw new Error(`docker build exited ${result.status}:\n${result.output.split('\n').slice(-25).join('\n')}`);
   return result.seconds;
@@ -110,9 +115,9 @@ async function stepImage(owned: Owned): Promise<string> {
   record('when the image is built again unchanged, then every step comes from the cache', reran.length === 0, `first ${first.toFixed(1)} s, warm ${warm.toFixed(1)} s${reran.length ? `; re-ran ${reran.join(' | ')}` : ''}`);
 
   const size = Number(docker(['image', 'inspect', '--format', '{{.Size}}', tag]));
-  const baseSize = Number(docker(['image', 'inspect', '--format', '{{.Size}}', BASE_IMAGE]));
+  const baseSize = Number(docker(['image', 'inspect', '--format', '{{.Size}}', RUNTIME_IMAGE]));
   const layers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag])) as string[]).length;
-  const baseLayers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', BASE_IMAGE])) as string[]).length;
+  const baseLayers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', RUNTIME_IMAGE])) as string[]).length;
   figures['image size'] = mib(size);
   figures['layers above base'] = `${layers - baseLayers} layers, ${mib(size - baseSize)}`;
 

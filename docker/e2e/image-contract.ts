@@ -12,7 +12,8 @@
  *             and token it serves; with ALLOW_DEV_CREDENTIALS=true it serves and warns.
  * Containers use host networking on a free loopback port. Closes with "image: N passed, N failed".
  *
- * Env: NODE_IMAGE (base; default mlship-base:bookworm-node24), DOCKER (/usr/bin/docker).
+ * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24), RUNTIME_IMAGE (runtime
+ * stage's base; default mlship-runtime:bookworm-node24), DOCKER (/usr/bin/docker).
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,7 @@ import { run, waitFor } from './processes';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
+const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || 'mlship-runtime:bookworm-node24';
 const TOKEN = 'image-contract-monitoring-token-0123456789';
 const results: CheckResult[] = [];
 const owned = { containers: new Set<string>(), images: new Set<string>() };
@@ -73,7 +75,7 @@ function fileDigests(dir: string): Map<string, string> {
 
 function build(tag: string, modelDir: string, provenance?: string): ReturnType<typeof buildImage> {
   owned.images.add(tag);
-  return buildImage({ tag, modelDir, baseImage: BASE_IMAGE, extraArgs: ['--progress=plain'], docker: DOCKER }, provenance);
+  return buildImage({ tag, modelDir, baseImage: BASE_IMAGE, runtimeImage: RUNTIME_IMAGE, extraArgs: ['--progress=plain'], docker: DOCKER }, provenance);
 }
 
 interface Running {
@@ -227,7 +229,7 @@ async function stepSecrets(tag: string, users: { file: string; header: string })
 }
 
 async function main(): Promise<number> {
-  docker(['image', 'inspect', BASE_IMAGE]);
+  for (const image of [BASE_IMAGE, RUNTIME_IMAGE]) docker(['image', 'inspect', image]);
   const dir = mkdtempSync(join(tmpdir(), 'mlship-image-'));
   try {
     const registry = join(dir, 'registry');
