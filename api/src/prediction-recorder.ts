@@ -1,4 +1,5 @@
 import type { Variant } from './context';
+import { isoTime } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ServedModel } from './model-store';
 import type { PredictionLog } from './prediction-log';
@@ -54,6 +55,6 @@ export function predictionRecorder(metrics: ApiMetrics, predictionLog: Predictio
       const observer = features[j]!;
       for (let i = 0; i < sample; i++) observer.observe((rows[i]![j]! - mean[j]!) / std[j]!);
     }
-    predictionLog?.write({ time: new Date().toISOString(), requestId, model: model.name, version: model.version, variant, input: rows, output });
+    predictionLog?.write({ time: isoTime(), requestId, model: model.name, version: model.version, variant, input: rows, output });
   };
 }
