@@ -7,18 +7,20 @@ type Next = (error?: unknown) => void;
 /**
  * JSON request bodies for every route: 415 unless the body is application/json in UTF-8 (RFC 8259),
  * 413 past `limitBytes` (checked against Content-Length before reading, and while reading), 400 for
- * malformed JSON. Sets `req.body`. Small and direct: it runs on the /predict hot path, where
+ * malformed JSON. Sets `req.body` (and `req.bodyText`, the text it was parsed from). Small and direct: it runs on the /predict hot path, where
  * body-parser's charset decoding and async-hooks bookkeeping cost more than the prediction.
  */
-export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: unknown }, res: unknown, next: Next) => void {
+export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: unknown; bodyText?: string }, res: unknown, next: Next) => void {
   return (req, _res, next) => {
     // The exact common value skips type-is's parse of the header (a measurable share of /predict).
-    const json = req.headers['content-type'] === 'application/json' ? typeis.hasBody(req) : Boolean(typeis(req, ['application/json']));
+    const exact = req.headers['content-type'] === 'application/json';
+    const json = exact ? typeis.hasBody(req) : Boolean(typeis(req, ['application/json']));
     if (!json) {
       next(new ApiError('unsupported_media_type', `send the body as application/json (got ${req.headers['content-type'] ?? 'no Content-Type'})`));
       return;
     }
-    const charset = /;\s*charset=("?)([^";\s]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
+    // The exact common value has no parameters: no charset to look for.
+    const charset = exact ? undefined : /;\s*charset=("?)([^";\s]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
     if (charset && charset !== 'utf-8' && charset !== 'utf8') {
       next(new ApiError('unsupported_media_type', `JSON must be UTF-8, got charset ${charset}`));
       return;
@@ -53,6 +55,8 @@ export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: u
       if (text.trim() === '') return fail(new ApiError('malformed_json', 'the body is empty; send a JSON object'));
       try {
         req.body = JSON.parse(text);
+        // Kept for /predict, whose prediction log reuses the rows' text (see predict-fast-path.ts).
+        req.bodyText = text;
       } catch (error) {
         return fail(new ApiError('malformed_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 120)}`));
       }

@@ -1,9 +1,57 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppContext } from './context';
+import type { AppContext, Variant } from './context';
 import { sendError } from './error-response';
 import { predictDetailed, predictLabels } from './model-store';
+import type { ServedModel } from './model-store';
 import { observeRequest } from './observe';
 import { parsePredictBody } from './validation';
+
+/** The answer's JSON for `answers` (the batch's list, or the one detailed prediction). */
+function answerText(model: ServedModel, variant: Variant, batch: boolean, answers: unknown[]): string {
+  const head = { model: model.name, version: model.version, variant };
+  return JSON.stringify(batch ? { ...head, predictions: answers } : { ...head, ...(answers[0] as object) });
+}
+
+// A single-row answer is one of a few texts per served model (one per class and variant): made
+// once, not stringified per request. Weakly keyed, so a reloaded model's texts go with it.
+const singleAnswers = new WeakMap<ServedModel, Map<string, string>>();
+
+/** `{"model","version","variant","prediction"}` for one label, as JSON.stringify writes it. */
+function singleLabelAnswer(model: ServedModel, variant: Variant, label: string): string {
+  let texts = singleAnswers.get(model);
+  if (!texts) singleAnswers.set(model, (texts = new Map<string, string>()));
+  const key = `${variant}\n${label}`;
+  let text = texts.get(key);
+  if (text === undefined) {
+    text = JSON.stringify({ model: model.name, version: model.version, variant, prediction: label });
+    // Bounded by the model's classes; anything else (never expected) is answered uncached.
+    if (model.classNames.includes(label)) texts.set(key, text);
+  }
+  return text;
+}
+
+// `{"X": <value>}` with only JSON whitespace around, as a body that validated looks unless its key is escaped.
+const ENVELOPE_START = /^[ \t\r\n]*\{[ \t\r\n]*"X"[ \t\r\n]*:/;
+
+/**
+ * The rows of a validated body as JSON text, cut from the text it was parsed from, for the
+ * prediction log (which would otherwise turn every number back into text). Parsing it gives the
+ * same rows; undefined (the log stringifies the rows) when the body is not plainly `{"X": …}` or
+ * spans lines, since a log record must stay on one line.
+ */
+export function inputJson(bodyText: string | undefined, batch: boolean): string | undefined {
+  if (bodyText === undefined || bodyText.includes('\n') || bodyText.includes('\r')) return undefined;
+  const start = ENVELOPE_START.exec(bodyText);
+  // The closing brace, found from the end (a regex anchored at the end would try every position).
+  let end = bodyText.length - 1;
+  while (end >= 0 && (bodyText[end] === ' ' || bodyText[end] === '\t')) end--;
+  if (!start || bodyText[end] !== '}') return undefined;
+  const rows = bodyText.slice(start[0].length, end).trim();
+  // Rows hold no strings: a quote means another member follows (`{"X":[…],"X":[…]}` parses to the
+  // last one), so this text would not be the value that was validated.
+  if (rows.includes('"')) return undefined;
+  return batch ? rows : `[${rows}]`;
+}
 
 type LocalsResponse = ServerResponse & { locals: Record<string, unknown> };
 /** Connect-style middleware: what our security headers, auth, rate limit and JSON body reader are. */
@@ -45,22 +93,21 @@ export function predictHandler(ctx: AppContext, chain: readonly Middleware[]): (
         const header = req.headers['x-experiment-group'];
         const variant = ctx.variantOf(typeof header === 'string' ? header : undefined);
         const model = ctx.modelFor(variant);
-        const { rows, batch } = parsePredictBody((req as IncomingMessage & { body?: unknown }).body, model.featureNames.length, ctx.config.MAX_BATCH);
+        const { body, bodyText } = req as IncomingMessage & { body?: unknown; bodyText?: string };
+        const { rows, batch } = parsePredictBody(body, model.featureNames.length, ctx.config.MAX_BATCH);
         const started = performance.now();
         const detailed = variant === 'v2' ? predictDetailed(model, rows) : undefined;
         const labels = detailed ? detailed.map((d) => d.prediction) : predictLabels(model, rows);
         const seconds = (performance.now() - started) / 1000;
         const answers = detailed ?? labels;
-        const body = batch
-          ? { model: model.name, version: model.version, variant, predictions: answers }
-          : { model: model.name, version: model.version, variant, ...(detailed ? detailed[0] : { prediction: labels[0] }) };
-        ctx.record(model, variant, rows, labels, seconds, String(res.locals.requestId), answers);
-        const text = JSON.stringify(body);
+        ctx.record(model, variant, rows, labels, seconds, String(res.locals.requestId), answers, inputJson(bodyText, batch));
+        const text = detailed || batch ? answerText(model, variant, batch, answers) : singleLabelAnswer(model, variant, labels[0]!);
         res.setHeader('X-Model-Name', model.name);
         res.setHeader('X-Model-Version', model.version);
         res.setHeader('X-Variant', variant);
         res.setHeader('Content-Type', 'application/json; charset=utf-8');
-        res.setHeader('Content-Length', Buffer.byteLength(text));
+        // No Content-Length header set by hand: `end(text)` on a response whose headers are not yet
+        // out computes the same Content-Length itself, without one more validated setHeader.
         res.end(text);
       } catch (thrown) {
         sendError(req, res, thrown, ctx.logger);

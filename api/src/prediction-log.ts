@@ -24,6 +24,16 @@ export interface PredictionLogOptions {
 }
 
 const CURRENT = 'predictions.jsonl';
+
+/**
+ * The line JSON.stringify(record) writes (same keys, same order), with the input's JSON text
+ * spliced in: turning 1,000 rows of numbers back into text cost ~0.6 ms of a batch's ~3.5, while
+ * the request's body already holds them as text.
+ */
+function lineWithInput(record: PredictionRecord, inputJson: string): string {
+  const { time, requestId, model, version, variant, output } = record;
+  return `{"time":${JSON.stringify(time)},"requestId":${JSON.stringify(requestId)},"model":${JSON.stringify(model)},"version":${JSON.stringify(version)},"variant":${JSON.stringify(variant)},"input":${inputJson},"output":${JSON.stringify(output)}}`;
+}
 const NEWLINE = 0x0a;
 
 /**
@@ -54,9 +64,12 @@ export class PredictionLog {
     this.timer.unref();
   }
 
-  /** Queues a record; O(1) apart from JSON.stringify, never throws. */
-  write(record: PredictionRecord): void {
-    const line = JSON.stringify(record);
+  /**
+   * Queues a record; O(1) apart from JSON.stringify, never throws. `inputJson`, when given, is
+   * JSON text whose value is `record.input` on one line, written in its place.
+   */
+  write(record: PredictionRecord, inputJson?: string): void {
+    const line = inputJson === undefined || record.output === undefined ? JSON.stringify(record) : lineWithInput(record, inputJson);
     const bytes = Buffer.byteLength(line);
     if (this.used + bytes + 1 > this.options.maxBufferedBytes) {
       this.metrics.predictionLogDropped.inc({ reason: 'buffer_full' });

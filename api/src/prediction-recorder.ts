@@ -1,4 +1,5 @@
 import type { Variant } from './context';
+import { isoTime } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ServedModel } from './model-store';
 import type { PredictionLog } from './prediction-log';
@@ -15,7 +16,8 @@ interface Handles {
   classes: Map<string, { inc(value?: number): void }>;
 }
 
-export type RecordPrediction = (model: ServedModel, variant: Variant, rows: number[][], labels: string[], seconds: number, requestId: string, output: unknown) => void;
+/** `inputJson`: the rows as JSON text on one line, when the caller has it (the prediction log reuses it). */
+export type RecordPrediction = (model: ServedModel, variant: Variant, rows: number[][], labels: string[], seconds: number, requestId: string, output: unknown, inputJson?: string) => void;
 
 /**
  * Counts, observes and logs one answered prediction request: inference time, predicted classes,
@@ -39,7 +41,7 @@ export function predictionRecorder(metrics: ApiMetrics, predictionLog: Predictio
     return found;
   };
 
-  return (model, variant, rows, labels, seconds, requestId, output) => {
+  return (model, variant, rows, labels, seconds, requestId, output, inputJson) => {
     const { inference, features, classes } = handlesFor(model, variant);
     inference.observe(seconds);
     if (labels.length === 1) classes.get(labels[0]!)?.inc();
@@ -54,6 +56,6 @@ export function predictionRecorder(metrics: ApiMetrics, predictionLog: Predictio
       const observer = features[j]!;
       for (let i = 0; i < sample; i++) observer.observe((rows[i]![j]! - mean[j]!) / std[j]!);
     }
-    predictionLog?.write({ time: new Date().toISOString(), requestId, model: model.name, version: model.version, variant, input: rows, output });
+    predictionLog?.write({ time: isoTime(), requestId, model: model.name, version: model.version, variant, input: rows, output }, inputJson);
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { createMetrics } from '../src/metrics';
+import { inputJson } from '../src/predict-fast-path';
 import { PredictionLog } from '../src/prediction-log';
 import type { PredictionRecord } from '../src/prediction-log';
 import { ALICE, makeApp } from './helpers';
@@ -78,5 +79,40 @@ describe('prediction log', () => {
     const files = readdirSync(dir).sort();
     expect(files).toContain('predictions.jsonl');
     expect(files.filter((f) => f.startsWith('predictions-'))).toHaveLength(2);
+  });
+  test('when a record comes with its input as JSON text, then the line is the one JSON.stringify writes, the text in place of the rows', async () => {
+    const dir = tempDir();
+    const log = new PredictionLog(dir, createMetrics(new Registry(), false), { flushIntervalMs: 60_000 });
+    const canonical = record(1);
+    log.write(canonical, JSON.stringify(canonical.input));
+    log.write(record(2), '[[1.0, 2, 3e0, 4]]');
+    await log.close();
+    const lines = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').split('\n');
+    expect(lines[0]).toBe(JSON.stringify(canonical));
+    expect(JSON.parse(lines[1]!)).toEqual(record(2));
+  });
+
+  test('when the rows are cut from the body text, then only a plain one-line {"X": rows} gives them, never another member', () => {
+    expect(inputJson('{"X":[5.1,3.5,1.4,0.2]}', false)).toBe('[[5.1,3.5,1.4,0.2]]');
+    expect(inputJson(' { "X" : [[1,2,3,4], [5,6,7,8]] }\t', true)).toBe('[[1,2,3,4], [5,6,7,8]]');
+    // Duplicate keys parse to the last value: the text between the braces is not the validated rows.
+    expect(inputJson('{"X":[[9,9,9,9]],"X":[[1,2,3,4]]}', true)).toBeUndefined();
+    expect(inputJson('{"\\u0058":[1,2,3,4]}', false)).toBeUndefined();
+    expect(inputJson('{"X":[[1,2,3,4],\n[5,6,7,8]]}', true)).toBeUndefined();
+    expect(inputJson(undefined, false)).toBeUndefined();
+  });
+
+  test('when a body repeats X or spreads over lines, then the log still holds the validated rows, one line per request', async () => {
+    const dir = tempDir();
+    const log = new PredictionLog(dir, createMetrics(new Registry(), false), { flushIntervalMs: 60_000 });
+    const { app } = makeApp({}, { predictionLog: log });
+    const send = (body: string) => request(app).post('/predict').set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(body);
+    expect((await send('{"X":[[9,9,9,9]],"X":[[5.1,3.5,1.4,0.2]]}')).status).toBe(200);
+    expect((await send('{\n  "X": [[6.7, 3.0, 5.2, 2.3],\n        [5.1, 3.5, 1.4, 0.2]]\n}\n')).status).toBe(200);
+    expect((await send('{"X": [5.90, 3.0e0, 4.2, 1.5]}')).status).toBe(200);
+    await log.close();
+    const lines = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PredictionRecord);
+    expect(lines.map((l) => l.input)).toEqual([[[5.1, 3.5, 1.4, 0.2]], [[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2]], [[5.9, 3.0, 4.2, 1.5]]]);
+    expect(lines.map((l) => l.output)).toEqual([['setosa'], ['virginica', 'setosa'], ['versicolor']]);
   });
 });
