@@ -125,6 +125,16 @@ describe('base deployments', () => {
   });
 });
 
+describe('component READMEs', () => {
+  const components = readdirSync(join(K8S_DIR, 'components')).filter((c) => statSync(join(K8S_DIR, 'components', c)).isDirectory());
+
+  test.each(components)('when %s is read, then its README says what it adds, what it needs and how to enable it', (component) => {
+    const readme = readFileSync(join(K8S_DIR, 'components', component, 'README.md'), 'utf8');
+    for (const heading of ['## What it adds', '## What it needs in the cluster', '## How to enable it']) expect(readme).toContain(heading);
+    expect(readme).toContain(`- ../../components/${component}`);
+  });
+});
+
 describe('image registry', () => {
   test('when the Dockerfile sets MODEL_DIR, then it is the directory the manifests serve from', () => {
     const dockerfile = readFileSync(join(REPO_DIR, 'docker', 'Dockerfile'), 'utf8');
