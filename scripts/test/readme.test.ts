@@ -5,8 +5,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import request from 'supertest';
 import { CONFIG_KEYS } from '../../api/src/config';
 import { openApiDocument } from '../../api/src/openapi';
+import { makeApp } from '../../api/test/helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
@@ -40,11 +42,23 @@ function routesOf(cell: string): string[] {
 }
 
 describe('README route table', () => {
+  const paths = openApiDocument(1000).paths as Record<string, Record<string, unknown>>;
+  const documented = Object.entries(paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+
   test('when compared with the OpenAPI document, then it lists exactly its operations', () => {
-    const paths = openApiDocument(1000).paths as Record<string, Record<string, unknown>>;
-    const documented = Object.entries(paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
     const listed = firstCells('| route |').flatMap(routesOf);
     expect([...listed].sort()).toEqual([...documented].sort());
+  });
+
+  test('when each documented operation is called on the app, then a route answers it (no 404 or 405)', async () => {
+    const { app } = makeApp();
+    const unanswered: string[] = [];
+    for (const operation of documented) {
+      const [method, path] = operation.split(' ') as [string, string];
+      const res = await request(app)[method.toLowerCase() as 'get' | 'post'](path.replace('{name}', 'M1'));
+      if (res.status === 404 || res.status === 405) unanswered.push(`${operation}: ${res.status}`);
+    }
+    expect(unanswered).toEqual([]);
   });
 });
 
