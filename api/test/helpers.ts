@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RequestListener } from 'node:http';
@@ -19,14 +19,28 @@ export const USERS = { alice: 'wonderland', bob: 'builder', clementine: 'mandari
 
 let trainedDir: string | undefined;
 
-/** A registry with M1 and M2 trained and promoted, made once per test file by the real CLI. */
+/**
+ * A registry with every configured model trained and promoted by the real CLI. Made once per jest
+ * run and shared by its test files (in the directory the global setup names in
+ * MLSHIP_TEST_RUN_DIR), else once per file. Read it, never write it: copy it to change it.
+ */
 export function trainedModelDir(): string {
-  if (!trainedDir) {
-    trainedDir = mkdtempSync(join(tmpdir(), 'mlship-api-'));
-    const result = spawnSync(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', trainedDir], { cwd: ROOT, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`training failed (run npm run build first): ${result.stderr}`);
+  if (trainedDir) return trainedDir;
+  const runDir = process.env.MLSHIP_TEST_RUN_DIR;
+  const shared = runDir ? join(runDir, 'trained') : undefined;
+  if (shared && existsSync(shared)) return (trainedDir = shared);
+  const fresh = mkdtempSync(join(runDir ?? tmpdir(), 'mlship-api-'));
+  const result = spawnSync(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', fresh], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`training failed (run npm run build first): ${result.stderr}`);
+  if (!shared) return (trainedDir = fresh);
+  // A rename is atomic: another worker either sees the whole registry or none. When one got there
+  // first (the rename fails on its non-empty directory), use that one.
+  try {
+    renameSync(fresh, shared);
+  } catch {
+    rmSync(fresh, { recursive: true, force: true });
   }
-  return trainedDir;
+  return (trainedDir = shared);
 }
 
 export function basic(user: string, password: string): string {

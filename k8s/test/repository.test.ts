@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { readGroups, renderPrometheusRule, ruleFiles } from '../scripts/prometheus-rule';
 import { IMAGE_MODEL_DIR } from './support/contract';
-import { K8S_DIR, REPO_DIR } from './support/render';
+import { K8S_DIR, kubectlPath, REPO_DIR } from './support/render';
 
 /** Every YAML file under k8s/ (the real secret files are never YAML). */
 function yamlFiles(dir: string): string[] {
@@ -88,14 +88,50 @@ describe('kind-cluster.yaml', () => {
 });
 
 describe('base deployments', () => {
-  test('when api and api-v2 are compared, then they differ only in name, variant and replicas', () => {
-    const normalise = (file: string): string =>
-      readFileSync(join(K8S_DIR, 'base', file), 'utf8')
-        .replace(/^\s*#.*\n/gm, '')
-        .replace(/^ {2}replicas: \d+\n/m, '')
-        .replace(/api-v2\b/g, 'api')
-        .replace(/\bv2\b/g, 'v1');
-    expect(normalise('deployment-api-v2.yaml')).toBe(normalise('deployment-api.yaml'));
+  type Labels = Record<string, string>;
+  interface PodSpec {
+    topologySpreadConstraints: { labelSelector: { matchLabels: Labels } }[];
+    containers: { env: { name: string; value?: string }[] }[];
+  }
+  interface Deployment {
+    metadata: { name: string; labels: Labels };
+    spec: { replicas?: number; selector: { matchLabels: Labels }; template: { metadata: { labels: Labels }; spec: PodSpec } };
+  }
+  const rendered = (): Deployment[] =>
+    parseAllDocuments(execFileSync(kubectlPath(), ['kustomize', join(K8S_DIR, 'base')], { encoding: 'utf8' }))
+      .map((doc) => doc.toJS() as Deployment & { kind: string })
+      .filter((o) => o.kind === 'Deployment');
+
+  test('when the base is rendered, then api-v2 is api with only its name, instance, variant and replicas changed', () => {
+    const deployments = rendered();
+    const v1 = deployments.find((d) => d.metadata.name === 'api')!;
+    const v2 = deployments.find((d) => d.metadata.name === 'api-v2')!;
+    const expected = structuredClone(v1);
+    expected.metadata.name = 'api-v2';
+    for (const labels of [expected.metadata.labels, expected.spec.selector.matchLabels, expected.spec.template.metadata.labels]) {
+      labels['app.kubernetes.io/instance'] = 'api-v2';
+      if (labels['mlship.io/variant']) labels['mlship.io/variant'] = 'v2';
+    }
+    for (const constraint of expected.spec.template.spec.topologySpreadConstraints) constraint.labelSelector.matchLabels['app.kubernetes.io/instance'] = 'api-v2';
+    expected.spec.template.spec.containers[0]!.env[0] = { name: 'API_VARIANT', value: 'v2' };
+    expected.spec.replicas = 2;
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['api', 'api-v2']);
+    expect(v2).toEqual(expected);
+  });
+
+  test('when api-v2 is rendered, then nothing in it still selects or labels the v1 pods', () => {
+    const v2 = rendered().find((d) => d.metadata.name === 'api-v2');
+    expect(JSON.stringify(v2)).not.toMatch(/"app\.kubernetes\.io\/instance":"api"/);
+  });
+});
+
+describe('component READMEs', () => {
+  const components = readdirSync(join(K8S_DIR, 'components')).filter((c) => statSync(join(K8S_DIR, 'components', c)).isDirectory());
+
+  test.each(components)('when %s is read, then its README says what it adds, what it needs and how to enable it', (component) => {
+    const readme = readFileSync(join(K8S_DIR, 'components', component, 'README.md'), 'utf8');
+    for (const heading of ['## What it adds', '## What it needs in the cluster', '## How to enable it']) expect(readme).toContain(heading);
+    expect(readme).toContain(`- ../../components/${component}`);
   });
 });
 

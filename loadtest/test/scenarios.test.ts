@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../src/scenario/duration';
 import { loadScenario, scenarioNames, validateScenario } from '../src/scenario/load';
-import { buildRequest, judge, REQUEST_KINDS, seededRandom, weightedPicker } from '../src/scenario/requests';
+import { seededRandom } from '../../model/src/random';
+import { buildRequest, judge, REQUEST_KINDS, weightedPicker } from '../src/scenario/requests';
 import { planSteps } from '../src/runner/plan';
 
 const AUTH = 'Basic YWxpY2U6d29uZGVybGFuZA==';

@@ -1,30 +1,12 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { MetricsFile } from './artifact';
-import { readMetrics, versionDir } from './artifact';
+import { writeFileSync } from 'node:fs';
 import { numberFlag, parseFlags, runCli } from './cli';
 import { InputError } from './errors';
-import { DEFAULT_MODELS_FILE, loadModelConfigs } from './model-config';
-import type { GateResult } from './quality-gate';
-import { evaluateGate, renderGateMarkdown } from './quality-gate';
-import { currentVersion, DEFAULT_MODEL_DIR, latestVersion } from './registry';
+import { DEFAULT_MODELS_FILE } from './model-config';
+import { gateCandidates, renderGateMarkdown } from './quality-gate';
+import { DEFAULT_MODEL_DIR } from './registry';
 
 const USAGE =
   'npm run gate -- [--model NAME ...] [--candidate metrics.json] [--baseline metrics.json | --baseline-dir DIR] [--min-accuracy X] [--min-macro-f1 X] [--tolerance X] [--model-dir DIR] [--out gate.md] [--json]';
-
-/** The metrics to gate for `name`: the last trained version, else the promoted one. */
-function candidateMetrics(modelDir: string, name: string): MetricsFile {
-  const version = latestVersion(modelDir, name) ?? currentVersion(modelDir, name);
-  if (!version) throw new InputError(`no trained version of ${name} in ${modelDir}: run \`npm run train\` first`);
-  return readMetrics(join(versionDir(modelDir, name, version), 'metrics.json'));
-}
-
-/** The baseline registry's promoted metrics for `name`, when it has any. */
-function baselineFromDir(dir: string, name: string): MetricsFile | undefined {
-  if (!existsSync(dir)) throw new InputError(`--baseline-dir ${dir} does not exist`);
-  const version = currentVersion(dir, name) ?? latestVersion(dir, name);
-  return version ? readMetrics(join(versionDir(dir, name, version), 'metrics.json')) : undefined;
-}
 
 function main(): number {
   const { values, positionals } = parseFlags(
@@ -50,31 +32,15 @@ function main(): number {
     minMacroF1: numberFlag('min-macro-f1', values['min-macro-f1'], 0, 1),
     maxRegression: numberFlag('tolerance', values.tolerance, 0, 1),
   };
-  const configs = loadModelConfigs(values.models);
-  const modelDir = values['model-dir'];
-
-  let candidates: MetricsFile[];
-  if (values.candidate) {
-    candidates = [readMetrics(values.candidate)];
-  } else {
-    const names = values.model ?? Object.keys(configs);
-    candidates = names.map((name) => candidateMetrics(modelDir, name));
-  }
-  if (values.baseline && candidates.length !== 1) throw new InputError('--baseline compares one model: add --model NAME or --candidate, or use --baseline-dir');
-  const singleBaseline = values.baseline ? readMetrics(values.baseline) : undefined;
-
-  const results: GateResult[] = candidates.map((candidate) => {
-    const configured = configs[candidate.name]?.gate;
-    const thresholds = {
-      minAccuracy: overrides.minAccuracy ?? configured?.minAccuracy,
-      minMacroF1: overrides.minMacroF1 ?? configured?.minMacroF1,
-      maxRegression: overrides.maxRegression ?? configured?.maxRegression ?? 0,
-    };
-    if (thresholds.minAccuracy === undefined || thresholds.minMacroF1 === undefined) {
-      throw new InputError(`${candidate.name} has no gate in ${values.models}: pass --min-accuracy and --min-macro-f1`);
-    }
-    const baseline = singleBaseline ?? (values['baseline-dir'] ? baselineFromDir(values['baseline-dir'], candidate.name) : undefined);
-    return evaluateGate(candidate, thresholds as { minAccuracy: number; minMacroF1: number; maxRegression: number }, baseline);
+  const results = gateCandidates({
+    modelsFile: values.models,
+    modelDir: values['model-dir'],
+    models: values.model ?? [],
+    candidate: values.candidate,
+    baseline: values.baseline,
+    baselineDir: values['baseline-dir'],
+    overrides,
+    optionPrefix: '--',
   });
 
   const markdown = renderGateMarkdown(results);

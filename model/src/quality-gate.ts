@@ -1,5 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MetricsFile } from './artifact';
+import { readMetrics, versionDir } from './artifact';
+import { InputError } from './errors';
 import type { GateThresholds } from './model-config';
+import { loadModelConfigs } from './model-config';
+import { currentVersion, latestVersion } from './registry';
 
 /** One checked score. */
 export interface GateCheck {
@@ -83,4 +89,59 @@ export function renderGateMarkdown(results: readonly GateResult[]): string {
   const noBaseline = results.filter((r) => !r.baselineVersion).map((r) => r.name);
   if (noBaseline.length > 0) lines.push('', `No baseline for ${noBaseline.join(', ')}: thresholds only.`);
   return lines.join('\n') + '\n';
+}
+
+/** What to gate, as `npm run gate` and the model-gate action both take it. */
+export interface GateRequest {
+  modelsFile: string;
+  modelDir: string;
+  /** Models to gate from `modelDir`; empty means every configured model. */
+  models: readonly string[];
+  /** A metrics.json to gate instead of looking one up in `modelDir`. */
+  candidate?: string;
+  /** One baseline metrics.json (one candidate only). */
+  baseline?: string;
+  /** A baseline registry (the model on main): each candidate meets its own promoted model. */
+  baselineDir?: string;
+  overrides: Partial<GateThresholds>;
+  /** How the caller spells its options in errors: '--' for the CLI, '' for action inputs. */
+  optionPrefix: string;
+}
+
+/** The metrics to gate for `name`: the last trained version, else the promoted one. */
+function candidateMetrics(modelDir: string, name: string): MetricsFile {
+  const version = latestVersion(modelDir, name) ?? currentVersion(modelDir, name);
+  if (!version) throw new InputError(`no trained version of ${name} in ${modelDir}: run \`npm run train\` first`);
+  return readMetrics(join(versionDir(modelDir, name, version), 'metrics.json'));
+}
+
+/** The baseline registry's promoted (else latest) metrics for `name`; none for a new model. */
+function baselineMetrics(dir: string, name: string): MetricsFile | undefined {
+  const version = currentVersion(dir, name) ?? latestVersion(dir, name);
+  return version ? readMetrics(join(versionDir(dir, name, version), 'metrics.json')) : undefined;
+}
+
+/** Evaluates every candidate with its thresholds (configured, then overridden) and its baseline. */
+export function gateCandidates(request: GateRequest): GateResult[] {
+  const option = (name: string): string => `${request.optionPrefix}${name}`;
+  if (request.baselineDir && !existsSync(request.baselineDir)) throw new InputError(`${option('baseline-dir')} ${request.baselineDir} does not exist`);
+  const configs = loadModelConfigs(request.modelsFile);
+  const candidates = request.candidate
+    ? [readMetrics(request.candidate)]
+    : (request.models.length > 0 ? request.models : Object.keys(configs)).map((name) => candidateMetrics(request.modelDir, name));
+  if (request.baseline && candidates.length !== 1) {
+    throw new InputError(`${option('baseline')} compares one model: name one model or ${option('candidate')}, or use ${option('baseline-dir')}`);
+  }
+  const singleBaseline = request.baseline ? readMetrics(request.baseline) : undefined;
+  return candidates.map((candidate) => {
+    const configured = configs[candidate.name]?.gate;
+    const minAccuracy = request.overrides.minAccuracy ?? configured?.minAccuracy;
+    const minMacroF1 = request.overrides.minMacroF1 ?? configured?.minMacroF1;
+    if (minAccuracy === undefined || minMacroF1 === undefined) {
+      throw new InputError(`${candidate.name} has no gate in ${request.modelsFile}: set ${option('min-accuracy')} and ${option('min-macro-f1')}`);
+    }
+    const thresholds = { minAccuracy, minMacroF1, maxRegression: request.overrides.maxRegression ?? configured?.maxRegression ?? 0 };
+    const baseline = singleBaseline ?? (request.baselineDir ? baselineMetrics(request.baselineDir, candidate.name) : undefined);
+    return evaluateGate(candidate, thresholds, baseline);
+  });
 }

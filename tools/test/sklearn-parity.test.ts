@@ -4,6 +4,7 @@ import request from 'supertest';
 import { ALICE, makeApp, trainedModelDir } from '../../api/test/helpers';
 import { loadCsv, loadIris } from '../../model/src/dataset';
 import type { Dataset } from '../../model/src/dataset';
+import { seededRandom } from '../../model/src/random';
 import { knnSpecOf } from '../../scripts/knn-spec';
 import type { KnnSpec } from '../../scripts/knn-spec';
 import { run } from './run';
@@ -27,19 +28,9 @@ function datasetOf(name: string, source: string): Dataset {
   return loadCsv(join(ROOT, data.path), data.label);
 }
 
-/** A seeded generator (mulberry32), so a failure names points that can be generated again. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomPoints(rows: number[][], count: number): number[][] {
-  const next = random(20261201);
+  // Seeded, so a failure names points that can be generated again.
+  const next = seededRandom(20261201);
   const width = rows[0]!.length;
   const min = Array.from({ length: width }, (_, j) => Math.min(...rows.map((r) => r[j]!)));
   const max = Array.from({ length: width }, (_, j) => Math.max(...rows.map((r) => r[j]!)));

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
-import { buildRequest, seededRandom } from '../scenario/requests';
+import { seededRandom } from '../../../model/src/random';
+import { buildRequest } from '../scenario/requests';
 
 /** Closed-loop throughput of one target: as many single predictions as it answers. */
 export interface Ceiling {

@@ -1,7 +1,8 @@
 import autocannon from 'autocannon';
 import { TimelineBuilder } from '../report/timeline';
 import type { K6Summary, TimelinePoint } from '../report/types';
-import { buildRequest, judge, REQUEST_KINDS, seededRandom, weightedPicker } from '../scenario/requests';
+import { seededRandom } from '../../../model/src/random';
+import { buildRequest, judge, REQUEST_KINDS, weightedPicker } from '../scenario/requests';
 import type { Judgement, RequestSpec } from '../scenario/requests';
 import type { Scenario } from '../scenario/types';
 import { SummaryCollector } from './collector';

@@ -6,7 +6,8 @@ import type { RequestKind } from './types';
  *
  * This module runs inside k6 as well as Node: it has no imports but types (k6 loads each `.ts`
  * file without a bundler), and no Node or browser globals (the caller base64-encodes credentials
- * and supplies the random source).
+ * and supplies the random source: the Node runner passes `seededRandom` from model/src/random.ts for a
+ * reproducible mix, k6 passes `Math.random`, so k6 needs no seeded generator of its own).
  */
 
 /** The Iris classes the default models predict. */
@@ -175,17 +176,5 @@ export function weightedPicker(mix: Partial<Record<RequestKind, number>>, random
       if (draw < 0) return kind;
     }
     return entries[entries.length - 1]![0];
-  };
-}
-
-/** A small seeded PRNG (mulberry32), so local runs send a reproducible mix. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -20424,6 +20424,10 @@ function info(message2) {
 }
 
 // .github/actions/model-gate/src/main.ts
+var import_node_fs5 = require("node:fs");
+var import_node_path4 = require("node:path");
+
+// model/src/quality-gate.ts
 var import_node_fs4 = require("node:fs");
 var import_node_path3 = require("node:path");
 
@@ -40257,6 +40261,30 @@ function loadModelConfigs(file2 = DEFAULT_MODELS_FILE) {
   return parsed.data.models;
 }
 
+// model/src/registry.ts
+var import_node_fs3 = require("node:fs");
+var import_node_path2 = require("node:path");
+var VERSION_PATTERN = /^[0-9a-f]{12}$/;
+var NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+function assertName(name) {
+  if (!NAME_PATTERN.test(name)) throw new InputError(`"${name}" is not a model name (letters, digits, - and _)`);
+}
+function readPointer(modelDir, name, pointer) {
+  const file2 = (0, import_node_path2.join)(modelDir, name, pointer);
+  if (!(0, import_node_fs3.existsSync)(file2)) return void 0;
+  const version2 = (0, import_node_fs3.readFileSync)(file2, "utf8").trim();
+  if (!VERSION_PATTERN.test(version2)) throw new ArtifactError(file2, `holds "${version2.slice(0, 40)}", not a version id`);
+  return version2;
+}
+function currentVersion(modelDir, name) {
+  assertName(name);
+  return readPointer(modelDir, name, "current");
+}
+function latestVersion(modelDir, name) {
+  assertName(name);
+  return readPointer(modelDir, name, "latest");
+}
+
 // model/src/quality-gate.ts
 var METRICS = [
   { metric: "accuracy", label: "accuracy", threshold: (t) => t.minAccuracy },
@@ -40311,29 +40339,35 @@ function renderGateMarkdown(results) {
   if (noBaseline.length > 0) lines.push("", `No baseline for ${noBaseline.join(", ")}: thresholds only.`);
   return lines.join("\n") + "\n";
 }
-
-// model/src/registry.ts
-var import_node_fs3 = require("node:fs");
-var import_node_path2 = require("node:path");
-var VERSION_PATTERN = /^[0-9a-f]{12}$/;
-var NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-function assertName(name) {
-  if (!NAME_PATTERN.test(name)) throw new InputError(`"${name}" is not a model name (letters, digits, - and _)`);
+function candidateMetrics(modelDir, name) {
+  const version2 = latestVersion(modelDir, name) ?? currentVersion(modelDir, name);
+  if (!version2) throw new InputError(`no trained version of ${name} in ${modelDir}: run \`npm run train\` first`);
+  return readMetrics((0, import_node_path3.join)(versionDir(modelDir, name, version2), "metrics.json"));
 }
-function readPointer(modelDir, name, pointer) {
-  const file2 = (0, import_node_path2.join)(modelDir, name, pointer);
-  if (!(0, import_node_fs3.existsSync)(file2)) return void 0;
-  const version2 = (0, import_node_fs3.readFileSync)(file2, "utf8").trim();
-  if (!VERSION_PATTERN.test(version2)) throw new ArtifactError(file2, `holds "${version2.slice(0, 40)}", not a version id`);
-  return version2;
+function baselineMetrics(dir, name) {
+  const version2 = currentVersion(dir, name) ?? latestVersion(dir, name);
+  return version2 ? readMetrics((0, import_node_path3.join)(versionDir(dir, name, version2), "metrics.json")) : void 0;
 }
-function currentVersion(modelDir, name) {
-  assertName(name);
-  return readPointer(modelDir, name, "current");
-}
-function latestVersion(modelDir, name) {
-  assertName(name);
-  return readPointer(modelDir, name, "latest");
+function gateCandidates(request2) {
+  const option = (name) => `${request2.optionPrefix}${name}`;
+  if (request2.baselineDir && !(0, import_node_fs4.existsSync)(request2.baselineDir)) throw new InputError(`${option("baseline-dir")} ${request2.baselineDir} does not exist`);
+  const configs = loadModelConfigs(request2.modelsFile);
+  const candidates = request2.candidate ? [readMetrics(request2.candidate)] : (request2.models.length > 0 ? request2.models : Object.keys(configs)).map((name) => candidateMetrics(request2.modelDir, name));
+  if (request2.baseline && candidates.length !== 1) {
+    throw new InputError(`${option("baseline")} compares one model: name one model or ${option("candidate")}, or use ${option("baseline-dir")}`);
+  }
+  const singleBaseline = request2.baseline ? readMetrics(request2.baseline) : void 0;
+  return candidates.map((candidate) => {
+    const configured = configs[candidate.name]?.gate;
+    const minAccuracy = request2.overrides.minAccuracy ?? configured?.minAccuracy;
+    const minMacroF1 = request2.overrides.minMacroF1 ?? configured?.minMacroF1;
+    if (minAccuracy === void 0 || minMacroF1 === void 0) {
+      throw new InputError(`${candidate.name} has no gate in ${request2.modelsFile}: set ${option("min-accuracy")} and ${option("min-macro-f1")}`);
+    }
+    const thresholds = { minAccuracy, minMacroF1, maxRegression: request2.overrides.maxRegression ?? configured?.maxRegression ?? 0 };
+    const baseline = singleBaseline ?? (request2.baselineDir ? baselineMetrics(request2.baselineDir, candidate.name) : void 0);
+    return evaluateGate(candidate, thresholds, baseline);
+  });
 }
 
 // node_modules/@actions/github/lib/context.js
@@ -44569,35 +44603,11 @@ function readInputs() {
   if (inputs.prComment && !inputs.githubToken) throw new Error("pr-comment needs github-token");
   return inputs;
 }
-function candidateMetrics(modelDir, name) {
-  const version2 = latestVersion(modelDir, name) ?? currentVersion(modelDir, name);
-  if (!version2) throw new Error(`no trained version of ${name} in ${modelDir}: run \`npm run train\` first`);
-  return readMetrics((0, import_node_path3.join)(versionDir(modelDir, name, version2), "metrics.json"));
-}
-function baselineMetrics(dir, name) {
-  if (!(0, import_node_fs4.existsSync)(dir)) throw new Error(`baseline-dir ${dir} does not exist`);
-  const version2 = currentVersion(dir, name) ?? latestVersion(dir, name);
-  return version2 ? readMetrics((0, import_node_path3.join)(versionDir(dir, name, version2), "metrics.json")) : void 0;
-}
 function evaluateCandidates(inputs) {
-  const configs = loadModelConfigs(inputs.modelsFile);
-  const candidates = inputs.candidate ? [readMetrics(inputs.candidate)] : (inputs.models.length > 0 ? inputs.models : Object.keys(configs)).map((name) => candidateMetrics(inputs.modelDir, name));
-  if (inputs.baseline && candidates.length !== 1) throw new Error("baseline compares one model: set models to one name, or use baseline-dir");
-  const singleBaseline = inputs.baseline ? readMetrics(inputs.baseline) : void 0;
-  return candidates.map((candidate) => {
-    const configured = configs[candidate.name]?.gate;
-    const minAccuracy = inputs.overrides.minAccuracy ?? configured?.minAccuracy;
-    const minMacroF1 = inputs.overrides.minMacroF1 ?? configured?.minMacroF1;
-    if (minAccuracy === void 0 || minMacroF1 === void 0) {
-      throw new Error(`${candidate.name} has no gate in ${inputs.modelsFile}: set min-accuracy and min-macro-f1`);
-    }
-    const thresholds = { minAccuracy, minMacroF1, maxRegression: inputs.overrides.maxRegression ?? configured?.maxRegression ?? 0 };
-    const baseline = singleBaseline ?? (inputs.baselineDir ? baselineMetrics(inputs.baselineDir, candidate.name) : void 0);
-    return evaluateGate(candidate, thresholds, baseline);
-  });
+  return gateCandidates({ ...inputs, optionPrefix: "" });
 }
 function readSections(paths) {
-  return paths.map((path) => (0, import_node_fs4.existsSync)(path) ? { path, content: (0, import_node_fs4.readFileSync)(path, "utf8") } : { path });
+  return paths.map((path) => (0, import_node_fs5.existsSync)(path) ? { path, content: (0, import_node_fs5.readFileSync)(path, "utf8") } : { path });
 }
 async function commentOnPullRequest(inputs, markdown) {
   const issueNumber = pullRequestNumber();
@@ -44638,8 +44648,8 @@ async function run() {
     const passed = results.every((r) => r.passed);
     const failed = results.filter((r) => !r.passed).map((r) => r.name);
     if (inputs.reportFile) {
-      (0, import_node_fs4.mkdirSync)((0, import_node_path3.dirname)(inputs.reportFile), { recursive: true });
-      (0, import_node_fs4.writeFileSync)(inputs.reportFile, markdown);
+      (0, import_node_fs5.mkdirSync)((0, import_node_path4.dirname)(inputs.reportFile), { recursive: true });
+      (0, import_node_fs5.writeFileSync)(inputs.reportFile, markdown);
     }
     setOutput("passed", String(passed));
     setOutput("failed-models", failed.join(","));

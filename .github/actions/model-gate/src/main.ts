@@ -1,14 +1,10 @@
 import * as core from '@actions/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-// One implementation of the gate: the same modules `npm run gate` uses, bundled into dist/.
-import type { MetricsFile } from '../../../../model/src/artifact';
-import { readMetrics, versionDir } from '../../../../model/src/artifact';
+import { dirname } from 'node:path';
+// One implementation of the gate: the same module `npm run gate` uses, bundled into dist/.
 import type { GateThresholds } from '../../../../model/src/model-config';
-import { loadModelConfigs } from '../../../../model/src/model-config';
 import type { GateResult } from '../../../../model/src/quality-gate';
-import { evaluateGate, renderGateMarkdown } from '../../../../model/src/quality-gate';
-import { currentVersion, latestVersion } from '../../../../model/src/registry';
+import { gateCandidates, renderGateMarkdown } from '../../../../model/src/quality-gate';
 import type { CommentSection } from './comment';
 import { composeComment, octokitCommentClient, pullRequestNumber, upsertComment } from './comment';
 
@@ -70,39 +66,9 @@ export function readInputs(): GateInputs {
   return inputs;
 }
 
-/** The metrics to gate for `name`: the last trained version, else the promoted one (as `npm run gate`). */
-function candidateMetrics(modelDir: string, name: string): MetricsFile {
-  const version = latestVersion(modelDir, name) ?? currentVersion(modelDir, name);
-  if (!version) throw new Error(`no trained version of ${name} in ${modelDir}: run \`npm run train\` first`);
-  return readMetrics(join(versionDir(modelDir, name, version), 'metrics.json'));
-}
-
-/** The baseline registry's promoted (else latest) metrics for `name`; none for a new model. */
-function baselineMetrics(dir: string, name: string): MetricsFile | undefined {
-  if (!existsSync(dir)) throw new Error(`baseline-dir ${dir} does not exist`);
-  const version = currentVersion(dir, name) ?? latestVersion(dir, name);
-  return version ? readMetrics(join(versionDir(dir, name, version), 'metrics.json')) : undefined;
-}
-
-/** Evaluates every candidate with its thresholds (configured, then overridden) and baseline. */
+/** Evaluates every candidate with the one gate `npm run gate` runs. */
 export function evaluateCandidates(inputs: GateInputs): GateResult[] {
-  const configs = loadModelConfigs(inputs.modelsFile);
-  const candidates = inputs.candidate
-    ? [readMetrics(inputs.candidate)]
-    : (inputs.models.length > 0 ? inputs.models : Object.keys(configs)).map((name) => candidateMetrics(inputs.modelDir, name));
-  if (inputs.baseline && candidates.length !== 1) throw new Error('baseline compares one model: set models to one name, or use baseline-dir');
-  const singleBaseline = inputs.baseline ? readMetrics(inputs.baseline) : undefined;
-  return candidates.map((candidate) => {
-    const configured = configs[candidate.name]?.gate;
-    const minAccuracy = inputs.overrides.minAccuracy ?? configured?.minAccuracy;
-    const minMacroF1 = inputs.overrides.minMacroF1 ?? configured?.minMacroF1;
-    if (minAccuracy === undefined || minMacroF1 === undefined) {
-      throw new Error(`${candidate.name} has no gate in ${inputs.modelsFile}: set min-accuracy and min-macro-f1`);
-    }
-    const thresholds = { minAccuracy, minMacroF1, maxRegression: inputs.overrides.maxRegression ?? configured?.maxRegression ?? 0 };
-    const baseline = singleBaseline ?? (inputs.baselineDir ? baselineMetrics(inputs.baselineDir, candidate.name) : undefined);
-    return evaluateGate(candidate, thresholds, baseline);
-  });
+  return gateCandidates({ ...inputs, optionPrefix: '' });
 }
 
 function readSections(paths: readonly string[]): CommentSection[] {
