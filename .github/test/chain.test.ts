@@ -1,44 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import type { Job, Step } from './support/workflow-files';
+import { readWorkflows, ROOT, SCRIPTS_DIR } from './support/workflow-files';
 
 /**
  * Policy tests for issue #12 and #13 over the parsed workflows: one chain from the gate to the
  * pushed image, no training for the image, lineage-checked deploys, the `kubernetes` target, and
  * the GitHub-side fixes (OIDC subjects, environments, pinned k6, attestations that degrade).
  */
-const ROOT = join(__dirname, '..', '..');
-const WORKFLOW_DIR = join(ROOT, '.github', 'workflows');
-const SCRIPTS_DIR = join(ROOT, '.github', 'scripts');
-
-interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, unknown>;
-  'continue-on-error'?: boolean;
-  'working-directory'?: string;
-}
-interface Job {
-  if?: string;
-  needs?: string | string[];
-  uses?: string;
-  environment?: { name?: string; url?: string } | string;
-  steps?: Step[];
-}
-interface Workflow {
-  on: Record<string, unknown>;
-  jobs: Record<string, Job>;
-}
-
-const workflows = Object.fromEntries(
-  readdirSync(WORKFLOW_DIR)
-    .filter((f) => f.endsWith('.yml'))
-    .map((f) => [f, parse(readFileSync(join(WORKFLOW_DIR, f), 'utf8')) as Workflow]),
-);
+const workflows = Object.fromEntries(readWorkflows().map(({ file, workflow }) => [file, workflow]));
 const ci = workflows['ci.yml']!;
 const release = workflows['release.yml']!;
 const deploy = workflows['deploy.yml']!;

