@@ -65,12 +65,16 @@ function onlyKeyIsX(body: unknown): boolean {
   return keys === 1;
 }
 
-/** Exactly `features` finite numbers (NaN and ±Infinity refused, as `z.number().finite()` does). */
+/**
+ * Exactly `features` numbers within ±MAX_FEATURE_MAGNITUDE, as the zod row schema demands (NaN and
+ * ±Infinity fail the comparison too). The same bound in both: the fast path must never accept what
+ * zod refuses.
+ */
 function isRow(row: unknown, features: number): boolean {
   if (!Array.isArray(row) || row.length !== features) return false;
   for (let j = 0; j < features; j++) {
     const value: unknown = row[j];
-    if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+    if (typeof value !== 'number' || !(value >= -MAX_FEATURE_MAGNITUDE && value <= MAX_FEATURE_MAGNITUDE)) return false;
   }
   return true;
 }

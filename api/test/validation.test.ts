@@ -15,7 +15,7 @@ function refusal(body: unknown, maxBatch = 3): { message: string; details: unkno
 describe('predict body validation (hand-written accept path, zod refusals)', () => {
   test('when a body is one row or a batch of valid rows, then the rows come back as sent', () => {
     expect(parsePredictBody({ X: [5.1, 3.5, 1.4, -0.2] }, 4, 3)).toEqual({ rows: [[5.1, 3.5, 1.4, -0.2]], batch: false });
-    const rows = [[1, 2, 3, 4], [0, 0, 0, 1e300]];
+    const rows = [[1, 2, 3, 4], [0, 0, -1e150, 1e150]];
     expect(parsePredictBody({ X: rows }, 4, 3)).toEqual({ rows, batch: true });
     expect(parsePredictBody(JSON.parse('{"X":[[1,2,3,4],[5,6,7,8],[9,1,2,3]]}'), 4, 3).rows).toHaveLength(3);
   });
@@ -30,6 +30,9 @@ describe('predict body validation (hand-written accept path, zod refusals)', () 
     expect(refusal({ X: [[1, 2, 3, 4], 7] }).message).toMatch(/^X\.1: /);
     expect(refusal({ X: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]] }).message).toBe('X: a batch holds at most 3 rows');
     expect(refusal({ X: [] }).message).toMatch(/^X: /);
+    // Finite but past the bound a distance can square without overflowing: the fast path must not let it through.
+    expect(refusal({ X: [[1, 2, 3, 4], [0, 0, 0, 1e300]] }).message).toBe('X.1.3: must be at most 1e150');
+    expect(refusal({ X: [-1.7976931348623157e308, 2, 3, 4] }).message).toBe('X.0: must be at least -1e150');
   });
 
   test('when the object has another key besides X, own or smuggled through __proto__, then it is refused as zod refuses it', () => {
