@@ -29,7 +29,7 @@ describe('TRUST_PROXY', () => {
   test('when it is a list of names, addresses and CIDRs, or a hop count, then it is accepted; unset means loopback', () => {
     expect(loadConfig({}).TRUST_PROXY).toEqual(['loopback']);
     expect(loadConfig({ TRUST_PROXY: '' }).TRUST_PROXY).toEqual(['loopback']);
-    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.244.0.0/16,fd00::/8 ,192.0.2.7,uniquelocal,linklocal' }).TRUST_PROXY).toEqual(['loopback', '10.244.0.0/16', 'fd00::/8', '192.0.2.7', 'uniquelocal', 'linklocal']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 198.51.100.0/24,fd00::/8 ,192.0.2.7,uniquelocal,linklocal' }).TRUST_PROXY).toEqual(['loopback', '198.51.100.0/24', 'fd00::/8', '192.0.2.7', 'uniquelocal', 'linklocal']);
     expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
     expect(loadConfig({ TRUST_PROXY: '0' }).TRUST_PROXY).toBe(0);
   });
@@ -37,7 +37,7 @@ describe('TRUST_PROXY', () => {
   test('when it is not one of those forms, then loading stops with one line naming TRUST_PROXY and the bad entry', () => {
     for (const [value, problem] of [
       ['ingress', '"ingress" is not an address'],
-      ['10.0.0.0/33', '"10.0.0.0/33": the prefix length must be 0 to 32'],
+      ['198.51.100.0/33', '"198.51.100.0/33": the prefix length must be 0 to 32'],
       ['fd00::/129', 'must be 0 to 128'],
       ['loopback,,10.0.0.0/8', 'an empty entry'],
       ['10.0.0.0/8/9', '"10.0.0.0/8/9" is not an address'],

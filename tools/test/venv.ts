@@ -22,6 +22,8 @@ export function describeWithTools(title: string, tools: string[], body: (paths: 
   const missing = tools.filter((name) => !found[name]);
   describe(title, () => {
     if (missing.length > 0 && process.env.CI !== 'true') {
+      // Skipped only on a developer machine without the venv, saying how to get it; under CI the
+      // tests run and fail on the missing tool instead.
       test.skip(`${missing.join(', ')} not installed in .venv-tools, skipping (${INSTALL_HINT})`, () => undefined);
       return;
     }
