@@ -39,9 +39,9 @@ describe('TRUST_PROXY', () => {
       ['ingress', '"ingress" is not an address'],
       ['198.51.100.0/33', '"198.51.100.0/33": the prefix length must be 0 to 32'],
       ['fd00::/129', 'must be 0 to 128'],
-      ['loopback,,10.0.0.0/8', 'an empty entry'],
-      ['10.0.0.0/8/9', '"10.0.0.0/8/9" is not an address'],
-      ['10.0.0.0/255.0.0.0', 'the prefix length must be'],
+      ['loopback,,198.51.100.0/24', 'an empty entry'],
+      ['198.51.100.0/24/9', '"198.51.100.0/24/9" is not an address'],
+      ['198.51.100.0/255.255.255.0', 'the prefix length must be'],
       ['17', 'a hop count is at most 16'],
       ['true', '"true" is not an address'],
     ] as const) {

@@ -21,7 +21,7 @@ import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
-import { buildImage as buildShared, DEFAULT_REGISTRY } from '../image';
+import { buildImage as buildShared, DEFAULT_REGISTRY, executedRunSteps } from '../image';
 import type { CheckResult, HttpRequest, HttpResponse } from '../smoke/smoke';
 import { DEV_USERS, SETOSA, basicAuth, formatResults, runSmoke, sendRequest } from '../smoke/smoke';
 import { runLoad } from './load';
@@ -111,7 +111,7 @@ async function stepImage(owned: Owned): Promise<string> {
   figures['build, warm (s)'] = warm.toFixed(1);
   // Warm means every step came from the cache: no RUN step executed again.
   const warmLog = readFileSync(join(owned.dir, 'build-warm.log'), 'utf8');
-  const reran = warmLog.split('\n').filter((line) => /^#\d+ \[[^\]]+\] RUN /.test(line) && !warmLog.includes(`${line.split(' ')[0]} CACHED`));
+  const reran = executedRunSteps(warmLog);
   record('when the image is built again unchanged, then every step comes from the cache', reran.length === 0, `first ${first.toFixed(1)} s, warm ${warm.toFixed(1)} s${reran.length ? `; re-ran ${reran.join(' | ')}` : ''}`);
 
   const size = Number(docker(['image', 'inspect', '--format', '{{.Size}}', tag]));
