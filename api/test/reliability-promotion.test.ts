@@ -52,7 +52,9 @@ describe('hot promotion under load (real process)', () => {
     const first = servedOnDisk(dir, 'M1');
     const retrained = trainAnotherVersion('M1');
     expect(retrained.version).not.toBe(first.version);
-    const server = await startServer({ MODEL_DIR: dir });
+    // The load is one user for ~15 s: on a fast machine that passes the default 6,000 a minute, and
+    // this test is about promotion, not the per-user limit.
+    const server = await startServer({ MODEL_DIR: dir, RATE_LIMIT_PER_MINUTE: '1000000' });
     const base = `http://127.0.0.1:${server.port}`;
     const status = async (): Promise<{ models: Array<{ name: string; version: string; sha256: string }> }> => (await fetch(`${base}/status`)).json() as never;
     const load = loadLoop(server.port);
