@@ -11,6 +11,7 @@ import { kindPortMappings, kindRedirectPolicy } from './support/policy-kind';
 import type { K8sObject, Workspace } from './support/render';
 import { K8S_DIR, kubectlVersion, makeWorkspace, PRODUCTION_SECRETS_FIXTURE, renderCombination, setImage } from './support/render';
 import { validateObject } from './support/validate';
+import { readAllDocPages } from '../../scripts/test/doc-pages';
 
 /** The values the overlay's Secret must hold: kind's committed development ones, or the production fixtures. */
 function expectedSecrets(overlay: Combination['overlay']): Record<string, string> {
@@ -146,10 +147,10 @@ describe('KEDA version', () => {
     expect(kedaFallbackProblem(scaledObject(), [major, minor - 1])).toMatch(/rejects fallback beside the cpu trigger/);
   });
 
-  test('when the component and the README say which KEDA it needs, then it is that version', () => {
+  test('when the component and the docs say which KEDA it needs, then it is that version', () => {
     const stated = `KEDA >= ${major}.${minor}`;
     expect(readFileSync(join(K8S_DIR, 'components', 'keda', 'kustomization.yaml'), 'utf8')).toContain(stated);
-    expect(readFileSync(join(K8S_DIR, '..', 'README.md'), 'utf8')).toContain(`KEDA ≥ ${major}.${minor}`);
+    expect(readAllDocPages()).toContain(`KEDA ≥ ${major}.${minor}`);
   });
 });
 

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { MONITORING_PATHS, PROMETHEUS_DIR } from '../src/paths';
 import { allRules, recordingRuleNames, ruleFiles } from '../src/rules';
 import { findExecutable, INSTALL_HINT, runTool } from '../src/tools';
+import { headingAnchors } from '../../scripts/test/doc-pages';
 
 interface AlertRuleTest {
   alertname: string;
@@ -16,12 +17,6 @@ interface RuleTestFile {
 const ruleTestFiles = ['alerts.test.yml', 'recording.test.yml'].map((name) => join(MONITORING_PATHS.ruleTestsDir, name));
 const ruleTests = ruleTestFiles.flatMap((file) => (parse(readFileSync(file, 'utf8')) as RuleTestFile).tests);
 const alerts = allRules().filter((rule) => rule.alert);
-
-/** GitHub's heading anchors: lower case, spaces to dashes, punctuation dropped. */
-function headingAnchors(markdown: string): Set<string> {
-  const headings = markdown.split('\n').filter((line) => /^#{1,6} /.test(line));
-  return new Set(headings.map((line) => line.replace(/^#+ /, '').trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
-}
 
 describe('rule files', () => {
   test('when the rule files are read, then there are alerts and recording rules in standard groups: format', () => {
