@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeCachePath, requireWithCodeCache } from '../src/code-cache';
 import { tempDir } from '../../model/test/helpers';
@@ -61,6 +61,21 @@ describe('code cache', () => {
     expect(rebuilt.save()).toBe('written');
     expect(existsSync(old)).toBe(false);
     expect(readdirSync(join(file, '..')).filter((f) => f.endsWith('.v8cache'))).toEqual([cacheOf(file).split('/').pop()]);
+  });
+
+  test('when the module ran before save, then the cache holds the functions it compiled since load, which a cache made at load (as module.enableCompileCache makes it) lacks', () => {
+    // A function V8 compiles lazily, on its first call: sizeable, so its bytecode shows in the cache.
+    const body = Array.from({ length: 200 }, (_, i) => `total += (x * ${i}) % ${i + 7};`).join('\n');
+    const source = `exports.work = (x) => { let total = 0;\n${body}\nreturn total; };`;
+    const sizeOfCache = (run: boolean): number => {
+      const file = join(tempDir(), 'bundle.js');
+      writeFileSync(file, source);
+      const loaded = requireWithCodeCache(file);
+      if (run) (loaded.exports as { work(x: number): number }).work(3);
+      expect(loaded.save()).toBe('written');
+      return statSync(cacheOf(file)).size;
+    };
+    expect(sizeOfCache(true)).toBeGreaterThan(sizeOfCache(false) + 1000);
   });
 
   test('when the V8 flags differ, then the cache file differs, because V8 rejects code made under other flags', () => {
