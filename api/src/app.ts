@@ -1,35 +1,33 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
-import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { BasicAuth } from './auth';
 import type { Config } from './config';
-import type { AppContext, Variant } from './context';
+import type { AppContext } from './context';
 import { CredentialReview } from './credential-posture';
 import { sendError } from './error-response';
-import { bodyLimitBytes } from './config';
 import { ApiError } from './errors';
-import { jsonBody } from './json-body';
 import { accessLogger } from './logging';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore } from './model-store';
-import { observeRequest } from './observe';
-import type { Middleware } from './predict-fast-path';
 import { predictHandler } from './predict-fast-path';
 import type { PredictionLog } from './prediction-log';
 import { predictionRecorder } from './prediction-recorder';
-import { FixedWindowLimiter, rateLimitMiddleware } from './rate-limit';
-import { helmetHeaders } from './security-headers';
+import type { RequestPipeline } from './pipeline';
+import { predictStages, requestPipeline } from './pipeline';
 import { healthRoutes } from './routes/health';
 import { modelRoutes } from './routes/models';
 import { oipRoutes } from './routes/oip';
 import { opsRoutes } from './routes/ops';
 import { predictRoutes } from './routes/predict';
+import type { Variant } from './variant';
 
 /** What `createApp` needs; everything is injected so tests run without ports or globals. */
 export interface AppDeps {
   config: Config;
-  registry: ModelStore;
+  /** The served models (not to be confused with `metrics.registry`, prom-client's). */
+  models: ModelStore;
   metrics: ApiMetrics;
   logger: Logger;
   auth?: BasicAuth;
@@ -41,51 +39,37 @@ export interface AppDeps {
 }
 
 /**
- * Builds the request listener: POST /predict on the plain node:http fast path, every other route
- * on Express. Both share one context (auth, rate limit store, metrics, logger, models). It never
+ * Builds the request listener from one request pipeline (pipeline.ts): POST /predict on the plain
+ * node:http fast path, every other route on Express, both running the pipeline's stages. It never
  * listens: `server.ts` does.
  */
 export function createApp(deps: AppDeps): RequestListener {
-  const { config, registry: models, metrics, logger, predictionLog } = deps;
   const lifecycle = deps.lifecycle ?? { draining: false };
-  const access = accessLogger(logger);
-  const auth = deps.auth ?? new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY });
-  const credentials = deps.credentials ?? new CredentialReview(config, auth.table);
-
-  const headers = helmetHeaders({
-    contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] } },
-  });
-  const securityHeaders: Middleware = (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
-    next();
+  const auth = deps.auth ?? new BasicAuth(deps.config.USERS_FILE, deps.metrics, { trustProxy: deps.config.TRUST_PROXY });
+  const accessLog = accessLogger(deps.logger);
+  const pipeline = requestPipeline({ config: deps.config, metrics: deps.metrics, accessLog, auth, lifecycle });
+  const ctx = appContext(deps, pipeline, { auth, lifecycle, accessLog });
+  const app = expressApp(ctx, pipeline);
+  const predict = predictHandler(ctx, predictStages(pipeline));
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && (req.url === '/predict' || req.url?.startsWith('/predict?'))) predict(req, res);
+    else app(req, res);
   };
-  // Decided when the headers go out, not when the request came in: a request in flight when the
-  // drain starts also tells its keep-alive client (or nginx) not to reuse the connection.
-  const closeWhileDraining: Middleware = (_req, res, next) => {
-    const writeHead = res.writeHead.bind(res);
-    res.writeHead = ((...args: Parameters<typeof writeHead>) => {
-      if (lifecycle.draining) res.setHeader('Connection', 'close');
-      return writeHead(...args);
-    }) as typeof writeHead;
-    next();
-  };
-  // Runs after authentication, so the key is the verified user, never a claimed one.
-  const limiter = rateLimitMiddleware(
-    new FixedWindowLimiter(config.RATE_LIMIT_PER_MINUTE, 60_000),
-    (res) => `user:${String(res.locals.user)}`,
-    () => metrics.rateLimited.inc(),
-  );
-  const parseJson = jsonBody(bodyLimitBytes(config.BODY_LIMIT)) as Middleware;
+}
 
-  const ctx: AppContext = {
+/** What route modules share: the dependencies, the pipeline's route stages, and small decisions. */
+function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: BasicAuth; lifecycle: { draining: boolean }; accessLog: Logger }): AppContext {
+  const { config, models, metrics, logger, predictionLog } = deps;
+  const { lifecycle } = made;
+  return {
     config,
     models,
     metrics,
     logger,
-    accessLog: access,
-    credentials,
-    protect: [auth.middleware, limiter],
-    json: [parseJson],
+    accessLog: made.accessLog,
+    credentials: deps.credentials ?? new CredentialReview(config, made.auth.table),
+    protect: pipeline.protect,
+    json: pipeline.json,
     isReady: () => models.ready && !lifecycle.draining,
     draining: () => lifecycle.draining,
     variantOf: (header) => (header === 'debug' ? 'v2' : config.API_VARIANT),
@@ -97,17 +81,16 @@ export function createApp(deps: AppDeps): RequestListener {
     },
     record: predictionRecorder(metrics, predictionLog),
   };
+}
 
+/** Every route but POST /predict: the pipeline's stages for every request, the routes, 404, errors. */
+function expressApp(ctx: AppContext, pipeline: RequestPipeline): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // req.ip and req.protocol believe the same proxies the login throttle does.
-  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('trust proxy', ctx.config.TRUST_PROXY);
   app.set('etag', false);
-  app.use((req: Request, res: Response, next) => {
-    observeRequest(req, res, metrics, access, () => routeTemplate(req));
-    next();
-  });
-  app.use(securityHeaders as unknown as express.RequestHandler, closeWhileDraining as unknown as express.RequestHandler);
+  app.use(...(pipeline.everyRequest as unknown as RequestHandler[]));
   app.use(healthRoutes(ctx));
   app.use(predictRoutes());
   app.use(modelRoutes(ctx));
@@ -118,20 +101,8 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   const errors: ErrorRequestHandler = (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    sendError(req, res, error, logger);
+    sendError(req, res, error, ctx.logger);
   };
   app.use(errors);
-
-  const predict = predictHandler(ctx, [securityHeaders, auth.middleware, limiter, parseJson]);
-  return (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'POST' && (req.url === '/predict' || req.url?.startsWith('/predict?'))) predict(req, res);
-    else app(req, res);
-  };
-}
-
-/** The matched route's template (`/models/:name`), never the raw path, so label values stay few. */
-function routeTemplate(req: Request): string {
-  const route = req.route as { path?: string | string[] } | undefined;
-  if (!route?.path) return 'unmatched';
-  return Array.isArray(route.path) ? route.path[0]! : route.path;
+  return app;
 }

@@ -5,8 +5,7 @@ import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore, ServedModel } from './model-store';
 import type { RecordPrediction } from './prediction-recorder';
-
-export type Variant = 'v1' | 'v2';
+import type { Variant } from './variant';
 
 /** What route modules share: the app's dependencies plus the middleware built from them. */
 export interface AppContext {

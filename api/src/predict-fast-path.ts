@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppContext, Variant } from './context';
+import type { AppContext } from './context';
 import { sendError } from './error-response';
 import { predictDetailed, predictLabels } from './model-store';
 import type { ServedModel } from './model-store';
-import { observeRequest } from './observe';
+import { setModelHeaders } from './model-headers';
+import type { LocalsResponse, Middleware } from './pipeline';
+import { runStages } from './pipeline';
 import { parsePredictBody } from './validation';
+import type { Variant } from './variant';
 
 /** The answer's JSON for `answers` (the batch's list, or the one detailed prediction). */
 function answerText(model: ServedModel, variant: Variant, batch: boolean, answers: unknown[]): string {
@@ -53,65 +56,45 @@ export function inputJson(bodyText: string | undefined, batch: boolean): string 
   return batch ? rows : `[${rows}]`;
 }
 
-type LocalsResponse = ServerResponse & { locals: Record<string, unknown> };
-/** Connect-style middleware: what our security headers, auth, rate limit and JSON body reader are. */
-export type Middleware = (req: IncomingMessage, res: LocalsResponse, next: (error?: unknown) => void) => unknown;
-
-/** Runs middleware in order on plain node:http objects; the first error (or throw) goes to `done`. */
-function runChain(chain: readonly Middleware[], req: IncomingMessage, res: LocalsResponse, done: (error?: unknown) => void): void {
-  let index = 0;
-  const next = (error?: unknown): void => {
-    if (error !== undefined && error !== null) return done(error);
-    const handler = chain[index++];
-    if (!handler) return done();
-    try {
-      const result = handler(req, res, next);
-      if (result instanceof Promise) result.catch(done);
-    } catch (thrown) {
-      done(thrown);
-    }
-  };
-  next();
-}
-
 /**
  * POST /predict on plain node:http, outside Express's router and request/response prototypes,
- * which cost more per request here than everything /predict does. It runs the same middleware
- * (security headers, basic auth, rate limit, JSON body) and the same validation, model and
- * metrics code as every other route, and answers errors with the same contract JSON.
+ * which cost more per request here than everything /predict does. It runs the pipeline's stages
+ * (pipeline.ts: the same functions every Express route runs) and the same validation, model and
+ * metrics code, and answers errors with the same contract JSON.
  */
-export function predictHandler(ctx: AppContext, chain: readonly Middleware[]): (req: IncomingMessage, res: ServerResponse) => void {
+export function predictHandler(ctx: AppContext, stages: readonly Middleware[]): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, raw) => {
     const res = raw as LocalsResponse;
-    res.locals = {};
-    observeRequest(req, res, ctx.metrics, ctx.accessLog, () => '/predict');
-    runChain(chain, req, res, (error) => {
-      // Checked as the answer goes out: a request in flight when the drain starts closes its connection.
-      if (ctx.draining()) res.setHeader('Connection', 'close');
+    res.locals = { route: '/predict' };
+    runStages(stages, req, res, (error) => {
       if (error !== undefined) return sendError(req, res, error, ctx.logger);
       try {
-        const header = req.headers['x-experiment-group'];
-        const variant = ctx.variantOf(typeof header === 'string' ? header : undefined);
-        const model = ctx.modelFor(variant);
-        const { body, bodyText } = req as IncomingMessage & { body?: unknown; bodyText?: string };
-        const { rows, batch } = parsePredictBody(body, model.featureNames.length, ctx.config.MAX_BATCH);
-        const started = performance.now();
-        const detailed = variant === 'v2' ? predictDetailed(model, rows) : undefined;
-        const labels = detailed ? detailed.map((d) => d.prediction) : predictLabels(model, rows);
-        const seconds = (performance.now() - started) / 1000;
-        const answers = detailed ?? labels;
-        ctx.record(model, variant, rows, labels, seconds, String(res.locals.requestId), answers, inputJson(bodyText, batch));
-        const text = detailed || batch ? answerText(model, variant, batch, answers) : singleLabelAnswer(model, variant, labels[0]!);
-        res.setHeader('X-Model-Name', model.name);
-        res.setHeader('X-Model-Version', model.version);
-        res.setHeader('X-Variant', variant);
-        res.setHeader('Content-Type', 'application/json; charset=utf-8');
-        // No Content-Length header set by hand: `end(text)` on a response whose headers are not yet
-        // out computes the same Content-Length itself, without one more validated setHeader.
-        res.end(text);
+        answerPrediction(ctx, req, res);
       } catch (thrown) {
         sendError(req, res, thrown, ctx.logger);
       }
     });
   };
+}
+
+type BodyRequest = IncomingMessage & { body?: unknown; bodyText?: string };
+
+/** Validates the body, predicts with the variant's model, records it and writes the answer. */
+function answerPrediction(ctx: AppContext, req: BodyRequest, res: LocalsResponse): void {
+  const header = req.headers['x-experiment-group'];
+  const variant = ctx.variantOf(typeof header === 'string' ? header : undefined);
+  const model = ctx.modelFor(variant);
+  const { rows, batch } = parsePredictBody(req.body, model.featureNames.length, ctx.config.MAX_BATCH);
+  const started = performance.now();
+  const detailed = variant === 'v2' ? predictDetailed(model, rows) : undefined;
+  const labels = detailed ? detailed.map((d) => d.prediction) : predictLabels(model, rows);
+  const seconds = (performance.now() - started) / 1000;
+  const output = detailed ?? labels;
+  ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output, inputJson: inputJson(req.bodyText, batch) });
+  const text = detailed || batch ? answerText(model, variant, batch, output) : singleLabelAnswer(model, variant, labels[0]!);
+  setModelHeaders(res, model, variant);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  // No Content-Length header set by hand: `end(text)` on a response whose headers are not yet
+  // out computes the same Content-Length itself, without one more validated setHeader.
+  res.end(text);
 }

@@ -1,4 +1,4 @@
-import type { Variant } from './context';
+import type { Variant } from './variant';
 import { isoTime } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ServedModel } from './model-store';
@@ -16,8 +16,22 @@ interface Handles {
   classes: Map<string, { inc(value?: number): void }>;
 }
 
-/** `inputJson`: the rows as JSON text on one line, when the caller has it (the prediction log reuses it). */
-export type RecordPrediction = (model: ServedModel, variant: Variant, rows: number[][], labels: string[], seconds: number, requestId: string, output: unknown, inputJson?: string) => void;
+/** One answered prediction request, as the recorder needs it. */
+export interface AnsweredPrediction {
+  model: ServedModel;
+  variant: Variant;
+  rows: number[][];
+  labels: string[];
+  /** Time spent predicting (not the whole request). */
+  seconds: number;
+  requestId: string;
+  /** What the answer said (labels, or the detailed predictions), for the prediction log. */
+  output: unknown;
+  /** The rows as JSON text on one line, when the caller has it (the prediction log reuses it). */
+  inputJson?: string;
+}
+
+export type RecordPrediction = (answered: AnsweredPrediction) => void;
 
 /**
  * Counts, observes and logs one answered prediction request: inference time, predicted classes,
@@ -41,7 +55,7 @@ export function predictionRecorder(metrics: ApiMetrics, predictionLog: Predictio
     return found;
   };
 
-  return (model, variant, rows, labels, seconds, requestId, output, inputJson) => {
+  return ({ model, variant, rows, labels, seconds, requestId, output, inputJson }) => {
     const { inference, features, classes } = handlesFor(model, variant);
     inference.observe(seconds);
     if (labels.length === 1) classes.get(labels[0]!)?.inc();

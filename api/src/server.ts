@@ -154,7 +154,7 @@ export function main(hooks: StartHooks = {}): void {
   });
   const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
   const lifecycle = { draining: false };
-  const app = createApp({ config, registry: store, metrics, logger, auth, credentials, lifecycle, ...(predictionLog ? { predictionLog } : {}) });
+  const app = createApp({ config, models: store, metrics, logger, auth, credentials, lifecycle, ...(predictionLog ? { predictionLog } : {}) });
   const server = createServer(app);
   // Longer than nginx's upstream keepalive_timeout, so the proxy closes idle connections first.
   server.keepAliveTimeout = 65_000;

@@ -56,6 +56,6 @@ export function makeApp(env: Record<string, string> = {}, extra: Partial<AppDeps
   const logger = pino({ level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, { write: (line: string) => logs.push(line) });
   const store = new ModelStore(config.MODEL_DIR, [config.MODEL_NAME, config.AB_MODEL_NAME]);
   store.load();
-  const app = createApp({ config, registry: store, metrics, logger, auth: new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY }), ...extra });
+  const app = createApp({ config, models: store, metrics, logger, auth: new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY }), ...extra });
   return { app, metrics, config, logs, store };
 }

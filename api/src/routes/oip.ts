@@ -2,7 +2,9 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { bodyLimitBytes } from '../config';
-import type { AppContext, Variant } from '../context';
+import type { AppContext } from '../context';
+import { setModelHeaders } from '../model-headers';
+import type { Variant } from '../variant';
 import { ApiError } from '../errors';
 import { BINARY_EXTENSION, decodeTensor, encodeTensor, inferBody } from '../oip-binary';
 import type { InferBody } from '../oip-binary';
@@ -207,8 +209,8 @@ export function oipRoutes(ctx: AppContext): Router {
             data: answers.flatMap((a) => model.classNames.map((c) => a.probabilities[c] ?? 0)),
           },
         };
-        ctx.record(model, variant, rows, labels, seconds, String(res.locals.requestId), labels);
-        res.set({ 'X-Model-Name': model.name, 'X-Model-Version': model.version, 'X-Variant': variant });
+        ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output: labels });
+        setModelHeaders(res, model, variant);
         const binaryByDefault = request.parameters?.binary_data_output === true;
         const outputs = wanted.map((o) => ({ tensor: tensors[o.name as OutputName], binary: (o.parameters?.binary_data ?? binaryByDefault) === true }));
         sendInferResponse(res, { model_name: model.name, model_version: model.version, ...(request.id === undefined ? {} : { id: request.id }) }, outputs);
