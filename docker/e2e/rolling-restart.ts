@@ -182,8 +182,8 @@ async function rollout(context: RolloutContext, restarts: Restart[]): Promise<{ 
 }
 
 /** Prints the verdict (one JSON line with --json) and returns whether the run passed. */
-function report(opts: Options, run: { tally: LoopTally; seconds: number; rounds: number; restartsDone: boolean; restarts: Restart[] }): boolean {
-  const { tally, seconds, rounds, restartsDone, restarts } = run;
+function report(opts: Options, outcome: { tally: LoopTally; seconds: number; rounds: number; restartsDone: boolean; restarts: Restart[] }): boolean {
+  const { tally, seconds, rounds, restartsDone, restarts } = outcome;
   const passed = restartsDone && tally.failures.length === 0 && tally.total >= opts.minRequests;
   const summary = {
     passed,
