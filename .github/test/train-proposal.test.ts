@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { useTempDir } from '../../model/test/helpers';
 import { dataSourceOf, formatJson, proposeModel } from '../scripts/propose-model';
 
 const ROOT = join(__dirname, '..', '..');
@@ -48,32 +48,28 @@ describe('propose-model (train.yml)', () => {
 });
 
 describe('train-pr-body.sh', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'train-pr-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir('train-pr-');
 
   test('when the model was trained and gated, then the body holds the gate table, then the model card', () => {
-    mkdirSync(join(dir, 'model', 'artifacts', 'M3', 'abc123abc123'), { recursive: true });
-    writeFileSync(join(dir, 'model', 'artifacts', 'M3', 'latest'), 'abc123abc123');
-    writeFileSync(join(dir, 'model', 'artifacts', 'M3', 'abc123abc123', 'model-card.md'), '# Model card: M3\n');
-    mkdirSync(join(dir, 'reports'));
-    writeFileSync(join(dir, 'reports', 'model-gate.md'), '### Model gate: ✅ passed\n');
+    mkdirSync(join(dir(), 'model', 'artifacts', 'M3', 'abc123abc123'), { recursive: true });
+    writeFileSync(join(dir(), 'model', 'artifacts', 'M3', 'latest'), 'abc123abc123');
+    writeFileSync(join(dir(), 'model', 'artifacts', 'M3', 'abc123abc123', 'model-card.md'), '# Model card: M3\n');
+    mkdirSync(join(dir(), 'reports'));
+    writeFileSync(join(dir(), 'reports', 'model-gate.md'), '### Model gate: ✅ passed\n');
     const result = spawnSync('bash', [join(ROOT, '.github', 'scripts', 'train-pr-body.sh'), 'M3', 'model/artifacts', 'reports/pr-body.md'], {
-      cwd: dir,
+      cwd: dir(),
       encoding: 'utf8',
       env: { PATH: process.env.PATH, DATA: 'model/data/penguins.csv' },
     });
     expect(result.stderr).toBe('');
-    const body = readFileSync(join(dir, 'reports', 'pr-body.md'), 'utf8');
+    const body = readFileSync(join(dir(), 'reports', 'pr-body.md'), 'utf8');
     expect(body).toContain('Proposes model `M3` trained on model/data/penguins.csv');
     expect(body.indexOf('### Model gate: ✅ passed')).toBeGreaterThan(0);
     expect(body.indexOf('# Model card: M3')).toBeGreaterThan(body.indexOf('### Model gate'));
   });
 
   test('when the model has no trained version, then it fails with one line naming it', () => {
-    const result = spawnSync('bash', [join(ROOT, '.github', 'scripts', 'train-pr-body.sh'), 'M9', 'model/artifacts', 'out.md'], { cwd: dir, encoding: 'utf8' });
+    const result = spawnSync('bash', [join(ROOT, '.github', 'scripts', 'train-pr-body.sh'), 'M9', 'model/artifacts', 'out.md'], { cwd: dir(), encoding: 'utf8' });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('train-pr-body: no trained version of M9 in model/artifacts\n');
   });

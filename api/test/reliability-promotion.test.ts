@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { closedLoop } from '../../docker/e2e/load';
+import type { LoopTally } from '../../docker/e2e/load';
 import { ALICE } from './helpers';
 import { promoteCorruptCopy, promoteFrom, servedOnDisk, trainAnotherVersion } from './promotion';
 import { copyRegistry, sleep, startServer, waitUntil } from './server-process';
@@ -17,31 +19,25 @@ interface Answer {
 }
 
 /** Closed-loop load: CLIENTS keep-alive clients POST /predict until stopped (or 60 s at most). */
-function loadLoop(port: number): { answers: Answer[]; failures: string[]; stop: () => Promise<void> } {
+function loadLoop(port: number): { answers: Answer[]; failures: LoopTally['failures']; stop: () => Promise<void> } {
   const answers: Answer[] = [];
-  const failures: string[] = [];
   let running = true;
   const hardStop = Date.now() + 60_000;
-  const client = async (): Promise<void> => {
-    while (running && Date.now() < hardStop) {
-      const sentAt = Date.now();
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { Authorization: ALICE, 'Content-Type': 'application/json' }, body: ROW });
-        await res.arrayBuffer();
-        answers.push({ sentAt, status: res.status, version: res.headers.get('x-model-version') });
-        if (res.status !== 200) failures.push(`status ${res.status}`);
-      } catch (error) {
-        failures.push((error as Error).message);
-      }
-    }
-  };
-  const clients = Array.from({ length: CLIENTS }, () => client());
+  const load = closedLoop({
+    clients: CLIENTS,
+    send: async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { Authorization: ALICE, 'Content-Type': 'application/json' }, body: ROW });
+      return { status: res.status, body: await res.text(), version: res.headers.get('x-model-version') };
+    },
+    keepGoing: () => running && Date.now() < hardStop,
+    onAnswer: ({ status, version }, sentAt) => answers.push({ sentAt, status, version }),
+  });
   return {
     answers,
-    failures,
+    failures: load.tally.failures,
     stop: async () => {
       running = false;
-      await Promise.all(clients);
+      await load.done;
     },
   };
 }

@@ -17,18 +17,17 @@
  * wipes the developer's cache), DOCKER (/usr/bin/docker).
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
 import { buildImage as buildShared, DEFAULT_REGISTRY, executedRunSteps } from '../image';
-import type { CheckResult, HttpRequest, HttpResponse } from '../smoke/smoke';
-import { DEV_USERS, SETOSA, basicAuth, formatResults, runSmoke, sendRequest } from '../smoke/smoke';
-import { runLoad } from './load';
+import type { CheckResult } from '../smoke/smoke';
+import { formatResults, sendRequest } from '../smoke/smoke';
+import { stepAssertions } from './edge-checks';
 import type { Service } from './processes';
-import { run, sleep, stopService, waitFor } from './processes';
+import { noteInterrupts, run, stopServices, waitFor } from './processes';
 import type { Edge } from './services';
-import { ROOT, portInUse, prometheusTargets, startEdge, startExporters, startPrometheus, startRegistry } from './services';
+import { ROOT, portInUse, startEdge, startExporters, startPrometheus, startRegistry } from './services';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
@@ -40,9 +39,7 @@ const COMPOSE_FILE = join(ROOT, 'docker/compose.yaml');
 const V1_PORTS = [8001, 8002, 8003];
 const V2_PORTS = [8004];
 const API_SERVICES = ['api-v1-1', 'api-v1-2', 'api-v1-3', 'api-v2'];
-const EDGE = 'https://127.0.0.1:8443';
 const CONTRACT_PORTS = [...V1_PORTS, ...V2_PORTS, 8443, 8080, 9090, 5000, 9100, 9113];
-const MONITORING_TOKEN = readFileSync(join(ROOT, 'prometheus/secrets/monitoring-token'), 'utf8').trim();
 // The edge's limit for this run: the paced load stays well under it, the burst goes well over.
 const RATE_PER_SECOND = 50;
 const RATE_BURST = 50;
@@ -168,18 +165,11 @@ function containerIds(): string[] {
   return out ? out.split('\n') : [];
 }
 
-/** Step 2: API replicas from compose; nginx, exporters and Prometheus from Debian. */
-async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; ids: Record<string, string> }> {
-  const env = { MLSHIP_IMAGE: image };
-  const upStarted = Date.now();
-  try {
-    compose(['up', '-d', '--no-build', ...API_SERVICES], env);
-  } finally {
-    for (const id of containerIds()) owned.containers.add(id);
-  }
-  const ids: Record<string, string> = {};
-  for (const service of API_SERVICES) ids[service] = compose(['ps', '-q', service], env);
-
+/**
+ * Waits for every replica's /readyz and records each one's start-to-ready, read from its own
+ * "ready" log line, and the time from compose up to all ready.
+ */
+async function waitForReplicas(ids: Record<string, string>, upStarted: number): Promise<void> {
   const ports: Record<string, number> = { 'api-v1-1': 8001, 'api-v1-2': 8002, 'api-v1-3': 8003, 'api-v2': 8004 };
   const readyMs: number[] = [];
   await Promise.all(
@@ -197,7 +187,10 @@ async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; 
   );
   figures['container start to ready (ms, per replica)'] = readyMs.sort((a, b) => a - b).join(', ');
   figures['compose up to all ready (ms)'] = Date.now() - upStarted;
+}
 
+/** The replicas are healthy, non-root, read-only, and started from the image's V8 code cache. */
+async function checkReplicas(ids: Record<string, string>): Promise<void> {
   await waitFor(
     'docker healthchecks to report healthy',
     () => API_SERVICES.every((s) => docker(['inspect', '--format', '{{.State.Health.Status}}', ids[s]!]) === 'healthy'),
@@ -228,6 +221,21 @@ async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; 
     cold.length === 0,
     cold.length ? `no "codeCache":"used" in the ready line of ${cold.join(', ')}` : `${API_SERVICES.length} replicas started from the code cache`,
   );
+}
+
+/** Step 2: API replicas from compose; nginx, exporters and Prometheus from Debian. */
+async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; ids: Record<string, string> }> {
+  const env = { MLSHIP_IMAGE: image };
+  const upStarted = Date.now();
+  try {
+    compose(['up', '-d', '--no-build', ...API_SERVICES], env);
+  } finally {
+    for (const id of containerIds()) owned.containers.add(id);
+  }
+  const ids: Record<string, string> = {};
+  for (const service of API_SERVICES) ids[service] = compose(['ps', '-q', service], env);
+  await waitForReplicas(ids, upStarted);
+  await checkReplicas(ids);
 
   const edge = await startEdge({ dir: join(owned.dir, 'nginx'), v1Ports: V1_PORTS, v2Ports: V2_PORTS, ratePerSecond: RATE_PER_SECOND, rateBurst: RATE_BURST }, owned.services);
   const exporters = await startExporters(join(owned.dir, 'exporters'), owned.services);
@@ -239,102 +247,9 @@ async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; 
   return { edge, ids };
 }
 
-interface Logged {
-  request_id: string;
-  status: number;
-  upstream: string;
-}
-
-function accessLog(edge: Edge): Logged[] {
-  return readFileSync(edge.accessLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Logged);
-}
-
-/** Step 3: the assertions, through nginx over TLS. */
-async function stepAssertions(edge: Edge, ids: Record<string, string>): Promise<void> {
-  const ca = readFileSync(edge.caFile);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca });
-  const send = (req: HttpRequest): Promise<HttpResponse> => sendRequest(EDGE, req, { ca, agent });
-  const alice = basicAuth(DEV_USERS[0]!.user, DEV_USERS[0]!.password);
-
-  for (const r of await runSmoke({ baseUrl: EDGE, httpUrl: 'http://127.0.0.1:8080', users: DEV_USERS, client: { ca, agent } })) record(r.name, r.passed, r.detail);
-
-  // Spread: round-robin must use every v1 replica and, with no canary share, never v2.
-  const spreadIds = Array.from({ length: 30 }, (_v, i) => `e2e-spread-${i}-${Date.now()}`);
-  for (const id of spreadIds) await send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: alice, 'x-request-id': id } });
-  const wanted = new Set(spreadIds);
-  const served: Record<string, number> = {};
-  for (const entry of accessLog(edge)) if (wanted.has(entry.request_id)) served[entry.upstream] = (served[entry.upstream] ?? 0) + 1;
-  const v1Hit = V1_PORTS.every((p) => (served[`127.0.0.1:${p}`] ?? 0) > 0);
-  record('when 30 predictions go through the edge, then every v1 replica serves some and v2 none', v1Hit && !served['127.0.0.1:8004'], JSON.stringify(served));
-
-  // Metrics stay behind the bearer token on each replica.
-  const bare = await sendRequest('http://127.0.0.1:8001', { path: '/metrics' });
-  const withToken = await sendRequest('http://127.0.0.1:8001', { path: '/metrics', headers: { authorization: `Bearer ${MONITORING_TOKEN}` } });
-  record(
-    'when /metrics is scraped on a replica, then it needs the monitoring token',
-    bare.status === 401 && withToken.status === 200 && withToken.body.includes('http_requests_total'),
-    `without token ${bare.status}, with token ${withToken.status}`,
-  );
-
-  // Every Prometheus target up: the API replicas and the exporters, scraped with the repo's config.
-  let last = '';
-  try {
-    await waitFor(
-      'every Prometheus target up',
-      async () => {
-        const targets = await prometheusTargets();
-        last = targets.map((t) => `${t.job}/${t.instance}=${t.health}${t.lastError ? ` (${t.lastError})` : ''}`).join(', ');
-        const apis = targets.filter((t) => t.job === 'mlship-api').length;
-        return apis === V1_PORTS.length + V2_PORTS.length && targets.every((t) => t.health === 'up');
-      },
-      60_000,
-      1000,
-    );
-    record('when Prometheus scrapes with the repo config, then every target is up', true, last);
-  } catch {
-    record('when Prometheus scrapes with the repo config, then every target is up', false, last);
-  }
-
-  // Burst: far over rate + burst at once, so limit_req must answer 429 (and nothing else fails).
-  const burst = await Promise.all(
-    Array.from({ length: 200 }, () => send({ path: '/healthz' }).then((r) => r.status, () => -1)),
-  );
-  const count = (s: number): number => burst.filter((b) => b === s).length;
-  record('when 200 requests arrive at once, then the edge answers 429 beyond the burst', count(429) > 0 && count(200) + count(429) === burst.length, `${count(200)} x 200, ${count(429)} x 429, ${burst.length - count(200) - count(429)} other`);
-  await sleep(Math.ceil((RATE_BURST / RATE_PER_SECOND) * 1000) + 1000);
-
-  // Failover: steady load (about 40 requests/s, under the edge limit) while one replica stops.
-  const victim = 'api-v1-2';
-  const report = await runLoad({
-    durationMs: 12_000,
-    workers: 4,
-    intervalMs: 100,
-    expectStatus: 200,
-    send: () => send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: alice } }),
-    // docker stop sends SIGTERM: the replica drains while nginx moves its traffic elsewhere.
-    during: { atMs: 3000, action: () => Promise.resolve(void docker(['stop', '--time', '15', ids[victim]!], 60_000)) },
-  });
-  figures['failover load (requests)'] = report.total;
-  record(
-    `when ${victim} is stopped under load, then no request fails`,
-    report.failures.length === 0 && report.total > 100,
-    `${report.total} requests in ${report.durationMs} ms, statuses ${JSON.stringify(report.statuses)}, stop took ${report.action ? report.action.finishedMs - report.action.startedMs : '?'} ms` +
-      (report.failures.length ? `; first failures ${JSON.stringify(report.failures.slice(0, 3))}` : ''),
-  );
-}
-
 /** Step 4: stop what this run started, by PID and container id; never throws. */
 async function teardown(owned: Owned): Promise<void> {
-  for (const service of [...owned.services].reverse()) {
-    try {
-      await stopService(service);
-    } catch (e) {
-      console.error(`teardown: ${service.name} (pid ${service.pid}): ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
+  await stopServices(owned.services);
   try {
     for (const id of containerIds()) owned.containers.add(id);
   } catch {
@@ -363,22 +278,26 @@ async function main(): Promise<number> {
   const owned: Owned = { services: [], containers: new Set(), images: new Set(), dir: mkdtempSync(join(tmpdir(), 'mlship-e2e-')) };
   // The services run as nobody when the harness is root: they must reach their own subdirectories.
   chmodSync(owned.dir, 0o755);
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupted = noteInterrupts();
   try {
     await preflight();
     console.log('step 1: build, push, pull by digest');
     const image = await stepImage(owned);
-    if (interrupted) throw new Error('interrupted');
+    if (interrupted()) throw new Error('interrupted');
     console.log('step 2: replicas from compose; nginx, exporters, Prometheus from Debian');
     const { edge, ids } = await stepServices(owned, image);
-    if (interrupted) throw new Error('interrupted');
+    if (interrupted()) throw new Error('interrupted');
     console.log('step 3: assertions through nginx over TLS');
-    await stepAssertions(edge, ids);
+    await stepAssertions({
+      edge,
+      ids,
+      v1Ports: V1_PORTS,
+      v2Ports: V2_PORTS,
+      rate: { perSecond: RATE_PER_SECOND, burst: RATE_BURST },
+      stopContainer: (id) => void docker(['stop', '--time', '15', id], 60_000),
+      record,
+      figures,
+    });
   } catch (e) {
     record('the run completes', false, e instanceof Error ? e.message : String(e));
   } finally {

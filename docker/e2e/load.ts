@@ -1,7 +1,8 @@
 /**
- * Bounded load: a fixed number of workers, each pacing itself, for a fixed time, with one action
- * (stopping a replica) fired part-way through. Every response that is not the expected status,
- * and every network error, is a failure the caller asserts on.
+ * Bounded load, two ways: `runLoad`, a fixed number of workers, each pacing itself, for a fixed
+ * time, with one action (stopping a replica) fired part-way through; and `closedLoop`, clients
+ * sending back to back until the caller says stop. Every response that is not the expected
+ * status, and every network error, is a failure the caller asserts on.
  */
 import type { HttpResponse } from '../smoke/smoke';
 import { sleep } from './processes';
@@ -71,4 +72,49 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   await Promise.all([...Array.from({ length: options.workers }, () => worker()), action]);
   report.durationMs = Date.now() - started;
   return report;
+}
+
+/** What a closed loop has seen: every request, each status, and each failure with when it happened. */
+export interface LoopTally {
+  total: number;
+  statuses: Record<string, number>;
+  failures: Array<{ atMs: number; what: string }>;
+}
+
+/** Options of {@link closedLoop}. */
+export interface ClosedLoopOptions<T extends Pick<HttpResponse, 'status' | 'body'>> {
+  /** Clients sending at once, each its next request as soon as its last one is answered. */
+  clients: number;
+  send: () => Promise<T>;
+  /** Asked before every request; false ends that client. */
+  keepGoing: (tally: LoopTally) => boolean;
+  /** Every answer, whatever its status, with the time it was sent (ms since the epoch). */
+  onAnswer?: (answer: T, sentAt: number) => void;
+}
+
+/**
+ * Closed-loop load: `clients` clients send back to back until `keepGoing` says stop. A status
+ * other than 200, and a network error, is a failure in the tally: data for the caller to assert
+ * on, never a throw. `done` resolves once every client has stopped.
+ */
+export function closedLoop<T extends Pick<HttpResponse, 'status' | 'body'>>(options: ClosedLoopOptions<T>): { tally: LoopTally; done: Promise<void> } {
+  const started = Date.now();
+  const tally: LoopTally = { total: 0, statuses: {}, failures: [] };
+  const client = async (): Promise<void> => {
+    while (options.keepGoing(tally)) {
+      const sentAt = Date.now();
+      tally.total++;
+      try {
+        const answer = await options.send();
+        tally.statuses[answer.status] = (tally.statuses[answer.status] ?? 0) + 1;
+        options.onAnswer?.(answer, sentAt);
+        if (answer.status !== 200) tally.failures.push({ atMs: sentAt - started, what: `status ${answer.status}: ${answer.body.slice(0, 120)}` });
+      } catch (e) {
+        tally.statuses.error = (tally.statuses.error ?? 0) + 1;
+        tally.failures.push({ atMs: sentAt - started, what: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: options.clients }, () => client())).then(() => undefined);
+  return { tally, done };
 }

@@ -107,3 +107,28 @@ export async function waitFor(what: string, probe: () => Promise<boolean> | bool
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Notes Ctrl-C and SIGTERM instead of dying on them, so a harness can stop what it started before
+ * it exits. Returns whether one has arrived.
+ */
+export function noteInterrupts(): () => boolean {
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => interrupted;
+}
+
+/** Stops `services` last started first; a failure is logged and the rest are still stopped. */
+export async function stopServices(services: Service[]): Promise<void> {
+  for (const service of [...services].reverse()) {
+    try {
+      await stopService(service);
+    } catch (e) {
+      console.error(`teardown: ${service.name} (pid ${service.pid}): ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}

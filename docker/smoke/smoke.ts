@@ -121,33 +121,34 @@ function expect(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
 }
 
-/** Runs every smoke check, each independent of the others' outcome. */
-export async function runSmoke(target: SmokeTarget): Promise<CheckResult[]> {
-  const send = (req: HttpRequest): Promise<HttpResponse> => sendRequest(target.baseUrl, req, target.client);
-  const results: CheckResult[] = [];
-  results.push(
+type Send = (req: HttpRequest) => Promise<HttpResponse>;
+
+/** The edge answers health checks openly and refuses /predict without the right credentials. */
+async function authChecks(send: Send): Promise<CheckResult[]> {
+  return [
     await check('when GET /healthz through the edge, then 200', async () => {
       const res = await send({ path: '/healthz' });
       expect(res.status === 200, `status ${res.status}`);
       return 'ok';
     }),
-  );
-  results.push(
     await check('when POST /predict has no credentials, then 401 with WWW-Authenticate', async () => {
       const res = await send({ path: '/predict', json: { X: SETOSA } });
       expect(res.status === 401, `status ${res.status}`);
       expect(/^Basic/i.test(String(res.headers['www-authenticate'] ?? '')), `WWW-Authenticate "${String(res.headers['www-authenticate'])}"`);
       return '401';
     }),
-  );
-  results.push(
     await check('when POST /predict has a wrong password, then 401', async () => {
       const res = await send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: basicAuth('alice', 'not-the-password') } });
       expect(res.status === 401, `status ${res.status}`);
       return '401';
     }),
-  );
-  for (const { user, password } of target.users) {
+  ];
+}
+
+/** Every user gets "setosa" for a setosa row; the debug group reaches v2 and its explanations. */
+async function predictionChecks(send: Send, users: SmokeTarget['users']): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const { user, password } of users) {
     results.push(
       await check(`when ${user} posts a setosa row, then 200 and "setosa"`, async () => {
         const res = await send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: basicAuth(user, password) } });
@@ -158,7 +159,7 @@ export async function runSmoke(target: SmokeTarget): Promise<CheckResult[]> {
       }),
     );
   }
-  const first = target.users[0];
+  const first = users[0];
   if (first) {
     results.push(
       await check('when X-Experiment-Group is debug, then v2 answers with probabilities and neighbours', async () => {
@@ -176,22 +177,24 @@ export async function runSmoke(target: SmokeTarget): Promise<CheckResult[]> {
       }),
     );
   }
-  results.push(
+  return results;
+}
+
+/** The edge's own behaviour: request ids echoed, /metrics hidden, plain HTTP redirected. */
+async function edgeChecks(send: Send, httpUrl: string | undefined): Promise<CheckResult[]> {
+  const results: CheckResult[] = [
     await check('when the caller sends X-Request-Id, then the same id comes back', async () => {
       const id = `smoke-${Date.now()}`;
       const res = await send({ path: '/healthz', headers: { 'x-request-id': id } });
       expect(res.headers['x-request-id'] === id, `X-Request-Id ${JSON.stringify(res.headers['x-request-id'])}`);
       return id;
     }),
-  );
-  results.push(
     await check('when /metrics is asked through the edge, then 404 (scraped per replica only)', async () => {
       const res = await send({ path: '/metrics' });
       expect(res.status === 404, `status ${res.status}`);
       return '404';
     }),
-  );
-  const httpUrl = target.httpUrl;
+  ];
   if (httpUrl) {
     results.push(
       await check('when plain HTTP is used, then 301 to HTTPS', async () => {
@@ -204,6 +207,12 @@ export async function runSmoke(target: SmokeTarget): Promise<CheckResult[]> {
     );
   }
   return results;
+}
+
+/** Runs every smoke check, each independent of the others' outcome. */
+export async function runSmoke(target: SmokeTarget): Promise<CheckResult[]> {
+  const send: Send = (req) => sendRequest(target.baseUrl, req, target.client);
+  return [...(await authChecks(send)), ...(await predictionChecks(send, target.users)), ...(await edgeChecks(send, target.httpUrl))];
 }
 
 /** One line per check and the closing "N passed, N failed" line. */

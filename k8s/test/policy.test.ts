@@ -42,49 +42,50 @@ function broken(kind: string, name: string, edit: (doc: Json) => unknown, from: 
 const api = (doc: Json): Json => doc.spec.template.spec.containers[0] as Json;
 const secretVolume = (doc: Json): Json => (doc.spec.template.spec.volumes as Json[]).find((v) => Boolean(v.secret))!.secret as Json;
 
-const cases: Array<[string, Check, string, string, (doc: Json) => unknown, RegExp]> = [
-  ['a container may escalate privileges', ALWAYS.podSecurityPolicy!, 'Deployment', 'api', (d) => (api(d).securityContext.allowPrivilegeEscalation = true), /allowPrivilegeEscalation/],
-  ['the root filesystem is writable', ALWAYS.podSecurityPolicy!, 'Job', 'train', (d) => delete api(d).securityContext.readOnlyRootFilesystem, /readOnlyRootFilesystem/],
-  ['capabilities are kept', ALWAYS.podSecurityPolicy!, 'Deployment', 'api-v2', (d) => (d.spec.template.spec.initContainers[0].securityContext.capabilities.drop = []), /drop ALL/],
-  ['seccomp is unconfined', ALWAYS.podSecurityPolicy!, 'Deployment', 'api', (d) => (d.spec.template.spec.securityContext.seccompProfile.type = 'Unconfined'), /seccompProfile/],
-  ['a pod runs as root', ALWAYS.podSecurityPolicy!, 'Deployment', 'api', (d) => (d.spec.template.spec.securityContext.runAsUser = 0), /runAsUser/],
-  ['a memory limit is missing', ALWAYS.resourcesPolicy!, 'Deployment', 'api', (d) => delete api(d).resources.limits.memory, /no memory limit/],
-  ['the readiness probe uses a route the API lacks', ALWAYS.probesPolicy!, 'Deployment', 'api', (d) => (api(d).readinessProbe.httpGet.path = '/ready'), /readiness probe path \/ready/],
-  ['the liveness probe needs credentials', ALWAYS.probesPolicy!, 'Deployment', 'api', (d) => (api(d).livenessProbe.httpGet.path = '/models'), /liveness probe path/],
-  ['the startup probe is missing', ALWAYS.probesPolicy!, 'Deployment', 'api-v2', (d) => delete api(d).startupProbe, /no startup probe/],
-  ['a probe targets another port', ALWAYS.probesPolicy!, 'Deployment', 'api', (d) => (api(d).livenessProbe.httpGet.port = 9000), /resolves to 9000/],
-  ['the grace period is shorter than the drain', ALWAYS.shutdownPolicy!, 'Deployment', 'api', (d) => (d.spec.template.spec.terminationGracePeriodSeconds = 12), /not above preStop/],
-  ['there is no preStop pause', ALWAYS.shutdownPolicy!, 'Deployment', 'api', (d) => delete api(d).lifecycle, /no preStop/],
-  ['a Service selects no pod', ALWAYS.labelsAndSelectorsPolicy!, 'Service', 'api', (d) => (d.spec.selector['app.kubernetes.io/instance'] = 'apı'), /matches no pod/],
-  ['a selector uses an extra label', ALWAYS.labelsAndSelectorsPolicy!, 'Deployment', 'api', (d) => (d.spec.selector.matchLabels['app.kubernetes.io/component'] = 'api'), /exactly/],
-  ['a Deployment loses its PDB', ALWAYS.labelsAndSelectorsPolicy!, 'PodDisruptionBudget', 'api-v2', (d) => (d.spec.selector.matchLabels['app.kubernetes.io/instance'] = 'api'), /Deployment\/api-v2: no PodDisruptionBudget/],
-  ['a Service targets the wrong port', ALWAYS.servicePortsPolicy!, 'Service', 'api-v2', (d) => (d.spec.ports[0].targetPort = 8080), /targetPort 8080/],
-  ['the container port differs from the API port', ALWAYS.servicePortsPolicy!, 'Deployment', 'api', (d) => (api(d).ports[0].containerPort = 3000), /port 3000/],
-  ['a pod-name variable is not from the downward API', ALWAYS.configKeysPolicy!, 'Deployment', 'api', (d) => (api(d).env[1] = { name: 'POD_NAME', value: 'x' }), /env POD_NAME/],
-  ['prediction logs are shared by the replicas', ALWAYS.modelRegistryPolicy!, 'Deployment', 'api', (d) => (api(d).env[2].value = '/var/lib/mlship/predictions'), /per pod/],
-  ['a container has a variable the API does not know', ALWAYS.configKeysPolicy!, 'Deployment', 'api', (d) => void api(d).env.push({ name: 'MODEL_PATH', value: '/x' }), /env MODEL_PATH/],
-  ['v2 runs as variant v1', ALWAYS.configKeysPolicy!, 'Deployment', 'api-v2', (d) => (api(d).env[0].value = 'v1'), /API_VARIANT/],
-  ['the API mounts the registry writable', ALWAYS.modelRegistryPolicy!, 'Deployment', 'api', (d) => delete api(d).volumeMounts[0].readOnly, /read-only/],
-  ['nothing seeds an empty registry', ALWAYS.modelRegistryPolicy!, 'Deployment', 'api-v2', (d) => delete d.spec.template.spec.initContainers, /seeds the registry from the image/],
-  ['the seed copies from elsewhere', ALWAYS.modelRegistryPolicy!, 'Job', 'train', (d) => (d.spec.template.spec.initContainers[0].command[2] = '/models'), /must seed \/models from \/app\/model\/artifacts/],
-  ['the Job does not promote', ALWAYS.modelRegistryPolicy!, 'Job', 'train', (d) => void (api(d).command = (api(d).command as string[]).filter((a) => a !== '--promote')), /--promote/],
-  ['the registry and the logs differ in access modes', ALWAYS.modelRegistryPolicy!, 'PersistentVolumeClaim', 'model-registry', (d) => (d.spec.accessModes = ['ReadWriteOnce']), /access modes differ/],
-  ['an autoscaled Deployment sets replicas', ALWAYS.availabilityPolicy!, 'Deployment', 'api', (d) => (d.spec.replicas = 3), /sets replicas 3 while ScaledObject\/api owns the count/],
-  ['v2 runs one pod under its budget', ALWAYS.availabilityPolicy!, 'Deployment', 'api-v2', (d) => (d.spec.replicas = 1), /PodDisruptionBudget\/api-v2: lets all 1 pod\(s\) .* protects nothing/],
-  ['a budget lets no pod go', ALWAYS.availabilityPolicy!, 'PodDisruptionBudget', 'api', (d) => (d.spec.maxUnavailable = 0), /node drains would hang/],
-  ['a secret volume is world-readable', ALWAYS.secretVolumePolicy!, 'Deployment', 'api', (d) => (secretVolume(d).defaultMode = 0o644), /mode 0644 is wider than 0440/],
-  ['a secret volume keeps the default mode', ALWAYS.secretVolumePolicy!, 'Deployment', 'api-v2', (d) => delete secretVolume(d).defaultMode, /no defaultMode/],
-  ['a pod mounts a service account token', ALWAYS.serviceAccountPolicy!, 'ServiceAccount', 'mlship', (d) => (d.automountServiceAccountToken = true), /automount/],
-  ['egress opens HTTPS', ALWAYS.networkPolicy!, 'NetworkPolicy', 'allow-dns-egress', (d) => void d.spec.egress[0].ports.push({ port: 443, protocol: 'TCP' }), /egress other than DNS/],
-  ['deny-all is gone', ALWAYS.networkPolicy!, 'NetworkPolicy', 'default-deny-all', (d) => (d.spec.policyTypes = ['Ingress']), /deny-all/],
-  ['monitoring cannot reach the API', ALWAYS.networkPolicy!, 'NetworkPolicy', 'api-allow-ingress-and-monitoring', (d) => void d.spec.ingress[0].from.pop(), /monitoring/],
-  ['the canary listens to another header', ALWAYS.ingressPolicy!, 'Ingress', 'api-canary', (d) => (d.metadata.annotations['nginx.ingress.kubernetes.io/canary-by-header'] = 'X-Canary'), /X-Experiment-Group/],
-  ['the canary has another host', ALWAYS.ingressPolicy!, 'Ingress', 'api-canary', (d) => (d.spec.rules[0].host = 'other.example.com'), /hosts and paths/],
-  ['the canary weight is not a number', ALWAYS.ingressPolicy!, 'Ingress', 'api-canary', (d) => (d.metadata.annotations['nginx.ingress.kubernetes.io/canary-weight'] = 'ten'), /canary-weight/],
-  ['TLS is dropped', ALWAYS.ingressPolicy!, 'Ingress', 'api', (d) => delete d.spec.tls, /TLS/],
-  ['the ScaledObject scales a missing Deployment', ALWAYS.autoscalingPolicy!, 'ScaledObject', 'api', (d) => (d.spec.scaleTargetRef.name = 'web'), /web/],
-  ['an object leaves the namespace', ALWAYS.namespacePolicy!, 'ServiceMonitor', 'api', (d) => delete d.metadata.namespace, /namespace is unset/],
-  ['an image comes from Docker Hub', imagePolicy(), 'Job', 'train', (d) => (api(d).image = 'docker.io/library/node:24'), /docker\.io/],
+/** What breaks, the check that must say so, the object to break (`Kind/name`), the edit, what it reports. */
+const cases: Array<[string, Check, string, (doc: Json) => unknown, RegExp]> = [
+  ['a container may escalate privileges', ALWAYS.podSecurityPolicy!, 'Deployment/api', (d) => (api(d).securityContext.allowPrivilegeEscalation = true), /allowPrivilegeEscalation/],
+  ['the root filesystem is writable', ALWAYS.podSecurityPolicy!, 'Job/train', (d) => delete api(d).securityContext.readOnlyRootFilesystem, /readOnlyRootFilesystem/],
+  ['capabilities are kept', ALWAYS.podSecurityPolicy!, 'Deployment/api-v2', (d) => (d.spec.template.spec.initContainers[0].securityContext.capabilities.drop = []), /drop ALL/],
+  ['seccomp is unconfined', ALWAYS.podSecurityPolicy!, 'Deployment/api', (d) => (d.spec.template.spec.securityContext.seccompProfile.type = 'Unconfined'), /seccompProfile/],
+  ['a pod runs as root', ALWAYS.podSecurityPolicy!, 'Deployment/api', (d) => (d.spec.template.spec.securityContext.runAsUser = 0), /runAsUser/],
+  ['a memory limit is missing', ALWAYS.resourcesPolicy!, 'Deployment/api', (d) => delete api(d).resources.limits.memory, /no memory limit/],
+  ['the readiness probe uses a route the API lacks', ALWAYS.probesPolicy!, 'Deployment/api', (d) => (api(d).readinessProbe.httpGet.path = '/ready'), /readiness probe path \/ready/],
+  ['the liveness probe needs credentials', ALWAYS.probesPolicy!, 'Deployment/api', (d) => (api(d).livenessProbe.httpGet.path = '/models'), /liveness probe path/],
+  ['the startup probe is missing', ALWAYS.probesPolicy!, 'Deployment/api-v2', (d) => delete api(d).startupProbe, /no startup probe/],
+  ['a probe targets another port', ALWAYS.probesPolicy!, 'Deployment/api', (d) => (api(d).livenessProbe.httpGet.port = 9000), /resolves to 9000/],
+  ['the grace period is shorter than the drain', ALWAYS.shutdownPolicy!, 'Deployment/api', (d) => (d.spec.template.spec.terminationGracePeriodSeconds = 12), /not above preStop/],
+  ['there is no preStop pause', ALWAYS.shutdownPolicy!, 'Deployment/api', (d) => delete api(d).lifecycle, /no preStop/],
+  ['a Service selects no pod', ALWAYS.labelsAndSelectorsPolicy!, 'Service/api', (d) => (d.spec.selector['app.kubernetes.io/instance'] = 'apı'), /matches no pod/],
+  ['a selector uses an extra label', ALWAYS.labelsAndSelectorsPolicy!, 'Deployment/api', (d) => (d.spec.selector.matchLabels['app.kubernetes.io/component'] = 'api'), /exactly/],
+  ['a Deployment loses its PDB', ALWAYS.labelsAndSelectorsPolicy!, 'PodDisruptionBudget/api-v2', (d) => (d.spec.selector.matchLabels['app.kubernetes.io/instance'] = 'api'), /Deployment\/api-v2: no PodDisruptionBudget/],
+  ['a Service targets the wrong port', ALWAYS.servicePortsPolicy!, 'Service/api-v2', (d) => (d.spec.ports[0].targetPort = 8080), /targetPort 8080/],
+  ['the container port differs from the API port', ALWAYS.servicePortsPolicy!, 'Deployment/api', (d) => (api(d).ports[0].containerPort = 3000), /port 3000/],
+  ['a pod-name variable is not from the downward API', ALWAYS.configKeysPolicy!, 'Deployment/api', (d) => (api(d).env[1] = { name: 'POD_NAME', value: 'x' }), /env POD_NAME/],
+  ['prediction logs are shared by the replicas', ALWAYS.modelRegistryPolicy!, 'Deployment/api', (d) => (api(d).env[2].value = '/var/lib/mlship/predictions'), /per pod/],
+  ['a container has a variable the API does not know', ALWAYS.configKeysPolicy!, 'Deployment/api', (d) => void api(d).env.push({ name: 'MODEL_PATH', value: '/x' }), /env MODEL_PATH/],
+  ['v2 runs as variant v1', ALWAYS.configKeysPolicy!, 'Deployment/api-v2', (d) => (api(d).env[0].value = 'v1'), /API_VARIANT/],
+  ['the API mounts the registry writable', ALWAYS.modelRegistryPolicy!, 'Deployment/api', (d) => delete api(d).volumeMounts[0].readOnly, /read-only/],
+  ['nothing seeds an empty registry', ALWAYS.modelRegistryPolicy!, 'Deployment/api-v2', (d) => delete d.spec.template.spec.initContainers, /seeds the registry from the image/],
+  ['the seed copies from elsewhere', ALWAYS.modelRegistryPolicy!, 'Job/train', (d) => (d.spec.template.spec.initContainers[0].command[2] = '/models'), /must seed \/models from \/app\/model\/artifacts/],
+  ['the Job does not promote', ALWAYS.modelRegistryPolicy!, 'Job/train', (d) => void (api(d).command = (api(d).command as string[]).filter((a) => a !== '--promote')), /--promote/],
+  ['the registry and the logs differ in access modes', ALWAYS.modelRegistryPolicy!, 'PersistentVolumeClaim/model-registry', (d) => (d.spec.accessModes = ['ReadWriteOnce']), /access modes differ/],
+  ['an autoscaled Deployment sets replicas', ALWAYS.availabilityPolicy!, 'Deployment/api', (d) => (d.spec.replicas = 3), /sets replicas 3 while ScaledObject\/api owns the count/],
+  ['v2 runs one pod under its budget', ALWAYS.availabilityPolicy!, 'Deployment/api-v2', (d) => (d.spec.replicas = 1), /PodDisruptionBudget\/api-v2: lets all 1 pod\(s\) .* protects nothing/],
+  ['a budget lets no pod go', ALWAYS.availabilityPolicy!, 'PodDisruptionBudget/api', (d) => (d.spec.maxUnavailable = 0), /node drains would hang/],
+  ['a secret volume is world-readable', ALWAYS.secretVolumePolicy!, 'Deployment/api', (d) => (secretVolume(d).defaultMode = 0o644), /mode 0644 is wider than 0440/],
+  ['a secret volume keeps the default mode', ALWAYS.secretVolumePolicy!, 'Deployment/api-v2', (d) => delete secretVolume(d).defaultMode, /no defaultMode/],
+  ['a pod mounts a service account token', ALWAYS.serviceAccountPolicy!, 'ServiceAccount/mlship', (d) => (d.automountServiceAccountToken = true), /automount/],
+  ['egress opens HTTPS', ALWAYS.networkPolicy!, 'NetworkPolicy/allow-dns-egress', (d) => void d.spec.egress[0].ports.push({ port: 443, protocol: 'TCP' }), /egress other than DNS/],
+  ['deny-all is gone', ALWAYS.networkPolicy!, 'NetworkPolicy/default-deny-all', (d) => (d.spec.policyTypes = ['Ingress']), /deny-all/],
+  ['monitoring cannot reach the API', ALWAYS.networkPolicy!, 'NetworkPolicy/api-allow-ingress-and-monitoring', (d) => void d.spec.ingress[0].from.pop(), /monitoring/],
+  ['the canary listens to another header', ALWAYS.ingressPolicy!, 'Ingress/api-canary', (d) => (d.metadata.annotations['nginx.ingress.kubernetes.io/canary-by-header'] = 'X-Canary'), /X-Experiment-Group/],
+  ['the canary has another host', ALWAYS.ingressPolicy!, 'Ingress/api-canary', (d) => (d.spec.rules[0].host = 'other.example.com'), /hosts and paths/],
+  ['the canary weight is not a number', ALWAYS.ingressPolicy!, 'Ingress/api-canary', (d) => (d.metadata.annotations['nginx.ingress.kubernetes.io/canary-weight'] = 'ten'), /canary-weight/],
+  ['TLS is dropped', ALWAYS.ingressPolicy!, 'Ingress/api', (d) => delete d.spec.tls, /TLS/],
+  ['the ScaledObject scales a missing Deployment', ALWAYS.autoscalingPolicy!, 'ScaledObject/api', (d) => (d.spec.scaleTargetRef.name = 'web'), /web/],
+  ['an object leaves the namespace', ALWAYS.namespacePolicy!, 'ServiceMonitor/api', (d) => delete d.metadata.namespace, /namespace is unset/],
+  ['an image comes from Docker Hub', imagePolicy(), 'Job/train', (d) => (api(d).image = 'docker.io/library/node:24'), /docker\.io/],
 ];
 
 test('when the ConfigMap has a key the API does not know, then configKeysPolicy reports it', () => {
@@ -93,8 +94,9 @@ test('when the ConfigMap has a key the API does not know, then configKeysPolicy 
   expect(problems.join('\n')).toMatch(/key MODEL_PATH is not a setting of the API/);
 });
 
-test.each(cases)('when %s, then the check reports it', (_what, check, kind, name, edit, expected) => {
+test.each(cases)('when %s, then the check reports it', (_what, check, object, edit, expected) => {
   expect(check(good)).toEqual([]);
+  const [kind, name] = object.split('/') as [string, string];
   const problems = check(broken(kind, name, edit));
   expect(problems.join('\n')).toMatch(expected);
 });

@@ -3,12 +3,15 @@ import { parseArgs } from 'node:util';
 import { overview, textSummary } from './report/core';
 import type { ExtraTable, ReportInput } from './report/types';
 import { loadScenario, scenarioNames } from './scenario/load';
+import type { Scenario } from './scenario/types';
 import { measureCeiling } from './runner/ceiling';
 import { planSteps } from './runner/plan';
+import type { Step } from './runner/plan';
 import { ROOT, startApi, startBare } from './runner/processes';
 import type { Started } from './runner/processes';
 import { timestampDir, writeResults } from './runner/results';
 import { runScenario } from './runner/run';
+import type { RunResult } from './runner/run';
 import { vetTarget } from './runner/target';
 
 const USAGE = `usage: npm run loadtest:local -- --scenario <${'smoke|load|stress|spike|soak'}> [options]
@@ -41,6 +44,9 @@ function number(name: string, raw: string | undefined, min: number, max: number)
   return value;
 }
 
+/** The command line as parseArgs reads it. */
+type Args = ReturnType<typeof parse>;
+
 function parse(argv: string[]) {
   try {
     return parseArgs({
@@ -71,16 +77,22 @@ function parse(argv: string[]) {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const args = parse(argv);
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (args.list) {
-    for (const name of scenarioNames()) console.log(`${name.padEnd(8)} ${loadScenario(name).description}`);
-    return 0;
-  }
+/** The settings of one run, parsed and checked once. */
+interface RunSettings {
+  scenario: Scenario;
+  timeScale: number;
+  maxSeconds: number;
+  maxRequests: number;
+  serverPort: number;
+  barePort: number;
+  ceilingSeconds: number;
+  seed: number;
+  authorization: string;
+  log: (line: string) => void;
+}
+
+/** Phase 1: the scenario and every numeric flag, checked; the credentials as a header. */
+function settingsFrom(args: Args): RunSettings {
   let scenario;
   try {
     scenario = loadScenario(args.scenario);
@@ -97,9 +109,25 @@ async function main(argv: string[]): Promise<number> {
   if (args['start-server'] && args.url) throw new UsageError('give either --url or --start-server, not both');
   const user = process.env.API_USER || 'alice';
   const password = process.env.API_PASSWORD || 'wonderland';
-  const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const log = args.json ? () => undefined : (line: string) => console.error(line);
+  return {
+    scenario,
+    timeScale,
+    maxSeconds,
+    maxRequests,
+    serverPort,
+    barePort,
+    ceilingSeconds,
+    seed,
+    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    log: args.json ? () => undefined : (line: string) => console.error(line),
+  };
+}
 
+/**
+ * Runs `body` with a list of started processes that are stopped when it returns or throws, and
+ * on Ctrl-C or SIGTERM (then the process exits 130).
+ */
+async function withStartedProcesses<T>(body: (started: Started[]) => Promise<T>): Promise<T> {
   const started: Started[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(started.splice(0).map((p) => p.stop()));
@@ -110,77 +138,113 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    let rawUrl = args.url ?? 'http://127.0.0.1:8000';
-    if (args['start-server']) {
-      log('starting the API (training M1 and M2 into a temporary registry)…');
-      const api = await startApi(serverPort);
-      started.push(api);
-      rawUrl = `http://127.0.0.1:${api.port}`;
-      log(`API ready on ${rawUrl} (pid ${api.pid})`);
-    }
-    let target;
-    try {
-      target = await vetTarget(rawUrl, args['allow-host']);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    // As the k6 script's setup(): no load at all when the target is not ready.
-    const ready = await fetch(`${target.base}/readyz`, { signal: AbortSignal.timeout(10000) }).catch((error: unknown) => error as Error);
-    if (ready instanceof Error || ready.status !== 200) {
-      console.error(`${target.base}/readyz ${ready instanceof Error ? `failed: ${ready.message}` : `answered ${ready.status}`}: the target is not ready, not starting the ${scenario.name} test`);
-      return 1;
-    }
-
-    const steps = planSteps(scenario, { timeScale, maxSeconds });
-    const planned = steps.reduce((s, step) => s + step.seconds, 0);
-    log(`${scenario.name}: ${scenario.description}\n${steps.length} steps over ${planned.toFixed(1)}s (time scale ${timeScale}), at most ${maxRequests} requests, against ${target.base}`);
-    const result = await runScenario({ scenario, steps, base: target.base, authorization, maxRequests, seed, log, model: args.model });
-    if (result.stoppedEarly) log(`stopped early: ${result.stoppedEarly}`);
-
-    const tables: ExtraTable[] = [];
-    if (args['compare-bare']) {
-      const connections = Math.max(8, ...steps.map((s) => s.connections));
-      log(`measuring the ceilings: ${ceilingSeconds}s each with ${connections} connections…`);
-      const bare = await startBare(barePort);
-      started.push(bare);
-      const apiCeiling = await measureCeiling(target.base, authorization, ceilingSeconds, connections);
-      const bareCeiling = await measureCeiling(`http://127.0.0.1:${bare.port}`, authorization, ceilingSeconds, connections);
-      const head = overview(result.summary);
-      const ratio = bareCeiling.requestsPerSecond > 0 ? apiCeiling.requestsPerSecond / bareCeiling.requestsPerSecond : 0;
-      tables.push({
-        title: 'API versus the bare Node ceiling',
-        columns: ['load', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'errors + non-2xx'],
-        rows: [
-          [`${scenario.name} scenario (mix, paced)`, Math.round(head.requestsPerSecond), '', '', head.requests, head.failedRequests],
-          ['API ceiling: POST /predict, closed loop', Math.round(apiCeiling.requestsPerSecond), apiCeiling.p50Ms, apiCeiling.p99Ms, apiCeiling.requests, apiCeiling.errors + apiCeiling.non2xx],
-          ['bare node:http ceiling, closed loop', Math.round(bareCeiling.requestsPerSecond), bareCeiling.p50Ms, bareCeiling.p99Ms, bareCeiling.requests, bareCeiling.errors + bareCeiling.non2xx],
-        ],
-        note: `API/bare throughput ratio ${ratio.toFixed(3)}; ${connections} connections, ${ceilingSeconds}s each, same machine, same run. The API runs with auth, validation, metrics and request logs on.`,
-      });
-    }
-
-    const input: ReportInput = {
-      summary: result.summary,
-      title: `mlship load test: ${scenario.name}`,
-      meta: { scenario: scenario.name, target: target.base, runner: 'autocannon (local)', 'time scale': String(timeScale), started: new Date(Date.now() - result.summary.state.testRunDurationMs).toISOString() },
-      timeline: result.timeline,
-      tables,
-    };
-    const files = writeResults(resolve(args.out, timestampDir()), input, scenario.name);
-    const head = overview(result.summary);
-    if (args.json) {
-      console.log(JSON.stringify({ scenario: scenario.name, passed: head.passed, thresholdsFailed: head.thresholdsFailed, requests: head.requests, requestsPerSecond: Number(head.requestsPerSecond.toFixed(1)), ...files }));
-    } else {
-      console.log(textSummary(result.summary, { title: input.title!, enableColors: Boolean(process.stdout.isTTY) }));
-      for (const table of tables) console.table(Object.fromEntries(table.rows.map((row) => [String(row[0]), Object.fromEntries(table.columns.slice(1).map((c, i) => [c, row[i + 1]]))])));
-      console.log(`results: ${files.dir}\n  report: ${files.html}`);
-    }
-    return head.passed ? 0 : 1;
+    return await body(started);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await stopAll();
   }
+}
+
+/** Phase 2: the target's base URL, after starting the API when asked; vetted (loopback unless allowed). */
+async function prepareTarget(args: Args, settings: RunSettings, started: Started[]): Promise<string> {
+  let rawUrl = args.url ?? 'http://127.0.0.1:8000';
+  if (args['start-server']) {
+    settings.log('starting the API (training M1 and M2 into a temporary registry)…');
+    const api = await startApi(settings.serverPort);
+    started.push(api);
+    rawUrl = `http://127.0.0.1:${api.port}`;
+    settings.log(`API ready on ${rawUrl} (pid ${api.pid})`);
+  }
+  try {
+    return (await vetTarget(rawUrl, args['allow-host'])).base;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** As the k6 script's setup(): false (and one line on stderr) when the target is not ready. */
+async function targetReady(base: string, scenarioName: string): Promise<boolean> {
+  const ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(10000) }).catch((error: unknown) => error as Error);
+  if (ready instanceof Error || ready.status !== 200) {
+    console.error(`${base}/readyz ${ready instanceof Error ? `failed: ${ready.message}` : `answered ${ready.status}`}: the target is not ready, not starting the ${scenarioName} test`);
+    return false;
+  }
+  return true;
+}
+
+/** Phase 4 (--compare-bare): the API's and a bare node:http server's ceiling, as a report table. */
+async function compareWithBare(base: string, settings: RunSettings, load: { steps: Step[]; result: RunResult }, started: Started[]): Promise<ExtraTable> {
+  const { authorization, ceilingSeconds, scenario } = settings;
+  const connections = Math.max(8, ...load.steps.map((s) => s.connections));
+  settings.log(`measuring the ceilings: ${ceilingSeconds}s each with ${connections} connections…`);
+  const bare = await startBare(settings.barePort);
+  started.push(bare);
+  const apiCeiling = await measureCeiling(base, authorization, ceilingSeconds, connections);
+  const bareCeiling = await measureCeiling(`http://127.0.0.1:${bare.port}`, authorization, ceilingSeconds, connections);
+  const head = overview(load.result.summary);
+  const ratio = bareCeiling.requestsPerSecond > 0 ? apiCeiling.requestsPerSecond / bareCeiling.requestsPerSecond : 0;
+  return {
+    title: 'API versus the bare Node ceiling',
+    columns: ['load', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'errors + non-2xx'],
+    rows: [
+      [`${scenario.name} scenario (mix, paced)`, Math.round(head.requestsPerSecond), '', '', head.requests, head.failedRequests],
+      ['API ceiling: POST /predict, closed loop', Math.round(apiCeiling.requestsPerSecond), apiCeiling.p50Ms, apiCeiling.p99Ms, apiCeiling.requests, apiCeiling.errors + apiCeiling.non2xx],
+      ['bare node:http ceiling, closed loop', Math.round(bareCeiling.requestsPerSecond), bareCeiling.p50Ms, bareCeiling.p99Ms, bareCeiling.requests, bareCeiling.errors + bareCeiling.non2xx],
+    ],
+    note: `API/bare throughput ratio ${ratio.toFixed(3)}; ${connections} connections, ${ceilingSeconds}s each, same machine, same run. The API runs with auth, validation, metrics and request logs on.`,
+  };
+}
+
+/** Phase 5: writes the result folder and prints the verdict (one JSON line with --json); the exit code. */
+function report(args: Args, settings: RunSettings, base: string, result: RunResult, tables: ExtraTable[]): number {
+  const { scenario, timeScale } = settings;
+  const input: ReportInput = {
+    summary: result.summary,
+    title: `mlship load test: ${scenario.name}`,
+    meta: { scenario: scenario.name, target: base, runner: 'autocannon (local)', 'time scale': String(timeScale), started: new Date(Date.now() - result.summary.state.testRunDurationMs).toISOString() },
+    timeline: result.timeline,
+    tables,
+  };
+  const files = writeResults(resolve(args.out, timestampDir()), input, scenario.name);
+  const head = overview(result.summary);
+  if (args.json) {
+    console.log(JSON.stringify({ scenario: scenario.name, passed: head.passed, thresholdsFailed: head.thresholdsFailed, requests: head.requests, requestsPerSecond: Number(head.requestsPerSecond.toFixed(1)), ...files }));
+  } else {
+    console.log(textSummary(result.summary, { title: input.title!, enableColors: Boolean(process.stdout.isTTY) }));
+    for (const table of tables) console.table(Object.fromEntries(table.rows.map((row) => [String(row[0]), Object.fromEntries(table.columns.slice(1).map((c, i) => [c, row[i + 1]]))])));
+    console.log(`results: ${files.dir}\n  report: ${files.html}`);
+  }
+  return head.passed ? 0 : 1;
+}
+
+/** Start the target, check it is ready, run the scenario, measure the ceilings if asked, report. */
+async function loadTest(args: Args, settings: RunSettings): Promise<number> {
+  const { scenario, timeScale, maxSeconds, maxRequests, log } = settings;
+  return withStartedProcesses(async (started) => {
+    const base = await prepareTarget(args, settings, started);
+    if (!(await targetReady(base, scenario.name))) return 1;
+    const steps = planSteps(scenario, { timeScale, maxSeconds });
+    const planned = steps.reduce((s, step) => s + step.seconds, 0);
+    log(`${scenario.name}: ${scenario.description}\n${steps.length} steps over ${planned.toFixed(1)}s (time scale ${timeScale}), at most ${maxRequests} requests, against ${base}`);
+    const result = await runScenario({ scenario, steps, base, authorization: settings.authorization, maxRequests, seed: settings.seed, log, model: args.model });
+    if (result.stoppedEarly) log(`stopped early: ${result.stoppedEarly}`);
+    const tables = args['compare-bare'] ? [await compareWithBare(base, settings, { steps, result }, started)] : [];
+    return report(args, settings, base, result, tables);
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.list) {
+    for (const name of scenarioNames()) console.log(`${name.padEnd(8)} ${loadScenario(name).description}`);
+    return 0;
+  }
+  return loadTest(args, settingsFrom(args));
 }
 
 main(process.argv.slice(2)).then(

@@ -61,28 +61,10 @@ interface K6Stubs {
   readyStatus: number;
 }
 
-/** Bundles the k6 script as k6 would run it, with k6's modules replaced by recording stubs. */
-function loadScript(env: Record<string, string>): { module: Record<string, unknown>; stubs: K6Stubs } {
-  const stubs: K6Stubs = { calls: [], checks: [], counted: [], readyStatus: 200 };
-  const result = buildSync({
-    entryPoints: [SCRIPT],
-    bundle: true,
-    platform: 'neutral',
-    format: 'cjs',
-    write: false,
-    logLevel: 'silent',
-    define: { 'import.meta.resolve': '__resolve' },
-    external: ['k6', 'k6/*'],
-  });
-  const scriptUrl = pathToFileURL(SCRIPT);
-  // k6's globals, handed to the script as parameters of its wrapper.
-  const k6Globals = {
-    __ENV: env,
-    __resolve: (specifier: string) => new URL(specifier, scriptUrl).href,
-    open: (url: string) => readFileSync(fileURLToPath(url), 'utf8'),
-  };
+/** k6's modules (k6, k6/encoding, k6/metrics, k6/http) as stubs that record into `stubs`; http answers as the API would. */
+function k6ModuleStubs(stubs: K6Stubs): Record<string, object> {
   const expected = (status: number) => ({ expected: status });
-  const k6Modules: Record<string, object> = {
+  return {
     k6: {
       check: (_value: unknown, sets: Record<string, () => boolean>) => stubs.checks.push(sets),
       fail: (message: string) => {
@@ -117,6 +99,29 @@ function loadScript(env: Record<string, string>): { module: Record<string, unkno
       },
     },
   };
+}
+
+/** Bundles the k6 script as k6 would run it, with k6's modules replaced by recording stubs. */
+function loadScript(env: Record<string, string>): { module: Record<string, unknown>; stubs: K6Stubs } {
+  const stubs: K6Stubs = { calls: [], checks: [], counted: [], readyStatus: 200 };
+  const result = buildSync({
+    entryPoints: [SCRIPT],
+    bundle: true,
+    platform: 'neutral',
+    format: 'cjs',
+    write: false,
+    logLevel: 'silent',
+    define: { 'import.meta.resolve': '__resolve' },
+    external: ['k6', 'k6/*'],
+  });
+  const scriptUrl = pathToFileURL(SCRIPT);
+  // k6's globals, handed to the script as parameters of its wrapper.
+  const k6Globals = {
+    __ENV: env,
+    __resolve: (specifier: string) => new URL(specifier, scriptUrl).href,
+    open: (url: string) => readFileSync(fileURLToPath(url), 'utf8'),
+  };
+  const k6Modules = k6ModuleStubs(stubs);
   const k6Require = (name: string): object => {
     const stub = k6Modules[name];
     if (!stub) throw new Error(`the script requires ${name}, which the stubs do not provide`);

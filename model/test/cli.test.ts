@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listFiles, runCli, tempDir } from './helpers';
+import { expectRefused, listFiles, runCli, tempDir } from './helpers';
 
 const TRAIN = 'model/src/train.js';
 const GATE = 'model/src/gate.js';
@@ -73,12 +73,7 @@ describe('npm run train', () => {
 
   test.each(badCsvs)('when the CSV has %s, then it exits 2 with one clear line and writes nothing', (_what, lines, flags, message) => {
     const dir = tempDir();
-    const result = runCli(TRAIN, ['--model-dir', dir, '--data', csv(lines), ...flags]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(message);
-    expect(listFiles(dir)).toEqual([]);
+    expectRefused(runCli(TRAIN, ['--model-dir', dir, '--data', csv(lines), ...flags]), message, dir);
   });
 
   test('when a flag is unknown or --data lacks --label, then it exits 2 with one line', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
@@ -31,4 +31,23 @@ export function listFiles(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+/** A fresh temporary directory per test, removed after it: call in a describe, read with `dir()`. */
+export function useTempDir(prefix = 'mlship-'): () => string {
+  let dir = '';
+  beforeEach(() => {
+    dir = tempDir(prefix);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+/** A CLI refused its input as the house rule says: exit 2, one line on stderr, nothing written to `dir`. */
+export function expectRefused(result: { code: number; stdout: string; stderr: string }, message: RegExp, dir: string): void {
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toMatch(message);
+  expect(listFiles(dir)).toEqual([]);
 }

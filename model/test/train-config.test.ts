@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fingerprint, loadCsv, loadIris } from '../src/dataset';
 import { loadModelConfigs } from '../src/model-config';
 import { loadTrainingData } from '../src/training-data';
-import { listFiles, ROOT, runCli, tempDir } from './helpers';
+import { expectRefused, listFiles, ROOT, runCli, tempDir } from './helpers';
 
 const TRAIN = 'model/src/train.js';
 const PENGUINS = join(ROOT, 'model/data/penguins.csv');
@@ -127,12 +127,7 @@ describe('npm run train with a bad data configuration', () => {
   test.each(bad)('when a model has %s, then train exits 2 with one line naming it and writes nothing', (_what, data, message) => {
     const { modelsFile } = fakeRepo({ Ok: { ...configs.M1!, data: { source: 'iris' } }, P: { ...penguinsModel, data } });
     const dir = tempDir();
-    const result = runCli(TRAIN, ['--models', modelsFile, '--model-dir', dir]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(message);
-    expect(listFiles(dir)).toEqual([]);
+    expectRefused(runCli(TRAIN, ['--models', modelsFile, '--model-dir', dir]), message, dir);
   });
 
   test('when two models share a configured CSV with a bad row, then the one line names both and the row', () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { useTempDir } from '../../model/test/helpers';
 import { writeLiveConfig } from '../live/live-config';
 import { predictedLabels } from '../live/traffic';
 import { MONITORING_PATHS, PROMETHEUS_DIR } from '../src/paths';
@@ -13,14 +13,10 @@ type Config = Record<string, unknown> & {
 };
 
 describe('live test Prometheus config', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'mlship-live-config-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir('mlship-live-config-');
 
   test('when the live copy is written, then only intervals, target files, token path and rule paths differ from prometheus.yml', () => {
-    const file = writeLiveConfig({ dir, interval: '2s', token: 'a'.repeat(32), targets: { 'mlship-api': [{ targets: ['127.0.0.1:18001'], labels: { variant: 'v1' } }] } });
+    const file = writeLiveConfig({ dir: dir(), interval: '2s', token: 'a'.repeat(32), targets: { 'mlship-api': [{ targets: ['127.0.0.1:18001'], labels: { variant: 'v1' } }] } });
     const live = parse(readFileSync(file, 'utf8')) as Config;
     const repo = parse(readFileSync(MONITORING_PATHS.config, 'utf8')) as Config;
 

@@ -34,8 +34,8 @@ export interface CoreFixture extends CoreApi {
   reset(inputs?: Record<string, string>): void;
 }
 
-/** A fresh `@actions/core` fixture. `getInput` follows core: trims, and enforces `required`. */
-export function createCoreFixture(): CoreFixture {
+/** A summary that buffers text; `write()` hands the buffer to `written` and empties it. */
+function createSummaryFake(written: (text: string) => void): { summary: SummaryFake; clear: () => void } {
   let buffer = '';
   const summary: SummaryFake = {
     addRaw(text, addEOL = false) {
@@ -47,12 +47,25 @@ export function createCoreFixture(): CoreFixture {
       return summary;
     },
     write() {
-      fixture.summaryWritten += buffer;
+      written(buffer);
       buffer = '';
       return Promise.resolve(summary);
     },
     stringify: () => buffer,
   };
+  return {
+    summary,
+    clear: () => {
+      buffer = '';
+    },
+  };
+}
+
+/** A fresh `@actions/core` fixture. `getInput` follows core: trims, and enforces `required`. */
+export function createCoreFixture(): CoreFixture {
+  const { summary, clear } = createSummaryFake((text) => {
+    fixture.summaryWritten += text;
+  });
   const getInput: typeof Core.getInput = (name, options) => {
     const value = (fixture.inputs[name] ?? '').trim();
     if (options?.required && !value) throw new Error(`Input required and not supplied: ${name}`);
@@ -94,7 +107,7 @@ export function createCoreFixture(): CoreFixture {
       fixture.warnings = [];
       fixture.infos = [];
       fixture.summaryWritten = '';
-      buffer = '';
+      clear();
     },
   };
   return fixture;

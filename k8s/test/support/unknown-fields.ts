@@ -20,54 +20,50 @@ function isPlainObject(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Runs `validate` over a recording proxy of `data` and returns the JSON pointers of unread fields. */
-export function findUnknownFields(data: object, validate: (proxied: object) => void): string[] {
-  const seen = new WeakMap<object, Seen>();
+/** Marks `target` as looked into and, for a string key, that field as read. */
+function noteRead(seen: WeakMap<object, Seen>, target: object, key?: string | symbol): void {
+  let state = seen.get(target);
+  if (!state) {
+    state = { read: new Set(), touched: false };
+    seen.set(target, state);
+  }
+  state.touched = true;
+  if (typeof key === 'string') state.read.add(key);
+}
+
+/** A wrapper that hands out proxies of objects (one per object), recording every read in `seen`. */
+function recordingWrapper(seen: WeakMap<object, Seen>): (value: unknown) => unknown {
   const proxies = new WeakMap<object, object>();
-
-  const stateOf = (target: object): Seen => {
-    let state = seen.get(target);
-    if (!state) {
-      state = { read: new Set(), touched: false };
-      seen.set(target, state);
-    }
-    return state;
-  };
-
   const wrap = (value: unknown): unknown => {
     if (typeof value !== 'object' || value === null) return value;
     const existing = proxies.get(value);
     if (existing) return existing;
     const proxy = new Proxy(value, {
       get(target, key, receiver) {
-        const state = stateOf(target);
-        state.touched = true;
-        if (typeof key === 'string') state.read.add(key);
+        noteRead(seen, target, key);
         return wrap(Reflect.get(target, key, receiver));
       },
       has(target, key) {
-        const state = stateOf(target);
-        state.touched = true;
-        if (typeof key === 'string') state.read.add(key);
+        noteRead(seen, target, key);
         return Reflect.has(target, key);
       },
       getOwnPropertyDescriptor(target, key) {
-        const state = stateOf(target);
-        state.touched = true;
-        if (typeof key === 'string') state.read.add(key);
+        noteRead(seen, target, key);
         return Reflect.getOwnPropertyDescriptor(target, key);
       },
       ownKeys(target) {
-        stateOf(target).touched = true;
+        noteRead(seen, target);
         return Reflect.ownKeys(target);
       },
     });
     proxies.set(value, proxy);
     return proxy;
   };
+  return wrap;
+}
 
-  validate(wrap(data) as object);
-
+/** The JSON pointers of the fields in `data` that were never read inside an object that was looked into. */
+function unreadFields(data: object, seen: WeakMap<object, Seen>): string[] {
   const unknown: string[] = [];
   const walk = (value: unknown, pointer: string): void => {
     if (Array.isArray(value)) {
@@ -85,4 +81,11 @@ export function findUnknownFields(data: object, validate: (proxied: object) => v
   };
   walk(data, '');
   return unknown;
+}
+
+/** Runs `validate` over a recording proxy of `data` and returns the JSON pointers of unread fields. */
+export function findUnknownFields(data: object, validate: (proxied: object) => void): string[] {
+  const seen = new WeakMap<object, Seen>();
+  validate(recordingWrapper(seen)(data) as object);
+  return unreadFields(data, seen);
 }

@@ -1,7 +1,7 @@
 import { allChecks, countsByTag, formatCount, formatMs, formatPercent, overview, thresholdRows, trendStats, trendsByTag } from './core';
 import { barChart, escapeXml, lineChart } from './svg';
 import type { Bar } from './svg';
-import type { ExtraTable, ReportInput, TimelinePoint } from './types';
+import type { ExtraTable, K6Summary, ReportInput, TimelinePoint } from './types';
 
 /** At most this many points per line: longer runs are merged into wider slices. */
 const MAX_POINTS = 300;
@@ -84,6 +84,96 @@ function timelineCharts(timeline: TimelinePoint[] | undefined): string {
   return `<section data-section="timeline"><h2>Throughput over time</h2><div class="charts">${throughput}${latency}</div></section>`;
 }
 
+/** The headline tiles: requests, throughput, failures, p95, checks, duration and max VUs. */
+function tiles(summary: K6Summary, head: ReturnType<typeof overview>): string {
+  const list: Array<[string, string]> = [
+    ['requests', formatCount(head.requests)],
+    ['throughput', `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`],
+    ['failed requests', formatPercent(head.failedRate)],
+    ['checks passed', head.checksRate === undefined ? 'n/a' : formatPercent(head.checksRate)],
+    ['duration', formatMs(summary.state.testRunDurationMs)],
+  ];
+  const latencyValues: Record<string, number> | undefined = summary.metrics.http_req_duration?.values;
+  if (latencyValues?.['p(95)'] !== undefined) list.splice(3, 0, ['p95 latency', formatMs(latencyValues['p(95)'])]);
+  if (head.maxVus !== undefined) list.push(['max VUs', formatCount(head.maxVus)]);
+  return list.map(([k, v]) => `<div class="tile"><small>${escapeXml(k)}</small><b>${escapeXml(v)}</b></div>`).join('');
+}
+
+/** Every threshold with its verdict and observed value. */
+function thresholdTable(summary: K6Summary): string {
+  const thresholds = thresholdRows(summary);
+  return thresholds.length
+    ? table(
+        ['', 'metric', 'threshold', 'observed'],
+        thresholds.map((t) => [t.ok ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>', `<code>${escapeXml(t.metric)}</code>`, `<code>${escapeXml(t.source)}</code>`, escapeXml(t.observedText)]),
+        [false, false, false, true],
+      )
+    : '<p class="note">This run has no thresholds.</p>';
+}
+
+/** The http_req_duration percentiles as bars. */
+function latencyChart(summary: K6Summary): string {
+  const latencyValues: Record<string, number> | undefined = summary.metrics.http_req_duration?.values;
+  const stats = latencyValues ? trendStats(latencyValues) : [];
+  return stats.length
+    ? barChart(
+        'latency',
+        'HTTP request duration percentiles',
+        stats.map(([stat, value]): Bar => ({ label: stat, value, text: formatMs(value), color: stat === 'max' ? '#9ca3af' : stat.startsWith('p(') ? '#f58518' : '#4c78a8' })),
+      )
+    : '<p class="note">No http_req_duration in this summary.</p>';
+}
+
+/** Latency per request kind, when the summary has the per-kind sub-metrics. */
+function kindSection(summary: K6Summary): string {
+  const byKind = trendsByTag(summary, 'http_req_duration', 'kind');
+  return byKind.length
+    ? `<section data-section="kinds"><h2>Latency per request kind</h2>${table(
+        ['kind', 'count', 'med', 'p(95)', 'p(99)', 'max'],
+        byKind.map(([kind, v]) => [`<code>${escapeXml(kind)}</code>`, v.count === undefined ? '' : formatCount(v.count), ...['med', 'p(95)', 'p(99)', 'max'].map((s) => (v[s] === undefined ? '' : formatMs(v[s])))]),
+        [false, true, true, true, true, true],
+      )}</section>`
+    : '';
+}
+
+/** Every check with its passes and fails. */
+function checkTable(summary: K6Summary): string {
+  const checks = allChecks(summary);
+  return checks.length
+    ? table(
+        ['', 'check', 'passed', 'failed'],
+        checks.map((c) => [c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>', escapeXml(c.name), formatCount(c.passes), formatCount(c.fails)]),
+        [false, false, true, true],
+      )
+    : '<p class="note">No checks.</p>';
+}
+
+/** Predictions per class and per variant, when the run counted any. */
+function predictionSection(summary: K6Summary): string {
+  const byClass = countsByTag(summary, 'predictions', 'class');
+  const byVariant = countsByTag(summary, 'predictions', 'variant');
+  const palette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2'];
+  return byClass.length || byVariant.length
+    ? `<section data-section="predictions"><h2>Predictions</h2>${byClass.length ? barChart('predictions-class', 'Predictions per class', byClass.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[i % palette.length]! }))) : ''}${
+        byVariant.length ? barChart('predictions-variant', 'Predictions per variant', byVariant.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[(i + 3) % palette.length]! }))) : ''
+      }</section>`
+    : '';
+}
+
+/** One row per metric: name, type and every value (times formatted). */
+function metricTable(summary: K6Summary): string {
+  const rows = Object.keys(summary.metrics)
+    .sort()
+    .map((name) => {
+      const metric = summary.metrics[name]!;
+      const values = Object.entries(metric.values as Record<string, number>)
+        .map(([k, v]) => `${escapeXml(k)}=${escapeXml(metric.contains === 'time' && metric.type === 'trend' && k !== 'count' ? formatMs(v) : formatCount(v))}`)
+        .join(' ');
+      return [`<code>${escapeXml(name)}</code>`, metric.type, values];
+    });
+  return table(['metric', 'type', 'values'], rows);
+}
+
 /**
  * The self-contained HTML report: verdict, headline numbers, every threshold with its observed
  * value, latency percentiles, throughput and latency over time, per-request-kind latency, checks,
@@ -96,88 +186,21 @@ export function renderHtml(input: ReportInput): string {
   const meta = Object.entries(input.meta ?? {})
     .map(([k, v]) => `<span><b>${escapeXml(k)}:</b> ${escapeXml(v)}</span>`)
     .join('');
-  const tiles: Array<[string, string]> = [
-    ['requests', formatCount(head.requests)],
-    ['throughput', `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`],
-    ['failed requests', formatPercent(head.failedRate)],
-    ['checks passed', head.checksRate === undefined ? 'n/a' : formatPercent(head.checksRate)],
-    ['duration', formatMs(summary.state.testRunDurationMs)],
-  ];
-  const latencyValues: Record<string, number> | undefined = summary.metrics.http_req_duration?.values;
-  if (latencyValues?.['p(95)'] !== undefined) tiles.splice(3, 0, ['p95 latency', formatMs(latencyValues['p(95)'])]);
-  if (head.maxVus !== undefined) tiles.push(['max VUs', formatCount(head.maxVus)]);
-
-  const thresholds = thresholdRows(summary);
-  const thresholdTable = thresholds.length
-    ? table(
-        ['', 'metric', 'threshold', 'observed'],
-        thresholds.map((t) => [t.ok ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>', `<code>${escapeXml(t.metric)}</code>`, `<code>${escapeXml(t.source)}</code>`, escapeXml(t.observedText)]),
-        [false, false, false, true],
-      )
-    : '<p class="note">This run has no thresholds.</p>';
-
-  const stats = latencyValues ? trendStats(latencyValues) : [];
-  const latencyChart = stats.length
-    ? barChart(
-        'latency',
-        'HTTP request duration percentiles',
-        stats.map(([stat, value]): Bar => ({ label: stat, value, text: formatMs(value), color: stat === 'max' ? '#9ca3af' : stat.startsWith('p(') ? '#f58518' : '#4c78a8' })),
-      )
-    : '<p class="note">No http_req_duration in this summary.</p>';
-
-  const byKind = trendsByTag(summary, 'http_req_duration', 'kind');
-  const kindTable = byKind.length
-    ? `<section data-section="kinds"><h2>Latency per request kind</h2>${table(
-        ['kind', 'count', 'med', 'p(95)', 'p(99)', 'max'],
-        byKind.map(([kind, v]) => [`<code>${escapeXml(kind)}</code>`, v.count === undefined ? '' : formatCount(v.count), ...['med', 'p(95)', 'p(99)', 'max'].map((s) => (v[s] === undefined ? '' : formatMs(v[s])))]),
-        [false, true, true, true, true, true],
-      )}</section>`
-    : '';
-
-  const checks = allChecks(summary);
-  const checkTable = checks.length
-    ? table(
-        ['', 'check', 'passed', 'failed'],
-        checks.map((c) => [c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>', escapeXml(c.name), formatCount(c.passes), formatCount(c.fails)]),
-        [false, false, true, true],
-      )
-    : '<p class="note">No checks.</p>';
-
-  const byClass = countsByTag(summary, 'predictions', 'class');
-  const byVariant = countsByTag(summary, 'predictions', 'variant');
-  const palette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2'];
-  const predictionCharts =
-    byClass.length || byVariant.length
-      ? `<section data-section="predictions"><h2>Predictions</h2>${byClass.length ? barChart('predictions-class', 'Predictions per class', byClass.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[i % palette.length]! }))) : ''}${
-          byVariant.length ? barChart('predictions-variant', 'Predictions per variant', byVariant.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[(i + 3) % palette.length]! }))) : ''
-        }</section>`
-      : '';
-
-  const metricRows = Object.keys(summary.metrics)
-    .sort()
-    .map((name) => {
-      const metric = summary.metrics[name]!;
-      const values = Object.entries(metric.values as Record<string, number>)
-        .map(([k, v]) => `${escapeXml(k)}=${escapeXml(metric.contains === 'time' && metric.type === 'trend' && k !== 'count' ? formatMs(v) : formatCount(v))}`)
-        .join(' ');
-      return [`<code>${escapeXml(name)}</code>`, metric.type, values];
-    });
-
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeXml(title)}</title><style>${STYLE}</style></head>
 <body><main>
 <header><h1>${escapeXml(title)}<span data-verdict="${head.passed ? 'passed' : 'failed'}" class="verdict ${head.passed ? 'pass' : 'fail'}">${head.passed ? 'PASSED' : 'FAILED'}</span></h1>
 <p class="meta">${meta}<span><b>thresholds:</b> ${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold</span></p></header>
-<div class="tiles">${tiles.map(([k, v]) => `<div class="tile"><small>${escapeXml(k)}</small><b>${escapeXml(v)}</b></div>`).join('')}</div>
-<section data-section="thresholds"><h2>Thresholds</h2>${thresholdTable}</section>
-<section data-section="latency"><h2>Latency percentiles</h2>${latencyChart}</section>
+<div class="tiles">${tiles(summary, head)}</div>
+<section data-section="thresholds"><h2>Thresholds</h2>${thresholdTable(summary)}</section>
+<section data-section="latency"><h2>Latency percentiles</h2>${latencyChart(summary)}</section>
 ${timelineCharts(input.timeline)}
-${kindTable}
-<section data-section="checks"><h2>Checks</h2>${checkTable}</section>
-${predictionCharts}
+${kindSection(summary)}
+<section data-section="checks"><h2>Checks</h2>${checkTable(summary)}</section>
+${predictionSection(summary)}
 ${(input.tables ?? []).map(extraTable).join('\n')}
-<section data-section="metrics"><h2>All metrics</h2>${table(['metric', 'type', 'values'], metricRows)}</section>
+<section data-section="metrics"><h2>All metrics</h2>${metricTable(summary)}</section>
 <footer>Rendered from the k6 end-of-test summary${input.timeline ? ' and the run’s time series' : ''}. Self-contained: no scripts, no external assets.</footer>
 </main></body></html>
 `;

@@ -55,11 +55,17 @@ function niceStep(range: number, ticks: number): number {
   return nice * magnitude;
 }
 
+/** The drawing size of a chart, in SVG units. */
+export interface ChartSize {
+  width?: number;
+  height?: number;
+}
+
 /**
  * A line chart over time with axes, grid and a legend. `formatY` labels the y axis; x is seconds
  * from the start of the run.
  */
-export function lineChart(figure: string, title: string, series: Series[], formatY: (value: number) => string, width = 760, height = 260): string {
+export function lineChart(figure: string, title: string, series: Series[], formatY: (value: number) => string, { width = 760, height = 260 }: ChartSize = {}): string {
   const left = 64;
   const right = 16;
   const top = 28;

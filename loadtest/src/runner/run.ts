@@ -65,6 +65,148 @@ async function warmUp(base: string, authorization: string, model: string | undef
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What one answer left for the 'response' event: the request, its judgement and its status. */
+interface Pending {
+  spec: RequestSpec;
+  judgement: Judgement;
+  status: number;
+}
+
+/**
+ * What the steps of one run share: k6's metrics, the time line, the count of answered requests
+ * and the request cap, which stops the running autocannon instance when reached.
+ */
+class RunState {
+  readonly collector = new SummaryCollector();
+  readonly timeline: TimelineBuilder;
+  connections = 0;
+  maxConnections = 0;
+  stoppedEarly: string | undefined;
+  current: autocannon.Instance | undefined;
+  // autocannon calls onResponse and then emits 'response' synchronously for the same request,
+  // so the judgement made in the first is the one the second times.
+  pending: Pending | undefined;
+  private answered = 0;
+
+  constructor(
+    readonly started: number,
+    private readonly run: { scenario: string; host: string; maxRequests: number },
+  ) {
+    this.timeline = new TimelineBuilder(started);
+  }
+
+  /** The VU gauges k6 reports, from the connections of the current step. */
+  sampleVus(): void {
+    this.collector.add('vus', 'gauge', this.connections);
+    this.collector.add('vus_max', 'gauge', this.maxConnections);
+    this.timeline.vus(Date.now(), this.connections);
+  }
+
+  /** A step begins: its connections are the VUs from now on. */
+  enterStep(connections: number): void {
+    this.connections = connections;
+    this.maxConnections = Math.max(this.maxConnections, connections);
+    this.sampleVus();
+  }
+
+  /** Records the pending answer as k6 would: request metrics, checks and predictions. */
+  record(bytes: number, durationMs: number): void {
+    const done = this.pending;
+    this.pending = undefined;
+    if (!done) return;
+    const { spec, judgement, status } = done;
+    const { collector, run } = this;
+    const expected = status === spec.expectedStatus;
+    const tags = { kind: spec.kind, name: spec.kind, method: spec.method, status: String(status), expected_response: String(expected), scenario: run.scenario };
+    collector.add('http_reqs', 'counter', 1, tags);
+    collector.add('http_req_duration', 'trend', durationMs, tags, 'time');
+    collector.add('http_req_failed', 'rate', expected ? 0 : 1, tags);
+    collector.add('iterations', 'counter', 1, { scenario: run.scenario });
+    collector.add('data_received', 'counter', bytes, {}, 'data');
+    collector.add('data_sent', 'counter', requestBytes(spec, run.host), {}, 'data');
+    for (const check of judgement.checks) collector.check(check.name, check.ok, { kind: spec.kind });
+    if (judgement.predictions) {
+      for (const cls of judgement.predictions.classes) collector.add('predictions', 'counter', 1, { class: cls, variant: judgement.predictions.variant });
+    }
+    this.timeline.request(Date.now(), !expected, durationMs);
+    this.answered++;
+    if (this.answered >= run.maxRequests && this.current) {
+      this.stoppedEarly = `reached the request cap (${run.maxRequests})`;
+      this.current.stop();
+    }
+  }
+
+  /** A request that got no answer (connection error or timeout): a failed request of unknown kind. */
+  recordError(): void {
+    this.pending = undefined;
+    const tags = { kind: 'unknown', name: 'unknown', method: 'POST', status: '0', expected_response: 'false', scenario: this.run.scenario };
+    this.collector.add('http_reqs', 'counter', 1, tags);
+    this.collector.add('http_req_failed', 'rate', 1, tags);
+    this.timeline.request(Date.now(), true);
+    this.answered++;
+  }
+}
+
+/** Where a step sends and what: the target and the next request of the mix. */
+interface Traffic {
+  base: string;
+  /** The base URL's path, prefixed to every request's path. */
+  prefix: string;
+  nextRequest: () => RequestSpec;
+}
+
+/** Plays one step with autocannon, judging and recording every answer; resolves when it ends. */
+async function runStep(step: Step, state: RunState, traffic: Traffic): Promise<void> {
+  let finish: (error?: unknown) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = (error) => (error ? reject(error instanceof Error ? error : new Error(`autocannon failed: ${JSON.stringify(error)}`)) : resolve());
+  });
+  const instance = autocannon({
+    url: traffic.base,
+    connections: step.connections,
+    duration: step.seconds,
+    ...(step.overallRate ? { overallRate: step.overallRate } : {}),
+    ...(step.connectionRate ? { connectionRate: step.connectionRate } : {}),
+    timeout: 10,
+    requests: [
+      {
+        setupRequest: (request, context) => {
+          const spec = traffic.nextRequest();
+          (context as { spec?: RequestSpec }).spec = spec;
+          return { ...request, method: spec.method, path: `${traffic.prefix}${spec.path}`, headers: spec.headers, body: spec.body };
+        },
+        onResponse: (status, body, context, headers) => {
+          const spec = (context as { spec?: RequestSpec }).spec;
+          if (!spec) return;
+          state.pending = { spec, status, judgement: judge(spec, { status, body, headers: lowerCaseKeys(headers) }) };
+        },
+      },
+    ],
+  }, (error) => finish(error ?? undefined));
+  state.current = instance;
+  instance.on('response', (_client, _status, resBytes, responseTime) => state.record(resBytes, responseTime));
+  instance.on('reqError', () => state.recordError());
+  await finished;
+  state.current = undefined;
+}
+
+/** The k6-shaped summary with the scenario's thresholds, and the time line, of a finished run. */
+function finishRun(state: RunState, thresholds: Scenario['thresholds']): RunResult {
+  const { collector, started, stoppedEarly } = state;
+  const durationMs = Date.now() - started;
+  // Latency per request kind and prediction counts per class and variant, whether or not a
+  // threshold names them (k6 shows a sub-metric only when one does).
+  const extra = [
+    // k6 always reports this one.
+    'http_req_duration{expected_response:true}',
+    ...collector.tagValues('http_req_duration', 'kind').map((kind) => `http_req_duration{kind:${kind}}`),
+    ...collector.tagValues('predictions', 'class').map((cls) => `predictions{class:${cls}}`),
+    ...collector.tagValues('predictions', 'variant').map((variant) => `predictions{variant:${variant}}`),
+  ];
+  const summary = collector.summary(durationMs, thresholds, extra);
+  return { summary, timeline: state.timeline.points(started + durationMs), ...(stoppedEarly ? { stoppedEarly } : {}) };
+}
+
 /**
  * Plays `steps` against `base` with autocannon, one instance per step, judging every answer with
  * the same checks as the k6 script and recording k6's metrics, then builds the k6-shaped summary
@@ -76,117 +218,21 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const random = seededRandom(options.seed ?? 1);
   const nextKind = weightedPicker(scenario.mix, random);
   const url = new URL(base);
-  const prefix = url.pathname.replace(/\/+$/, '');
+  const traffic: Traffic = { base, prefix: url.pathname.replace(/\/+$/, ''), nextRequest: () => buildRequest(nextKind(), authorization, random, options.model) };
   await warmUp(base, authorization, options.model, seededRandom((options.seed ?? 1) + 1), options.warmUpRounds ?? 10);
-  const collector = new SummaryCollector();
-  const started = Date.now();
-  const timeline = new TimelineBuilder(started);
-  let answered = 0;
-  let connections = 0;
-  let maxConnections = 0;
-  let stoppedEarly: string | undefined;
-  let current: autocannon.Instance | undefined;
-
-  // autocannon calls onResponse and then emits 'response' synchronously for the same request,
-  // so the judgement made in the first is the one the second times.
-  let pending: { spec: RequestSpec; judgement: Judgement; status: number } | undefined;
-
-  const sampleVus = (): void => {
-    collector.add('vus', 'gauge', connections);
-    collector.add('vus_max', 'gauge', maxConnections);
-    timeline.vus(Date.now(), connections);
-  };
-  const sampler = setInterval(sampleVus, 1000);
-
-  const record = (bytes: number, durationMs: number): void => {
-    const done = pending;
-    pending = undefined;
-    if (!done) return;
-    const { spec, judgement, status } = done;
-    const expected = status === spec.expectedStatus;
-    const tags = { kind: spec.kind, name: spec.kind, method: spec.method, status: String(status), expected_response: String(expected), scenario: scenario.name };
-    collector.add('http_reqs', 'counter', 1, tags);
-    collector.add('http_req_duration', 'trend', durationMs, tags, 'time');
-    collector.add('http_req_failed', 'rate', expected ? 0 : 1, tags);
-    collector.add('iterations', 'counter', 1, { scenario: scenario.name });
-    collector.add('data_received', 'counter', bytes, {}, 'data');
-    collector.add('data_sent', 'counter', requestBytes(spec, url.host), {}, 'data');
-    for (const check of judgement.checks) collector.check(check.name, check.ok, { kind: spec.kind });
-    if (judgement.predictions) {
-      for (const cls of judgement.predictions.classes) collector.add('predictions', 'counter', 1, { class: cls, variant: judgement.predictions.variant });
-    }
-    timeline.request(Date.now(), !expected, durationMs);
-    answered++;
-    if (answered >= options.maxRequests && current) {
-      stoppedEarly = `reached the request cap (${options.maxRequests})`;
-      current.stop();
-    }
-  };
-
+  const state = new RunState(Date.now(), { scenario: scenario.name, host: url.host, maxRequests: options.maxRequests });
+  const sampler = setInterval(() => state.sampleVus(), 1000);
   try {
     for (const [index, step] of steps.entries()) {
-      if (stoppedEarly) break;
+      if (state.stoppedEarly) break;
       const load = step.overallRate ? `${step.overallRate} req/s` : step.connectionRate ? `${step.connectionRate} req/s per connection` : 'as fast as answered';
       log(`step ${index + 1}/${steps.length}: ${step.connections} connections, ${step.connections ? load : 'pause'}, ${step.seconds.toFixed(1)}s`);
-      connections = step.connections;
-      maxConnections = Math.max(maxConnections, connections);
-      sampleVus();
-      if (step.connections === 0) {
-        await sleep(step.seconds * 1000);
-        continue;
-      }
-      let finish: (error?: unknown) => void = () => undefined;
-      const finished = new Promise<void>((resolve, reject) => {
-        finish = (error) => (error ? reject(error instanceof Error ? error : new Error(`autocannon failed: ${JSON.stringify(error)}`)) : resolve());
-      });
-      const instance = autocannon({
-        url: base,
-        connections: step.connections,
-        duration: step.seconds,
-        ...(step.overallRate ? { overallRate: step.overallRate } : {}),
-        ...(step.connectionRate ? { connectionRate: step.connectionRate } : {}),
-        timeout: 10,
-        requests: [
-          {
-            setupRequest: (request, context) => {
-              const spec = buildRequest(nextKind(), authorization, random, options.model);
-              (context as { spec?: RequestSpec }).spec = spec;
-              return { ...request, method: spec.method, path: `${prefix}${spec.path}`, headers: spec.headers, body: spec.body };
-            },
-            onResponse: (status, body, context, headers) => {
-              const spec = (context as { spec?: RequestSpec }).spec;
-              if (!spec) return;
-              pending = { spec, status, judgement: judge(spec, { status, body, headers: lowerCaseKeys(headers) }) };
-            },
-          },
-        ],
-      }, (error) => finish(error ?? undefined));
-      current = instance;
-      instance.on('response', (_client, _status, resBytes, responseTime) => record(resBytes, responseTime));
-      instance.on('reqError', () => {
-        pending = undefined;
-        const tags = { kind: 'unknown', name: 'unknown', method: 'POST', status: '0', expected_response: 'false', scenario: scenario.name };
-        collector.add('http_reqs', 'counter', 1, tags);
-        collector.add('http_req_failed', 'rate', 1, tags);
-        timeline.request(Date.now(), true);
-        answered++;
-      });
-      await finished;
-      current = undefined;
+      state.enterStep(step.connections);
+      if (step.connections === 0) await sleep(step.seconds * 1000);
+      else await runStep(step, state, traffic);
     }
   } finally {
     clearInterval(sampler);
   }
-  const durationMs = Date.now() - started;
-  // Latency per request kind and prediction counts per class and variant, whether or not a
-  // threshold names them (k6 shows a sub-metric only when one does).
-  const extra = [
-    // k6 always reports this one.
-    'http_req_duration{expected_response:true}',
-    ...collector.tagValues('http_req_duration', 'kind').map((kind) => `http_req_duration{kind:${kind}}`),
-    ...collector.tagValues('predictions', 'class').map((cls) => `predictions{class:${cls}}`),
-    ...collector.tagValues('predictions', 'variant').map((variant) => `predictions{variant:${variant}}`),
-  ];
-  const summary = collector.summary(durationMs, scenario.thresholds, extra);
-  return { summary, timeline: timeline.points(started + durationMs), ...(stoppedEarly ? { stoppedEarly } : {}) };
+  return finishRun(state, scenario.thresholds);
 }

@@ -20,6 +20,67 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** What the open-loop sender has seen so far. */
+interface Traffic {
+  requests: number;
+  failed: number;
+  latencies: number[];
+  firstFailures: string[];
+  /** Requests sent and not yet answered (or failed). */
+  inFlight: number;
+  sent: number;
+  pending: Set<Promise<void>>;
+}
+
+/** Sends the next request of the mix without waiting for it, and counts its outcome when it ends. */
+function fire(traffic: Traffic, agent: Agent, mix: ReturnType<typeof soakMix>, port: number): void {
+  const req = mix[traffic.sent % mix.length]!;
+  traffic.sent++;
+  traffic.inFlight++;
+  const started = process.hrtime.bigint();
+  const done = send(agent, port, req).then((res) => {
+    traffic.inFlight--;
+    traffic.requests++;
+    traffic.latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (res.status !== req.expect) {
+      traffic.failed++;
+      if (traffic.firstFailures.length < 10) traffic.firstFailures.push(`${req.name}: ${res.status === -1 ? res.error ?? 'no answer' : `status ${res.status}, expected ${req.expect}`}`);
+    }
+  });
+  traffic.pending.add(done);
+  void done.then(() => traffic.pending.delete(done));
+}
+
+/**
+ * Samples the server's RSS every 2 s into `samples` (with a progress line every 15 samples)
+ * until `stop()`, which resolves once the sampler has ended.
+ */
+function sampleRss(target: SoakTarget, samples: number[], progress: (line: string) => void, traffic: Traffic): { stop: () => Promise<void> } {
+  let sampling = true;
+  const sampler = (async () => {
+    let last = Date.now();
+    while (sampling) {
+      await sleep(100);
+      if (Date.now() - last >= RSS_EVERY_MS) {
+        last = Date.now();
+        samples.push(await residentBytes(target.pid, target.port));
+        if (samples.length % 15 === 0) progress(`  ${traffic.requests} requests, ${traffic.failed} failed, RSS ${(samples[samples.length - 1]! / 1048576).toFixed(1)} MiB`);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      sampling = false;
+      await sampler;
+    },
+  };
+}
+
+/** The RSS once the warm-up's garbage has settled: the settled end of three readings 200 ms apart. */
+async function settledRss(target: SoakTarget): Promise<number> {
+  return settledEnd([await residentBytes(target.pid, target.port), await sleep(200).then(() => residentBytes(target.pid, target.port)), await sleep(200).then(() => residentBytes(target.pid, target.port))]);
+}
+
 /**
  * Sends the mix at a steady rate for warm-up + `seconds`, open loop (a slow answer does not slow
  * the schedule), and samples RSS every 2 s after the warm-up. `progress` gets a line now and then.
@@ -27,31 +88,7 @@ function sleep(ms: number): Promise<void> {
 export async function runSoak(options: SoakOptions, target: SoakTarget, progress: (line: string) => void = () => undefined): Promise<SoakMeasurement> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const mix = soakMix();
-  const latencies: number[] = [];
-  const firstFailures: string[] = [];
-  let requests = 0;
-  let failed = 0;
-  let inFlight = 0;
-  let sent = 0;
-  const pending = new Set<Promise<void>>();
-
-  const fire = (): void => {
-    const req = mix[sent % mix.length]!;
-    sent++;
-    inFlight++;
-    const started = process.hrtime.bigint();
-    const done = send(agent, target.port, req).then((res) => {
-      inFlight--;
-      requests++;
-      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-      if (res.status !== req.expect) {
-        failed++;
-        if (firstFailures.length < 10) firstFailures.push(`${req.name}: ${res.status === -1 ? res.error ?? 'no answer' : `status ${res.status}, expected ${req.expect}`}`);
-      }
-    });
-    pending.add(done);
-    void done.then(() => pending.delete(done));
-  };
+  const traffic: Traffic = { requests: 0, failed: 0, latencies: [], firstFailures: [], inFlight: 0, sent: 0, pending: new Set() };
 
   const pace = async (seconds: number): Promise<number> => {
     const started = Date.now();
@@ -61,7 +98,7 @@ export async function runSoak(options: SoakOptions, target: SoakTarget, progress
       const due = Math.floor(((Date.now() - started) / 1000) * options.rate);
       while (scheduled < due) {
         scheduled++;
-        if (inFlight < MAX_IN_FLIGHT) fire();
+        if (traffic.inFlight < MAX_IN_FLIGHT) fire(traffic, agent, mix, target.port);
       }
       await sleep(TICK_MS);
     }
@@ -70,28 +107,16 @@ export async function runSoak(options: SoakOptions, target: SoakTarget, progress
 
   progress(`warm-up: ${options.warmupSeconds} s at ${options.rate} requests/s`);
   const warmScheduled = await pace(options.warmupSeconds);
-  const rssSamples: number[] = [];
-  const rssStart = settledEnd([await residentBytes(target.pid, target.port), await sleep(200).then(() => residentBytes(target.pid, target.port)), await sleep(200).then(() => residentBytes(target.pid, target.port))]);
-  rssSamples.push(rssStart);
+  const rssStart = await settledRss(target);
+  const rssSamples: number[] = [rssStart];
   progress(`measuring: ${options.seconds} s; RSS after warm-up ${(rssStart / 1048576).toFixed(1)} MiB`);
-  let sampling = true;
-  const sampler = (async () => {
-    let last = Date.now();
-    while (sampling) {
-      await sleep(100);
-      if (Date.now() - last >= RSS_EVERY_MS) {
-        last = Date.now();
-        rssSamples.push(await residentBytes(target.pid, target.port));
-        if (rssSamples.length % 15 === 0) progress(`  ${requests} requests, ${failed} failed, RSS ${(rssSamples[rssSamples.length - 1]! / 1048576).toFixed(1)} MiB`);
-      }
-    }
-  })();
+  const sampler = sampleRss(target, rssSamples, progress, traffic);
   const scheduled = warmScheduled + (await pace(options.seconds));
-  await Promise.all(pending);
+  await Promise.all(traffic.pending);
   rssSamples.push(await residentBytes(target.pid, target.port));
-  sampling = false;
-  await sampler;
+  await sampler.stop();
   agent.destroy();
+  const { requests, failed, firstFailures, latencies } = traffic;
   return {
     requests,
     failed,

@@ -19857,7 +19857,7 @@ function niceStep(range, ticks) {
   const nice = residual > 5 ? 10 : residual > 2 ? 5 : residual > 1 ? 2 : 1;
   return nice * magnitude;
 }
-function lineChart(figure, title, series, formatY, width = 760, height = 260) {
+function lineChart(figure, title, series, formatY, { width = 760, height = 260 } = {}) {
   const left = 64;
   const right = 16;
   const top = 28;
@@ -19974,12 +19974,8 @@ function timelineCharts(timeline) {
   const latency = lineChart("latency-over-time", "Latency percentiles over time", [latencySeries("p50", "p50", "#54a24b"), latencySeries("p95", "p95", "#f58518"), latencySeries("p99", "p99", "#b279a2")], formatMs);
   return `<section data-section="timeline"><h2>Throughput over time</h2><div class="charts">${throughput}${latency}</div></section>`;
 }
-function renderHtml(input) {
-  const { summary: summary2 } = input;
-  const head = overview(summary2);
-  const title = input.title ?? "k6 load test report";
-  const meta = Object.entries(input.meta ?? {}).map(([k, v]) => `<span><b>${escapeXml(k)}:</b> ${escapeXml(v)}</span>`).join("");
-  const tiles = [
+function tiles(summary2, head) {
+  const list = [
     ["requests", formatCount(head.requests)],
     ["throughput", `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`],
     ["failed requests", formatPercent(head.failedRate)],
@@ -19987,56 +19983,77 @@ function renderHtml(input) {
     ["duration", formatMs(summary2.state.testRunDurationMs)]
   ];
   const latencyValues = summary2.metrics.http_req_duration?.values;
-  if (latencyValues?.["p(95)"] !== void 0) tiles.splice(3, 0, ["p95 latency", formatMs(latencyValues["p(95)"])]);
-  if (head.maxVus !== void 0) tiles.push(["max VUs", formatCount(head.maxVus)]);
+  if (latencyValues?.["p(95)"] !== void 0) list.splice(3, 0, ["p95 latency", formatMs(latencyValues["p(95)"])]);
+  if (head.maxVus !== void 0) list.push(["max VUs", formatCount(head.maxVus)]);
+  return list.map(([k, v]) => `<div class="tile"><small>${escapeXml(k)}</small><b>${escapeXml(v)}</b></div>`).join("");
+}
+function thresholdTable(summary2) {
   const thresholds = thresholdRows(summary2);
-  const thresholdTable = thresholds.length ? table(
+  return thresholds.length ? table(
     ["", "metric", "threshold", "observed"],
     thresholds.map((t) => [t.ok ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>', `<code>${escapeXml(t.metric)}</code>`, `<code>${escapeXml(t.source)}</code>`, escapeXml(t.observedText)]),
     [false, false, false, true]
   ) : '<p class="note">This run has no thresholds.</p>';
+}
+function latencyChart(summary2) {
+  const latencyValues = summary2.metrics.http_req_duration?.values;
   const stats = latencyValues ? trendStats(latencyValues) : [];
-  const latencyChart = stats.length ? barChart(
+  return stats.length ? barChart(
     "latency",
     "HTTP request duration percentiles",
     stats.map(([stat2, value]) => ({ label: stat2, value, text: formatMs(value), color: stat2 === "max" ? "#9ca3af" : stat2.startsWith("p(") ? "#f58518" : "#4c78a8" }))
   ) : '<p class="note">No http_req_duration in this summary.</p>';
+}
+function kindSection(summary2) {
   const byKind = trendsByTag(summary2, "http_req_duration", "kind");
-  const kindTable = byKind.length ? `<section data-section="kinds"><h2>Latency per request kind</h2>${table(
+  return byKind.length ? `<section data-section="kinds"><h2>Latency per request kind</h2>${table(
     ["kind", "count", "med", "p(95)", "p(99)", "max"],
     byKind.map(([kind, v]) => [`<code>${escapeXml(kind)}</code>`, v.count === void 0 ? "" : formatCount(v.count), ...["med", "p(95)", "p(99)", "max"].map((s) => v[s] === void 0 ? "" : formatMs(v[s]))]),
     [false, true, true, true, true, true]
   )}</section>` : "";
+}
+function checkTable(summary2) {
   const checks = allChecks(summary2);
-  const checkTable = checks.length ? table(
+  return checks.length ? table(
     ["", "check", "passed", "failed"],
     checks.map((c) => [c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>', escapeXml(c.name), formatCount(c.passes), formatCount(c.fails)]),
     [false, false, true, true]
   ) : '<p class="note">No checks.</p>';
+}
+function predictionSection(summary2) {
   const byClass = countsByTag(summary2, "predictions", "class");
   const byVariant = countsByTag(summary2, "predictions", "variant");
   const palette = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"];
-  const predictionCharts = byClass.length || byVariant.length ? `<section data-section="predictions"><h2>Predictions</h2>${byClass.length ? barChart("predictions-class", "Predictions per class", byClass.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[i % palette.length] }))) : ""}${byVariant.length ? barChart("predictions-variant", "Predictions per variant", byVariant.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[(i + 3) % palette.length] }))) : ""}</section>` : "";
-  const metricRows = Object.keys(summary2.metrics).sort().map((name) => {
+  return byClass.length || byVariant.length ? `<section data-section="predictions"><h2>Predictions</h2>${byClass.length ? barChart("predictions-class", "Predictions per class", byClass.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[i % palette.length] }))) : ""}${byVariant.length ? barChart("predictions-variant", "Predictions per variant", byVariant.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[(i + 3) % palette.length] }))) : ""}</section>` : "";
+}
+function metricTable(summary2) {
+  const rows = Object.keys(summary2.metrics).sort().map((name) => {
     const metric = summary2.metrics[name];
     const values = Object.entries(metric.values).map(([k, v]) => `${escapeXml(k)}=${escapeXml(metric.contains === "time" && metric.type === "trend" && k !== "count" ? formatMs(v) : formatCount(v))}`).join(" ");
     return [`<code>${escapeXml(name)}</code>`, metric.type, values];
   });
+  return table(["metric", "type", "values"], rows);
+}
+function renderHtml(input) {
+  const { summary: summary2 } = input;
+  const head = overview(summary2);
+  const title = input.title ?? "k6 load test report";
+  const meta = Object.entries(input.meta ?? {}).map(([k, v]) => `<span><b>${escapeXml(k)}:</b> ${escapeXml(v)}</span>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeXml(title)}</title><style>${STYLE}</style></head>
 <body><main>
 <header><h1>${escapeXml(title)}<span data-verdict="${head.passed ? "passed" : "failed"}" class="verdict ${head.passed ? "pass" : "fail"}">${head.passed ? "PASSED" : "FAILED"}</span></h1>
 <p class="meta">${meta}<span><b>thresholds:</b> ${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold</span></p></header>
-<div class="tiles">${tiles.map(([k, v]) => `<div class="tile"><small>${escapeXml(k)}</small><b>${escapeXml(v)}</b></div>`).join("")}</div>
-<section data-section="thresholds"><h2>Thresholds</h2>${thresholdTable}</section>
-<section data-section="latency"><h2>Latency percentiles</h2>${latencyChart}</section>
+<div class="tiles">${tiles(summary2, head)}</div>
+<section data-section="thresholds"><h2>Thresholds</h2>${thresholdTable(summary2)}</section>
+<section data-section="latency"><h2>Latency percentiles</h2>${latencyChart(summary2)}</section>
 ${timelineCharts(input.timeline)}
-${kindTable}
-<section data-section="checks"><h2>Checks</h2>${checkTable}</section>
-${predictionCharts}
+${kindSection(summary2)}
+<section data-section="checks"><h2>Checks</h2>${checkTable(summary2)}</section>
+${predictionSection(summary2)}
 ${(input.tables ?? []).map(extraTable).join("\n")}
-<section data-section="metrics"><h2>All metrics</h2>${table(["metric", "type", "values"], metricRows)}</section>
+<section data-section="metrics"><h2>All metrics</h2>${metricTable(summary2)}</section>
 <footer>Rendered from the k6 end-of-test summary${input.timeline ? " and the run’s time series" : ""}. Self-contained: no scripts, no external assets.</footer>
 </main></body></html>
 `;
