@@ -43,7 +43,21 @@ function fatal(message: string, code: number): never {
  * Drains on SIGTERM/SIGINT: readiness turns 503, the listener closes, in-flight requests finish
  * (within SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
  */
-function handleSignals(server: Server, lifecycle: { draining: boolean }, config: Config, logger: Logger, flush: () => void, store: ModelStore, metrics: ApiMetrics, watch: PromotionWatch, predictionLog?: PredictionLog): void {
+/** A started server and what it runs with: what the signal handlers act on. */
+interface Running {
+  server: Server;
+  lifecycle: { draining: boolean };
+  config: Config;
+  logger: Logger;
+  /** Writes the buffered log lines out. */
+  flush: () => void;
+  store: ModelStore;
+  metrics: ApiMetrics;
+  watch: PromotionWatch;
+  predictionLog: PredictionLog | undefined;
+}
+
+function handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog }: Running): void {
   const drain = (signal: string): void => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -188,5 +202,5 @@ export function main(hooks: StartHooks = {}): void {
     flush();
     hooks.onReady?.();
   });
-  handleSignals(server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog);
+  handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog });
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { bodyLimitBytes } from '../config';
 import type { AppContext } from '../context';
@@ -133,6 +133,52 @@ function sendInferResponse(res: Response, head: Record<string, string>, outputs:
   res.set('Inference-Header-Content-Length', String(json.length)).type('application/octet-stream').send(Buffer.concat([json, ...buffers]));
 }
 
+/** The model a route's `:name` (and `:version`, when given) names, or a 404. */
+function modelFinder(ctx: AppContext): (req: Request) => ServedModel {
+  return (req) => {
+    const name = String(req.params.name);
+    const model = ctx.models.get(name);
+    if (!model) throw new ApiError('not_found', `unknown model "${name}"`);
+    const version = req.params.version;
+    if (version !== undefined && version !== model.version) throw new ApiError('not_found', `model "${name}" has no version "${String(version)}"; serving ${model.version}`);
+    return model;
+  };
+}
+
+/** POST …/infer: the rows of the input tensor, predicted, recorded, answered as the outputs asked for. */
+function inferHandler(ctx: AppContext, find: (req: Request) => ServedModel): RequestHandler {
+  return (req, res) => {
+    const model = find(req);
+    // The variant is the one the model serves in, never the request's experiment header.
+    const variant: Variant = model.name === ctx.config.AB_MODEL_NAME ? 'v2' : 'v1';
+    const body = req.body as InferBody;
+    const request = parseOrThrow(InferenceRequest, body.header);
+    const rows = inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH);
+    const wanted = request.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }));
+    const unknown = wanted.find((o) => !(OUTPUTS as readonly string[]).includes(o.name));
+    if (unknown) throw new ApiError('invalid_input', `unknown output "${unknown.name}"; outputs are ${OUTPUTS.join(', ')}`);
+
+    const started = process.hrtime.bigint();
+    const answers = predictDetailed(model, rows);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const labels = answers.map((a) => a.prediction);
+    const tensors: Record<OutputName, OutputTensor> = {
+      label: { name: 'label', datatype: 'BYTES', shape: [rows.length], data: labels },
+      probabilities: {
+        name: 'probabilities',
+        datatype: 'FP64',
+        shape: [rows.length, model.classNames.length],
+        data: answers.flatMap((a) => model.classNames.map((c) => a.probabilities[c] ?? 0)),
+      },
+    };
+    ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output: labels });
+    setModelHeaders(res, model, variant);
+    const binaryByDefault = request.parameters?.binary_data_output === true;
+    const outputs = wanted.map((o) => ({ tensor: tensors[o.name as OutputName], binary: (o.parameters?.binary_data ?? binaryByDefault) === true }));
+    sendInferResponse(res, { model_name: model.name, model_version: model.version, ...(request.id === undefined ? {} : { id: request.id }) }, outputs);
+  };
+}
+
 /**
  * The Open Inference Protocol (KServe v2) REST routes: server and model metadata, health, and
  * inference on an FP32/FP64 tensor of shape [n, features]. Errors are `{"error": "…"}` as the
@@ -141,14 +187,7 @@ function sendInferResponse(res: Response, head: Record<string, string>, outputs:
 export function oipRoutes(ctx: AppContext): Router {
   const router = Router();
   const readInferBody = inferBody(bodyLimitBytes(ctx.config.BODY_LIMIT));
-  const find = (req: Request): ServedModel => {
-    const name = String(req.params.name);
-    const model = ctx.models.get(name);
-    if (!model) throw new ApiError('not_found', `unknown model "${name}"`);
-    const version = req.params.version;
-    if (version !== undefined && version !== model.version) throw new ApiError('not_found', `model "${name}" has no version "${String(version)}"; serving ${model.version}`);
-    return model;
-  };
+  const find = modelFinder(ctx);
 
   router
     .route(['/v2', '/v2/'])
@@ -185,36 +224,7 @@ export function oipRoutes(ctx: AppContext): Router {
       .all(allow('GET'));
     router
       .route(`${base}/infer`)
-      .post(...ctx.protect, readInferBody, (req, res) => {
-        const model = find(req);
-        // The variant is the one the model serves in, never the request's experiment header.
-        const variant: Variant = model.name === ctx.config.AB_MODEL_NAME ? 'v2' : 'v1';
-        const body = req.body as InferBody;
-        const request = parseOrThrow(InferenceRequest, body.header);
-        const rows = inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH);
-        const wanted = request.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }));
-        const unknown = wanted.find((o) => !(OUTPUTS as readonly string[]).includes(o.name));
-        if (unknown) throw new ApiError('invalid_input', `unknown output "${unknown.name}"; outputs are ${OUTPUTS.join(', ')}`);
-
-        const started = process.hrtime.bigint();
-        const answers = predictDetailed(model, rows);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const labels = answers.map((a) => a.prediction);
-        const tensors: Record<OutputName, OutputTensor> = {
-          label: { name: 'label', datatype: 'BYTES', shape: [rows.length], data: labels },
-          probabilities: {
-            name: 'probabilities',
-            datatype: 'FP64',
-            shape: [rows.length, model.classNames.length],
-            data: answers.flatMap((a) => model.classNames.map((c) => a.probabilities[c] ?? 0)),
-          },
-        };
-        ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output: labels });
-        setModelHeaders(res, model, variant);
-        const binaryByDefault = request.parameters?.binary_data_output === true;
-        const outputs = wanted.map((o) => ({ tensor: tensors[o.name as OutputName], binary: (o.parameters?.binary_data ?? binaryByDefault) === true }));
-        sendInferResponse(res, { model_name: model.name, model_version: model.version, ...(request.id === undefined ? {} : { id: request.id }) }, outputs);
-      })
+      .post(...ctx.protect, readInferBody, inferHandler(ctx, find))
       .all(allow('POST'));
   }
   return router;
