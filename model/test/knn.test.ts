@@ -1,5 +1,6 @@
-import { fitMlKnn, KnnKernel, loadMlKnn } from '../src/knn';
-import type { DistanceName } from '../src/knn';
+import { KnnKernel } from '../src/knn';
+import { fitMlKnn, loadMlKnn } from '../src/knn-fit';
+import type { DistanceName } from '../src/knn-fit';
 import { loadModelConfigs } from '../src/model-config';
 import { standardize } from '../src/preprocess';
 import { seededRandom } from '../src/random';
