@@ -26,7 +26,7 @@ export interface ScanSetup {
   labels: Int32Array;
   /** From {@link seedTable}: for each sorted position, `keep` positions to seed the heap with. */
   seeds: Int32Array;
-  /** Written by the scan: the heap's distances (squared for euclidean) and sorted positions. */
+  /** Written by the scan: the heap's distances (squared for euclidean; keep + 1 long, the last a -Infinity sentinel) and sorted positions. */
   heapDistance: Float64Array;
   heapIndex: Int32Array;
   /** Written by the scan: the k nearest's votes per class. */
@@ -157,12 +157,13 @@ export function compileScan(setup: ScanSetup): ScanFunction {
   const factory = new Function('P', 'R', 'H', 'I', 'L', 'V', 'S', 'M', `
     const keep = ${setup.keep};
     let stamp = 0;
+    // H[keep] holds -Infinity, so a missing right child is never the larger and the child is
+    // chosen without a branch (the comparison's outcome is random: a branch mispredicts half the time).
     function sift(at, dist, index) {
       for (;;) {
         const c1 = 2 * at + 1;
         if (c1 >= keep) break;
-        let c = c1;
-        if (c1 + 1 < keep && H[c1 + 1] > H[c1]) c = c1 + 1;
+        const c = c1 + ((H[c1 + 1] > H[c1]) | 0);
         if (H[c] <= dist) break;
         H[at] = H[c]; I[at] = I[c]; at = c;
       }
@@ -170,6 +171,8 @@ export function compileScan(setup: ScanSetup): ScanFunction {
     }
     return function scan(x) {${scanSource(setup)}};`) as ScanFactory;
   const { points, projected, heapDistance, heapIndex, labels, votes, seeds } = setup;
+  if (heapDistance.length !== setup.keep + 1) throw new Error(`the heap needs keep + 1 = ${setup.keep + 1} distance slots, got ${heapDistance.length}`);
+  heapDistance[setup.keep] = -Infinity;
   return factory(points, projected, heapDistance, heapIndex, labels, votes, seeds, new Int32Array(projected.length));
 }
 

@@ -72,7 +72,8 @@ export class KnnKernel {
     this.sortedLabels = Int32Array.from(order, (e) => labels[e.node] as number);
     this.sortedPoints = new Float64Array(this.size * featureCount);
     order.forEach((e, r) => this.sortedPoints.set(pointAt(e.node), r * featureCount));
-    this.heapDistance = new Float64Array(this.k + 1);
+    // One more than the heap: the scan keeps a sentinel past its end.
+    this.heapDistance = new Float64Array(this.k + 2);
     this.heapIndex = new Int32Array(this.k + 1);
     this.votes = new Int32Array(Math.max(this.classCount, 1));
     const keep = this.k + 1;
