@@ -37,9 +37,11 @@ export function standardizeInto(scaler: StandardizerParameters, row: ArrayLike<n
   return out;
 }
 
-/** Standardizes one row. */
+/** Standardizes one row into a new array (training's path; a Float64Array per row would cost twice as much here). */
 export function standardizeRow(scaler: StandardizerParameters, row: ArrayLike<number>): number[] {
-  return Array.from(standardizeInto(scaler, row, new Float64Array(scaler.mean.length)));
+  const out = new Array<number>(scaler.mean.length);
+  for (let j = 0; j < out.length; j++) out[j] = standardizeValue(scaler, j, row[j] as number);
+  return out;
 }
 
 /** Standardizes every row. */
