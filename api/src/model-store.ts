@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { MetricsFile, ModelArtifact } from '../../model/src/artifact';
 import { readMetrics, versionDir } from '../../model/src/artifact';
 import { KnnKernel } from '../../model/src/knn';
+import { standardizeInto, unstandardizeRow } from '../../model/src/preprocess';
 import { loadPromoted } from '../../model/src/registry';
 
 /** One verified model, ready to serve. */
@@ -91,12 +92,6 @@ export interface DetailedPrediction {
   neighbours: Array<{ label: string; distance: number; features: number[] }>;
 }
 
-/** Standardizes a raw row into `out` (reused, so the hot path allocates nothing). */
-export function standardizeInto(model: ServedModel, row: readonly number[], out: Float64Array): Float64Array {
-  for (let j = 0; j < out.length; j++) out[j] = ((row[j] as number) - (model.mean[j] as number)) / (model.std[j] as number);
-  return out;
-}
-
 /** Predicts class names for raw rows. */
 export function predictLabels(model: ServedModel, rows: readonly number[][]): string[] {
   const scratch = new Float64Array(model.featureNames.length);
@@ -115,7 +110,7 @@ export function predictDetailed(model: ServedModel, rows: readonly number[][]): 
         label: model.classNames[n.label] as string,
         distance: n.distance,
         // Back to the caller's units, so a neighbour reads like a row of the training data.
-        features: n.features.map((z, j) => z * (model.std[j] as number) + (model.mean[j] as number)),
+        features: unstandardizeRow(model, n.features),
       })),
     };
   });

@@ -1,3 +1,4 @@
+import { standardizeValue } from '../../model/src/preprocess';
 import type { Variant } from './variant';
 import { isoTime } from './logging';
 import type { ApiMetrics } from './metrics';
@@ -65,10 +66,9 @@ export function predictionRecorder(metrics: ApiMetrics, predictionLog: Predictio
       for (const [label, count] of perClass) classes.get(label)?.inc(count);
     }
     const sample = Math.min(rows.length, DRIFT_SAMPLE_ROWS);
-    const { mean, std } = model;
     for (let j = 0; j < features.length; j++) {
       const observer = features[j]!;
-      for (let i = 0; i < sample; i++) observer.observe((rows[i]![j]! - mean[j]!) / std[j]!);
+      for (let i = 0; i < sample; i++) observer.observe(standardizeValue(model, j, rows[i]![j]!));
     }
     predictionLog?.write({ time: isoTime(), requestId, model: model.name, version: model.version, variant, input: rows, output }, inputJson);
   };

@@ -7,7 +7,7 @@ import { stagingPath } from './atomic-write';
 import type { DatasetFingerprint } from './dataset';
 import { ArtifactError } from './errors';
 import type { Evaluation } from './evaluate';
-import type { DistanceName } from './knn';
+import type { DistanceName } from './knn-fit';
 import type { Standardizer } from './preprocess';
 
 export const MODEL_FORMAT = 'mlship.knn-model/v1';

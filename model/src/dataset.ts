@@ -38,25 +38,40 @@ export function loadIris(): Dataset {
   );
 }
 
-/**
- * Reads a CSV with a header row. Every column but `labelColumn` must be numeric in every row.
- * Throws {@link InputError} with one line naming the file, row and column that need fixing.
- */
-export function loadCsv(file: string, labelColumn: string): Dataset {
+/** The file's records (header first), or an {@link InputError} naming the file. */
+function readCsvRecords(file: string): string[][] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new InputError(`${file}: cannot read the data file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  let records: string[][];
   try {
     const rows: string[][] = parse(text, { skip_empty_lines: true, trim: true, bom: true });
-    records = rows;
+    return rows;
   } catch (error) {
     throw new InputError(`${file}: not valid CSV: ${(error as Error).message}`);
   }
-  const [header, ...body] = records;
+}
+
+/** One feature cell as a number, or an {@link InputError} naming its row and column. */
+function featureValue(file: string, rowNumber: number, column: string, raw: string): number {
+  if (MISSING.has(raw.toLowerCase())) {
+    throw new InputError(`${file}: row ${rowNumber}, column "${column}": missing value; fill it in or drop the row`);
+  }
+  const value = Number(raw);
+  if (!Number.isFinite(value)) {
+    throw new InputError(`${file}: row ${rowNumber}, column "${column}": "${raw}" is not a number; features must be numeric`);
+  }
+  return value;
+}
+
+/**
+ * Reads a CSV with a header row. Every column but `labelColumn` must be numeric in every row.
+ * Throws {@link InputError} with one line naming the file, row and column that need fixing.
+ */
+export function loadCsv(file: string, labelColumn: string): Dataset {
+  const [header, ...body] = readCsvRecords(file);
   if (!header || body.length === 0) {
     throw new InputError(`${file}: needs a header row and at least one data row`);
   }
@@ -79,22 +94,7 @@ export function loadCsv(file: string, labelColumn: string): Dataset {
     if (MISSING.has(label.toLowerCase())) {
       throw new InputError(`${file}: row ${rowNumber}, column "${labelColumn}": missing label; fill it in or drop the row`);
     }
-    X.push(
-      featureIndexes.map((i) => {
-        const raw = record[i] ?? '';
-        const column = header[i] ?? String(i);
-        if (MISSING.has(raw.toLowerCase())) {
-          throw new InputError(`${file}: row ${rowNumber}, column "${column}": missing value; fill it in or drop the row`);
-        }
-        const value = Number(raw);
-        if (!Number.isFinite(value)) {
-          throw new InputError(
-            `${file}: row ${rowNumber}, column "${column}": "${raw}" is not a number; features must be numeric`,
-          );
-        }
-        return value;
-      }),
-    );
+    X.push(featureIndexes.map((i) => featureValue(file, rowNumber, header[i] ?? String(i), record[i] ?? '')));
     labels.push(label);
   });
   return fromLabelledRows(

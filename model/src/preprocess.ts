@@ -20,14 +20,36 @@ export function fitStandardizer(X: readonly number[][]): Standardizer {
   return { type: 'standardize', mean, std };
 }
 
-/** Standardizes one row. */
-export function standardizeRow(scaler: Standardizer, row: ArrayLike<number>): number[] {
+/** The part of a {@link Standardizer} that standardizing reads (a served model carries it too). */
+export type StandardizerParameters = Pick<Standardizer, 'mean' | 'std'>;
+
+/**
+ * One feature's z-score. The one formula training, serving and the drift metric all use, so the
+ * model never sees a row standardized differently from the rows it was trained on.
+ */
+export function standardizeValue(scaler: StandardizerParameters, feature: number, value: number): number {
+  return (value - (scaler.mean[feature] as number)) / (scaler.std[feature] as number);
+}
+
+/** Standardizes one row into `out` (one value per feature; reused by the caller, so the serving hot path allocates nothing). */
+export function standardizeInto(scaler: StandardizerParameters, row: ArrayLike<number>, out: Float64Array): Float64Array {
+  for (let j = 0; j < out.length; j++) out[j] = standardizeValue(scaler, j, row[j] as number);
+  return out;
+}
+
+/** Standardizes one row into a new array (training's path; a Float64Array per row would cost twice as much here). */
+export function standardizeRow(scaler: StandardizerParameters, row: ArrayLike<number>): number[] {
   const out = new Array<number>(scaler.mean.length);
-  for (let j = 0; j < out.length; j++) out[j] = ((row[j] as number) - (scaler.mean[j] as number)) / (scaler.std[j] as number);
+  for (let j = 0; j < out.length; j++) out[j] = standardizeValue(scaler, j, row[j] as number);
   return out;
 }
 
 /** Standardizes every row. */
-export function standardize(scaler: Standardizer, X: readonly number[][]): number[][] {
+export function standardize(scaler: StandardizerParameters, X: readonly number[][]): number[][] {
   return X.map((row) => standardizeRow(scaler, row));
+}
+
+/** Back from standardized to the caller's units (the inverse of {@link standardizeRow}). */
+export function unstandardizeRow(scaler: StandardizerParameters, z: ArrayLike<number>): number[] {
+  return Array.from({ length: scaler.mean.length }, (_, j) => (z[j] as number) * (scaler.std[j] as number) + (scaler.mean[j] as number));
 }

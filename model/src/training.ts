@@ -4,8 +4,9 @@ import type { Dataset } from './dataset';
 import { classCounts, fingerprint } from './dataset';
 import { InputError } from './errors';
 import { evaluate, meanAndStd } from './evaluate';
-import type { DistanceName } from './knn';
-import { fitMlKnn, KnnKernel } from './knn';
+import type { DistanceName } from './knn-fit';
+import { fitMlKnn } from './knn-fit';
+import { KnnKernel } from './knn';
 // Imported, not read at run time: the bundled training CLI (dist/bundle/train.js) runs in the image
 // with no node_modules, and the recorded version must still be the one it was built with.
 import { version as ML_KNN_VERSION } from 'ml-knn/package.json';
@@ -42,8 +43,18 @@ function pick<T>(items: readonly T[], indexes: readonly number[]): T[] {
   return indexes.map((i) => items[i] as T);
 }
 
+/** One cross-validation fold of one candidate: the rows to fit on, the rows to score, and the model's settings. */
+interface FoldTrial {
+  X: number[][];
+  y: number[];
+  fit: number[];
+  validate: number[];
+  k: number;
+  distance: DistanceName;
+}
+
 /** Accuracy of a model fitted on `fit` rows and scored on `validate` rows, standardizing on `fit` only. */
-function foldAccuracy(X: number[][], y: number[], fit: number[], validate: number[], k: number, distance: DistanceName): number {
+function foldAccuracy({ X, y, fit, validate, k, distance }: FoldTrial): number {
   const scaler = fitStandardizer(pick(X, fit));
   const kernel = new KnnKernel(fitMlKnn(standardize(scaler, pick(X, fit)), pick(y, fit), k, distance), distance, scaler.mean.length);
   const validateX = standardize(scaler, pick(X, validate));
@@ -63,7 +74,7 @@ function crossValidate(X: number[][], y: number[], classCount: number, config: M
     throw new InputError(`every k candidate exceeds the ${smallestFit} rows of the smallest fold: use smaller kCandidates`);
   }
   const candidates = usable.map((k) => {
-    const foldScores = folds.map((f) => foldAccuracy(X, y, f.fit, f.validate, k, config.distance));
+    const foldScores = folds.map((f) => foldAccuracy({ X, y, fit: f.fit, validate: f.validate, k, distance: config.distance }));
     return { k, ...meanAndStd(foldScores), foldScores };
   });
   const best = candidates.reduce((a, b) => (b.mean > a.mean || (b.mean === a.mean && b.std < a.std) ? b : a));

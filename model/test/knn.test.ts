@@ -1,10 +1,12 @@
-import { fitMlKnn, KnnKernel, loadMlKnn } from '../src/knn';
-import type { DistanceName } from '../src/knn';
+import { KnnKernel } from '../src/knn';
+import { fitMlKnn, loadMlKnn } from '../src/knn-fit';
+import type { DistanceName } from '../src/knn-fit';
 import { loadModelConfigs } from '../src/model-config';
 import { standardize } from '../src/preprocess';
 import { seededRandom } from '../src/random';
 import { splitOf, trainModel } from '../src/training';
 import { loadTrainingData } from '../src/training-data';
+import { batchBody } from '../../scripts/bench/requests';
 import { ROOT } from './helpers';
 
 const MODELS_FILE = `${ROOT}/model/models.json`;
@@ -37,6 +39,26 @@ describe.each(Object.keys(configs))('serving kernel of %s, on its own data', (na
       // Snapped to a coarse grid so that equal distances, and so ties, are common.
       const point = data.featureNames.map(() => Math.round((random() * 6 - 3) * 4) / 4);
       expect(kernel.predict(point)).toBe(reference.predict(point));
+    }
+    expect(kernel.tieCount).toBeGreaterThan(0);
+  });
+
+  test('when given points far from the data, then it answers and explains exactly as ml-knn does', () => {
+    // The API benchmark's batch rows (synthetic combinations of plausible iris values, far from any
+    // real flower once standardized) and random points 3 to 12 standard deviations out, snapped to a
+    // grid so that ties stay common: where the scan's pruning is weakest and the heap works hardest.
+    const benchRows = standardize(artifact.preprocessing, (JSON.parse(batchBody(1000)) as { X: number[][] }).X.map((row) => row.slice(0, data.featureNames.length)));
+    const random = seededRandom(11);
+    const farPoints = Array.from({ length: 2000 }, () => {
+      const direction = data.featureNames.map(() => random() * 2 - 1);
+      const scale = (3 + random() * 9) / (Math.hypot(...direction) || 1);
+      return direction.map((v) => Math.round(v * scale * 4) / 4);
+    });
+    const kernel = new KnnKernel(artifact.model, distance, data.featureNames.length);
+    for (const point of [...benchRows, ...farPoints]) {
+      const expected = reference.predict(point);
+      expect(kernel.predict(point)).toBe(expected);
+      expect(kernel.explain(point).label).toBe(expected);
     }
     expect(kernel.tieCount).toBeGreaterThan(0);
   });

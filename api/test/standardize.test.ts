@@ -1,0 +1,55 @@
+import { Registry } from 'prom-client';
+import { KnnKernel } from '../../model/src/knn';
+import { loadModelConfigs } from '../../model/src/model-config';
+import { standardize, standardizeRow } from '../../model/src/preprocess';
+import { loadPromoted } from '../../model/src/registry';
+import { loadTrainingData } from '../../model/src/training-data';
+import { createMetrics } from '../src/metrics';
+import { loadServedModel, predictDetailed, predictLabels } from '../src/model-store';
+import { predictionRecorder } from '../src/prediction-recorder';
+import { ROOT, trainedModelDir } from './helpers';
+
+const MODELS_FILE = `${ROOT}/model/models.json`;
+const configs = loadModelConfigs(MODELS_FILE);
+const datasets = loadTrainingData(MODELS_FILE, configs, Object.keys(configs));
+
+describe.each(Object.keys(configs))('standardization of %s: training, serving and the drift metric agree', (name) => {
+  const dir = trainedModelDir();
+  const served = loadServedModel(dir, name);
+  const artifact = loadPromoted(dir, name);
+  const data = datasets.get(name)!;
+  // Every row of the data set, and rows far outside it (scaled and shifted), in the caller's units.
+  const rows = [...data.X, ...data.X.slice(0, 50).map((row) => row.map((v, j) => v * (1.5 + j / 4) - 3))];
+
+  test('when the API predicts raw rows, then it answers as the kernel does on rows standardized as in training', () => {
+    const kernel = new KnnKernel(artifact.model, artifact.hyperparameters.distance, data.featureNames.length);
+    const trainingSide = standardize(artifact.preprocessing, rows).map((z) => data.classNames[kernel.predict(z)]);
+    expect(predictLabels(served, rows)).toEqual(trainingSide);
+  });
+
+  test('when the API explains a row, then each neighbour reads back, in the caller\'s units, as a training row', () => {
+    const detailed = predictDetailed(served, rows.slice(0, 40));
+    for (const answer of detailed) {
+      for (const neighbour of answer.neighbours) {
+        const nearest = Math.min(...data.X.map((row) => Math.max(...row.map((v, j) => Math.abs(v - neighbour.features[j]!)))));
+        expect(nearest).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  test('when a batch is recorded, then the drift histogram sums the rows standardized as in training', async () => {
+    const registry = new Registry();
+    const record = predictionRecorder(createMetrics(registry, false), undefined);
+    const batch = rows.slice(0, 64);
+    record({ model: served, variant: 'v1', rows: batch, labels: predictLabels(served, batch), seconds: 0.001, requestId: 'test', output: {} });
+    const sums = (await registry.getMetricsAsJSON())
+      .flatMap((metric) => metric.values as Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>)
+      .filter((v) => v.metricName === 'model_input_feature_value_sum');
+    const standardized = batch.map((row) => standardizeRow(artifact.preprocessing, row));
+    served.featureNames.forEach((feature, j) => {
+      let expected = 0;
+      for (const z of standardized) expected += z[j]!;
+      expect(sums.find((v) => v.labels.feature === feature)?.value).toBe(expected);
+    });
+  });
+});
