@@ -22,7 +22,6 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/**/test/**/*.test.ts'],
-  testTimeout: 30000,
 };
 
 /**
@@ -67,6 +66,9 @@ const IGNORED = ['/node_modules/', '/dist/'];
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers,
+  // At the top level: Jest 30 reads testTimeout from the global config, and ignores it inside a
+  // project (where it stood before, every test ran with the default 5 s).
+  testTimeout: 30000,
   globalSetup: '<rootDir>/scripts/jest-build.js',
   globalTeardown: '<rootDir>/scripts/jest-teardown.js',
   reporters: [
