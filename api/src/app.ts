@@ -7,7 +7,6 @@ import type { AppContext } from './context';
 import { CredentialReview } from './credential-posture';
 import { sendError } from './error-response';
 import { ApiError } from './errors';
-import { accessLogger } from './logging';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore } from './model-store';
@@ -46,9 +45,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): RequestListener {
   const lifecycle = deps.lifecycle ?? { draining: false };
   const auth = deps.auth ?? new BasicAuth(deps.config.USERS_FILE, deps.metrics, { trustProxy: deps.config.TRUST_PROXY });
-  const accessLog = accessLogger(deps.logger);
-  const pipeline = requestPipeline({ config: deps.config, metrics: deps.metrics, accessLog, auth, lifecycle });
-  const ctx = appContext(deps, pipeline, { auth, lifecycle, accessLog });
+  const pipeline = requestPipeline({ config: deps.config, metrics: deps.metrics, logger: deps.logger, auth, lifecycle });
+  const ctx = appContext(deps, pipeline, { auth, lifecycle });
   const app = expressApp(ctx, pipeline);
   const predict = predictHandler(ctx, predictStages(pipeline));
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -58,7 +56,7 @@ export function createApp(deps: AppDeps): RequestListener {
 }
 
 /** What route modules share: the dependencies, the pipeline's route stages, and small decisions. */
-function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: BasicAuth; lifecycle: { draining: boolean }; accessLog: Logger }): AppContext {
+function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: BasicAuth; lifecycle: { draining: boolean } }): AppContext {
   const { config, models, metrics, logger, predictionLog } = deps;
   const { lifecycle } = made;
   return {
@@ -66,7 +64,6 @@ function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: Basi
     models,
     metrics,
     logger,
-    accessLog: made.accessLog,
     credentials: deps.credentials ?? new CredentialReview(config, made.auth.table),
     protect: pipeline.protect,
     json: pipeline.json,

@@ -13,8 +13,6 @@ export interface AppContext {
   models: ModelStore;
   metrics: ApiMetrics;
   logger: Logger;
-  /** For the one line per request (no redaction: its fields are fixed and never headers). */
-  accessLog: Logger;
   /** What the credentials in force are worth (for /status). */
   credentials: CredentialReview;
   /** Basic auth, then the per-user rate limit. */

@@ -3,6 +3,7 @@ import type { BasicAuth } from './auth';
 import type { Config } from './config';
 import { bodyLimitBytes } from './config';
 import { jsonBody } from './json-body';
+import { accessLogger } from './logging';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import { observeRequest } from './observe';
@@ -35,8 +36,8 @@ export interface RequestPipeline {
 export interface PipelineDeps {
   config: Config;
   metrics: ApiMetrics;
-  /** The access log (one line per request). */
-  accessLog: Logger;
+  /** The access log's lines come from this logger's `accessLogger` child. */
+  logger: Logger;
   auth: BasicAuth;
   lifecycle: { draining: boolean };
 }
@@ -48,14 +49,14 @@ const CONTENT_SECURITY_POLICY = {
   directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
 };
 
-export function requestPipeline({ config, metrics, accessLog, auth, lifecycle }: PipelineDeps): RequestPipeline {
+export function requestPipeline({ config, metrics, logger, auth, lifecycle }: PipelineDeps): RequestPipeline {
   const limiter = rateLimitMiddleware(
     new FixedWindowLimiter(config.RATE_LIMIT_PER_MINUTE, 60_000),
     (res) => `user:${String(res.locals.user)}`,
     () => metrics.rateLimited.inc(),
   );
   return {
-    everyRequest: [observeStage(metrics, accessLog), securityHeadersStage(), closeWhileDrainingStage(lifecycle)],
+    everyRequest: [observeStage(metrics, accessLogger(logger)), securityHeadersStage(), closeWhileDrainingStage(lifecycle)],
     protect: [auth.middleware, limiter],
     json: [jsonBody(bodyLimitBytes(config.BODY_LIMIT))],
   };
