@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { closingLine, plainLine } from './schemathesis-summary';
 import { run } from './test/run';
 
 /**
@@ -11,6 +13,7 @@ import { run } from './test/run';
  * a port the OS picks, with a MONITORING_TOKEN, and runs every Schemathesis check with the dev
  * user alice and the token (tools/schemathesis.toml), bounded in examples per operation and in
  * time. Exits with Schemathesis's status; a missing tool is one line saying how to install it.
+ * Its output passes through `plainLine` and ends with `closingLine` (see schemathesis-summary.ts).
  */
 const ROOT = resolve(__dirname, '..');
 const SCHEMATHESIS = join(ROOT, '.venv-tools/bin/schemathesis');
@@ -64,13 +67,19 @@ async function main(): Promise<void> {
   });
   try {
     const args = ['--config-file', join(ROOT, 'tools/schemathesis.toml'), 'run', `http://127.0.0.1:${server.port}/openapi.json`, '--checks', 'all', '--max-examples', String(MAX_EXAMPLES), '--request-timeout', '10', '--no-color'];
-    const child = spawn(SCHEMATHESIS, args, { cwd: ROOT, env: { ...process.env, SCHEMA_USER: 'alice', SCHEMA_PASSWORD: 'wonderland', MONITORING_TOKEN: token }, stdio: 'inherit' });
+    const child = spawn(SCHEMATHESIS, args, { cwd: ROOT, env: { ...process.env, SCHEMA_USER: 'alice', SCHEMA_PASSWORD: 'wonderland', MONITORING_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      output += line + '\n';
+      console.log(plainLine(line));
+    });
     const timer = setTimeout(() => {
       console.error(`error: schemathesis ran past ${TIME_LIMIT_MS / 1000} s; stopped`);
       child.kill('SIGKILL');
     }, TIME_LIMIT_MS);
     const status = await new Promise<number | null>((done) => child.on('close', done));
     clearTimeout(timer);
+    console.log(closingLine(output, status));
     process.exitCode = status ?? 1;
   } finally {
     server.stop();
