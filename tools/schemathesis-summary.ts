@@ -11,8 +11,8 @@ const CLOSING_BANNER = /^=+ (.+ in [\d.]+s) =+$/;
 
 /** Rewrites one line of Schemathesis's output so nothing in it reads as another runner's closing line. */
 export function plainLine(line: string): string {
-  const banner = CLOSING_BANNER.exec(line.trim());
-  return banner ? `schemathesis: ${banner[1].charAt(0).toLowerCase()}${banner[1].slice(1)}` : line;
+  const verdict = CLOSING_BANNER.exec(line.trim())?.[1];
+  return verdict ? `schemathesis: ${verdict.charAt(0).toLowerCase()}${verdict.slice(1)}` : line;
 }
 
 /** Counts from the `N generated, N passed, N failed, N skipped` line of the summary; null when absent. */
