@@ -35,6 +35,7 @@ const INTEGRATION = [
   '.github/test/',
   'api/test/code-cache.test.ts',
   'api/test/hostile-',
+  'api/test/pretenuring.test.ts',
   'api/test/reliability-',
   'api/test/secure-start.test.ts',
   'api/test/server.test.ts',

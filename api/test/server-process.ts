@@ -15,9 +15,9 @@ export interface RunningServer {
   exited: Promise<{ code: number | null; atMs: number }>;
 }
 
-/** Starts dist/api/server.js on 127.0.0.1 and port 0; resolves at its "ready" line or when it exits. */
-export function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/api/server.js')], {
+/** Starts dist/api/server.js (under `nodeFlags`) on 127.0.0.1 and port 0; resolves at its "ready" line or when it exits. */
+export function startServer(env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<RunningServer> {
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist/api/server.js')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', USERS_FILE: join(ROOT, 'api/users.dev.txt'), SHUTDOWN_TIMEOUT_MS: '5000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
