@@ -33,6 +33,7 @@ const shared = {
  */
 const INTEGRATION = [
   '.github/test/',
+  'api/test/batch-thread.test.ts',
   'api/test/code-cache.test.ts',
   'api/test/hostile-',
   'api/test/pretenuring.test.ts',

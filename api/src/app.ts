@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express from 'express';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { BasicAuth } from './auth';
+import type { BatchPredictor } from './batch-predictor';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { CredentialReview } from './credential-posture';
@@ -33,6 +34,8 @@ export interface AppDeps {
   /** The credential posture /status reports; reviewed from `config` and the users when not given. */
   credentials?: CredentialReview;
   predictionLog?: PredictionLog;
+  /** Predicts large batches off the event loop (server.ts starts it; in-process apps predict inline). */
+  batchPredictor?: BatchPredictor;
   /** Set by the server while it drains; readiness turns 503. */
   lifecycle?: { draining: boolean };
 }
@@ -77,6 +80,7 @@ function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: Basi
       return model;
     },
     record: predictionRecorder(metrics, predictionLog),
+    ...(deps.batchPredictor ? { batchPredictor: deps.batchPredictor } : {}),
   };
 }
 

@@ -74,6 +74,8 @@ const settings = {
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)?$/i, 'bytes, or a number with b, kb or mb (e.g. 100kb)').default('1mb'),
   /** Most rows in one batch prediction. */
   MAX_BATCH: positiveInt.max(100000).default(1000),
+  /** Batches of at least this many rows are predicted on the batch thread; 0 keeps every batch on the event loop. */
+  BATCH_THREAD_MIN_ROWS: z.coerce.number().int().min(0).max(100000).default(64),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Directory for JSON lines of each prediction (for drift analysis); unset turns it off. */

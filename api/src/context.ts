@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { BatchPredictor } from './batch-predictor';
 import type { Config } from './config';
 import type { CredentialReview } from './credential-posture';
 import type { Logger } from './logging';
@@ -27,4 +28,6 @@ export interface AppContext {
   modelFor(variant: Variant): ServedModel;
   /** Counts, observes and logs one answered prediction request. */
   record: RecordPrediction;
+  /** The batch prediction thread, when the server runs one (batches of BATCH_THREAD_MIN_ROWS rows or more). */
+  batchPredictor?: BatchPredictor;
 }

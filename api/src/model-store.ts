@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KnnModelJson } from 'ml-knn';
 import type { MetricsFile, ModelArtifact } from '../../model/src/artifact';
+import type { DistanceName } from '../../model/src/knn-fit';
 import { readMetrics, versionDir } from '../../model/src/artifact';
 import { KnnKernel } from '../../model/src/knn';
 import { standardizeInto, unstandardizeRow } from '../../model/src/preprocess';
@@ -17,6 +19,8 @@ export interface ServedModel {
   mean: number[];
   std: number[];
   kernel: KnnKernel;
+  /** What the kernel was built from: the artifact's ml-knn JSON and metric (the batch thread builds its own). */
+  knn: { model: KnnModelJson; distance: DistanceName };
   metrics: MetricsFile;
   card: string;
   trainingClassShares: Record<string, number>;
@@ -39,6 +43,7 @@ export function loadServedModel(modelDir: string, name: string): ServedModel {
     mean: preprocessing.mean,
     std: preprocessing.std,
     kernel: new KnnKernel(artifact.model, hyperparameters.distance, dataset.featureNames.length),
+    knn: { model: artifact.model, distance: hyperparameters.distance },
     metrics: readMetrics(join(dir, 'metrics.json')),
     card: readFileSync(join(dir, 'model-card.md'), 'utf8'),
     trainingClassShares: Object.fromEntries(dataset.classNames.map((c) => [c, (dataset.classCounts[c] ?? 0) / rows])),

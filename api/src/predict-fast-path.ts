@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from './context';
 import { sendError } from './error-response';
 import { predictDetailed, predictLabels } from './model-store';
-import type { ServedModel } from './model-store';
+import type { DetailedPrediction, ServedModel } from './model-store';
 import { setModelHeaders } from './model-headers';
 import type { LocalsResponse, Middleware } from './pipeline';
 import { runStages } from './pipeline';
@@ -85,13 +85,39 @@ function answerPrediction(ctx: AppContext, req: BodyRequest, res: LocalsResponse
   const variant = ctx.variantOf(typeof header === 'string' ? header : undefined);
   const model = ctx.modelFor(variant);
   const { rows, batch } = parsePredictBody(req.body, model.featureNames.length, ctx.config.MAX_BATCH);
-  const started = performance.now();
-  const detailed = variant === 'v2' ? predictDetailed(model, rows) : undefined;
-  const labels = detailed ? detailed.map((d) => d.prediction) : predictLabels(model, rows);
+  const answered: Answered = { model, variant, rows, batch, started: performance.now() };
+  const threadMin = ctx.config.BATCH_THREAD_MIN_ROWS;
+  if (variant === 'v2') {
+    const detailed = predictDetailed(model, rows);
+    return finish(ctx, req, res, answered, detailed.map((d) => d.prediction), detailed);
+  }
+  if (!ctx.batchPredictor?.available || threadMin === 0 || rows.length < threadMin) return finish(ctx, req, res, answered, predictLabels(model, rows));
+  ctx.batchPredictor.predict(model, rows).then(
+    (labels) => finish(ctx, req, res, answered, labels),
+    (error: unknown) => {
+      // The thread failed: this batch is predicted here, and so are the next ones for a while.
+      ctx.logger.warn({ err: error }, 'batch prediction thread failed; predicted on the event loop');
+      finish(ctx, req, res, answered, predictLabels(model, rows));
+    },
+  ).catch((thrown: unknown) => sendError(req, res, thrown, ctx.logger));
+}
+
+interface Answered {
+  model: ServedModel;
+  variant: Variant;
+  rows: number[][];
+  batch: boolean;
+  /** performance.now() when prediction began: the inference time includes a wait for the thread. */
+  started: number;
+}
+
+/** Records the prediction and writes the answer: labels, or v2's detailed predictions. */
+// eslint-disable-next-line max-params -- the request, its response and what was predicted, each once
+function finish(ctx: AppContext, req: BodyRequest, res: LocalsResponse, answered: Answered, labels: string[], output: string[] | DetailedPrediction[] = labels): void {
+  const { model, variant, rows, batch, started } = answered;
   const seconds = (performance.now() - started) / 1000;
-  const output = detailed ?? labels;
   ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output, inputJson: inputJson(req.bodyText, batch) });
-  const text = detailed || batch ? answerText(model, variant, batch, output) : singleLabelAnswer(model, variant, labels[0]!);
+  const text = variant === 'v2' || batch ? answerText(model, variant, batch, output) : singleLabelAnswer(model, variant, labels[0]!);
   setModelHeaders(res, model, variant);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   // No Content-Length header set by hand: `end(text)` on a response whose headers are not yet

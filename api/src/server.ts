@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { ArtifactError } from '../../model/src/errors';
 import { createApp } from './app';
+import { BatchPredictor, predictWorkerFile } from './batch-predictor';
 import { BasicAuth } from './auth';
 import type { Config } from './config';
 import { ConfigError, loadConfig } from './config';
@@ -55,9 +56,10 @@ interface Running {
   metrics: ApiMetrics;
   watch: PromotionWatch;
   predictionLog: PredictionLog | undefined;
+  batchPredictor: BatchPredictor | undefined;
 }
 
-function handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog }: Running): void {
+function handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog, batchPredictor }: Running): void {
   const drain = (signal: string): void => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -75,7 +77,7 @@ function handleSignals({ server, lifecycle, config, logger, flush, store, metric
     }, config.SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
     server.close(() => {
-      void (predictionLog?.close() ?? Promise.resolve()).then(() => {
+      void Promise.all([predictionLog?.close(), batchPredictor?.close()]).then(() => {
         logger.info('drained; bye');
         process.exit(0);
       });
@@ -137,15 +139,8 @@ export interface StartHooks {
   onReady?: () => void;
 }
 
-/** Starts the server: config, logs, metrics, auth, models, listener and signal handling. */
-export function main(hooks: StartHooks = {}): void {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) fatal(error.message, 2);
-    throw error;
-  }
+/** The logger on stdout, flushed every second and at exit; `flush` writes the buffered lines now. */
+function startLogs(config: Config): { logger: Logger; flush: () => void } {
   const logs = stdoutDestination();
   const logger = createLogger(config.LOG_LEVEL, logs);
   // Buffered log lines must reach stdout whatever way the process ends.
@@ -159,6 +154,19 @@ export function main(hooks: StartHooks = {}): void {
   // Lifecycle events are written at once; request lines within a second even on a quiet server.
   const flush = (): void => logs.flush();
   setInterval(flush, 1000).unref();
+  return { logger, flush };
+}
+
+/** Starts the server: config, logs, metrics, auth, models, listener and signal handling. */
+export function main(hooks: StartHooks = {}): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fatal(error.message, 2);
+    throw error;
+  }
+  const { logger, flush } = startLogs(config);
   const metrics = createMetrics();
   const { auth, credentials } = startAuth(config, metrics, logger);
   const store = new ModelStore(config.MODEL_DIR, [config.MODEL_NAME, config.AB_MODEL_NAME]);
@@ -168,7 +176,10 @@ export function main(hooks: StartHooks = {}): void {
   });
   const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
   const lifecycle = { draining: false };
-  const app = createApp({ config, models: store, metrics, logger, auth, credentials, lifecycle, ...(predictionLog ? { predictionLog } : {}) });
+  // The batch thread runs the bundle beside this one; it starts with the first large batch.
+  const workerFile = config.BATCH_THREAD_MIN_ROWS > 0 ? predictWorkerFile(__dirname) : undefined;
+  const batchPredictor = workerFile ? new BatchPredictor(workerFile) : undefined;
+  const app = createApp({ config, models: store, metrics, logger, auth, credentials, lifecycle, ...(predictionLog ? { predictionLog } : {}), ...(batchPredictor ? { batchPredictor } : {}) });
   const server = createServer(app);
   // Longer than nginx's upstream keepalive_timeout, so the proxy closes idle connections first.
   server.keepAliveTimeout = 65_000;
@@ -202,5 +213,5 @@ export function main(hooks: StartHooks = {}): void {
     flush();
     hooks.onReady?.();
   });
-  handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog });
+  handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog, batchPredictor });
 }
