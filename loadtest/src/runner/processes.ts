@@ -9,13 +9,14 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 
 /**
  * The V8 flags `npm start` and the image (NODE_OPTIONS) run the API with, so load and memory
- * figures are production's. A 4 MiB young generation: at 2 MiB, the state of every request in
- * flight outlived two scavenges and was promoted (~0.4 MB per scavenge), so the old generation
- * grew by tens of MB between full collections; at 4 MiB almost nothing is promoted. An old
- * generation sized for the pod's 256 MiB limit: V8 then grows it by small steps between full
- * collections, so RSS stays flat over a soak instead of climbing until the first one.
+ * figures are production's. A 2 MiB young generation: with allocation-site pretenuring off
+ * (launch.ts), a 4 MiB one cost the same CPU per request in alternating windows (85, 80, 104, 111
+ * against 76, 99, 88, 113 µs) and 4-8 MB more RSS, which the batch thread needs (RSS target: 100
+ * MB under load). An old generation sized for the pod's 256 MiB limit: V8 then grows it by small
+ * steps between full collections, so RSS stays flat over a soak instead of climbing until the
+ * first one.
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=192'] as const;
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192'] as const;
 
 /** A process the runner started, and how to stop it. */
 export interface Started {
