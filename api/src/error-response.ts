@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { endWith, setResponseHeader } from './response-headers';
 import { ApiError, errorBody } from './errors';
 import type { Logger } from './logging';
 
@@ -24,9 +25,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse & { locals: 
   if (api.status >= 500 && api.code !== 'not_ready') logger.error({ err: error, reqId: res.locals.requestId as string }, 'request failed');
   const body = (req.url ?? '').startsWith('/v2') ? { error: api.message, code: api.code } : errorBody(api);
   const text = JSON.stringify(body);
-  res.statusCode = api.status;
-  for (const [name, value] of Object.entries(api.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  for (const [name, value] of Object.entries(api.headers)) setResponseHeader(res, name, value);
+  setResponseHeader(res, 'Content-Type', 'application/json; charset=utf-8');
+  endWith(res, api.status, text);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
+import { setResponseHeader } from './response-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** `/metrics` as Express routes it: any case, an optional trailing slash, any query. */
@@ -24,7 +25,7 @@ export function observeRequest(
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.locals.requestId = requestId;
-  res.setHeader('X-Request-Id', requestId);
+  setResponseHeader(res, 'X-Request-Id', requestId);
   const inFlight = !SCRAPE.test(req.url ?? '');
   if (inFlight) metrics.inFlight.inc();
   // 'close' comes once per response, after 'finish' or when the connection dies first: one listener.

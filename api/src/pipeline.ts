@@ -8,6 +8,7 @@ import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import { observeRequest } from './observe';
 import { FixedWindowLimiter, rateLimitMiddleware } from './rate-limit';
+import { setResponseHeader } from './response-headers';
 import { helmetHeaders } from './security-headers';
 
 export type LocalsResponse = ServerResponse & { locals: Record<string, unknown> };
@@ -89,7 +90,7 @@ function routeTemplate(req: IncomingMessage): string {
 function securityHeadersStage(): Middleware {
   const headers = helmetHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY });
   return (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
+    for (const [name, value] of headers) setResponseHeader(res, name, value);
     next();
   };
 }
@@ -102,7 +103,8 @@ function closeWhileDrainingStage(lifecycle: { draining: boolean }): Middleware {
   return (_req, res, next) => {
     const writeHead = res.writeHead.bind(res);
     res.writeHead = ((...args: Parameters<typeof writeHead>) => {
-      if (lifecycle.draining) res.setHeader('Connection', 'close');
+      // Gathered headers: the list is writeHead's own argument, so the header joins it.
+      if (lifecycle.draining) setResponseHeader(res, 'Connection', 'close');
       return writeHead(...args);
     }) as typeof writeHead;
     next();

@@ -4,6 +4,7 @@ import { sendError } from './error-response';
 import { predictDetailed, predictLabels } from './model-store';
 import type { DetailedPrediction, ServedModel } from './model-store';
 import { setModelHeaders } from './model-headers';
+import { endWith, gatherHeaders, setResponseHeader } from './response-headers';
 import type { LocalsResponse, Middleware } from './pipeline';
 import { runStages } from './pipeline';
 import { parsePredictBody } from './validation';
@@ -66,6 +67,7 @@ export function predictHandler(ctx: AppContext, stages: readonly Middleware[]): 
   return (req, raw) => {
     const res = raw as LocalsResponse;
     res.locals = { route: '/predict' };
+    gatherHeaders(res);
     runStages(stages, req, res, (error) => {
       if (error !== undefined) return sendError(req, res, error, ctx.logger);
       try {
@@ -119,8 +121,6 @@ function finish(ctx: AppContext, req: BodyRequest, res: LocalsResponse, answered
   ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output, inputJson: inputJson(req.bodyText, batch) });
   const text = variant === 'v2' || batch ? answerText(model, variant, batch, output) : singleLabelAnswer(model, variant, labels[0]!);
   setModelHeaders(res, model, variant);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  // No Content-Length header set by hand: `end(text)` on a response whose headers are not yet
-  // out computes the same Content-Length itself, without one more validated setHeader.
-  res.end(text);
+  setResponseHeader(res, 'Content-Type', 'application/json; charset=utf-8');
+  endWith(res, 200, text);
 }

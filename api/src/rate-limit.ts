@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './errors';
+import { setResponseHeader } from './response-headers';
 
 /** One key's count in its current window. */
 interface Window {
@@ -114,8 +115,8 @@ export function rateLimitMiddleware(
   const policy = `${limiter.limit};w=${Math.ceil(limiter.windowMs / 1000)}`;
   return (_req, res, next) => {
     const info = limiter.hit(keyOf(res));
-    res.setHeader('RateLimit-Policy', policy);
-    res.setHeader('RateLimit', `limit=${info.limit}, remaining=${info.remaining}, reset=${info.resetSeconds}`);
+    setResponseHeader(res, 'RateLimit-Policy', policy);
+    setResponseHeader(res, 'RateLimit', `limit=${info.limit}, remaining=${info.remaining}, reset=${info.resetSeconds}`);
     if (!info.limited) return next();
     onLimited();
     next(new ApiError('rate_limited', `more than ${limiter.limit} requests per minute for this user; slow down`, undefined, { 'Retry-After': String(info.resetSeconds) }));
