@@ -91,8 +91,8 @@ export class BatchPredictor {
   }
 }
 
-/** The bundled thread beside the server's bundle (dist/bundle/predict-worker.js), if built. */
+/** The bundled thread beside the server's bundle (dist/api -> dist/bundle/predict-worker.js), if built. */
 export function predictWorkerFile(serverDir: string): string | undefined {
-  const candidates = [join(serverDir, '..', 'bundle', 'predict-worker.js'), join(serverDir, '..', '..', 'bundle', 'predict-worker.js')];
-  return candidates.find((file) => existsSync(file));
+  const file = join(serverDir, '..', 'bundle', 'predict-worker.js');
+  return existsSync(file) ? file : undefined;
 }

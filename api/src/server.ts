@@ -176,8 +176,9 @@ export function main(hooks: StartHooks = {}): void {
   });
   const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
   const lifecycle = { draining: false };
-  // The batch thread runs the bundle beside this one; it starts with the first large batch.
-  const workerFile = config.BATCH_THREAD_MIN_ROWS > 0 ? predictWorkerFile(__dirname) : undefined;
+  // The batch thread runs the bundle beside this one; it starts with the first large batch (the
+  // handler decides which batches go to it, BATCH_THREAD_MIN_ROWS=0 none).
+  const workerFile = predictWorkerFile(__dirname);
   const batchPredictor = workerFile ? new BatchPredictor(workerFile) : undefined;
   const app = createApp({ config, models: store, metrics, logger, auth, credentials, lifecycle, ...(predictionLog ? { predictionLog } : {}), ...(batchPredictor ? { batchPredictor } : {}) });
   const server = createServer(app);
