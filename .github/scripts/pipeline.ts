@@ -1,160 +1,98 @@
 /**
- * `npm run pipeline`: the local twin of .github/workflows/ci.yml. Reads ci.yml and runs its npm
- * steps (every `npm run …` / `npm test …` step of its jobs, in the jobs' order, and
- * `npm run image:build` for its image build), says which steps it skips here and why, then prints
- * a table of the steps with their timings and verdicts and writes it to reports/pipeline.md and
- * reports/pipeline.json.
+ * `npm run pipeline`: the local twin of .github/workflows/ci.yml. It reads ci.yml and runs its
+ * jobs in an order GitHub could run them, every step as the runner would: `run:` steps as written
+ * (shell scripts included) with their own `env:`, `if:` and working directory, and `uses:` steps
+ * through their local equivalent (.github/scripts/pipeline/local-actions.ts) or reported with the
+ * reason they cannot run here. Then it prints a table of every step and writes it to
+ * reports/pipeline.md and reports/pipeline.json.
  *
- *   npm run pipeline                         every step
- *   npm run pipeline -- --skip image         without Docker (a step id or a ci.yml job name)
- *   npm run pipeline -- --only train,gate    just these
- *   npm run pipeline -- --fail-fast          stop at the first failure
- *   npm run pipeline -- --list               the steps, then exit
+ *   npm run pipeline                           every job, as on a push to main
+ *   npm run pipeline -- --event pull_request   as on a pull request (baseline: --base, default HEAD~1)
+ *   npm run pipeline -- --only image           these jobs and the jobs they need
+ *   npm run pipeline -- --skip test,monitoring without these jobs (and what needs them)
+ *   npm run pipeline -- --fail-fast            no job after the first failed one
+ *   npm run pipeline -- --list                 the jobs and their steps, then exit
+ *   --workflow FILE, --workspace DIR            another workflow or checkout (default: ci.yml, this one)
+ *   --run-dir DIR, --report-dir DIR             artifacts, temp folders and summaries (.pipeline/);
+ *                                               pipeline.md and pipeline.json (reports/)
  *
- * A step whose prerequisite failed is skipped, not run against stale output; a step ci.yml runs
- * only on GitHub (an `if:` on the event, another checkout) is skipped with that reason.
- * Exit: 0 when every step that ran passed, 1 otherwise, 2 on bad usage.
+ * The environment reaches every step, as the runner's does: e.g. SMOKE_RUN_OPTIONS='--network host'
+ * for an engine without a bridge network, NODE_IMAGE/RUNTIME_IMAGE for offline base images.
+ * Exit: 0 when no step failed, 1 otherwise, 2 on bad usage.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PipelineStep } from './pipeline-steps';
-import { readPipelineSteps } from './pipeline-steps';
-
-export type { PipelineStep } from './pipeline-steps';
+import type { StepResult } from './pipeline/job-runner';
+import { renderTable } from './pipeline/report';
+import { runPipeline } from './pipeline/runner';
+import { CI_WORKFLOW, jobOrder, readWorkflow, stepTitle } from './pipeline/workflow';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** The outcome of one step. */
-export interface StepResult {
-  id: string;
-  title: string;
-  command: string;
-  status: 'passed' | 'failed' | 'skipped';
-  seconds: number;
-  note?: string;
+function names(raw: string | undefined): string[] | undefined {
+  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/**
- * Runs the selected steps in order with `exec` (which returns the exit code). `skipReasons` says
- * why an unselected step is skipped; a step whose prerequisite failed or was skipped for a failure
- * is skipped too; with `failFast`, everything after the first failure is.
- */
-export function runSteps(
-  steps: readonly PipelineStep[],
-  skipReasons: ReadonlyMap<string, string>,
-  exec: (step: PipelineStep) => number,
-  options: { failFast?: boolean; now?: () => number } = {},
-): StepResult[] {
-  const now = options.now ?? (() => performance.now());
-  const results: StepResult[] = [];
-  const broken = new Set<string>();
-  let stopped = false;
-  for (const step of steps) {
-    const base = { id: step.id, title: step.title, command: step.command };
-    const blocker = step.needs.find((need) => broken.has(need));
-    const reason = skipReasons.get(step.id);
-    if (reason || stopped || blocker) {
-      if (!reason) broken.add(step.id);
-      const note = reason ?? (stopped ? 'an earlier step failed (--fail-fast)' : `needs ${blocker}`);
-      results.push({ ...base, status: 'skipped', seconds: 0, note });
-      continue;
-    }
-    const started = now();
-    const code = exec(step);
-    const seconds = (now() - started) / 1000;
-    if (code !== 0) broken.add(step.id);
-    results.push({ ...base, status: code === 0 ? 'passed' : 'failed', seconds, ...(code === 0 ? {} : { note: `exit code ${code}` }) });
-    if (code !== 0 && options.failFast) stopped = true;
+function list(file: string): void {
+  const workflow = readWorkflow(file);
+  for (const id of jobOrder(workflow)) {
+    const job = workflow.jobs[id]!;
+    console.log(`${id}${job.uses ? ` (calls ${job.uses})` : ''}`);
+    (job.steps ?? []).forEach((step, index) => console.log(`  ${step.uses ? 'uses' : 'run '}  ${stepTitle(step, index)}`));
   }
-  return results;
 }
 
-const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
-
-/** The results as a markdown table with a total line. */
-export function renderTable(results: readonly StepResult[]): string {
-  const lines = ['| step | command | result | time |', '|---|---|---|---|'];
-  for (const r of results) {
-    lines.push(`| ${r.title} | \`${r.command}\` | ${ICON[r.status]} ${r.status}${r.note ? ` (${r.note})` : ''} | ${r.status === 'skipped' ? '–' : `${r.seconds.toFixed(1)} s`} |`);
-  }
-  const ran = results.filter((r) => r.status !== 'skipped');
-  const failed = results.filter((r) => r.status === 'failed');
-  const total = ran.reduce((sum, r) => sum + r.seconds, 0);
-  lines.push('', `${failed.length === 0 ? '✅' : '❌'} ${ran.length - failed.length} of ${ran.length} steps passed, ${results.length - ran.length} skipped, ${total.toFixed(1)} s in all`);
-  return lines.join('\n') + '\n';
-}
-
-/** The step ids a comma-separated `--only`/`--skip` names (step ids or ci.yml job names). */
-export function selectSteps(steps: readonly PipelineStep[], raw: string, option: string): Set<string> {
-  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((name) => !steps.some((s) => s.id === name || s.job === name));
-  if (unknown.length > 0) throw new Error(`--${option}: unknown step ${unknown.join(', ')} (steps: ${steps.map((s) => s.id).join(', ')}; or a ci.yml job name)`);
-  return new Set(steps.filter((s) => names.includes(s.id) || names.includes(s.job)).map((s) => s.id));
-}
-
-/** Why each step will not run here: not selected, only on GitHub, or Docker missing for the image. */
-export function skipReasonsFor(
-  steps: readonly PipelineStep[],
-  selection: { only?: ReadonlySet<string>; skip?: ReadonlySet<string> },
-  hasDocker: () => boolean,
-): Map<string, string> {
-  const reasons = new Map<string, string>();
-  for (const step of steps) {
-    if (selection.only && !selection.only.has(step.id)) reasons.set(step.id, 'not selected');
-    else if (selection.skip?.has(step.id)) reasons.set(step.id, 'left out with --skip');
-    else if (step.githubOnly) reasons.set(step.id, `GitHub only: ${step.githubOnly}`);
-    else if (step.job === 'image' && !hasDocker()) reasons.set(step.id, 'needs Docker (`docker info` failed here); --skip image to silence');
-  }
-  return reasons;
-}
-
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { skip: { type: 'string' }, only: { type: 'string' }, 'fail-fast': { type: 'boolean', default: false }, list: { type: 'boolean', default: false } },
+    options: {
+      event: { type: 'string', default: 'push' },
+      base: { type: 'string' },
+      only: { type: 'string' },
+      skip: { type: 'string' },
+      workflow: { type: 'string', default: CI_WORKFLOW },
+      workspace: { type: 'string', default: ROOT },
+      'run-dir': { type: 'string', default: join(ROOT, '.pipeline') },
+      'report-dir': { type: 'string', default: join(ROOT, 'reports') },
+      'fail-fast': { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
+    },
   });
-  const steps = readPipelineSteps();
   if (values.list) {
-    for (const step of steps) console.log(`${step.id.padEnd(16)} ${step.command}${step.githubOnly ? `   (GitHub only: ${step.githubOnly})` : ''}`);
+    list(values.workflow);
     return 0;
   }
-  const only = values.only === undefined ? undefined : selectSteps(steps, values.only, 'only');
-  const skip = values.skip === undefined ? undefined : selectSteps(steps, values.skip, 'skip');
-  let docker: boolean | undefined;
-  const hasDocker = (): boolean => (docker ??= spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0);
-  const reasons = skipReasonsFor(steps, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) }, hasDocker);
-  for (const step of steps) {
-    const reason = reasons.get(step.id);
-    if (reason && !reason.startsWith('not selected')) console.log(`pipeline: skipping ${step.id} (${step.command}): ${reason}`);
-  }
-
-  const results = runSteps(
-    steps,
-    reasons,
-    (step) => {
-      console.log(`\n=== pipeline: ${step.title}: ${step.command}`);
-      const [program, ...args] = step.command.split(/\s+/);
-      const npm = process.platform === 'win32' && program === 'npm' ? 'npm.cmd' : program!;
-      return spawnSync(npm, args, { cwd: ROOT, stdio: 'inherit' }).status ?? 1;
-    },
-    { failFast: values['fail-fast'] },
-  );
-
+  if (values.event !== 'push' && values.event !== 'pull_request') throw new Error(`--event must be push or pull_request, not ${values.event}`);
+  const runDir = resolve(values['run-dir']);
+  rmSync(runDir, { recursive: true, force: true });
+  const only = names(values.only);
+  const skip = names(values.skip);
+  const results: StepResult[] = await runPipeline({
+    workflowFile: values.workflow,
+    event: values.event,
+    ...(values.base ? { base: values.base } : {}),
+    ...(only ? { only } : {}),
+    ...(skip ? { skip } : {}),
+    failFast: values['fail-fast'],
+    workspace: resolve(values.workspace),
+    runDir,
+  });
   const table = renderTable(results);
-  mkdirSync(join(ROOT, 'reports'), { recursive: true });
-  writeFileSync(join(ROOT, 'reports', 'pipeline.md'), `## mlship pipeline\n\n${table}`);
-  writeFileSync(join(ROOT, 'reports', 'pipeline.json'), JSON.stringify({ results }, null, 2) + '\n');
-  console.log(`\n${table}\nwritten: reports/pipeline.md, reports/pipeline.json`);
-  return results.some((r) => r.status === 'failed') ? 1 : 0;
+  const reports = resolve(values['report-dir']);
+  mkdirSync(reports, { recursive: true });
+  writeFileSync(join(reports, 'pipeline.md'), `## mlship pipeline (${values.event})\n\n${table}`);
+  writeFileSync(join(reports, 'pipeline.json'), JSON.stringify({ event: values.event, results }, null, 2) + '\n');
+  console.log(`\n${table}\nwritten: ${join(reports, 'pipeline.md')}, pipeline.json; artifacts and job summaries in ${runDir}`);
+  return results.some((r) => r.verdict === 'failed') ? 1 : 0;
 }
 
 if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (error) {
-    console.error(`pipeline: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 2;
-  }
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      console.error(`pipeline: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 2;
+    },
+  );
 }

@@ -1,96 +1,91 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { renderTable, runSteps, selectSteps, skipReasonsFor } from '../scripts/pipeline';
-import type { PipelineStep } from '../scripts/pipeline';
-import { CI_WORKFLOW, readPipelineSteps, stepsFromWorkflow } from '../scripts/pipeline-steps';
+import { ACTIONS } from '../scripts/pipeline/local-actions';
+import { CI_WORKFLOW, jobOrder, readWorkflow, stepTitle } from '../scripts/pipeline/workflow';
+import type { StepResult } from '../scripts/pipeline/job-runner';
 
 const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const PIPELINE = join(ROOT, '.github', 'scripts', 'pipeline.ts');
 
-const steps: PipelineStep[] = [
-  { id: 'train', title: 'train', job: 'model', command: 'npm run train', needs: [] },
-  { id: 'gate', title: 'gate', job: 'model', command: 'npm run gate', needs: ['train'] },
-  { id: 'lint', title: 'lint', job: 'lint', command: 'npm run lint', needs: [] },
-];
-const none = new Map<string, string>();
-
-/** A clock that advances one second per call, so timings are exact. */
-function clock(): () => number {
-  let t = 0;
-  return () => (t += 1000);
+/** A git checkout holding the fixture workflow, and the twin run on it. */
+function runTwin(event: 'push' | 'pull_request'): { code: number | null; results: StepResult[]; dir: string; stdout: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mlship-twin-'));
+  const git = (...args: string[]): void => void spawnSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  copyFileSync(join(__dirname, 'fixtures', 'twin-workflow.yml'), join(dir, 'workflow.yml'));
+  git('add', '.');
+  git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'one');
+  git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'two', '--allow-empty');
+  const run = spawnSync(TSX, [PIPELINE, '--workflow', join(dir, 'workflow.yml'), '--workspace', dir, '--run-dir', join(dir, '.run'), '--report-dir', join(dir, 'reports'), '--event', event], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CODE: '' } });
+  const results = (JSON.parse(readFileSync(join(dir, 'reports', 'pipeline.json'), 'utf8')) as { results: StepResult[] }).results;
+  return { code: run.status, results, dir, stdout: run.stdout };
 }
 
-/** ci.yml's steps read straight from its text, in file order: what --list must print. */
-function ciCommandsFromText(): string[] {
-  const commands: string[] = [];
-  for (const line of readFileSync(CI_WORKFLOW, 'utf8').split('\n')) {
-    const run = /^\s+(?:-\s+)?run:\s+(npm\s+(?:run|test)\b.*)$/.exec(line);
-    if (run) commands.push(run[1]!.trim());
-    if (/^\s+(?:-\s+)?uses:\s+docker\/build-push-action@/.test(line)) commands.push('npm run image:build');
-  }
-  return commands;
-}
+const verdicts = (results: StepResult[]): string[] => results.map((r) => `${r.job}/${r.step}: ${r.verdict}`);
 
-describe('pipeline', () => {
-  test('when every step passes, then each is timed and the table says so', () => {
-    const results = runSteps(steps, none, () => 0, { now: clock() });
-    expect(results.map((r) => [r.id, r.status, r.seconds])).toEqual([['train', 'passed', 1], ['gate', 'passed', 1], ['lint', 'passed', 1]]);
-    expect(renderTable(results)).toContain('✅ 3 of 3 steps passed, 0 skipped, 3.0 s in all');
+describe('npm run pipeline, the twin of ci.yml', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  test('when a workflow runs on push, then outputs, env, conditions, artifacts, failures and needs behave as on the runner', () => {
+    const { code, results, dir, stdout } = runTwin('push');
+    dirs.push(dir);
+    expect(verdicts(results)).toEqual([
+      'produce/Write an output: passed',
+      'produce/Read it through env: passed',
+      'produce/Only on pull requests: skipped',
+      'produce/In a working directory: passed',
+      'produce/actions/upload-artifact: passed',
+      'consume/actions/download-artifact: passed',
+      'consume/Allowed to fail: failed',
+      'consume/Sees the soft failure: passed',
+      'consume/Fails the job: failed',
+      'consume/Never runs: skipped',
+      'consume/Runs anyway: passed',
+      'after/(job): skipped',
+      'release/(calls ./.github/workflows/other.yml): github',
+    ]);
+    // The output went through env and the step's GITHUB_ENV into the next step; the artifact kept its files.
+    expect(readFileSync(join(dir, 'seen.txt'), 'utf8')).toBe('hello-push\nset-by-step\n');
+    expect(existsSync(join(dir, 'out', 'pr.txt'))).toBe(false);
+    expect([existsSync(join(dir, 'never.txt')), existsSync(join(dir, 'always.txt')), existsSync(join(dir, 'after.txt'))]).toEqual([false, true, false]);
+    expect(results.find((r) => r.step === 'Allowed to fail')?.note).toContain('continue-on-error');
+    expect(results.find((r) => r.step === 'Fails the job')?.note).toBe('exit code 4');
+    expect(results.find((r) => r.job === 'after')?.note).toBe('needs consume');
+    // A failed step fails the twin; the closing line counts needs-GitHub and the soft failure as skipped.
+    expect(code).toBe(1);
+    expect(stdout).toContain('pipeline: 7 passed, 1 failed, 5 skipped');
   });
 
-  test('when a step fails, then the steps that need it are skipped and the others still run', () => {
-    const ran: string[] = [];
-    const results = runSteps(steps, none, (s) => (ran.push(s.id), s.id === 'train' ? 2 : 0), { now: clock() });
-    expect(ran).toEqual(['train', 'lint']);
-    expect(results.find((r) => r.id === 'gate')).toMatchObject({ status: 'skipped', note: 'needs train' });
-    expect(results.find((r) => r.id === 'train')).toMatchObject({ status: 'failed', note: 'exit code 2' });
-    expect(renderTable(results)).toContain('❌ 1 of 2 steps passed, 1 skipped');
+  test('when the event is pull_request, then pull-request-only steps run and push-only jobs do not', () => {
+    const { results, dir } = runTwin('pull_request');
+    dirs.push(dir);
+    expect(readFileSync(join(dir, 'out', 'word.txt'), 'utf8')).toBe('hello-pull_request\n');
+    expect(results.find((r) => r.step === 'Only on pull requests')?.verdict).toBe('passed');
+    expect(results.find((r) => r.job === 'release')).toMatchObject({ verdict: 'skipped', note: "if: github.event_name == 'push' is false" });
   });
 
-  test('when --fail-fast is set, then nothing runs after the first failure', () => {
-    const results = runSteps(steps, none, () => 1, { failFast: true, now: clock() });
-    expect(results.map((r) => r.status)).toEqual(['failed', 'skipped', 'skipped']);
+  test('when ci.yml is listed, then every job and step appears in an order GitHub could run them', () => {
+    const run = spawnSync(TSX, [PIPELINE, '--list'], { cwd: ROOT, encoding: 'utf8' });
+    const workflow = readWorkflow(CI_WORKFLOW);
+    const expected = jobOrder(workflow).flatMap((id) => [`${id}${workflow.jobs[id]!.uses ? ` (calls ${workflow.jobs[id]!.uses})` : ''}`, ...(workflow.jobs[id]!.steps ?? []).map((s, i) => `  ${s.uses ? 'uses' : 'run '}  ${stepTitle(s, i)}`)]);
+    expect(run.stdout.trimEnd().split('\n')).toEqual(expected);
+    expect(run.status).toBe(0);
   });
 
-  test('when a step is skipped for a reason, then the reason is its note and what needs it still runs', () => {
-    const results = runSteps(steps, new Map([['train', 'skipped (--skip)']]), () => 0, { now: clock() });
-    expect(results.map((r) => r.note ?? r.status)).toEqual(['skipped (--skip)', 'passed', 'passed']);
+  test('when ci.yml uses an action, then the twin has a local equivalent for it or says why not', () => {
+    const workflow = readWorkflow(CI_WORKFLOW);
+    const actions = Object.values(workflow.jobs).flatMap((job) => (job.steps ?? []).map((s) => s.uses?.split('@')[0])).filter((a): a is string => !!a && !a.startsWith('./'));
+    expect([...new Set(actions)].filter((action) => !(action in ACTIONS))).toEqual([]);
   });
 
-  test('when --list runs, then it prints exactly ci.yml\'s npm steps in its jobs\' order', () => {
-    const listed = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '.github/scripts/pipeline.ts', '--list'], { cwd: ROOT, encoding: 'utf8' });
-    expect(listed.stderr).toBe('');
-    const commands = listed.stdout.trim().split('\n').map((line) => line.replace(/^\S+\s+/, '').replace(/\s{3}\(GitHub only: .*\)$/, ''));
-    expect(commands).toEqual(ciCommandsFromText());
-    expect(commands).toEqual(expect.arrayContaining(['npm run lint', 'npm run train -- --promote', 'npm run gate', 'npm run image:build']));
-  });
-
-  test('when ci.yml gains an npm step, then the pipeline has it, after what its job needs', () => {
-    const workflow = parse(readFileSync(CI_WORKFLOW, 'utf8')) as { jobs: Record<string, unknown> };
-    workflow.jobs.extra = { needs: ['model'], steps: [{ run: 'npm ci' }, { run: 'npm run bench:model' }] };
-    const added = stepsFromWorkflow(workflow as never).find((s) => s.id === 'bench:model');
-    expect(added).toMatchObject({ job: 'extra', command: 'npm run bench:model', needs: ['gate'] });
-  });
-
-  test('when an npm step cannot run verbatim or two steps share an id, then reading ci.yml fails with one line', () => {
-    expect(() => stepsFromWorkflow({ jobs: { a: { steps: [{ run: 'npm run lint -- "$X"' }] } } })).toThrow(/one plain command line/);
-    expect(() => stepsFromWorkflow({ jobs: { a: { steps: [{ run: 'npm run lint' }, { run: 'npm run lint' }] } } })).toThrow(/two pipeline steps are called lint/);
-  });
-
-  test('when .ci/run asks for --only train,gate, then exactly the model job\'s local steps are selected', () => {
-    const ciSteps = readPipelineSteps();
-    expect([...selectSteps(ciSteps, 'train,gate', 'only')]).toEqual(['train', 'gate']);
-    expect(ciSteps.find((s) => s.id === 'gate')?.needs).toEqual(['train']);
-    expect(() => selectSteps(ciSteps, 'e2e', 'skip')).toThrow(/unknown step e2e/);
-  });
-
-  test('when Docker is missing or a step is GitHub-only, then the pipeline says why it skips it', () => {
-    const ciSteps = readPipelineSteps();
-    const reasons = skipReasonsFor(ciSteps, {}, () => false);
-    expect(reasons.get('image')).toMatch(/needs Docker/);
-    expect(reasons.get('train-baseline')).toMatch(/GitHub only: runs only when `github.event_name == 'pull_request'`/);
-    expect(reasons.has('train')).toBe(false);
-    expect(skipReasonsFor(ciSteps, { skip: selectSteps(ciSteps, 'image', 'skip') }, () => true).get('image')).toBe('left out with --skip');
+  test('when the twin is given an unknown job, then it exits 2 with one line naming the jobs', () => {
+    const run = spawnSync(TSX, [PIPELINE, '--only', 'nope', '--run-dir', join(tmpdir(), 'mlship-twin-nope')], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^pipeline: no job nope in the workflow \(jobs: lint, test, .*release\)$/);
   });
 });
+

@@ -1,0 +1,149 @@
+/**
+ * A workflow's jobs, one at a time in an order GitHub could run them, on this machine and in this
+ * checkout: each job's `if:` and `needs` decided as GitHub decides them, a reusable workflow
+ * reported as needing GitHub, and the contexts (github, runner, needs) a run on `push` or
+ * `pull_request` would have.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ExpressionEvaluator } from './expressions';
+import type { JobResult, RunSettings, StepResult } from './job-runner';
+import { runJob } from './job-runner';
+import { worktrees } from './local-actions';
+import { jobOrder, needsOf, readWorkflow } from './workflow';
+import type { Workflow } from './workflow';
+
+export type PipelineEvent = 'push' | 'pull_request';
+
+/** What to run. */
+export interface PipelineOptions {
+  workflowFile: string;
+  event: PipelineEvent;
+  /** The pull request's base commit (default HEAD~1). */
+  base?: string;
+  /** Jobs to run (with the jobs they need); default every job. */
+  only?: string[];
+  /** Jobs left out (and so the jobs that need them). */
+  skip?: string[];
+  failFast?: boolean;
+  workspace: string;
+  /** Where the run keeps its artifacts, runner temp folders and job summaries. */
+  runDir: string;
+}
+
+/** Why a reusable workflow a job calls cannot run here. */
+const REUSABLE_WORKFLOWS: Record<string, string> = {
+  './.github/workflows/release.yml': 'release.yml pushes the tested image to GHCR (and ACR), and attests it through Sigstore and OIDC',
+};
+
+function git(workspace: string, args: string[]): string {
+  const result = spawnSync('git', args, { cwd: workspace, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/** The github context of a run of `event` on this checkout's HEAD. */
+export function githubContext(workspace: string, event: PipelineEvent, base = 'HEAD~1'): Record<string, unknown> {
+  const sha = git(workspace, ['rev-parse', 'HEAD']);
+  const branch = spawnSync('git', ['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim() || 'main';
+  const origin = spawnSync('git', ['remote', 'get-url', 'origin'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
+  const repository = /[:/]([^/:]+\/[^/]+?)(?:\.git)?$/.exec(origin)?.[1] ?? `local/${basename(workspace)}`;
+  const repo = { full_name: repository, name: repository.split('/')[1], owner: { login: repository.split('/')[0] } };
+  const payload = event === 'push'
+    ? { ref: `refs/heads/${branch}`, after: sha, head_commit: { id: sha }, repository: repo }
+    : { number: 0, pull_request: { number: 0, base: { sha: git(workspace, ['rev-parse', base]), ref: 'main', repo }, head: { sha, ref: branch, repo } }, repository: repo };
+  const ref = event === 'push' ? `refs/heads/${branch}` : 'refs/pull/0/merge';
+  return {
+    event_name: event, event: payload, sha, ref, ref_name: event === 'push' ? branch : '0/merge', ref_type: 'branch',
+    repository, repository_owner: repository.split('/')[0], run_id: String(Date.now()), run_number: '1', run_attempt: '1',
+    workspace, actor: 'local', server_url: 'https://github.com', workflow: 'ci', job: '',
+  };
+}
+
+/** The environment every step starts from: this machine's, CI=true and the runner's GITHUB_* variables. */
+function baseEnvironment(options: PipelineOptions, github: Record<string, unknown>): Record<string, string> {
+  const eventFile = join(options.runDir, 'event.json');
+  writeFileSync(eventFile, JSON.stringify(github.event, null, 2));
+  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  // GitHub's runners have passwordless sudo; root here may have no sudo at all.
+  const hasSudo = spawnSync('sh', ['-c', 'command -v sudo'], { stdio: 'ignore' }).status === 0;
+  if (!hasSudo && process.getuid?.() === 0) {
+    const shims = join(options.runDir, 'shims');
+    mkdirSync(shims, { recursive: true });
+    writeFileSync(join(shims, 'sudo'), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
+    env.PATH = `${shims}:${env.PATH ?? ''}`;
+  }
+  return {
+    ...env, CI: 'true', GITHUB_WORKSPACE: options.workspace, GITHUB_EVENT_NAME: options.event, GITHUB_EVENT_PATH: eventFile,
+    GITHUB_SHA: String(github.sha), GITHUB_REF: String(github.ref), GITHUB_REPOSITORY: String(github.repository),
+    GITHUB_RUN_ID: String(github.run_id), GITHUB_RUN_ATTEMPT: '1', RUNNER_OS: 'Linux', RUNNER_ARCH: 'X64',
+  };
+}
+
+/** The jobs to run: --only's jobs and everything they need, less --skip's. */
+export function selectJobs(workflow: Workflow, only?: string[], skip?: string[]): Map<string, string> {
+  const reasons = new Map<string, string>();
+  const ids = Object.keys(workflow.jobs);
+  for (const name of [...(only ?? []), ...(skip ?? [])]) if (!ids.includes(name)) throw new Error(`no job ${name} in the workflow (jobs: ${ids.join(', ')})`);
+  if (only) {
+    const wanted = new Set<string>();
+    const add = (id: string): void => {
+      if (wanted.has(id)) return;
+      wanted.add(id);
+      needsOf(workflow.jobs[id]!).forEach(add);
+    };
+    only.forEach(add);
+    for (const id of ids) if (!wanted.has(id)) reasons.set(id, 'not selected');
+  }
+  for (const id of skip ?? []) reasons.set(id, 'left out with --skip');
+  return reasons;
+}
+
+/** Runs the workflow's jobs and returns every step's result. */
+export async function runPipeline(options: PipelineOptions): Promise<StepResult[]> {
+  const workflow = readWorkflow(options.workflowFile);
+  const unselected = selectJobs(workflow, options.only, options.skip);
+  mkdirSync(options.runDir, { recursive: true });
+  const github = githubContext(options.workspace, options.event, options.base);
+  const settings: RunSettings = {
+    workspace: options.workspace, artifacts: join(options.runDir, 'artifacts'), runDir: options.runDir,
+    evaluator: await ExpressionEvaluator.create(), baseEnv: baseEnvironment(options, github), installed: new Map(),
+    contexts: { github, runner: { os: 'Linux', arch: 'X64', temp: '' }, vars: {}, secrets: { GITHUB_TOKEN: '' }, inputs: {}, matrix: {}, strategy: {} },
+  };
+  const done: Record<string, { result: JobResult['result']; outputs: Record<string, string> }> = {};
+  const results: StepResult[] = [];
+  let stopped = false;
+  try {
+    for (const id of jobOrder(workflow)) {
+      const job = workflow.jobs[id]!;
+      const needs = Object.fromEntries(needsOf(job).map((need) => [need, done[need] ?? { result: 'skipped', outputs: {} }]));
+      const skipped = (note: string): void => {
+        done[id] = { result: 'skipped', outputs: {} };
+        results.push({ job: id, step: '(job)', verdict: 'skipped', seconds: 0, note });
+      };
+      const reason = unselected.get(id);
+      if (reason === 'not selected') { done[id] = { result: 'skipped', outputs: {} }; continue; }
+      if (reason) { skipped(reason); continue; }
+      if (stopped) { skipped('an earlier job failed (--fail-fast)'); continue; }
+      const needsFailed = Object.values(needs).some((n) => n.result !== 'success');
+      if (!settings.evaluator.condition(job.if, { ...settings.contexts, needs }, { failed: needsFailed })) {
+        skipped(job.if === undefined ? `needs ${needsOf(job).filter((n) => needs[n]!.result !== 'success').join(', ')}` : `if: ${String(job.if).trim()} is false`);
+        continue;
+      }
+      if (job.uses) {
+        results.push({ job: id, step: `(calls ${job.uses})`, verdict: 'github', seconds: 0, note: `needs GitHub: ${REUSABLE_WORKFLOWS[job.uses] ?? 'a reusable workflow'}` });
+        done[id] = { result: 'skipped', outputs: {} };
+        continue;
+      }
+      console.log(`\n=== pipeline: job ${id}${job.name ? ` (${job.name})` : ''}`);
+      const result = runJob(id, job, workflow, settings, needs);
+      done[id] = { result: result.result, outputs: {} };
+      results.push(...result.steps);
+      if (result.result === 'failure' && options.failFast) stopped = true;
+    }
+  } finally {
+    for (const path of worktrees.splice(0)) if (existsSync(path)) spawnSync('git', ['worktree', 'remove', '--force', path], { cwd: options.workspace });
+  }
+  return results;
+}
