@@ -152,8 +152,8 @@ describe('workflows', () => {
       if (s.step.with?.overwrite !== true) problems.push(`${where(s)}: without overwrite: true a re-run cannot upload ${name}`);
       if (names.has(`${s.file}:${name}`)) problems.push(`${where(s)}: name ${name} used twice`);
       names.add(`${s.file}:${name}`);
-      // The gated registry is the one upload that must only happen on success.
-      if (name !== 'gated-registry' && !/always\(\)|failure\(\)/.test(s.step.if ?? '')) problems.push(`${where(s)}: upload without if: always() or failure()`);
+      // The gated registry and the tested image are the uploads that must only happen on success.
+      if (!['gated-registry', 'tested-image'].includes(name) && !/always\(\)|failure\(\)/.test(s.step.if ?? '')) problems.push(`${where(s)}: upload without if: always() or failure()`);
     }
     for (const s of steps.filter(({ step }) => step.uses?.startsWith('actions/download-artifact@'))) {
       const name = typeof s.step.with?.name === 'string' ? s.step.with.name : '';

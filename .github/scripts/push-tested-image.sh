@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Pushes the image ci.yml's image job tested (save-tested-image.sh's folder) under every given tag,
+# after checking that it is that image: the loaded image ID must be the one recorded after the
+# smoke test, and its io.mlship.models label the provenance of this run's gated registry. Then
+# checks that each pushed manifest names that same config, and writes the digest of the first
+# repository as the step output `digest` (what the attestations and deploys use).
+#   bash .github/scripts/push-tested-image.sh DIR TAG...     (TAG: registry/repository:tag)
+# Environment: EXPECTED_MODELS, the gated registry's provenance (one line of JSON; required).
+set -euo pipefail
+
+dir="${1:?usage: push-tested-image.sh DIR TAG...}"
+shift
+(($# > 0)) || { echo "push-tested-image: no tag given" >&2; exit 2; }
+fail() { echo "push-tested-image: $*" >&2; exit 1; }
+[[ -s "$dir/image.tar.gz" && -s "$dir/image-id" ]] || fail "$dir lacks image.tar.gz or image-id (the tested-image artifact of the image job)"
+[[ -n "${EXPECTED_MODELS:-}" ]] || fail "EXPECTED_MODELS is empty: pass the gated registry's provenance"
+
+id="$(< "$dir/image-id")"
+docker load -q -i "$dir/image.tar.gz" > /dev/null
+[[ "$(docker image inspect --format '{{.Id}}' "$id" 2> /dev/null)" == "$id" ]] \
+  || fail "the archive does not hold the tested image $id"
+label="$(docker image inspect --format '{{ index .Config.Labels "io.mlship.models" }}' "$id")"
+[[ "$label" == "$EXPECTED_MODELS" ]] || fail "the image's io.mlship.models label is not this run's gated registry: $label"
+
+first=""
+for tag in "$@"; do
+  [[ "$tag" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || fail "$tag is not REGISTRY/REPOSITORY:TAG"
+  docker tag "$id" "$tag"
+  docker push -q "$tag" > /dev/null || fail "docker push $tag failed"
+  repository="${tag%:*}"
+  digest="$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$id" | sed -n "s|^$repository@||p" | head -n 1)"
+  [[ "$digest" =~ ^sha256:[a-f0-9]{64}$ ]] || fail "no digest for $repository after the push"
+  config="$(docker manifest inspect "$repository@$digest" | jq -r '.config.digest')"
+  [[ "$config" == "$id" ]] || fail "$repository@$digest names config $config, not the tested image $id"
+  echo "push-tested-image: $tag -> $repository@$digest (tested image $id)"
+  [[ -n "$first" ]] || first="$digest"
+done
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "digest=$first" >> "$GITHUB_OUTPUT"; fi
