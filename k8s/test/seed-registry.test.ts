@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listModelNames, loadPromoted } from '../../model/src/registry';
@@ -11,6 +11,8 @@ import { K8S_DIR, REPO_DIR } from './support/render';
  */
 const SEED = join(K8S_DIR, 'components', 'retraining', 'seed-registry.js');
 const TRAIN = join(REPO_DIR, 'dist', 'model', 'src', 'train.js');
+/** Where the volume records the image registry it was last seeded from. */
+const SEEDED_FROM = 'seeded-from.json';
 
 let work: string;
 let image: string;
@@ -81,4 +83,73 @@ test('when the image has no promoted model, then the seed exits 1 with one line'
   const result = run(SEED, [empty, join(work, 'unused')]);
   expect(result.status).toBe(1);
   expect(result.stderr.trim()).toBe(`seed-registry: ${empty} has no promoted model to seed from`);
+});
+
+describe('when the image\'s models change (a new release, or a rollback to an older image)', () => {
+  let release: string;
+
+  beforeAll(() => {
+    // Another release: M1 trained with another seed (a new version), the other models as before.
+    release = join(work, 'release');
+    cpSync(image, release, { recursive: true });
+    const name = listModelNames(image)[0]!;
+    rmSync(join(release, name), { recursive: true });
+    const models = JSON.parse(readFileSync(join(REPO_DIR, 'model', 'models.json'), 'utf8')) as { models: Record<string, { seed: number }> };
+    models.models[name]!.seed += 1;
+    writeFileSync(join(work, 'models.json'), JSON.stringify(models));
+    const trained = run(TRAIN, ['--models', join(work, 'models.json'), '--model', name, '--promote', '--model-dir', release]);
+    if (trained.status !== 0) throw new Error(`training the release failed: ${trained.stderr}`);
+    expect(current(release, name)).not.toBe(current(image, name));
+  });
+
+  test('then the seed replaces the volume\'s current with the image\'s, and a Job\'s promotion stays only while the image is the same', () => {
+    const volume = join(work, 'releases');
+    mkdirSync(volume);
+    const name = listModelNames(image)[0]!;
+    expect(run(SEED, [image, volume]).status).toBe(0);
+    // The Job promotes: the same image keeps it.
+    writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
+    expect(run(SEED, [image, volume]).stdout).toContain(`${name}: ${volume} already serves abcdefabcdef; left as it is`);
+    // A release whose models changed: every model serves the release's version, verified.
+    const upgraded = run(SEED, [release, volume]);
+    expect(upgraded.status).toBe(0);
+    expect(upgraded.stdout).toContain(`${name}: the image's models changed; ${volume} served abcdefabcdef, now serves the image's ${current(release, name)}`);
+    for (const model of listModelNames(release)) {
+      expect(loadPromoted(volume, model).sha256).toBe(loadPromoted(release, model).sha256);
+    }
+    expect(readFileSync(join(volume, name, 'history'), 'utf8').trim().split('\n').at(-1)).toBe(current(release, name));
+    // The Job promotes under the release: kept while the release is the image.
+    writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
+    expect(run(SEED, [release, volume]).stdout).toContain(`${name}: ${volume} already serves abcdefabcdef; left as it is`);
+    // A rollback to the older image: its models again.
+    expect(run(SEED, [image, volume]).status).toBe(0);
+    for (const model of listModelNames(image)) expect(loadPromoted(volume, model).sha256).toBe(loadPromoted(image, model).sha256);
+  });
+
+  test('then several pods reseeding one volume at once each succeed and leave nothing half-written', async () => {
+    const volume = join(work, 'reseed-race');
+    mkdirSync(volume);
+    expect(run(SEED, [image, volume]).status).toBe(0);
+    const exits = await Promise.all(
+      Array.from({ length: 4 }, () => new Promise<number | null>((done) => spawn(process.execPath, [SEED, release, volume], { stdio: 'ignore' }).on('exit', done))),
+    );
+    expect(exits).toEqual([0, 0, 0, 0]);
+    for (const name of listModelNames(release)) {
+      expect(loadPromoted(volume, name).version).toBe(current(release, name));
+      expect(readdirSync(join(volume, name)).filter((entry) => entry.startsWith('.'))).toEqual([]);
+    }
+    expect(readdirSync(volume).filter((entry) => entry.startsWith('.'))).toEqual([]);
+  });
+
+  test('then a volume seeded before the provenance was recorded serves the image\'s models too', () => {
+    const volume = join(work, 'unrecorded');
+    mkdirSync(volume);
+    const name = listModelNames(image)[0]!;
+    expect(run(SEED, [image, volume]).status).toBe(0);
+    rmSync(join(volume, SEEDED_FROM));
+    writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
+    expect(run(SEED, [image, volume]).status).toBe(0);
+    expect(current(volume, name)).toBe(current(image, name));
+    expect(JSON.parse(readFileSync(join(volume, SEEDED_FROM), 'utf8'))).toEqual(listModelNames(image).map((model) => ({ name: model, version: current(image, model), sha256: loadPromoted(image, model).sha256 })));
+  });
 });
