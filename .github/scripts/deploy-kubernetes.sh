@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Deploys one pushed image, pinned by digest, to a real cluster with the production overlay:
-# writes the two secret files, `kustomize edit set image`, applies, waits for both rollouts,
+# writes the two secret files, `kustomize edit set image`, refuses a render that does not run that
+# digest everywhere (k8s/scripts/check-no-placeholder.sh), applies, waits for both rollouts,
 # smoke-tests the API through a port-forward and checks lineage (it serves exactly the models of
 # the image's io.mlship.models label). Any failure after the apply runs `kubectl rollout undo`.
 #   bash .github/scripts/deploy-kubernetes.sh ghcr.io/owner/mlship@sha256:<digest>
 # Environment: KUBECONFIG (a file), MONITORING_TOKEN, MLSHIP_USERS_FILE (the users file's text),
 # EXPECTED_MODELS (the label's JSON; read from the image when empty), NAMESPACE (mlship),
-# OVERLAY (k8s/overlays/production), ROLLOUT_TIMEOUT (300s), LOCAL_PORT (18080).
+# OVERLAY (k8s/overlays/production), ROLLOUT_TIMEOUT (300s), LOCAL_PORT (18080), and for a private
+# image REGISTRY_PULL_SECRET (a token that reads the package; unset: the cluster pulls
+# anonymously) with REGISTRY_PULL_USER (default: the image's owner).
 set -euo pipefail
 
 image="${1:?usage: deploy-kubernetes.sh REPOSITORY@sha256:DIGEST}"
@@ -30,8 +33,21 @@ secrets="$root/k8s/base/secrets"
 (umask 077 && printf 'MONITORING_TOKEN=%s\n' "$MONITORING_TOKEN" > "$secrets/secrets.env" && printf '%s\n' "$MLSHIP_USERS_FILE" > "$secrets/users.txt")
 # Refuses placeholders and the published development credentials, in one line, before any apply.
 (cd "$root" && npx tsx k8s/scripts/check-production-secrets.ts --dir "$secrets")
-(cd "$root/$overlay" && kustomize edit set image "ghcr.io/mlship/mlship=$image")
+(cd "$root/$overlay" && kustomize edit set image "mlship.invalid/mlship=$image")
 
+# A private package: the pod's ServiceAccount pulls with a dockerconfigjson Secret made here
+# (components/registry-pull-secret; the file is git-ignored and never leaves the runner).
+if [[ -n "${REGISTRY_PULL_SECRET:-}" ]]; then
+  component="$root/k8s/components/registry-pull-secret"
+  [[ -d "$component" ]] || die "REGISTRY_PULL_SECRET is set but $component is missing"
+  owner="${image#*/}"
+  (umask 077 && REGISTRY="${image%%/*}" REGISTRY_USER="${REGISTRY_PULL_USER:-${owner%%/*}}" REGISTRY_PULL_SECRET="$REGISTRY_PULL_SECRET" \
+    jq -n '{auths: {(env.REGISTRY): {auth: ("\(env.REGISTRY_USER):\(env.REGISTRY_PULL_SECRET)" | @base64)}}}' > "$component/dockerconfig.json")
+  (cd "$root/$overlay" && kustomize edit add component "$(realpath -m --relative-to=. "$component")")
+  echo "deploy-kubernetes: pulling ${image%%/*} with REGISTRY_PULL_SECRET (components/registry-pull-secret)"
+fi
+
+bash "$root/k8s/scripts/check-no-placeholder.sh" "$root/$overlay" "$image"
 kubectl apply -k "$root/$overlay"
 
 rollback() {

@@ -30,9 +30,14 @@ export const UNAUTHENTICATED_GET_ROUTES: ReadonlySet<string> = new Set(
 export const LIVENESS_PATH = '/healthz';
 export const READINESS_PATH = '/readyz';
 
-/** The image the release workflow pushes (ghcr.io/OWNER/mlship); kustomize's placeholder owner. */
-export const IMAGE_NAME = 'ghcr.io/mlship/mlship';
-export const IMAGE_PATTERN = /^ghcr\.io\/[a-z0-9][a-z0-9-]*\/mlship(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
+/**
+ * The name the manifests give the image until a deploy runs `kustomize edit set image`: under the
+ * reserved .invalid TLD (RFC 2606) no registry can serve it, so a render that skipped the step
+ * cannot pull someone else's image (k8s/scripts/check-no-placeholder.sh refuses it before that).
+ */
+export const IMAGE_NAME = 'mlship.invalid/mlship';
+/** The image the release workflow pushes (ghcr.io/OWNER/mlship), or the placeholder before it is set. */
+export const IMAGE_PATTERN = /^(ghcr\.io\/[a-z0-9][a-z0-9-]*|mlship\.invalid)\/mlship(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
 
 /** The header that selects variant v2 (design.md, A/B) and its value. */
 export const EXPERIMENT_HEADER = 'X-Experiment-Group';
