@@ -4,7 +4,9 @@ import { overview, textSummary } from './report/core';
 import type { ExtraTable, ReportInput } from './report/types';
 import { loadScenario, scenarioNames } from './scenario/load';
 import type { Scenario } from './scenario/types';
+import type { TrafficModels } from './scenario/discovery';
 import { measureCeiling } from './runner/ceiling';
+import { describeModels, discoverModels } from './runner/discover';
 import { planSteps } from './runner/plan';
 import type { Step } from './runner/plan';
 import { ROOT, startApi, startBare } from './runner/processes';
@@ -20,7 +22,10 @@ const USAGE = `usage: npm run loadtest:local -- --scenario <${'smoke|load|stress
   --url <url>             target (default http://127.0.0.1:8000); loopback only unless --allow-host
   --allow-host <host>     also allow this non-loopback host (private ranges are refused regardless)
   --start-server          train into a temp dir, start the real API (npm run build first), stop it after
+  --serve <v1[,v2]>       with --start-server: train only these models of model/models.json and serve the
+                          first as v1, the second (default: the first) as v2 (default: train all, serve M1, M2)
   --server-port <port>    port for --start-server (default 0: any free port)
+  --model <name>          the model the Open Inference Protocol requests name (default: the one /predict answers)
   --compare-bare          afterwards, measure the API's and a bare node:http server's ceiling side by side
   --bare-port <port>      port for the bare server (default 0)
   --ceiling-seconds <s>   length of each ceiling measurement (default 5)
@@ -32,7 +37,10 @@ const USAGE = `usage: npm run loadtest:local -- --scenario <${'smoke|load|stress
   --json                  print one JSON line with the verdict and the result paths
   --list                  list the scenarios and exit
 credentials: API_USER / API_PASSWORD (default alice / wonderland, the documented dev user)
-exit: 0 when every threshold holds, 1 when one fails or the target is not ready, 2 on bad input`;
+the traffic names no model, feature or class: before the first step the runner asks the target
+(GET /models, then /predict) which models answer, and takes real rows of each class from the debug
+variant's neighbours
+exit: 0 when every threshold holds, 1 when one fails or the target is not ready or does not say what it serves, 2 on bad input`;
 
 /** A usage problem: one line, exit 2. */
 class UsageError extends Error {}
@@ -57,6 +65,7 @@ function parse(argv: string[]) {
         url: { type: 'string' },
         'allow-host': { type: 'string' },
         'start-server': { type: 'boolean', default: false },
+        serve: { type: 'string' },
         'server-port': { type: 'string', default: '0' },
         'compare-bare': { type: 'boolean', default: false },
         'bare-port': { type: 'string', default: '0' },
@@ -66,7 +75,7 @@ function parse(argv: string[]) {
         'max-requests': { type: 'string' },
         out: { type: 'string', default: resolve(ROOT, 'loadtest/results') },
         seed: { type: 'string', default: '1' },
-        model: { type: 'string', default: 'M1' },
+        model: { type: 'string' },
         json: { type: 'boolean', default: false },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -87,6 +96,8 @@ interface RunSettings {
   barePort: number;
   ceilingSeconds: number;
   seed: number;
+  /** --serve: the models --start-server trains and serves (v1, then v2); empty for all and the defaults. */
+  serve: string[];
   authorization: string;
   log: (line: string) => void;
 }
@@ -107,6 +118,9 @@ function settingsFrom(args: Args): RunSettings {
   const ceilingSeconds = number('ceiling-seconds', args['ceiling-seconds'], 1, 60)!;
   const seed = number('seed', args.seed, 0, 2 ** 32 - 1)!;
   if (args['start-server'] && args.url) throw new UsageError('give either --url or --start-server, not both');
+  if (args.serve !== undefined && !args['start-server']) throw new UsageError('--serve goes with --start-server');
+  const serve = args.serve?.split(',').map((name) => name.trim()) ?? [];
+  if (serve.length > 2 || serve.some((name) => !/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name))) throw new UsageError(`--serve takes one or two model names, v1 first: "${args.serve}"`);
   const user = process.env.API_USER || 'alice';
   const password = process.env.API_PASSWORD || 'wonderland';
   return {
@@ -118,6 +132,7 @@ function settingsFrom(args: Args): RunSettings {
     barePort,
     ceilingSeconds,
     seed,
+    serve,
     authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
     log: args.json ? () => undefined : (line: string) => console.error(line),
   };
@@ -150,8 +165,9 @@ async function withStartedProcesses<T>(body: (started: Started[]) => Promise<T>)
 async function prepareTarget(args: Args, settings: RunSettings, started: Started[]): Promise<string> {
   let rawUrl = args.url ?? 'http://127.0.0.1:8000';
   if (args['start-server']) {
-    settings.log('starting the API (training M1 and M2 into a temporary registry)…');
-    const api = await startApi(settings.serverPort);
+    const models = settings.serve.length ? settings.serve.join(' and ') : 'the models of model/models.json';
+    settings.log(`starting the API (training ${models} into a temporary registry)…`);
+    const api = await startApi(settings.serverPort, {}, [], settings.serve);
     started.push(api);
     rawUrl = `http://127.0.0.1:${api.port}`;
     settings.log(`API ready on ${rawUrl} (pid ${api.pid})`);
@@ -173,15 +189,29 @@ async function targetReady(base: string, scenarioName: string): Promise<boolean>
   return true;
 }
 
+/** Phase 3: what the target serves and real rows of its classes; undefined (and one line on stderr) when it cannot be load-tested. */
+async function trafficModels(base: string, settings: RunSettings, inferModel: string | undefined): Promise<TrafficModels | undefined> {
+  try {
+    const models = await discoverModels(base, settings.authorization, inferModel);
+    settings.log(describeModels(models));
+    // What discovery could not find goes to stderr even with --json: it explains a failed threshold.
+    for (const note of models.notes) console.error(`model discovery: ${note}`);
+    return models;
+  } catch (error) {
+    console.error(`${(error as Error).message}: not starting the ${settings.scenario.name} test`);
+    return undefined;
+  }
+}
+
 /** Phase 4 (--compare-bare): the API's and a bare node:http server's ceiling, as a report table. */
-async function compareWithBare(base: string, settings: RunSettings, load: { steps: Step[]; result: RunResult }, started: Started[]): Promise<ExtraTable> {
+async function compareWithBare(base: string, settings: RunSettings, load: { steps: Step[]; result: RunResult; models: TrafficModels }, started: Started[]): Promise<ExtraTable> {
   const { authorization, ceilingSeconds, scenario } = settings;
   const connections = Math.max(8, ...load.steps.map((s) => s.connections));
   settings.log(`measuring the ceilings: ${ceilingSeconds}s each with ${connections} connections…`);
   const bare = await startBare(settings.barePort);
   started.push(bare);
-  const apiCeiling = await measureCeiling(base, authorization, ceilingSeconds, connections);
-  const bareCeiling = await measureCeiling(`http://127.0.0.1:${bare.port}`, authorization, ceilingSeconds, connections);
+  const apiCeiling = await measureCeiling(base, authorization, load.models, ceilingSeconds, connections);
+  const bareCeiling = await measureCeiling(`http://127.0.0.1:${bare.port}`, authorization, load.models, ceilingSeconds, connections);
   const head = overview(load.result.summary);
   const ratio = bareCeiling.requestsPerSecond > 0 ? apiCeiling.requestsPerSecond / bareCeiling.requestsPerSecond : 0;
   return {
@@ -224,12 +254,14 @@ async function loadTest(args: Args, settings: RunSettings): Promise<number> {
   return withStartedProcesses(async (started) => {
     const base = await prepareTarget(args, settings, started);
     if (!(await targetReady(base, scenario.name))) return 1;
+    const models = await trafficModels(base, settings, args.model);
+    if (!models) return 1;
     const steps = planSteps(scenario, { timeScale, maxSeconds });
     const planned = steps.reduce((s, step) => s + step.seconds, 0);
     log(`${scenario.name}: ${scenario.description}\n${steps.length} steps over ${planned.toFixed(1)}s (time scale ${timeScale}), at most ${maxRequests} requests, against ${base}`);
-    const result = await runScenario({ scenario, steps, base, authorization: settings.authorization, maxRequests, seed: settings.seed, log, model: args.model });
+    const result = await runScenario({ scenario, steps, base, authorization: settings.authorization, maxRequests, seed: settings.seed, log, models });
     if (result.stoppedEarly) log(`stopped early: ${result.stoppedEarly}`);
-    const tables = args['compare-bare'] ? [await compareWithBare(base, settings, { steps, result }, started)] : [];
+    const tables = args['compare-bare'] ? [await compareWithBare(base, settings, { steps, result, models }, started)] : [];
     return report(args, settings, base, result, tables);
   });
 }

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
 import { buildSync } from 'esbuild';
 import { loadScenario } from '../src/scenario/load';
+import { fakeApi, PENGUINS } from './fake-model-api';
 
 const ROOT = resolve(__dirname, '..', '..');
 const K6_DIR = join(ROOT, 'loadtest', 'k6');
@@ -58,12 +59,13 @@ interface K6Stubs {
   calls: Array<{ method: string; url: string; body: string; params: { headers: Record<string, string>; tags: Record<string, string>; responseCallback: unknown } }>;
   checks: Array<Record<string, () => boolean>>;
   counted: Array<[number, Record<string, string>]>;
+  rated: Array<[boolean, Record<string, string>]>;
   readyStatus: number;
 }
 
-/** k6's modules (k6, k6/encoding, k6/metrics, k6/http) as stubs that record into `stubs`; http answers as the API would. */
-function k6ModuleStubs(stubs: K6Stubs): Record<string, object> {
-  const expected = (status: number) => ({ expected: status });
+/** k6's modules (k6, k6/encoding, k6/metrics, k6/http) as stubs that record into `stubs`; http answers as the API would, serving `api`. */
+function k6ModuleStubs(stubs: K6Stubs, api: ReturnType<typeof fakeApi>): Record<string, object> {
+  const expected = (status: unknown) => ({ expected: status });
   return {
     k6: {
       check: (_value: unknown, sets: Record<string, () => boolean>) => stubs.checks.push(sets),
@@ -79,22 +81,20 @@ function k6ModuleStubs(stubs: K6Stubs): Record<string, object> {
           stubs.counted.push([value, tags]);
         }
       },
+      Rate: class {
+        add(value: boolean, tags: Record<string, string>) {
+          stubs.rated.push([value, tags]);
+        }
+      },
     },
     'k6/http': {
       default: {
         expectedStatuses: expected,
         get: () => ({ status: stubs.readyStatus, error: '', json: () => ({ status: 'ready' }) }),
-        request: (method: string, url: string, body: string, params: K6Stubs['calls'][number]['params']) => {
-          stubs.calls.push({ method, url, body, params });
+        request: (method: string, url: string, body: string | null, params: K6Stubs['calls'][number]['params']) => {
+          stubs.calls.push({ method, url, body: body ?? '', params });
           // Answers as the API would, with Go's canonical header names as k6 gives them.
-          const debug = params.headers['X-Experiment-Group'] === 'debug';
-          if (url.endsWith('/infer')) return { status: 200, headers: { 'X-Variant': 'v1' }, body: JSON.stringify({ outputs: [{ name: 'label', data: ['setosa', 'setosa', 'virginica'] }] }) };
-          if (params.headers['Content-Type'] !== 'application/json') return { status: 415, headers: {}, body: '{"error":{"code":"unsupported_media_type"}}' };
-          if (body.endsWith(',')) return { status: 400, headers: {}, body: '{"error":{"code":"malformed_json"}}' };
-          const X = (JSON.parse(body) as { X: unknown[] }).X;
-          if (Array.isArray(X[0])) return { status: 200, headers: { 'X-Variant': 'v1' }, body: JSON.stringify({ variant: 'v1', predictions: X.map(() => 'versicolor') }) };
-          if (X.length !== 4) return { status: 400, headers: {}, body: '{"error":{"code":"invalid_input"}}' };
-          return { status: 200, headers: { 'X-Variant': debug ? 'v2' : 'v1' }, body: JSON.stringify({ variant: debug ? 'v2' : 'v1', prediction: 'setosa', ...(debug ? { probabilities: { setosa: 1 } } : {}) }) };
+          return api({ method, path: new URL(url).pathname, headers: params.headers, body });
         },
       },
     },
@@ -102,8 +102,8 @@ function k6ModuleStubs(stubs: K6Stubs): Record<string, object> {
 }
 
 /** Bundles the k6 script as k6 would run it, with k6's modules replaced by recording stubs. */
-function loadScript(env: Record<string, string>): { module: Record<string, unknown>; stubs: K6Stubs } {
-  const stubs: K6Stubs = { calls: [], checks: [], counted: [], readyStatus: 200 };
+function loadScript(env: Record<string, string>, api = fakeApi(PENGUINS, PENGUINS, `${env.API_USER ?? 'alice'}:${env.API_PASSWORD ?? 'wonderland'}`)): { module: Record<string, unknown>; stubs: K6Stubs } {
+  const stubs: K6Stubs = { calls: [], checks: [], counted: [], rated: [], readyStatus: 200 };
   const result = buildSync({
     entryPoints: [SCRIPT],
     bundle: true,
@@ -121,7 +121,7 @@ function loadScript(env: Record<string, string>): { module: Record<string, unkno
     __resolve: (specifier: string) => new URL(specifier, scriptUrl).href,
     open: (url: string) => readFileSync(fileURLToPath(url), 'utf8'),
   };
-  const k6Modules = k6ModuleStubs(stubs);
+  const k6Modules = k6ModuleStubs(stubs, api);
   const k6Require = (name: string): object => {
     const stub = k6Modules[name];
     if (!stub) throw new Error(`the script requires ${name}, which the stubs do not provide`);
@@ -156,10 +156,19 @@ describe('the k6 script, run under stubs of k6', () => {
     expect(() => (module.setup as () => unknown)()).toThrow(/readyz answered 503: the target is not ready/);
   });
 
+  test('when the API does not take the credentials, then setup fails at model discovery before any load', () => {
+    const { module } = loadScript({ API_PASSWORD: 'nope' }, fakeApi(PENGUINS));
+    expect(() => (module.setup as () => unknown)()).toThrow(/^GET \/models answered 401 during model discovery: .*: not starting the smoke test$/);
+  });
+
   test('when iterations run against an API that answers right, then every check passes and predictions are counted by class and variant', () => {
     const { module, stubs } = loadScript({ BASE_URL: 'http://127.0.0.1:18799/', API_USER: 'bob', API_PASSWORD: 'builder' });
-    (module.setup as () => unknown)();
-    for (let i = 0; i < 300; i++) (module.default as () => void)();
+    const data = (module.setup as () => unknown)();
+    // setup() asked the API what it serves, in requests of their own kind.
+    const discovery = stubs.calls.splice(0);
+    expect(discovery[0]!.url).toBe('http://127.0.0.1:18799/models');
+    expect(discovery.every((c) => c.params.tags.kind === 'discovery')).toBe(true);
+    for (let i = 0; i < 300; i++) (module.default as (d: unknown) => void)(data);
     expect(stubs.calls).toHaveLength(300);
     expect(new Set(stubs.calls.map((c) => c.params.tags.kind))).toEqual(new Set(['predict_single', 'predict_batch', 'predict_v2', 'infer', 'invalid_row', 'malformed_json', 'wrong_content_type']));
     expect(stubs.calls.every((c) => c.url.startsWith('http://127.0.0.1:18799/') && !c.url.includes('//predict'))).toBe(true);
@@ -171,6 +180,10 @@ describe('the k6 script, run under stubs of k6', () => {
     expect(results.filter(([, ok]) => !ok)).toEqual([]);
     const variants = new Set(stubs.counted.map(([, tags]) => tags.variant));
     expect(variants).toEqual(new Set(['v1', 'v2']));
+    // The served model's classes, all of them, and every batch named each one.
+    expect(new Set(stubs.counted.map(([, tags]) => tags.class))).toEqual(new Set(PENGUINS.classes));
+    expect(stubs.rated.length).toBe(stubs.calls.filter((c) => c.params.tags.kind === 'predict_batch').length);
+    expect(stubs.rated.every(([ok, tags]) => ok && tags.kind === 'predict_batch')).toBe(true);
   });
 
   test('when the run ends, then handleSummary writes summary.json and prints the text summary', () => {

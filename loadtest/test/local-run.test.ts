@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -9,8 +12,9 @@ import { startApi, startBare } from '../src/runner/processes';
 import type { Started } from '../src/runner/processes';
 
 /**
- * The local runner end to end against the real API (built by `npm run build`), and its HTML
- * report opened in Debian's Chromium. Ports 18710-18719.
+ * The local runner end to end against the real API (built by `npm run build`), serving the
+ * default Iris models or only the penguins model M3, and its HTML report opened in Debian's
+ * Chromium. Ports 18710-18719.
  */
 const ROOT = resolve(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,6 +39,10 @@ function cli(args: string[], timeoutMs = 60000): Promise<CliRun> {
       resolvePromise({ code, stdout, stderr });
     });
   });
+}
+
+function listening(server: Server): Promise<Server> {
+  return new Promise((resolvePromise) => server.listen(0, '127.0.0.1', () => resolvePromise(server)));
 }
 
 const jsonLine = (run: CliRun): Record<string, unknown> => JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
@@ -104,8 +112,22 @@ describe('a local run against the real API', () => {
     }
   }, 60000);
 
-  test('when the target answers 200 to everything, then the invalid-request checks fail the thresholds and the exit code is 1', async () => {
-    const run = await cli(['--scenario', 'smoke', '--url', `http://127.0.0.1:${bare.port}`, '--time-scale', '0.15', '--out', out, '--json']);
+  test('when the target does not say what it serves, then no load is sent and the exit code is 1', async () => {
+    const run = await cli(['--scenario', 'smoke', '--url', `http://127.0.0.1:${bare.port}`, '--out', out, '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim()).toMatch(/^GET \/models listed no model with features and classes: .*: not starting the smoke test$/);
+  }, 30000);
+
+  test('when the target lists a model but answers 200 to everything, then the invalid-request checks fail the thresholds and the exit code is 1', async () => {
+    const yes = await listening(
+      createServer((req, res) => {
+        req.resume();
+        const body = req.url === '/models' ? { models: [{ name: 'M1', features: ['a', 'b', 'c', 'd'], classes: ['yes', 'no'] }] } : { model: 'M1', version: 'x', variant: 'v1', prediction: 'yes' };
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      }),
+    );
+    const run = await cli(['--scenario', 'smoke', '--url', `http://127.0.0.1:${(yes.address() as AddressInfo).port}`, '--time-scale', '0.15', '--out', out, '--json']).finally(() => yes.close());
     expect(run.code).toBe(1);
     const line = jsonLine(run);
     expect(line.passed).toBe(false);
@@ -131,5 +153,50 @@ describe('a local run against the real API', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(2);
+  }, 30000);
+});
+
+describe('a local run against the real API serving only the penguins model (no Iris)', () => {
+  let api: Started;
+  const out = mkdtempSync(join(tmpdir(), 'mlship-loadtest-penguins-'));
+  const summaryOf = (run: CliRun) => parseSummary(readFileSync(String(jsonLine(run).summary), 'utf8'));
+  const countOf = (run: CliRun, metric: string): number => {
+    const m = summaryOf(run).metrics[metric];
+    return m?.type === 'counter' ? m.values.count : 0;
+  };
+
+  beforeAll(async () => {
+    api = await startApi(18713, {}, [], ['M3']);
+  }, 60000);
+
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  test('when smoke starts its own server with --serve M3, then the traffic fits the penguins model and every threshold holds', async () => {
+    const run = await cli(['--scenario', 'smoke', '--start-server', '--serve', 'M3', '--time-scale', '0.25', '--out', out, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(jsonLine(run)).toMatchObject({ scenario: 'smoke', passed: true, thresholdsFailed: 0 });
+    const summary = summaryOf(run);
+    expect(summary.root_group.checks.filter((c) => c.fails > 0)).toEqual([]);
+    // Every penguin class predicted, no Iris class, and every batch answered with all three.
+    for (const cls of ['Adelie', 'Chinstrap', 'Gentoo']) expect([cls, countOf(run, `predictions{class:${cls}}`) > 0]).toEqual([cls, true]);
+    expect(Object.keys(summary.metrics).filter((m) => /setosa|versicolor|virginica/.test(m))).toEqual([]);
+    expect(summary.metrics.classes_covered!.values).toMatchObject({ rate: 1 });
+  }, 90000);
+
+  test('when the load scenario runs against it, then the model-agnostic class threshold holds along with the others', async () => {
+    const run = await cli(['--scenario', 'load', '--url', `http://127.0.0.1:${api.port}`, '--time-scale', '0.03', '--out', out, '--json']);
+    expect(run.code).toBe(0);
+    expect(jsonLine(run)).toMatchObject({ scenario: 'load', passed: true, thresholdsFailed: 0 });
+    expect(summaryOf(run).metrics.classes_covered!.thresholds).toEqual({ 'rate>0.99': { ok: true } });
+    expect(countOf(run, 'predictions{class:Chinstrap}')).toBeGreaterThan(0);
+  }, 90000);
+
+  test('when the started server is asked for with --serve but no --start-server, then it refuses in one line with exit code 2', async () => {
+    const run = await cli(['--serve', 'M3', '--url', `http://127.0.0.1:${api.port}`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--serve goes with --start-server/);
   }, 30000);
 });

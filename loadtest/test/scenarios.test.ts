@@ -6,21 +6,30 @@ import { loadScenario, scenarioNames, validateScenario } from '../src/scenario/l
 import { seededRandom } from '../../model/src/random';
 import { buildRequest, judge, REQUEST_KINDS, weightedPicker } from '../src/scenario/requests';
 import { planSteps } from '../src/runner/plan';
+import { discoverWith, fakeApi, PENGUINS } from './fake-model-api';
 
 const AUTH = 'Basic YWxpY2U6d29uZGVybGFuZA==';
+/** What the traffic sends to a three-feature penguins model, as discovery finds it. */
+const { models: MODELS } = discoverWith(fakeApi(PENGUINS));
 
 describe('scenario files', () => {
   test('when listing loadtest/scenarios, then there is exactly one file per scenario', () => {
     expect(scenarioNames()).toEqual(['load', 'smoke', 'soak', 'spike', 'stress']);
   });
 
-  test.each(['smoke', 'load', 'stress', 'spike', 'soak'])('when loading %s, then it validates and holds the shared contract thresholds', (name) => {
+  test.each(['smoke', 'load', 'stress', 'spike', 'soak'])('when loading %s, then it validates, holds the shared contract thresholds and names no class of any model', (name) => {
     const scenario = loadScenario(name);
     for (const metric of ['http_req_failed', 'http_req_duration', 'checks']) expect(scenario.thresholds[metric]).toBeDefined();
     expect(scenario.thresholds.http_req_duration!.some((t) => t.startsWith('p(95)'))).toBe(true);
     expect(scenario.thresholds.http_req_duration!.some((t) => t.startsWith('p(99)'))).toBe(true);
     // The mix covers single, batch, v2, OIP and invalid requests.
     for (const kind of REQUEST_KINDS) expect(scenario.mix[kind]).toBeGreaterThan(0);
+    // Thresholds are fixed before the k6 script learns the served model's classes.
+    expect(Object.keys(scenario.thresholds).filter((key) => key.includes('class:'))).toEqual([]);
+  });
+
+  test('when load is loaded, then every batch must be answered with every class of the served model', () => {
+    expect(loadScenario('load').thresholds.classes_covered).toEqual(['rate>0.99']);
   });
 
   test.each(['smoke', 'load', 'stress', 'spike', 'soak'])('when planning %s locally, then it stays within its time bound', (name) => {
@@ -107,30 +116,48 @@ describe('request kinds', () => {
   });
 
   test('when an invalid request gets its expected 4xx with the right code, then every check passes', () => {
-    const spec = buildRequest('invalid_row', AUTH, random);
+    const spec = buildRequest('invalid_row', AUTH, random, MODELS);
     expect(spec.expectedStatus).toBe(400);
-    const judged = judge(spec, { status: 400, body: '{"error":{"code":"invalid_input","message":"X: must have exactly 4 numbers"}}', headers: {} });
+    expect(JSON.parse(spec.body).X).toHaveLength(4);
+    const judged = judge(spec, { status: 400, body: '{"error":{"code":"invalid_input","message":"X: must have exactly 3 numbers"}}', headers: {} });
     expect(judged.checks.every((c) => c.ok)).toBe(true);
     expect(judged.predictions).toBeUndefined();
   });
 
   test('when a prediction answer is a 500 or lacks a class, then its checks fail and nothing is counted', () => {
-    const spec = buildRequest('predict_single', AUTH, random);
+    const spec = buildRequest('predict_single', AUTH, random, MODELS);
+    expect(JSON.parse(spec.body).X).toHaveLength(3);
     expect(judge(spec, { status: 500, body: '{}', headers: {} }).checks.map((c) => c.ok)).toEqual([false, false]);
     expect(judge(spec, { status: 200, body: '{"prediction":"rose"}', headers: {} }).checks.map((c) => c.ok)).toEqual([true, false]);
+    // A class of another model (Iris's) is not one of the served model's.
+    expect(judge(spec, { status: 200, body: '{"prediction":"setosa"}', headers: {} }).checks.map((c) => c.ok)).toEqual([true, false]);
+    expect(judge(spec, { status: 200, body: '{"prediction":"Gentoo"}', headers: {} }).checks.map((c) => c.ok)).toEqual([true, true]);
   });
 
   test('when a v2 answer comes from v1, then the v2 check fails', () => {
-    const spec = buildRequest('predict_v2', AUTH, random);
+    const spec = buildRequest('predict_v2', AUTH, random, MODELS);
     expect(spec.headers['X-Experiment-Group']).toBe('debug');
-    const judged = judge(spec, { status: 200, body: '{"prediction":"setosa","variant":"v1"}', headers: { 'x-variant': 'v1' } });
+    const judged = judge(spec, { status: 200, body: '{"prediction":"Adelie","variant":"v1"}', headers: { 'x-variant': 'v1' } });
     expect(judged.checks.find((c) => c.name.includes('variant v2'))!.ok).toBe(false);
   });
 
   test('when an OIP answer carries one label per row, then the classes are counted under its variant', () => {
-    const spec = buildRequest('infer', AUTH, random);
-    expect(JSON.parse(spec.body).inputs[0].shape).toEqual([3, 4]);
-    const body = JSON.stringify({ outputs: [{ name: 'label', data: ['setosa', 'virginica', 'setosa'] }] });
-    expect(judge(spec, { status: 200, body, headers: { 'x-variant': 'v1' } }).predictions).toEqual({ variant: 'v1', classes: ['setosa', 'virginica', 'setosa'] });
+    const spec = buildRequest('infer', AUTH, random, MODELS);
+    expect(spec.path).toBe('/v2/models/P3/infer');
+    expect(JSON.parse(spec.body).inputs[0].shape).toEqual([3, 3]);
+    const body = JSON.stringify({ outputs: [{ name: 'label', data: ['Adelie', 'Gentoo', 'Adelie'] }] });
+    expect(judge(spec, { status: 200, body, headers: { 'x-variant': 'v1' } }).predictions).toEqual({ variant: 'v1', classes: ['Adelie', 'Gentoo', 'Adelie'] });
+  });
+
+  test('when a batch is built, then it carries a row of each class, and an answer missing a class is not covered', () => {
+    const spec = buildRequest('predict_batch', AUTH, random, MODELS);
+    const rows = JSON.parse(spec.body).X as number[][];
+    expect(rows).toHaveLength(10);
+    for (const row of MODELS.coverage) expect(rows).toContainEqual(row);
+    const answer = (labels: string[]) => judge(spec, { status: 200, body: JSON.stringify({ predictions: labels }), headers: {} });
+    const all = rows.map((_, i) => PENGUINS.classes[i % 3]!);
+    expect(answer(all)).toMatchObject({ everyClass: true, checks: [{ ok: true }, { ok: true }] });
+    expect(answer(all.map((c) => (c === 'Chinstrap' ? 'Adelie' : c)))).toMatchObject({ everyClass: false, checks: [{ ok: true }, { ok: true }] });
+    expect(answer(all.slice(1)).checks[1]!.ok).toBe(false);
   });
 });

@@ -41,21 +41,28 @@ describe('soak verdict', () => {
 
 describe('soak options', () => {
   test('when no flags are given, then it is the documented 5-minute run at 50/s with a 30 s warm-up and a 10% limit', () => {
-    expect(parseSoakOptions([])).toEqual({ seconds: 300, rate: 50, warmupSeconds: 30, maxGrowth: 0.1, port: 0, json: false });
+    expect(parseSoakOptions([])).toEqual({ seconds: 300, rate: 50, warmupSeconds: 30, maxGrowth: 0.1, port: 0, serve: [], json: false });
   });
 
   test('when --seconds 60 is given (CI), then the warm-up is still 30 s', () => {
     expect(parseSoakOptions(['--seconds', '60'])).toMatchObject({ seconds: 60, warmupSeconds: 30 });
   });
 
-  test.each([['--seconds', 'ten'], ['--rate', '0'], ['--max-growth', '-1'], ['--bogus', '1']])('when given %s %s, then it is a one-line usage error', (flag, value) => {
+  test('when --serve names the penguins model, then the API it starts trains and serves only that one', () => {
+    expect(parseSoakOptions(['--serve', 'M3'])).toMatchObject({ serve: ['M3'] });
+  });
+
+  test.each([['--seconds', 'ten'], ['--rate', '0'], ['--max-growth', '-1'], ['--bogus', '1'], ['--serve', 'M1,M2,M3']])('when given %s %s, then it is a one-line usage error', (flag, value) => {
     expect(() => parseSoakOptions([flag, value])).toThrow(SoakUsageError);
   });
 });
 
 describe('npm run soak (real API, short)', () => {
-  test('when run for a few seconds, then it prints RSS at start and end and passes', () => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'loadtest/src/soak/cli.ts'), '--seconds', '6', '--warmup-seconds', '4', '--rate', '40', '--max-growth', '0.5', '--json'], {
+  test.each([
+    ['the default Iris models', []],
+    ['only the penguins model', ['--serve', 'M3']],
+  ])('when run for a few seconds against %s, then it prints RSS at start and end and passes', (_models, serve) => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'loadtest/src/soak/cli.ts'), '--seconds', '6', '--warmup-seconds', '4', '--rate', '40', '--max-growth', '0.5', ...serve, '--json'], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 60_000,

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { seededRandom } from '../../../model/src/random';
+import type { TrafficModels } from '../scenario/discovery';
 import { buildRequest } from '../scenario/requests';
 
 /** Closed-loop throughput of one target: as many single predictions as it answers. */
@@ -13,12 +14,12 @@ export interface Ceiling {
 }
 
 /**
- * Loads `base` + `/predict` with single-row predictions from `connections` connections for
+ * Loads `base` + `/predict` with single-row predictions (a row of `models.v1`) from `connections` connections for
  * `seconds`, no rate limit: the most it answers. Used side by side on the API and on a bare
  * node:http server in the same run, so the ratio says what the API's layers cost.
  */
-export async function measureCeiling(base: string, authorization: string, seconds: number, connections: number): Promise<Ceiling> {
-  const spec = buildRequest('predict_single', authorization, seededRandom(7));
+export async function measureCeiling(base: string, authorization: string, models: TrafficModels, seconds: number, connections: number): Promise<Ceiling> {
+  const spec = buildRequest('predict_single', authorization, seededRandom(7), models);
   const result = await autocannon({
     url: `${base}${spec.path}`,
     method: spec.method,

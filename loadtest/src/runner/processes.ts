@@ -82,26 +82,30 @@ function stopper(child: ChildProcess, cleanup: () => void = () => undefined): ()
 }
 
 /**
- * Trains M1 and M2 into a temporary registry and starts the real API (`dist/api/server.js`,
- * built by `npm run build`) on 127.0.0.1:`port` (0 picks a free port) with the rate limit out of
- * the way, as a load test needs; everything else (auth, validation, metrics, request logs) on.
- * Its logs are drained and dropped; the registry is removed on stop. `extraNodeFlags` go after
- * production's (the profiler passes `--cpu-prof`, which NODE_OPTIONS does not accept).
+ * Trains the models of model/models.json into a temporary registry and starts the real API
+ * (`dist/api/server.js`, built by `npm run build`) on 127.0.0.1:`port` (0 picks a free port) with
+ * the rate limit out of the way, as a load test needs; everything else (auth, validation, metrics,
+ * request logs) on. `serve` names the models to train, the first served as v1 (MODEL_NAME) and the
+ * second, or the first again, as v2 (AB_MODEL_NAME); empty trains them all and serves the API's
+ * defaults (M1 and M2). Its logs are drained and dropped; the registry is removed on stop.
+ * `extraNodeFlags` go after production's (the profiler passes `--cpu-prof`, which NODE_OPTIONS
+ * does not accept).
  */
-export async function startApi(port: number, env: Record<string, string> = {}, extraNodeFlags: readonly string[] = []): Promise<Started> {
+export async function startApi(port: number, env: Record<string, string> = {}, extraNodeFlags: readonly string[] = [], serve: readonly string[] = []): Promise<Started> {
   const server = join(ROOT, 'dist/api/server.js');
   const train = join(ROOT, 'dist/model/src/train.js');
   if (!existsSync(server) || !existsSync(train)) throw new Error('the API is not built: run `npm run build` first');
   const work = mkdtempSync(join(tmpdir(), 'mlship-loadtest-'));
   const modelDir = join(work, 'models');
-  const trained = spawnSync(process.execPath, [train, '--promote', '--model-dir', modelDir], { cwd: ROOT, encoding: 'utf8' });
+  const trained = spawnSync(process.execPath, [train, '--promote', '--model-dir', modelDir, ...serve.flatMap((name) => ['--model', name])], { cwd: ROOT, encoding: 'utf8' });
   if (trained.status !== 0) {
     rmSync(work, { recursive: true, force: true });
     throw new Error(`training the models failed: ${(trained.stderr || trained.stdout).trim().split('\n').pop() ?? ''}`);
   }
+  const served = serve.length ? { MODEL_NAME: serve[0]!, AB_MODEL_NAME: serve[1] ?? serve[0]! } : {};
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeFlags, server], {
     cwd: ROOT,
-    env: { ...serverEnv(), PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: modelDir, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'info', ...env },
+    env: { ...serverEnv(), PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: modelDir, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'info', ...served, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const cleanup = (): void => rmSync(work, { recursive: true, force: true });

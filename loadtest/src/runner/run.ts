@@ -4,6 +4,7 @@ import type { K6Summary, TimelinePoint } from '../report/types';
 import { seededRandom } from '../../../model/src/random';
 import { buildRequest, judge, REQUEST_KINDS, weightedPicker } from '../scenario/requests';
 import type { Judgement, RequestSpec } from '../scenario/requests';
+import type { TrafficModels } from '../scenario/discovery';
 import type { Scenario } from '../scenario/types';
 import { SummaryCollector } from './collector';
 import type { Step } from './plan';
@@ -16,8 +17,8 @@ export interface RunOptions {
   base: string;
   /** Full Authorization header value. */
   authorization: string;
-  /** Model named by the Open Inference Protocol requests. */
-  model?: string;
+  /** What each route's requests send and which classes they must get back (runner/discover.ts). */
+  models: TrafficModels;
   /** Stop sending once this many requests got an answer or an error. */
   maxRequests: number;
   /** Seed of the request mix; the same seed sends the same sequence per connection order. */
@@ -51,11 +52,11 @@ function lowerCaseKeys(headers: Record<string, unknown> | undefined): Record<str
  * A few unrecorded requests of every kind first, so the first measured ones do not pay for the
  * server's JIT warm-up (a k6 run meets a deployed, already-warm service).
  */
-async function warmUp(base: string, authorization: string, model: string | undefined, random: () => number, rounds: number): Promise<void> {
+async function warmUp(base: string, authorization: string, models: TrafficModels, random: () => number, rounds: number): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     await Promise.all(
       REQUEST_KINDS.map(async (kind) => {
-        const spec = buildRequest(kind, authorization, random, model);
+        const spec = buildRequest(kind, authorization, random, models);
         const res = await fetch(`${base}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body, signal: AbortSignal.timeout(10000) });
         await res.arrayBuffer();
       }),
@@ -128,6 +129,7 @@ class RunState {
     if (judgement.predictions) {
       for (const cls of judgement.predictions.classes) collector.add('predictions', 'counter', 1, { class: cls, variant: judgement.predictions.variant });
     }
+    if (judgement.everyClass !== undefined) collector.add('classes_covered', 'rate', judgement.everyClass ? 1 : 0, { kind: spec.kind });
     this.timeline.request(Date.now(), !expected, durationMs);
     this.answered++;
     if (this.answered >= run.maxRequests && this.current) {
@@ -218,8 +220,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const random = seededRandom(options.seed ?? 1);
   const nextKind = weightedPicker(scenario.mix, random);
   const url = new URL(base);
-  const traffic: Traffic = { base, prefix: url.pathname.replace(/\/+$/, ''), nextRequest: () => buildRequest(nextKind(), authorization, random, options.model) };
-  await warmUp(base, authorization, options.model, seededRandom((options.seed ?? 1) + 1), options.warmUpRounds ?? 10);
+  const traffic: Traffic = { base, prefix: url.pathname.replace(/\/+$/, ''), nextRequest: () => buildRequest(nextKind(), authorization, random, options.models) };
+  await warmUp(base, authorization, options.models, seededRandom((options.seed ?? 1) + 1), options.warmUpRounds ?? 10);
   const state = new RunState(Date.now(), { scenario: scenario.name, host: url.host, maxRequests: options.maxRequests });
   const sampler = setInterval(() => state.sampleVus(), 1000);
   try {

@@ -22,6 +22,8 @@ export const METRIC_TYPES: Record<string, 'trend' | 'rate' | 'counter' | 'gauge'
   vus: 'gauge',
   vus_max: 'gauge',
   predictions: 'counter',
+  /** Per predict_batch answer: 1 when it named every class of the served model (each batch carries a row of each class found). */
+  classes_covered: 'rate',
 };
 
 const AGGREGATIONS: Record<string, RegExp> = {

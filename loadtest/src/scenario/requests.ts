@@ -1,3 +1,4 @@
+import type { ModelTarget, TrafficModels } from './discovery';
 import type { RequestKind } from './types';
 
 /**
@@ -8,25 +9,12 @@ import type { RequestKind } from './types';
  * file without a bundler), and no Node or browser globals (the caller base64-encodes credentials
  * and supplies the random source: the Node runner passes `seededRandom` from model/src/random.ts for a
  * reproducible mix, k6 passes `Math.random`, so k6 needs no seeded generator of its own).
+ *
+ * Nothing here names a model, feature or class: the rows, widths and classes come from the API
+ * under test, found once by discovery.ts (the k6 script's setup(), the runner before its first step).
  */
 
-/** The Iris classes the default models predict. */
-export const CLASSES = ['setosa', 'versicolor', 'virginica'] as const;
-
-/** Real Iris rows, a few per class, so every class gets predicted under load. */
-const ROWS: number[][] = [
-  [5.1, 3.5, 1.4, 0.2],
-  [4.9, 3.0, 1.4, 0.2],
-  [5.4, 3.9, 1.7, 0.4],
-  [5.9, 3.0, 4.2, 1.5],
-  [6.4, 3.2, 4.5, 1.5],
-  [5.5, 2.4, 3.8, 1.1],
-  [6.7, 3.0, 5.2, 2.3],
-  [6.3, 3.3, 6.0, 2.5],
-  [7.2, 3.6, 6.1, 2.5],
-];
-
-/** Rows per batch /predict and per Open Inference Protocol request. */
+/** Rows per batch /predict (at least: a batch also carries one row per class) and per Open Inference Protocol request. */
 export const BATCH_ROWS = 10;
 export const INFER_ROWS = 3;
 
@@ -39,6 +27,12 @@ export interface RequestSpec {
   body: string;
   /** The one status this request must get; 4xx kinds count as expected responses, not failures. */
   expectedStatus: number;
+  /** The classes of the model that answers it: a prediction must name one of them. */
+  classes: readonly string[];
+  /** Rows sent (predictions expected back). */
+  rows: number;
+  /** A batch's only: the answers must name every class of the model (it carries a row of each). */
+  everyClass?: boolean;
 }
 
 /** What came back. `headers` keys are lower-case. */
@@ -54,10 +48,11 @@ export interface CheckResult {
   ok: boolean;
 }
 
-/** Judged answer: the checks, and the predictions it carried (for the per-class/per-variant counters). */
+/** Judged answer: the checks, the predictions it carried (for the per-class/per-variant counters), and for a batch whether its answers named every class of the model. */
 export interface Judgement {
   checks: CheckResult[];
   predictions: { variant: string; classes: string[] } | undefined;
+  everyClass?: boolean;
 }
 
 /** Every request kind, in the order reports list them. */
@@ -70,42 +65,64 @@ const EXPECTED_ERROR: Partial<Record<RequestKind, string>> = {
   wrong_content_type: 'unsupported_media_type',
 };
 
-function pickRow(random: () => number): number[] {
-  return ROWS[Math.floor(random() * ROWS.length) % ROWS.length]!;
+function pickRow(target: ModelTarget, random: () => number): number[] {
+  return target.rows[Math.floor(random() * target.rows.length) % target.rows.length]!;
 }
 
-function pickRows(count: number, random: () => number): number[][] {
+function pickRows(target: ModelTarget, count: number, random: () => number): number[][] {
   const rows: number[][] = [];
-  for (let i = 0; i < count; i++) rows.push(pickRow(random));
+  for (let i = 0; i < count; i++) rows.push(pickRow(target, random));
+  return rows;
+}
+
+/** A batch for v1: a row of each class found (in random places), the rest drawn from v1's rows. */
+function batchRows(models: TrafficModels, random: () => number): number[][] {
+  const rows = pickRows(models.v1, Math.max(BATCH_ROWS - models.coverage.length, 0), random);
+  for (const row of models.coverage) rows.splice(Math.floor(random() * (rows.length + 1)), 0, row);
   return rows;
 }
 
 /**
  * Builds the request for `kind`. `authorization` is the full header value (`Basic …`), built by
- * the caller with its own base64; `model` is the model the Open Inference Protocol route names.
+ * the caller with its own base64; `models` says which model each route reaches and what rows it takes.
  */
-export function buildRequest(kind: RequestKind, authorization: string, random: () => number, model = 'M1'): RequestSpec {
+export function buildRequest(kind: RequestKind, authorization: string, random: () => number, models: TrafficModels): RequestSpec {
   const json = { 'Content-Type': 'application/json', Authorization: authorization };
-  const post = (path: string, body: string, expectedStatus = 200, headers: Record<string, string> = json): RequestSpec => ({ kind, method: 'POST', path, headers, body, expectedStatus });
+  const { v1 } = models;
+  const post = (path: string, body: string, shape: { classes?: readonly string[]; rows?: number; expectedStatus?: number; headers?: Record<string, string> } = {}): RequestSpec => ({
+    kind,
+    method: 'POST',
+    path,
+    headers: shape.headers ?? json,
+    body,
+    expectedStatus: shape.expectedStatus ?? 200,
+    classes: shape.classes ?? v1.classes,
+    rows: shape.rows ?? 1,
+  });
+  const row = pickRow(v1, random);
   switch (kind) {
     case 'predict_single':
-      return post('/predict', JSON.stringify({ X: pickRow(random) }));
-    case 'predict_batch':
-      return post('/predict', JSON.stringify({ X: pickRows(BATCH_ROWS, random) }));
+      return post('/predict', JSON.stringify({ X: row }));
+    case 'predict_batch': {
+      const rows = batchRows(models, random);
+      return { ...post('/predict', JSON.stringify({ X: rows }), { rows: rows.length }), everyClass: true };
+    }
     case 'predict_v2':
-      return post('/predict', JSON.stringify({ X: pickRow(random) }), 200, { ...json, 'X-Experiment-Group': 'debug' });
+      return post('/predict', JSON.stringify({ X: pickRow(models.v2, random) }), { classes: models.v2.classes, headers: { ...json, 'X-Experiment-Group': 'debug' } });
     case 'infer': {
-      const rows = pickRows(INFER_ROWS, random);
+      const { infer } = models;
       const data: number[] = [];
-      for (const row of rows) data.push(...row);
-      return post(`/v2/models/${model}/infer`, JSON.stringify({ inputs: [{ name: 'input', shape: [INFER_ROWS, 4], datatype: 'FP32', data }] }));
+      for (const r of pickRows(infer, INFER_ROWS, random)) data.push(...r);
+      const body = JSON.stringify({ inputs: [{ name: 'input', shape: [INFER_ROWS, infer.features.length], datatype: 'FP32', data }] });
+      return post(`/v2/models/${infer.name}/infer`, body, { classes: infer.classes, rows: INFER_ROWS });
     }
     case 'invalid_row':
-      return post('/predict', JSON.stringify({ X: pickRow(random).slice(0, 3) }), 400);
+      // One value too many: wrong for every model, whatever its width.
+      return post('/predict', JSON.stringify({ X: [...row, row[0] ?? 0] }), { expectedStatus: 400 });
     case 'malformed_json':
-      return post('/predict', '{"X": [5.1, 3.5,', 400);
+      return post('/predict', `{"X": [${row.join(', ')},`, { expectedStatus: 400 });
     case 'wrong_content_type':
-      return post('/predict', 'X=5.1,3.5,1.4,0.2', 415, { 'Content-Type': 'text/plain', Authorization: authorization });
+      return post('/predict', `X=${row.join(',')}`, { expectedStatus: 415, headers: { 'Content-Type': 'text/plain', Authorization: authorization } });
   }
 }
 
@@ -118,24 +135,20 @@ function parse(body: string): Record<string, unknown> | undefined {
   }
 }
 
-const isClass = (value: unknown): value is string => typeof value === 'string' && (CLASSES as readonly string[]).includes(value);
-
-/** The class names in a prediction answer of `kind`, or undefined when the body does not hold them. */
-function classesIn(kind: RequestKind, body: Record<string, unknown>): string[] | undefined {
-  if (kind === 'predict_single' || kind === 'predict_v2') return isClass(body.prediction) ? [body.prediction] : undefined;
-  if (kind === 'predict_batch') {
+/** The class names in a prediction answer to `spec`, or undefined unless it holds one of the model's classes per row sent. */
+function classesIn(spec: RequestSpec, body: Record<string, unknown>): string[] | undefined {
+  const isClass = (value: unknown): value is string => typeof value === 'string' && spec.classes.includes(value);
+  let labels: unknown[] | undefined;
+  if (spec.kind === 'predict_single' || spec.kind === 'predict_v2') labels = [body.prediction];
+  else if (spec.kind === 'predict_batch') {
     const list = body.predictions;
-    if (!Array.isArray(list) || list.length !== BATCH_ROWS) return undefined;
-    const classes = list.map((p: unknown) => (typeof p === 'string' ? p : (p as { prediction?: unknown } | null)?.prediction));
-    return classes.every(isClass) ? (classes) : undefined;
-  }
-  if (kind === 'infer') {
+    labels = Array.isArray(list) ? list.map((p: unknown) => (typeof p === 'string' ? p : (p as { prediction?: unknown } | null)?.prediction)) : undefined;
+  } else if (spec.kind === 'infer') {
     const outputs = body.outputs;
-    const label = Array.isArray(outputs) ? (outputs as Array<{ name?: unknown; data?: unknown }>).find((o) => o.name === 'label') : undefined;
-    const data = label?.data;
-    return Array.isArray(data) && data.length === INFER_ROWS && data.every(isClass) ? (data) : undefined;
+    const data = Array.isArray(outputs) ? (outputs as Array<{ name?: unknown; data?: unknown }>).find((o) => o.name === 'label')?.data : undefined;
+    labels = Array.isArray(data) ? data : undefined;
   }
-  return undefined;
+  return labels && labels.length === spec.rows && labels.every(isClass) ? labels : undefined;
 }
 
 /** Judges an answer to `spec`: the status check, the body check, and the predictions it carried. */
@@ -150,7 +163,7 @@ export function judge(spec: RequestSpec, response: ResponseSeen): Judgement {
     checks.push({ name: `${kind}: error code ${expectedError}`, ok: error?.code === expectedError });
     return { checks, predictions: undefined };
   }
-  const classes = statusOk && body ? classesIn(kind, body) : undefined;
+  const classes = statusOk && body ? classesIn(spec, body) : undefined;
   const variant = response.headers['x-variant'] ?? (typeof body?.variant === 'string' ? body.variant : 'unknown');
   if (kind === 'predict_v2') {
     const detailed = body !== undefined && typeof body.probabilities === 'object' && body.probabilities !== null;
@@ -158,7 +171,9 @@ export function judge(spec: RequestSpec, response: ResponseSeen): Judgement {
   } else {
     checks.push({ name: `${kind}: ${kind === 'predict_single' ? 'a known class' : 'one known class per row'}`, ok: classes !== undefined });
   }
-  return { checks, predictions: classes ? { variant, classes } : undefined };
+  const judgement: Judgement = { checks, predictions: classes ? { variant, classes } : undefined };
+  if (spec.everyClass) judgement.everyClass = classes !== undefined && spec.classes.every((c) => classes.includes(c));
+  return judgement;
 }
 
 /**

@@ -3,9 +3,11 @@
  * Fails when any request failed or when the server's RSS grew more than --max-growth (10%) from
  * the end of the warm-up to the end of the run.
  */
+import { describeModels, discoverModels } from '../runner/discover';
 import { startApi } from '../runner/processes';
 import { parseSoakOptions, SOAK_USAGE, SoakUsageError } from './options';
 import { runSoak } from './run';
+import { credentials } from './traffic';
 import { judgeSoak, mib } from './verdict';
 
 async function main(argv: string[]): Promise<number> {
@@ -17,10 +19,12 @@ async function main(argv: string[]): Promise<number> {
   const log = (line: string): void => {
     if (!options.json) console.log(line);
   };
-  const api = await startApi(options.port);
+  const api = await startApi(options.port, {}, [], options.serve);
   log(`soak: API on 127.0.0.1:${api.port} (pid ${api.pid})`);
   try {
-    const m = await runSoak(options, api, log);
+    const models = await discoverModels(`http://127.0.0.1:${api.port}`, credentials());
+    log(`soak: ${describeModels(models)}`);
+    const m = await runSoak(options, api, models, log);
     const verdict = judgeSoak(m, options.maxGrowth);
     const summary = {
       passed: verdict.passed,

@@ -12,13 +12,17 @@ export interface SoakOptions {
   maxGrowth: number;
   /** Port for the API it starts (0: any free port). */
   port: number;
+  /** The models the API it starts trains and serves, v1 then v2 (empty: all of them, serving M1 and M2). */
+  serve: string[];
   json: boolean;
 }
 
-export const SOAK_USAGE = `usage: npm run soak -- [--seconds 300] [--rate 50] [--warmup-seconds 30] [--max-growth 0.10] [--port 0] [--json]
+export const SOAK_USAGE = `usage: npm run soak -- [--seconds 300] [--rate 50] [--warmup-seconds 30] [--max-growth 0.10] [--port 0] [--serve v1[,v2]] [--json]
 
-Starts the real API (npm run build first) on 127.0.0.1, sends a steady mix of valid and invalid
-requests at --rate per second for --seconds after a warm-up, and samples the server's RSS.
+Starts the real API (npm run build first) on 127.0.0.1, training the models of model/models.json
+(--serve: only these, the first served as v1 and the second, or the first, as v2), asks it what it
+serves, sends a steady mix of valid and invalid requests built from that at --rate per second for
+--seconds after a warm-up, and samples the server's RSS.
 exit: 0 when no request failed and RSS grew at most --max-growth after warm-up; 1 otherwise; 2 on bad input`;
 
 /** A usage problem: one line, exit 2. */
@@ -29,6 +33,13 @@ function bounded(name: string, raw: string | undefined, fallback: number, min: n
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) throw new SoakUsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
   return value;
+}
+
+/** --serve's one or two model names (v1 first); none when not given. */
+function servedModels(raw: string | undefined): string[] {
+  const names = raw?.split(',').map((name) => name.trim()) ?? [];
+  if (names.length > 2 || names.some((name) => !/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name))) throw new SoakUsageError(`--serve takes one or two model names, v1 first, got "${raw}"`);
+  return names;
 }
 
 /** Parses the flags; the default is the documented 5-minute run, `--seconds 60` the CI one. */
@@ -44,6 +55,7 @@ export function parseSoakOptions(argv: string[]): SoakOptions | 'help' {
         'warmup-seconds': { type: 'string' },
         'max-growth': { type: 'string' },
         port: { type: 'string' },
+        serve: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -61,6 +73,7 @@ export function parseSoakOptions(argv: string[]): SoakOptions | 'help' {
     warmupSeconds: bounded('warmup-seconds', values['warmup-seconds'], 30, 1, 600),
     maxGrowth: bounded('max-growth', values['max-growth'], 0.1, 0, 10),
     port: bounded('port', values.port, 0, 0, 65535),
+    serve: servedModels(values.serve),
     json: values.json ?? false,
   };
 }

@@ -1,4 +1,5 @@
 import { Agent } from 'node:http';
+import type { TrafficModels } from '../scenario/discovery';
 import type { SoakOptions } from './options';
 import { residentBytes } from './rss';
 import { send, soakMix } from './traffic';
@@ -82,12 +83,13 @@ async function settledRss(target: SoakTarget): Promise<number> {
 }
 
 /**
- * Sends the mix at a steady rate for warm-up + `seconds`, open loop (a slow answer does not slow
- * the schedule), and samples RSS every 2 s after the warm-up. `progress` gets a line now and then.
+ * Sends the mix (built from `models`, what the API serves) at a steady rate for warm-up +
+ * `seconds`, open loop (a slow answer does not slow the schedule), and samples RSS every 2 s after
+ * the warm-up. `progress` gets a line now and then.
  */
-export async function runSoak(options: SoakOptions, target: SoakTarget, progress: (line: string) => void = () => undefined): Promise<SoakMeasurement> {
+export async function runSoak(options: SoakOptions, target: SoakTarget, models: TrafficModels, progress: (line: string) => void = () => undefined): Promise<SoakMeasurement> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const mix = soakMix();
+  const mix = soakMix(models);
   const traffic: Traffic = { requests: 0, failed: 0, latencies: [], firstFailures: [], inFlight: 0, sent: 0, pending: new Set() };
 
   const pace = async (seconds: number): Promise<number> => {

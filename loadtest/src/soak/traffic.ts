@@ -1,5 +1,6 @@
 import type { Agent} from 'node:http';
 import { request } from 'node:http';
+import type { TrafficModels } from '../scenario/discovery';
 
 /** One kind of request in the soak mix and the status it must get. */
 export interface SoakRequest {
@@ -11,30 +12,35 @@ export interface SoakRequest {
   expect: number;
 }
 
-const credentials = (): string => `Basic ${Buffer.from(`${process.env.API_USER ?? 'alice'}:${process.env.API_PASSWORD ?? 'wonderland'}`).toString('base64')}`;
+export const credentials = (): string => `Basic ${Buffer.from(`${process.env.API_USER ?? 'alice'}:${process.env.API_PASSWORD ?? 'wonderland'}`).toString('base64')}`;
 
-/** The mix, weighted by repetition: mostly predictions of every kind, some errors, probes and scrapes. */
-export function soakMix(): SoakRequest[] {
+/**
+ * The mix, weighted by repetition: mostly predictions of every kind, some errors, probes and scrapes.
+ * Rows, widths and model names come from the API under test (runner/discover.ts), never from Iris.
+ */
+export function soakMix(models: TrafficModels): SoakRequest[] {
+  const { v1, v2, infer } = models;
   const auth = { authorization: credentials(), 'content-type': 'application/json' };
   const predict = (name: string, body: unknown, extra: Record<string, string> = {}, expect = 200): SoakRequest => ({ name, method: 'POST', path: '/predict', headers: { ...auth, ...extra }, body: JSON.stringify(body), expect });
-  const single = predict('predict_single', { X: [5.1, 3.5, 1.4, 0.2] });
+  const single = predict('predict_single', { X: v1.rows[0] });
+  const inferRows = [infer.rows[0]!, infer.rows[infer.rows.length - 1]!];
   return [
     single,
     single,
     single,
     single,
-    predict('predict_batch', { X: Array.from({ length: 20 }, (_, i) => [4.5 + (i % 30) / 10, 3.0, 1.4 + (i % 50) / 10, 0.2 + (i % 20) / 10]) }),
-    predict('predict_v2', { X: [6.7, 3.0, 5.2, 2.3] }, { 'x-experiment-group': 'debug' }),
+    predict('predict_batch', { X: Array.from({ length: 20 }, (_, i) => v1.rows[i % v1.rows.length]) }),
+    predict('predict_v2', { X: v2.rows[v2.rows.length - 1] }, { 'x-experiment-group': 'debug' }),
     {
       name: 'infer',
       method: 'POST',
-      path: '/v2/models/M1/infer',
+      path: `/v2/models/${infer.name}/infer`,
       headers: auth,
-      body: JSON.stringify({ inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3] }] }),
+      body: JSON.stringify({ inputs: [{ name: 'input', shape: [2, infer.features.length], datatype: 'FP32', data: inferRows.flat() }] }),
       expect: 200,
     },
     predict('invalid_row', { X: [1, 2, 'three'] }, {}, 400),
-    { name: 'models', method: 'GET', path: '/models/M1', headers: auth, expect: 200 },
+    { name: 'models', method: 'GET', path: `/models/${v1.name}`, headers: auth, expect: 200 },
     { name: 'readyz', method: 'GET', path: '/readyz', headers: {}, expect: 200 },
     { name: 'metrics', method: 'GET', path: '/metrics', headers: {}, expect: 200 },
   ];
