@@ -23,19 +23,41 @@ function scriptText(step: Step): string {
 const usesAction = (step: Step, action: string): boolean => step.uses?.split('@')[0] === action;
 
 describe('one chain from the gate to the pushed image', () => {
-  test('when ci.yml runs on main or a tag, then the release needs the gate, the tests and the image smoke test', () => {
+  test('when ci.yml runs on main or a tag, then the release needs every other check of the run', () => {
     expect(ci.on).toHaveProperty('push');
     const releaseJob = ci.jobs.release!;
     expect(releaseJob.uses).toBe('./.github/workflows/release.yml');
-    expect(needsOf(releaseJob)).toEqual(expect.arrayContaining(['model', 'test', 'image']));
+    // The PR comment is the one job that is no check (it runs only on pull requests).
+    const checks = Object.keys(ci.jobs).filter((job) => job !== 'release' && job !== 'comment');
+    expect(needsOf(releaseJob).sort()).toEqual(checks.sort());
     expect(releaseJob.if).toBe("github.event_name == 'push'");
   });
 
-  test('when release.yml is read, then only a workflow_call (ci.yml after its gate) can start a push', () => {
+  test('when release.yml is read, then only a workflow_call (ci.yml after its checks) can start a push, and nothing builds there', () => {
     expect(Object.keys(release.on)).toEqual(['workflow_call']);
-    const pushes = Object.values(workflows).flatMap((wf) => Object.values(wf.jobs).flatMap((j) => (j.steps ?? []).filter((s) => usesAction(s, 'docker/build-push-action') && s.with?.push === true)));
-    expect(pushes).toHaveLength(1);
-    expect(release.jobs.image!.steps).toContain(pushes[0]);
+    const builds = Object.values(workflows).flatMap((wf) => Object.values(wf.jobs).flatMap((j) => (j.steps ?? []).filter((s) => usesAction(s, 'docker/build-push-action'))));
+    expect(builds.map((s) => s.with?.push)).toEqual([false]);
+    const pushes = allSteps.filter(({ step }) => /\bdocker push\b/.test(scriptText(step)));
+    expect(pushes.map(({ file, job }) => `${file}:${job}`)).toEqual(['release.yml:image']);
+  });
+
+  test('when the release pushes, then it pushes the image ci.yml smoke-tested, saved only after the smoke test and the k6 run', () => {
+    const image = ci.jobs.image!.steps!;
+    const save = image.findIndex((s) => s.run?.includes('save-tested-image.sh mlship-api:ci'));
+    const upload = image.findIndex((s) => usesAction(s, 'actions/upload-artifact') && s.with?.name === 'tested-image');
+    const smoke = image.findIndex((s) => s.run?.includes('container-smoke.sh mlship-api:ci'));
+    const k6Verdict = image.findIndex((s) => s.if === "steps.k6.outcome == 'failure'");
+    expect(Math.min(save, upload, smoke, k6Verdict)).toBeGreaterThanOrEqual(0);
+    expect(save).toBeGreaterThan(Math.max(smoke, k6Verdict));
+    expect(upload).toBeGreaterThan(save);
+    expect([image[save]!.if, image[upload]!.if]).toEqual(["github.event_name == 'push'", "github.event_name == 'push'"]);
+    const steps = release.jobs.image!.steps!;
+    const download = steps.findIndex((s) => usesAction(s, 'actions/download-artifact') && s.with?.name === 'tested-image');
+    const push = steps.findIndex((s) => s.id === 'push');
+    expect(download).toBeGreaterThanOrEqual(0);
+    expect(push).toBeGreaterThan(download);
+    expect(steps[push]!.env?.EXPECTED_MODELS).toBe('${{ steps.provenance.outputs.json }}');
+    expect(steps[push]!.run).toContain('push-tested-image.sh "$RUNNER_TEMP/tested-image"');
   });
 
   test('when the model job gates, then the registry it uploads for the image is uploaded only after the gate passed', () => {
@@ -51,7 +73,7 @@ describe('one chain from the gate to the pushed image', () => {
 
   test('when an image is built, then its models come from the gated registry with their provenance, never from training', () => {
     const builds = allSteps.filter(({ step }) => usesAction(step, 'docker/build-push-action'));
-    expect(builds.map(({ file, job }) => `${file}:${job}`).sort()).toEqual(['ci.yml:image', 'release.yml:image']);
+    expect(builds.map(({ file, job }) => `${file}:${job}`).sort()).toEqual(['ci.yml:image']);
     for (const { file, job, step } of builds) {
       const steps = workflows[file]!.jobs[job]!.steps!;
       const download = steps.find((s) => usesAction(s, 'actions/download-artifact') && s.with?.name === 'gated-registry');
@@ -73,7 +95,7 @@ describe('one chain from the gate to the pushed image', () => {
 
   test('when a model release is pushed, then every model.json is attested beside the image', () => {
     const attest = release.jobs.image!.steps!.filter((s) => usesAction(s, 'actions/attest-build-provenance'));
-    expect(attest.map((s) => s.with?.['subject-path'] ?? s.with?.['subject-digest'])).toEqual(['${{ steps.build.outputs.digest }}', 'model/artifacts/*/*/model.json']);
+    expect(attest.map((s) => s.with?.['subject-path'] ?? s.with?.['subject-digest'])).toEqual(['${{ steps.push.outputs.digest }}', 'model/artifacts/*/*/model.json']);
   });
 });
 

@@ -84,7 +84,8 @@ export function runJob(id: string, job: Job, workflow: Workflow, settings: RunSe
     };
     if (!settings.evaluator.condition(step.if, context, { failed })) {
       if (step.id) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
-      record('skipped', 0, step.if === undefined ? 'an earlier step failed' : `if: ${String(step.if).trim()} is false`);
+      const statusChecked = /\b(success|failure|always|cancelled)\s*\(/.test(step.if ?? '');
+      record('skipped', 0, failed && !statusChecked ? 'an earlier step failed' : `if: ${String(step.if).trim()} is false`);
       return;
     }
     const stepEnv = { ...env, ...fill(step.env, settings, context, failed) };

@@ -57,10 +57,20 @@ const checkout: Handler = (call) => {
   return run(call, ['git', 'worktree', 'add', '--detach', target, ref], `here: git worktree of ${ref.slice(0, 12)} in ${path}/`);
 };
 
+/**
+ * The build command: `docker buildx build --load` where the client has buildx (what
+ * build-push-action runs), else the client's own BuildKit build (DOCKER names the client: a client
+ * from docker 23 on builds with BuildKit only through buildx).
+ */
+function buildCommand(env: Record<string, string>): string[] {
+  const docker = env.DOCKER || 'docker';
+  return spawnSync(docker, ['buildx', 'version'], { env, stdio: 'ignore' }).status === 0 ? [docker, 'buildx', 'build', '--load'] : [docker, 'build'];
+}
+
 /** docker/build-push-action: the same file, context, tags and build args, BuildKit on this engine. */
 const buildPush: Handler = (call) => {
   if (call.inputs.push === 'true') return { verdict: 'github', note: 'needs GitHub: pushes to a registry' };
-  const argv = ['docker', 'build', '--network', 'host', '-f', call.inputs.file || 'Dockerfile'];
+  const argv = [...buildCommand(call.process.env), '--network', 'host', '-f', call.inputs.file || 'Dockerfile'];
   for (const tag of lines(call.inputs.tags)) argv.push('-t', tag);
   for (const arg of lines(call.inputs['build-args'])) argv.push('--build-arg', arg);
   // Where the public bases cannot be pulled: the offline bases `npm run base-image` builds.
@@ -69,7 +79,7 @@ const buildPush: Handler = (call) => {
   argv.push(call.inputs.context || '.');
   const bases = ['NODE_IMAGE', 'RUNTIME_IMAGE'].filter((name) => call.process.env[name]).map((name) => `${name}=${call.process.env[name]}`);
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd: call.workspace, env: { ...call.process.env, DOCKER_BUILDKIT: '1' }, stdio: 'inherit', timeout: call.process.timeoutMs });
-  const note = `here: docker build (BuildKit)${bases.length ? ` with ${bases.join(', ')}` : ''}; cache-from/cache-to gha are GitHub's`;
+  const note = `here: ${argv.slice(1, argv.indexOf('--network')).join(' ')} (BuildKit)${bases.length ? ` with ${bases.join(', ')}` : ''}; cache-from/cache-to gha are GitHub's`;
   return { verdict: result.status === 0 ? 'passed' : 'failed', note: result.status === 0 ? note : `${note}: exit code ${result.status}` };
 };
 
