@@ -79,7 +79,7 @@ const buildPush: Handler = (call) => {
   argv.push(call.inputs.context || '.');
   const bases = ['NODE_IMAGE', 'RUNTIME_IMAGE'].filter((name) => call.process.env[name]).map((name) => `${name}=${call.process.env[name]}`);
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd: call.workspace, env: { ...call.process.env, DOCKER_BUILDKIT: '1' }, stdio: 'inherit', timeout: call.process.timeoutMs });
-  const note = `here: ${argv.slice(1, argv.indexOf('--network')).join(' ')} (BuildKit)${bases.length ? ` with ${bases.join(', ')}` : ''}; cache-from/cache-to gha are GitHub's`;
+  const note = `here: docker ${argv.slice(1, argv.indexOf('--network')).join(' ')} (BuildKit)${bases.length ? ` with ${bases.join(', ')}` : ''}; cache-from/cache-to gha are GitHub's`;
   return { verdict: result.status === 0 ? 'passed' : 'failed', note: result.status === 0 ? note : `${note}: exit code ${result.status}` };
 };
 
