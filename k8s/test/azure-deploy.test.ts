@@ -1,118 +1,13 @@
 /**
  * k8s/azure/deploy.sh's control flow against a recording stand-in for az, curl and npm
- * (support/fake-cli.sh): Azure is unreachable here, so each scenario says what az answers and the
- * test reads which commands the script ran, in order.
+ * (support/fake-cli.sh, run by support/azure-sandbox.ts): Azure is unreachable here, so each
+ * scenario says what az answers and the test reads which commands the script ran, in order.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { K8S_DIR } from './support/render';
+import { spawn } from 'node:child_process';
+import { NEW_V1, NEW_V2, OLD_V1, OLD_V2, STABLE_ONLY, WITH_V2, argv, changes, deactivated, deploy, liveApp, sandbox } from './support/azure-sandbox';
 
 // Each deploy runs some twenty stand-in processes: allow for a busy machine.
 jest.setTimeout(60_000);
-
-const SCRIPT = join(K8S_DIR, 'azure', 'deploy.sh');
-const FAKE = join(K8S_DIR, 'test', 'support', 'fake-cli.sh');
-const DIGEST = 'cd'.repeat(32);
-const IMAGE = `ghcr.io/acme/mlship@sha256:${DIGEST}`;
-const NEW_V1 = 'mlship--v1-cdcdcdcd-a2';
-const NEW_V2 = 'mlship--v2-cdcdcdcd-a2';
-const OLD_V1 = 'mlship--v1-abababab-a1';
-const OLD_V2 = 'mlship--v2-abababab-a1';
-
-interface Rule {
-  match: string[];
-  stdout?: string;
-  exit?: number;
-  times?: number;
-  pause?: number;
-}
-interface TrafficEntry {
-  revisionName?: string;
-  latestRevision?: boolean;
-  weight: number;
-  label?: string;
-}
-interface Run {
-  status: number | null;
-  out: string;
-  calls: string[];
-  yaml?: { properties: { configuration: { ingress: { traffic: TrafficEntry[] } }; template: { revisionSuffix: string } } };
-  outputs: string;
-}
-
-/** The answers of an app that exists and serves `traffic`, whose revisions are all healthy. */
-function liveApp(traffic: TrafficEntry[], revisions: string[] = traffic.map((t) => t.revisionName ?? '')): Rule[] {
-  return [
-    { match: ['az containerapp list'], stdout: 'yes' },
-    { match: ['az containerapp show', 'latestRevisionName'], stdout: JSON.stringify({ latest: revisions.at(-1), traffic }) },
-    { match: ['az containerapp revision list'], stdout: revisions.join('\n') },
-    { match: ['az containerapp revision show', 'healthState'], stdout: 'Healthy' },
-    { match: ['az containerapp revision show', 'fqdn'], stdout: 'revision.example.net' },
-    { match: ['az containerapp show', 'ingress.fqdn'], stdout: 'app.example.net' },
-  ];
-}
-
-const STABLE_ONLY: TrafficEntry[] = [{ revisionName: OLD_V1, weight: 100, label: 'stable' }];
-const WITH_V2: TrafficEntry[] = [
-  { revisionName: OLD_V1, weight: 90, label: 'stable' },
-  { revisionName: OLD_V2, weight: 10, label: 'v2' },
-];
-
-/** A directory with the stand-ins on PATH and the scenario `rules` then `base`; `collect` reads what happened. */
-function sandbox(rules: Rule[], base: Rule[], env: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), 'mlship-aca-'));
-  for (const tool of ['az', 'curl', 'npm']) {
-    writeFileSync(join(dir, tool), `#!/bin/sh\nFAKE_TOOL=${tool} exec bash '${FAKE}' "$@"\n`, { mode: 0o755 });
-  }
-  writeFileSync(join(dir, 'scenario.json'), JSON.stringify([...rules, ...base]));
-  writeFileSync(join(dir, 'outputs'), '');
-  const log = join(dir, 'calls');
-  const calls = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
-  return {
-    calls,
-    env: {
-      PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      TMPDIR: dir,
-      FAKE_LOG: log,
-      FAKE_SCENARIO: join(dir, 'scenario.json'),
-      GITHUB_OUTPUT: join(dir, 'outputs'),
-      AZURE_RESOURCE_GROUP: 'rg',
-      AZURE_CONTAINERAPP_ENV: 'env',
-      AZURE_IDENTITY_ID: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mlship',
-      AZURE_KEY_VAULT_URL: 'https://kv.vault.azure.net',
-      AZURE_LOCATION: 'westeurope',
-      GHCR_USERNAME: 'acme',
-      DEPLOY_ATTEMPT: 'a2',
-      HEALTH_TIMEOUT_SECONDS: '0',
-      ...env,
-    },
-    collect(status: number | null, out: string): Run {
-      try {
-        const yaml = existsSync(`${log}.yaml`) ? (parse(readFileSync(`${log}.yaml`, 'utf8')) as Run['yaml']) : undefined;
-        return { status, out, calls: calls(), yaml, outputs: readFileSync(join(dir, 'outputs'), 'utf8') };
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
-}
-
-const argv = (args: string[]): string[] => [SCRIPT, ...(args.includes('--rollback') ? [] : ['--image', IMAGE]), ...args];
-
-/** Runs deploy.sh with `rules` first, then `base` (the first matching rule answers). */
-function deploy(args: string[], rules: Rule[], base: Rule[] = liveApp(STABLE_ONLY), env: Record<string, string> = {}): Run {
-  const box = sandbox(rules, base, env);
-  const result = spawnSync('bash', argv(args), { encoding: 'utf8', env: box.env });
-  return box.collect(result.status, `${result.stdout}${result.stderr}`);
-}
-
-/** The calls that change something (no show/list queries, no smoke requests). */
-const changes = (run: Run): string[] =>
-  run.calls.filter((c) => c.startsWith('az ') && !/ (show|list) /.test(c)).map((c) => c.replace(/ -n mlship -g rg/, ''));
-const deactivated = (run: Run): string[] => run.calls.filter((c) => c.includes('revision deactivate')).map((c) => c.split('--revision ')[1]!);
 
 describe('deploy.sh revision names', () => {
   test('when a deploy is retried after a rollback, then the new revision does not reuse the deactivated name', () => {
