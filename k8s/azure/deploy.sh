@@ -13,7 +13,8 @@
 # revision deactivated (never one that serves). `--rollback REVISION` later gives a variant's
 # traffic and label back to REVISION (reactivated first), e.g. when a load test fails.
 # --dry-run prints the commands instead of running them (no Azure account needed); there,
-# DRY_RUN_APP_EXISTS=no takes the create path and DRY_RUN_HEALTH=Unhealthy the rollback path.
+# DRY_RUN_APP_EXISTS=no takes the create path, DRY_RUN_HEALTH=Unhealthy the rollback path before
+# any traffic moved, DRY_RUN_APP_SMOKE=fail the one after.
 set -euo pipefail
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -56,15 +57,20 @@ source "$script_dir/validate.sh"
 
 label=stable
 [[ "$variant" == v1 ]] || label=v2
-phase=none target="" previous="" original_weights="" original_labels="" new_labels=""
+phase=none previous="" original_weights="" original_labels="" new_labels="" pending=""
+exists="" live="" revisions="" revision_fqdn="" app_fqdn="" # answers of az_query
 
 # Undoes the steps taken when the script exits early: it runs on every exit, so a failing az call
-# under `set -e` rolls back as surely as a failed smoke test.
+# under `set -e` rolls back as surely as a failed smoke test or a cancelled run.
 undo() {
   local status=$? line
-  rm -f "${rendered:-}"
-  [[ $status -ne 0 ]] || return 0
   set +e
+  # A second signal (the runner's SIGTERM follows its SIGINT) must not cut the rollback short.
+  trap '' INT TERM
+  # The call a signal interrupted, and what it runs (the az wrapper script runs python).
+  if [[ -n "$pending" ]]; then pkill -TERM -P "$pending"; kill "$pending"; fi 2> /dev/null
+  rm -f "${rendered:-}" "${answer:-}"
+  [[ $status -ne 0 ]] || return 0
   case "$phase" in
     created) say "$app was new: nothing to roll back to; inspect it with az containerapp logs show" ;;
     revision | shifted)
@@ -87,28 +93,31 @@ undo() {
 }
 trap undo EXIT
 fail() { say "$*"; exit 1; }
-# A cancelled workflow run signals the script: that is a failure too, and undo runs on that exit.
+# A cancelled workflow run signals the script (the deploy step execs it, so the runner's SIGINT
+# reaches it): that is a failure too, and undo runs on that exit. Long commands run through
+# `interruptible`, so the trap fires at once, not when they end.
 trap 'fail "interrupted"' INT TERM
+answer="$(mktemp "${TMPDIR:-/tmp}/az-answer.XXXXXX")" # what the last az query printed
 
 wait_healthy() {
   local deadline=$((SECONDS + timeout)) health
   while true; do
-    health="$(az_query "${DRY_RUN_HEALTH:-Healthy}" containerapp revision show -n "$app" -g "$rg" --revision "$target" \
-      --query properties.healthState -o tsv || true)"
+    az_query health "${DRY_RUN_HEALTH:-Healthy}" containerapp revision show -n "$app" -g "$rg" --revision "$target" \
+      --query properties.healthState -o tsv || health=""
     case "$health" in
       Healthy) say "$target is healthy"; return 0 ;;
       Unhealthy) return 1 ;;
     esac
     ((SECONDS < deadline)) || return 1
-    sleep 10
+    interruptible sleep 10
   done
 }
 
-exists="$(az_query "${DRY_RUN_APP_EXISTS:-yes}" containerapp list -g "$rg" --query "[?name=='$app'] | length(@) > \`0\` && 'yes' || 'no'" -o tsv)"
+az_query exists "${DRY_RUN_APP_EXISTS:-yes}" containerapp list -g "$rg" --query "[?name=='$app'] | length(@) > \`0\` && 'yes' || 'no'" -o tsv
 if [[ "$exists" == yes ]]; then
   dry_live="{\"latest\":\"$app--v1-previous\",\"traffic\":[{\"revisionName\":\"$app--v1-previous\",\"weight\":100,\"label\":\"stable\"}]}"
-  live="$(az_query "$dry_live" containerapp show -n "$app" -g "$rg" \
-    --query "{latest: properties.latestRevisionName, traffic: properties.configuration.ingress.traffic}" -o json)"
+  az_query live "$dry_live" containerapp show -n "$app" -g "$rg" \
+    --query "{latest: properties.latestRevisionName, traffic: properties.configuration.ingress.traffic}" -o json
   traffic="$(traffic_resolve "$(jq -c '.traffic' <<< "$live")" "$(jq -r '.latest // ""' <<< "$live")")"
   original_weights="$(traffic_weights "$traffic")"
   original_labels="$(traffic_labels "$traffic")"
@@ -117,7 +126,10 @@ if [[ "$exists" == yes ]]; then
   [[ -n "$stable" ]] || die "no revision of $app serves traffic; deploy v1 first"
   previous="$(traffic_holder "$traffic" "$label")"
   [[ "$variant" == v2 ]] || previous="$stable"
-  revisions="$(az_query "$app--v1-previous" containerapp revision list -n "$app" -g "$rg" --all --query "[].name" -o tsv)"
+  # Known before anything changes: should the runner kill a cancelled deploy before its undo is
+  # done (10 s after its first signal), the workflow's --rollback step finishes the job with it.
+  output previous "$previous"
+  az_query revisions "$app--v1-previous" containerapp revision list -n "$app" -g "$rg" --all --query "[].name" -o tsv
 fi
 
 if [[ -n "$rollback_to" ]]; then
@@ -125,7 +137,6 @@ if [[ -n "$rollback_to" ]]; then
   $dry_run || grep -qx -- "$rollback_to" <<< "$revisions" || die "$app has no revision $rollback_to"
   [[ -n "$previous" ]] || die "no revision of $app carries the label $label: nothing to roll back"
   [[ "$rollback_to" != "$previous" ]] || { say "$rollback_to already carries the label $label"; exit 0; }
-  target="$rollback_to"
   az_run containerapp revision activate -n "$app" -g "$rg" --revision "$target"
   phase=revision
 else
@@ -134,8 +145,8 @@ else
 fi
 
 wait_healthy || fail "$target did not become healthy within ${timeout}s"
-revision_fqdn="$(az_query "${target}.example.azurecontainerapps.io" containerapp revision show -n "$app" -g "$rg" \
-  --revision "$target" --query properties.fqdn -o tsv)"
+az_query revision_fqdn "${target}.example.azurecontainerapps.io" containerapp revision show -n "$app" -g "$rg" \
+  --revision "$target" --query properties.fqdn -o tsv
 smoke "https://$revision_fqdn" "$target"
 
 if [[ "$phase" == created ]]; then
@@ -150,13 +161,12 @@ fi
 [[ "$phase" == created ]] || phase=shifted
 apply_traffic "$shift_weights" "$new_labels"
 
-app_fqdn="$(az_query "${app}.example.azurecontainerapps.io" containerapp show -n "$app" -g "$rg" \
-  --query properties.configuration.ingress.fqdn -o tsv)"
+az_query app_fqdn "${app}.example.azurecontainerapps.io" containerapp show -n "$app" -g "$rg" \
+  --query properties.configuration.ingress.fqdn -o tsv
 smoke "https://$app_fqdn" "https://$app_fqdn"
 phase=committed
 say "$target ($variant) is live at https://$app_fqdn"
 output revision "$target"
-output previous "$previous"
 output url "https://$app_fqdn"
 
 # The replaced revision has no traffic now; deactivated, it costs nothing and stays available to

@@ -8,16 +8,51 @@ die() { say "$*"; exit 1; }
 # Prints a command the way --dry-run shows it: "+ tool arg …", shell-quoted.
 show_command() { printf '+' >&2; printf ' %q' "$@" >&2; printf '\n' >&2; }
 
-# Runs an az command, or prints it in --dry-run mode.
-az_run() {
-  if $dry_run; then show_command az "$@"; else az "$@"; fi
+# Runs "$@" in the background and waits for it. Bash runs a trap only once the foreground command
+# has ended, and a cancelled workflow run signals this shell alone (SIGINT, SIGTERM 7.5 s later,
+# then SIGKILL): an `az` that polls for minutes would hold the rollback back until it was too late.
+# `wait` returns as soon as a trapped signal arrives; the trap's exit runs undo, which stops the
+# command still in flight ($pending).
+interruptible() {
+  local status=0
+  "$@" &
+  pending=$!
+  wait "$pending" || status=$?
+  pending=""
+  return "$status"
 }
 
-# Runs an az query; in --dry-run mode prints it and answers with the stand-in (first argument).
-az_query() {
-  local stand_in="$1"; shift
-  if $dry_run; then show_command az "$@"; printf '%s\n' "$stand_in"; else az "$@"; fi
+# Runs an az command, or prints it in --dry-run mode.
+az_run() {
+  if $dry_run; then show_command az "$@"; else interruptible az "$@"; fi
 }
+
+# Runs an az query and sets variable $1 to its output; in --dry-run mode prints it and sets $1 to
+# the stand-in $2. Never inside $(...): the shell would wait for that subshell before any trap.
+az_query() {
+  local into="$1" stand_in="$2"
+  shift 2
+  if $dry_run; then
+    show_command az "$@"
+    printf -v "$into" '%s' "$stand_in"
+    return 0
+  fi
+  local status=0
+  interruptible az "$@" > "$answer" || status=$?
+  printf -v "$into" '%s' "$(< "$answer")"
+  return "$status"
+}
+
+# Azure's rules for a revision name, <app>--<suffix> (the service's ContainerAppInvalidRevisionName
+# and az's checks of --name and --revision-suffix): lower-case letters, digits and single hyphens;
+# the app part starts with a letter (at most 32 characters), each part ends with a letter or digit,
+# and the whole name is at most 54 characters. Suffixes Azure generates may start with a digit.
+revision_name_ok() {
+  local app_part="${1%%--*}" suffix="${1#*--}"
+  [[ "$1" == *--* ]] && ((${#1} <= 54)) && app_name_ok "$app_part" \
+    && [[ "$suffix" =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ && "$suffix" != *--* ]]
+}
+app_name_ok() { [[ "$1" =~ ^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$ && "$1" != *--* ]]; }
 
 # The live traffic list with "latestRevision" entries pinned to the latest revision's name (an
 # update adds a newer one, which must not inherit their share), minus entries with neither a
@@ -87,9 +122,10 @@ smoke() {
   local base="$1" what="$2"
   if $dry_run; then
     show_command curl -fsS --retry 5 --retry-all-errors "$base/readyz" "$base/status"
+    [[ "${DRY_RUN_APP_SMOKE:-}" != fail || "$what" == "$target" ]] || fail "smoke test of $what failed"
   else
-    if ! curl -fsS --max-time 10 --retry 5 --retry-all-errors "$base/readyz" > /dev/null \
-      || ! curl -fsS --max-time 10 --retry 5 --retry-all-errors "$base/status" > /dev/null; then
+    if ! interruptible curl -fsS --max-time 10 --retry 5 --retry-all-errors "$base/readyz" > /dev/null \
+      || ! interruptible curl -fsS --max-time 10 --retry 5 --retry-all-errors "$base/status" > /dev/null; then
       fail "smoke test of $what failed"
     fi
   fi
@@ -97,7 +133,7 @@ smoke() {
   if $dry_run; then
     show_command npm run -s lineage -- --url "$base" --expected "$expect_models"
   else
-    npm run -s lineage -- --url "$base" --expected "$expect_models" >&2 || fail "lineage check of $what failed"
+    interruptible npm run -s lineage -- --url "$base" --expected "$expect_models" >&2 || fail "lineage check of $what failed"
   fi
 }
 

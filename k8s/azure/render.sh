@@ -1,14 +1,7 @@
 # Renders containerapp.yaml for one attempt and creates or updates the app with it (sourced by
-# deploy.sh; sets target, the new revision, and phase).
+# deploy.sh; validate.sh named the new revision, target, and its suffix; this sets phase).
 # shellcheck shell=bash
 
-# The suffix names the variant, the image and the attempt: a retry after a rollback, or the live
-# digest deployed again, gets a revision of its own, never the one that is deactivated or serving.
-digest_hex="$(printf '%s' "$image" | sha256sum | cut -c1-8)"
-if [[ "$image" == *@sha256:* ]]; then digest_hex="${image##*@sha256:}"; digest_hex="${digest_hex:0:8}"; fi
-suffix="${variant}-${digest_hex}-${attempt}"
-target="${app}--${suffix}"
-((${#target} <= 54)) || die "revision name $target is over 54 characters: shorten AZURE_CONTAINERAPP or DEPLOY_ATTEMPT"
 if [[ "$exists" == yes ]] && grep -qx -- "$target" <<< "$revisions"; then
   die "revision $target exists already: give this attempt a new DEPLOY_ATTEMPT"
 fi

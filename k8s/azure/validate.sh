@@ -5,9 +5,16 @@
 command -v jq > /dev/null || die "jq is required (GitHub-hosted runners have it; apt-get install jq)"
 [[ "$variant" == v1 || "$variant" == v2 ]] || die "--variant must be v1 or v2, not $variant"
 
+app="${AZURE_CONTAINERAPP:-mlship}"
+app_name_ok "$app" || die "AZURE_CONTAINERAPP must be 1 to 32 lower-case letters, digits and single hyphens," \
+  "starting with a letter and ending with a letter or digit, not $app"
+
 if [[ -n "$rollback_to" ]]; then
   [[ -z "$image" && -z "$weight" ]] || die "--rollback takes no --image or --weight: it gives traffic back to a revision"
-  [[ "$rollback_to" =~ ^[a-z][a-z0-9-]*--[a-z0-9-]+$ ]] || die "--rollback needs a revision name (<app>--<suffix>), not $rollback_to"
+  revision_name_ok "$rollback_to" || die "--rollback needs a revision name (<app>--<suffix>: lower-case letters, digits" \
+    "and single hyphens, at most 54 characters), not $rollback_to"
+  [[ "${rollback_to%%--*}" == "$app" ]] || die "--rollback $rollback_to is not a revision of $app (AZURE_CONTAINERAPP)"
+  target="$rollback_to"
 else
   [[ -n "$image" ]] || { usage >&2; die "--image is required"; }
   [[ "$image" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$ ]] \
@@ -33,8 +40,18 @@ else
     public) ;;
     *) die "--registry must be ghcr, acr or public, not $registry" ;;
   esac
+  # The new revision's suffix names the variant, the image and the attempt: a retry after a
+  # rollback, or the live digest deployed again, gets a revision of its own, never the one that is
+  # deactivated or serving. The workflow's attempt is <run id>-<run attempt>, e.g. 19876543210-1.
   attempt="${DEPLOY_ATTEMPT:-$(date -u +%y%m%d%H%M%S)}"
-  [[ "$attempt" =~ ^[a-z0-9]{1,14}$ ]] || die "DEPLOY_ATTEMPT must be 1 to 14 lower-case letters or digits, not $attempt"
+  [[ "$attempt" =~ ^[a-z0-9]+(-[a-z0-9]+)*$ ]] || die "DEPLOY_ATTEMPT must be lower-case letters and digits" \
+    "in groups joined by single hyphens (the workflow's <run id>-<run attempt>), not $attempt"
+  digest_hex="$(printf '%s' "$image" | sha256sum | cut -c1-8)"
+  if [[ "$image" == *@sha256:* ]]; then digest_hex="${image##*@sha256:}"; digest_hex="${digest_hex:0:8}"; fi
+  suffix="${variant}-${digest_hex}-${attempt}"
+  target="${app}--${suffix}"
+  ((${#target} <= 54)) || die "revision name $target is ${#target} characters, Azure allows 54:" \
+    "shorten AZURE_CONTAINERAPP or DEPLOY_ATTEMPT"
 fi
 
 if [[ -n "$expect_models" ]]; then
@@ -45,7 +62,6 @@ if [[ -n "$expect_models" ]]; then
   $dry_run || command -v npm > /dev/null || die "--expect-models runs npm run lineage: run from a checkout with npm"
 fi
 
-app="${AZURE_CONTAINERAPP:-mlship}"
 timeout="${HEALTH_TIMEOUT_SECONDS:-300}"
 [[ "$timeout" =~ ^[0-9]+$ ]] || die "HEALTH_TIMEOUT_SECONDS must be a number of seconds"
 required=(AZURE_RESOURCE_GROUP)
