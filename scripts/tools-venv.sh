@@ -8,4 +8,6 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" || { echo "error: python3 -m venv failed: install python3-venv (apt-get install -y python3-venv)" >&2; exit 2; }
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-tools.txt
-echo "tools in $PWD/$venv/bin: $("$venv/bin/hadolint" --version | head -1); zizmor $("$venv/bin/zizmor" --version | awk '{print $2}'); schemathesis $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))')"
+# azure-cli's version from its metadata: `az version` would ask the network for the latest one.
+echo "tools in $PWD/$venv/bin: $("$venv/bin/hadolint" --version | head -1); zizmor $("$venv/bin/zizmor" --version | awk '{print $2}');" \
+  "$("$venv/bin/python" -c 'import importlib.metadata as m; print("; ".join(f"{p} {m.version(p)}" for p in ("schemathesis", "azure-cli")))')"
