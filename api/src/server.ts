@@ -14,6 +14,7 @@ import { createMetrics, publishModelMetrics } from './metrics';
 import { ModelStore } from './model-store';
 import { PredictionLog } from './prediction-log';
 import { PromotionWatch } from './promotion-watch';
+import { servedModels } from './served-models';
 
 /**
  * Reloads the promoted models (all or nothing, see ModelStore.reload) and republishes the model
@@ -167,6 +168,11 @@ export function main(hooks: StartHooks = {}): void {
     throw error;
   }
   const { logger, flush } = startLogs(config);
+  const served = servedModels(config);
+  if (served.chosen.length > 0) {
+    logger.info({ MODEL_NAME: served.MODEL_NAME, AB_MODEL_NAME: served.AB_MODEL_NAME, chosen: served.chosen }, `serving ${served.MODEL_NAME} (v1) and ${served.AB_MODEL_NAME} (v2): ${served.chosen.join(' and ')} unset and the default model not promoted in ${config.MODEL_DIR}`);
+    config = { ...config, MODEL_NAME: served.MODEL_NAME, AB_MODEL_NAME: served.AB_MODEL_NAME };
+  }
   const metrics = createMetrics();
   const { auth, credentials } = startAuth(config, metrics, logger);
   const store = new ModelStore(config.MODEL_DIR, [config.MODEL_NAME, config.AB_MODEL_NAME]);
