@@ -24,6 +24,7 @@ import { buildImage as buildShared, DEFAULT_REGISTRY, executedRunSteps } from '.
 import type { CheckResult } from '../smoke/smoke';
 import { formatResults, sendRequest } from '../smoke/smoke';
 import { stepAssertions } from './edge-checks';
+import { pushAsReleased } from './release-push';
 import type { Service } from './processes';
 import { noteInterrupts, run, stopServices, waitFor } from './processes';
 import type { Edge } from './services';
@@ -132,9 +133,8 @@ async function stepImage(owned: Owned): Promise<string> {
 
   checkArtifacts(tag);
 
-  const push = docker(['push', tag], 300_000);
-  const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push)?.[1];
-  if (!digest) throw new Error(`no digest in docker push output:\n${push}`);
+  // Pushed the release's way: the saved archive of the tested image, its ID and label checked.
+  const digest = pushAsReleased(tag, owned.dir, record);
   docker(['image', 'rm', tag]);
   owned.images.delete(tag);
   const gone = (() => {
