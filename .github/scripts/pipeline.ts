@@ -15,6 +15,8 @@
  *   --workflow FILE, --workspace DIR            another workflow or checkout (default: ci.yml, this one)
  *   --run-dir DIR, --report-dir DIR             artifacts, temp folders and summaries (.pipeline/);
  *                                               pipeline.md and pipeline.json (reports/)
+ *   --event workflow_dispatch --input K=V       a manual run's inputs (repeatable), e.g. deploy.yml's
+ *   --secret K=V, --var K=V                     the secrets and vars contexts (repeatable)
  *
  * The environment reaches every step, as the runner's does: e.g. SMOKE_RUN_OPTIONS='--network host'
  * for an engine without a bridge network, NODE_IMAGE/RUNTIME_IMAGE for offline base images.
@@ -26,12 +28,27 @@ import { parseArgs } from 'node:util';
 import type { StepResult } from './pipeline/job-runner';
 import { renderTable } from './pipeline/report';
 import { runPipeline } from './pipeline/runner';
+import type { PipelineEvent } from './pipeline/runner';
 import { CI_WORKFLOW, jobOrder, readWorkflow, stepTitle } from './pipeline/workflow';
 
 const ROOT = join(__dirname, '..', '..');
 
 function names(raw: string | undefined): string[] | undefined {
   return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+const EVENTS: readonly PipelineEvent[] = ['push', 'pull_request', 'workflow_dispatch'];
+const isEvent = (name: string): name is PipelineEvent => (EVENTS as readonly string[]).includes(name);
+
+/** `--input K=V` (and --secret, --var) as a map; a pair without `=` is a usage error. */
+function pairs(raw: string[], option: string): Record<string, string> {
+  return Object.fromEntries(
+    raw.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--${option} takes NAME=VALUE, not ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }
 
 function list(file: string): void {
@@ -55,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
       workspace: { type: 'string', default: ROOT },
       'run-dir': { type: 'string', default: join(ROOT, '.pipeline') },
       'report-dir': { type: 'string', default: join(ROOT, 'reports') },
+      input: { type: 'string', multiple: true, default: [] },
+      secret: { type: 'string', multiple: true, default: [] },
+      var: { type: 'string', multiple: true, default: [] },
       'fail-fast': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
     },
@@ -63,14 +83,18 @@ async function main(argv: string[]): Promise<number> {
     list(values.workflow);
     return 0;
   }
-  if (values.event !== 'push' && values.event !== 'pull_request') throw new Error(`--event must be push or pull_request, not ${values.event}`);
+  const event = values.event;
+  if (!isEvent(event)) throw new Error(`--event must be ${EVENTS.join(', ')}, not ${event}`);
   const runDir = resolve(values['run-dir']);
   rmSync(runDir, { recursive: true, force: true });
   const only = names(values.only);
   const skip = names(values.skip);
   const results: StepResult[] = await runPipeline({
     workflowFile: values.workflow,
-    event: values.event,
+    event,
+    inputs: pairs(values.input, 'input'),
+    secrets: pairs(values.secret, 'secret'),
+    vars: pairs(values.var, 'var'),
     ...(values.base ? { base: values.base } : {}),
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),

@@ -11,7 +11,7 @@ const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const PIPELINE = join(ROOT, '.github', 'scripts', 'pipeline.ts');
 
 /** A git checkout holding the fixture workflow, and the twin run on it. */
-function runTwin(event: 'push' | 'pull_request'): { code: number | null; results: StepResult[]; dir: string; stdout: string } {
+function runTwin(event: 'push' | 'pull_request' | 'workflow_dispatch', extra: string[] = []): { code: number | null; results: StepResult[]; dir: string; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mlship-twin-'));
   const git = (...args: string[]): void => void spawnSync('git', args, { cwd: dir, stdio: 'ignore' });
   git('init', '-q');
@@ -19,7 +19,7 @@ function runTwin(event: 'push' | 'pull_request'): { code: number | null; results
   git('add', '.');
   git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'one');
   git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'two', '--allow-empty');
-  const run = spawnSync(TSX, [PIPELINE, '--workflow', join(dir, 'workflow.yml'), '--workspace', dir, '--run-dir', join(dir, '.run'), '--report-dir', join(dir, 'reports'), '--event', event], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CODE: '' } });
+  const run = spawnSync(TSX, [PIPELINE, '--workflow', join(dir, 'workflow.yml'), '--workspace', dir, '--run-dir', join(dir, '.run'), '--report-dir', join(dir, 'reports'), '--event', event, ...extra], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CODE: '' } });
   const results = (JSON.parse(readFileSync(join(dir, 'reports', 'pipeline.json'), 'utf8')) as { results: StepResult[] }).results;
   return { code: run.status, results, dir, stdout: run.stdout };
 }
@@ -47,6 +47,7 @@ describe('npm run pipeline, the twin of ci.yml', () => {
       'consume/Runs anyway: passed',
       'after/(job): skipped',
       'release/(calls ./.github/workflows/other.yml): github',
+      'dispatched/(job): skipped',
     ]);
     // The output went through env and the step's GITHUB_ENV into the next step; the artifact kept its files.
     expect(readFileSync(join(dir, 'seen.txt'), 'utf8')).toBe('hello-push\nset-by-step\n');
@@ -57,7 +58,7 @@ describe('npm run pipeline, the twin of ci.yml', () => {
     expect(results.find((r) => r.job === 'after')?.note).toBe('needs consume');
     // A failed step fails the twin; the closing line counts needs-GitHub and the soft failure as skipped.
     expect(code).toBe(1);
-    expect(stdout).toContain('pipeline: 7 passed, 1 failed, 5 skipped');
+    expect(stdout).toContain('pipeline: 7 passed, 1 failed, 6 skipped');
   });
 
   test('when the event is pull_request, then pull-request-only steps run and push-only jobs do not', () => {
@@ -66,6 +67,13 @@ describe('npm run pipeline, the twin of ci.yml', () => {
     expect(readFileSync(join(dir, 'out', 'word.txt'), 'utf8')).toBe('hello-pull_request\n');
     expect(results.find((r) => r.step === 'Only on pull requests')?.verdict).toBe('passed');
     expect(results.find((r) => r.job === 'release')).toMatchObject({ verdict: 'skipped', note: "if: github.event_name == 'push' is false" });
+  });
+
+  test('when a manual run is given inputs, secrets and vars, then its expressions read them', () => {
+    const { results, dir } = runTwin('workflow_dispatch', ['--input', 'target=kind', '--secret', 'TOKEN=s3cret', '--only', 'dispatched']);
+    dirs.push(dir);
+    expect(verdicts(results)).toEqual(['dispatched/Reads inputs, secrets and vars: passed']);
+    expect(readFileSync(join(dir, 'dispatched.txt'), 'utf8')).toBe('kind s3cret nowhere\n');
   });
 
   test('when ci.yml is listed, then every job and step appears in an order GitHub could run them', () => {

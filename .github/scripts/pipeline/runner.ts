@@ -14,7 +14,7 @@ import { worktrees } from './local-actions';
 import { jobOrder, needsOf, readWorkflow } from './workflow';
 import type { Workflow } from './workflow';
 
-export type PipelineEvent = 'push' | 'pull_request';
+export type PipelineEvent = 'push' | 'pull_request' | 'workflow_dispatch';
 
 /** What to run. */
 export interface PipelineOptions {
@@ -27,6 +27,10 @@ export interface PipelineOptions {
   /** Jobs left out (and so the jobs that need them). */
   skip?: string[];
   failFast?: boolean;
+  /** The `inputs`, `secrets` and `vars` contexts (workflow_dispatch inputs, repository secrets and variables). */
+  inputs?: Record<string, string>;
+  secrets?: Record<string, string>;
+  vars?: Record<string, string>;
   workspace: string;
   /** Where the run keeps its artifacts, runner temp folders and job summaries. */
   runDir: string;
@@ -44,18 +48,19 @@ function git(workspace: string, args: string[]): string {
 }
 
 /** The github context of a run of `event` on this checkout's HEAD. */
-export function githubContext(workspace: string, event: PipelineEvent, base = 'HEAD~1'): Record<string, unknown> {
+export function githubContext(workspace: string, event: PipelineEvent, base = 'HEAD~1', inputs: Record<string, string> = {}): Record<string, unknown> {
   const sha = git(workspace, ['rev-parse', 'HEAD']);
   const branch = spawnSync('git', ['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim() || 'main';
   const origin = spawnSync('git', ['remote', 'get-url', 'origin'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
   const repository = /[:/]([^/:]+\/[^/]+?)(?:\.git)?$/.exec(origin)?.[1] ?? `local/${basename(workspace)}`;
   const repo = { full_name: repository, name: repository.split('/')[1], owner: { login: repository.split('/')[0] } };
-  const payload = event === 'push'
-    ? { ref: `refs/heads/${branch}`, after: sha, head_commit: { id: sha }, repository: repo }
-    : { number: 0, pull_request: { number: 0, base: { sha: git(workspace, ['rev-parse', base]), ref: 'main', repo }, head: { sha, ref: branch, repo } }, repository: repo };
-  const ref = event === 'push' ? `refs/heads/${branch}` : 'refs/pull/0/merge';
+  const payload =
+    event === 'pull_request'
+      ? { number: 0, pull_request: { number: 0, base: { sha: git(workspace, ['rev-parse', base]), ref: 'main', repo }, head: { sha, ref: branch, repo } }, repository: repo }
+      : { ref: `refs/heads/${branch}`, after: sha, head_commit: { id: sha }, repository: repo, ...(event === 'workflow_dispatch' ? { inputs } : {}) };
+  const ref = event === 'pull_request' ? 'refs/pull/0/merge' : `refs/heads/${branch}`;
   return {
-    event_name: event, event: payload, sha, ref, ref_name: event === 'push' ? branch : '0/merge', ref_type: 'branch',
+    event_name: event, event: payload, sha, ref, ref_name: event === 'pull_request' ? '0/merge' : branch, ref_type: 'branch',
     repository, repository_owner: repository.split('/')[0], run_id: String(Date.now()), run_number: '1', run_attempt: '1',
     workspace, actor: 'local', server_url: 'https://github.com', workflow: 'ci', job: '',
   };
@@ -105,11 +110,11 @@ export async function runPipeline(options: PipelineOptions): Promise<StepResult[
   const workflow = readWorkflow(options.workflowFile);
   const unselected = selectJobs(workflow, options.only, options.skip);
   mkdirSync(options.runDir, { recursive: true });
-  const github = githubContext(options.workspace, options.event, options.base);
+  const github = githubContext(options.workspace, options.event, options.base, options.inputs);
   const settings: RunSettings = {
     workspace: options.workspace, artifacts: join(options.runDir, 'artifacts'), runDir: options.runDir,
     evaluator: await ExpressionEvaluator.create(), baseEnv: baseEnvironment(options, github), installed: new Map(),
-    contexts: { github, runner: { os: 'Linux', arch: 'X64', temp: '' }, vars: {}, secrets: { GITHUB_TOKEN: '' }, inputs: {}, matrix: {}, strategy: {} },
+    contexts: { github, runner: { os: 'Linux', arch: 'X64', temp: '' }, vars: options.vars ?? {}, secrets: { GITHUB_TOKEN: '', ...options.secrets }, inputs: options.inputs ?? {}, matrix: {}, strategy: {} },
   };
   const done: Record<string, { result: JobResult['result']; outputs: Record<string, string> }> = {};
   const results: StepResult[] = [];
