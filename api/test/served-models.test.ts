@@ -44,6 +44,13 @@ describe('the models a process serves', () => {
     expect(servedModels({ MODEL_DIR: dir, MODEL_NAME: 'M3', AB_MODEL_NAME: 'M2' }, { MODEL_NAME: 'M3' })).toEqual({ MODEL_NAME: 'M3', AB_MODEL_NAME: 'M3', chosen: ['AB_MODEL_NAME'] });
   });
 
+  test('when the registry has M1 but cannot serve it, then M1 stays, so the start fails naming it instead of serving another model', () => {
+    const dir = at('M3');
+    mkdirSync(join(dir, 'M1'));
+    mkdirSync(join(dir, 'M2'));
+    expect(servedModels({ ...defaults, MODEL_DIR: dir }, {})).toEqual({ MODEL_NAME: 'M1', AB_MODEL_NAME: 'M2', chosen: [] });
+  });
+
   test('when the registry is empty or missing, then the defaults stay (and the start says what to train)', () => {
     expect(servedModels({ ...defaults, MODEL_DIR: at() }, {})).toMatchObject({ MODEL_NAME: 'M1', AB_MODEL_NAME: 'M1' });
     expect(servedModels({ ...defaults, MODEL_DIR: join(tmpdir(), 'mlship-no-such-registry') }, {})).toMatchObject({ MODEL_NAME: 'M1' });
