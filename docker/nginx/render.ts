@@ -38,7 +38,7 @@ export interface NginxOptions {
   workerProcesses: number | 'auto';
 }
 
-/** The compose stack's values (design.md ports; paths inside the nginx container). */
+/** The compose stack's values (its ports, docs/docker.md; paths inside the nginx container). */
 export const DEFAULT_NGINX_OPTIONS: NginxOptions = {
   listenAddress: '127.0.0.1',
   httpsPort: 8443,

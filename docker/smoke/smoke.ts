@@ -90,7 +90,7 @@ export interface SmokeTarget {
   client: ClientOptions;
 }
 
-/** The documented dev users (shared/design.md). */
+/** The documented development users (docs/api.md, Users). */
 export const DEV_USERS = [
   { user: 'alice', password: 'wonderland' },
   { user: 'bob', password: 'builder' },

@@ -5,7 +5,7 @@ export const IRIS_ROWS: number[][] = [
   [6.3, 3.3, 6.0, 2.5],
 ];
 
-/** The dev credentials of shared/design.md. */
+/** The development credentials docs/api.md documents. */
 const ALICE = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
 const WRONG = `Basic ${Buffer.from('alice:not-the-password').toString('base64')}`;
 

@@ -2,14 +2,14 @@ import { CONFIG_KEYS } from '../../../api/src/config';
 import { openApiDocument } from '../../../api/src/openapi';
 
 /**
- * The facts of mlship's design contract (shared/design.md) that the deployment specs must agree
+ * The facts of mlship's contract (docs/api.md, docs/docker.md) that the deployment specs must agree
  * with. When the contract changes, change it here and the policy tests say what else to fix.
  */
 
-/** Environment variables the API's config knows (design.md, "Configuration"; api/src/config.ts). */
+/** Environment variables the API's config knows (docs/api.md, settings; api/src/config.ts). */
 export const API_ENV_KEYS: ReadonlySet<string> = new Set<string>(CONFIG_KEYS);
 
-/** The API's port (design.md, "HTTP API"). */
+/** The API's port (docs/api.md). */
 export const API_PORT = 8000;
 
 interface OpenApiOperation {
@@ -39,7 +39,7 @@ export const IMAGE_NAME = 'mlship.invalid/mlship';
 /** The image the release workflow pushes (ghcr.io/OWNER/mlship), or the placeholder before it is set. */
 export const IMAGE_PATTERN = /^(ghcr\.io\/[a-z0-9][a-z0-9-]*|mlship\.invalid)\/mlship(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
 
-/** The header that selects variant v2 (design.md, A/B) and its value. */
+/** The header that selects variant v2 (docs/api.md, A/B) and its value. */
 export const EXPERIMENT_HEADER = 'X-Experiment-Group';
 export const EXPERIMENT_VALUE = 'debug';
 
