@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { describeWithTools } from '../../tools/test/venv';
-import { SCRIPT } from './support/azure-sandbox';
-import { K8S_DIR, REPO_DIR } from './support/render';
+import { describeWithTools } from './venv';
+import { SCRIPT } from '../../k8s/test/support/azure-sandbox';
+import { K8S_DIR, REPO_DIR } from '../../k8s/test/support/render';
 
 // az loads its command table once per check (5-10 s); a busy 2-core machine needs more.
 jest.setTimeout(180_000);
