@@ -121,7 +121,7 @@ export const ACTIONS: Record<string, Handler> = {
   'docker/build-push-action': buildPush,
   'hadolint/hadolint-action': hadolint,
   'grafana/setup-k6-action': () => ({ verdict: 'skipped', note: 'k6 is not installed here: the k6 steps run the local load runner' }),
-  'dorny/test-reporter': github("publishes a check run through GitHub's API (the JUnit file is in the test-reports artifact)"),
+  'dorny/test-reporter': github("the action's code is GitHub's to fetch (it writes reports/junit.xml into the job summary; the file is in the test-reports artifact)"),
   'docker/login-action': github('logs in to a registry'),
   'azure/login': github('OIDC login to Azure'),
   'actions/attest-build-provenance': github("Sigstore and GitHub's attestation store"),
