@@ -20,15 +20,15 @@ export function commonRoot(paths: readonly string[]): string {
   return root;
 }
 
-/** The input's lines, without blanks and comments. */
-function lines(raw: string | undefined): string[] {
+/** A multi-line input's entries, without blanks and `#` comments (as the actions read their lists). */
+export function inputLines(raw: string | undefined): string[] {
   return (raw ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
 /** upload-artifact's `name`, `path`, `if-no-files-found` and `overwrite`, against the workspace. */
 export function uploadArtifact(inputs: Record<string, string>, workspace: string, artifacts: string): ArtifactOutcome {
   const name = inputs.name || 'artifact';
-  const patterns = lines(inputs.path);
+  const patterns = inputLines(inputs.path);
   if (patterns.some((p) => /[*?[]|^!/.test(p))) return { ok: false, note: `path ${patterns.join(', ')}: wildcards are not supported by the pipeline twin` };
   const found = patterns.map((p) => resolve(workspace, p)).filter((p) => existsSync(p));
   const target = join(artifacts, name);

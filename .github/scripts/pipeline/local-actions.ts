@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { downloadArtifact, uploadArtifact } from './artifacts';
+import { downloadArtifact, inputLines, uploadArtifact } from './artifacts';
 import type { StepProcess } from './shell-step';
 import { runShellStep } from './shell-step';
 
@@ -33,8 +33,8 @@ export interface ActionOutcome {
 
 type Handler = (call: ActionCall) => ActionOutcome;
 
-const run = (call: ActionCall, argv: string[], note: string): ActionOutcome => {
-  const result = spawnSync(argv[0]!, argv.slice(1), { cwd: call.workspace, env: call.process.env, stdio: 'inherit', timeout: call.process.timeoutMs });
+const run = (call: ActionCall, argv: string[], note: string, env = call.process.env): ActionOutcome => {
+  const result = spawnSync(argv[0]!, argv.slice(1), { cwd: call.workspace, env, stdio: 'inherit', timeout: call.process.timeoutMs });
   return { verdict: result.status === 0 ? 'passed' : 'failed', note: `${note}${result.status === 0 ? '' : `: exit code ${result.status ?? result.signal}`}` };
 };
 
@@ -71,16 +71,16 @@ function buildCommand(env: Record<string, string>): string[] {
 const buildPush: Handler = (call) => {
   if (call.inputs.push === 'true') return { verdict: 'github', note: 'needs GitHub: pushes to a registry' };
   const argv = [...buildCommand(call.process.env), '--network', 'host', '-f', call.inputs.file || 'Dockerfile'];
-  for (const tag of lines(call.inputs.tags)) argv.push('-t', tag);
-  for (const arg of lines(call.inputs['build-args'])) argv.push('--build-arg', arg);
+  const command = argv.slice(1, argv.indexOf('--network')).join(' ');
+  for (const tag of inputLines(call.inputs.tags)) argv.push('-t', tag);
+  for (const arg of inputLines(call.inputs['build-args'])) argv.push('--build-arg', arg);
   // Where the public bases cannot be pulled: the offline bases `npm run base-image` builds.
-  for (const name of ['NODE_IMAGE', 'RUNTIME_IMAGE']) if (call.process.env[name]) argv.push('--build-arg', `${name}=${call.process.env[name]}`);
+  const bases = ['NODE_IMAGE', 'RUNTIME_IMAGE'].filter((name) => call.process.env[name]).map((name) => `${name}=${call.process.env[name]}`);
+  for (const base of bases) argv.push('--build-arg', base);
   if (call.process.env.NODE_EXTRA_CA_CERTS) argv.push('--secret', `id=npm_ca,src=${call.process.env.NODE_EXTRA_CA_CERTS}`);
   argv.push(call.inputs.context || '.');
-  const bases = ['NODE_IMAGE', 'RUNTIME_IMAGE'].filter((name) => call.process.env[name]).map((name) => `${name}=${call.process.env[name]}`);
-  const result = spawnSync(argv[0]!, argv.slice(1), { cwd: call.workspace, env: { ...call.process.env, DOCKER_BUILDKIT: '1' }, stdio: 'inherit', timeout: call.process.timeoutMs });
-  const note = `here: docker ${argv.slice(1, argv.indexOf('--network')).join(' ')} (BuildKit)${bases.length ? ` with ${bases.join(', ')}` : ''}; cache-from/cache-to gha are GitHub's`;
-  return { verdict: result.status === 0 ? 'passed' : 'failed', note: result.status === 0 ? note : `${note}: exit code ${result.status}` };
+  const note = `here: docker ${command} (BuildKit)${bases.length ? ` with ${bases.join(', ')}` : ''}; cache-from/cache-to gha are GitHub's`;
+  return run(call, argv, note, { ...call.process.env, DOCKER_BUILDKIT: '1' });
 };
 
 /** hadolint/hadolint-action: the hadolint of the tools venv with the same Dockerfile and config. */
@@ -105,10 +105,6 @@ const localJavaScriptAction: Handler = (call) => {
 
 function inputName(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-
-function lines(raw: string | undefined): string[] {
-  return (raw ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
 /** The actions with a local equivalent or a reason, by repository (without the pinned SHA). */
