@@ -1,0 +1,51 @@
+/**
+ * The live checks against a cluster that is already up (`npm run cluster:up -- --load IMAGE`):
+ *
+ *   npx tsx k8s/cluster/live/run.ts [--image mlship-api:local] [--check NAME]...
+ *
+ * Runs every module of ./checks (or the named ones) in their order, one ok/FAIL row per result,
+ * then the timings and "cluster-live: N passed, N failed". Exit 1 when a row failed.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { clusterSettings } from '../host-snapshot';
+import type { LiveCheck, LiveResults } from './context';
+import { liveCluster } from './context';
+
+export async function loadChecks(only: string[] = []): Promise<LiveCheck[]> {
+  const dir = join(__dirname, 'checks');
+  const modules = await Promise.all(readdirSync(dir).filter((file) => file.endsWith('.ts')).map(async (file) => ((await import(join(dir, file))) as { check: LiveCheck }).check));
+  const unknown = only.filter((name) => !modules.some((check) => check.name === name));
+  if (unknown.length > 0) throw new Error(`no live check named ${unknown.join(', ')} (there are: ${modules.map((check) => check.name).join(', ')})`);
+  return modules.filter((check) => only.length === 0 || only.includes(check.name)).sort((a, b) => a.order - b.order);
+}
+
+export async function runChecks(image: string, only: string[], results: LiveResults): Promise<void> {
+  const cluster = liveCluster(clusterSettings(), image, results);
+  for (const check of await loadChecks(only)) {
+    const start = Date.now();
+    console.log(`--- ${check.name}`);
+    try {
+      await check.run(cluster);
+    } catch (error) {
+      cluster.record(check.name, false, (error as Error).stack ?? String(error));
+    }
+    cluster.timing(check.name, (Date.now() - start) / 1000);
+  }
+}
+
+export function printSummary(label: string, results: LiveResults): number {
+  if (results.timings.length > 0) console.log(`timings: ${results.timings.join('; ')}`);
+  const failed = results.rows.filter((row) => !row.passed).length;
+  console.log(`${label}: ${results.rows.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { image: { type: 'string', default: process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local' }, check: { type: 'string', multiple: true, default: [] } } });
+  const results: LiveResults = { rows: [], timings: [] };
+  runChecks(values.image!, values.check!, results)
+    .catch((error: Error) => results.rows.push({ name: error.message, passed: false }) && console.log(`FAIL ${error.message}`))
+    .finally(() => { process.exitCode = printSummary('cluster-live', results); });
+}
