@@ -1,0 +1,133 @@
+/**
+ * The project's kind overlay (k8s/overlays/kind) on the live cluster, in a namespace of the check's
+ * own. A throw-away kustomization beside it does what a deployer's would, and nothing more: its
+ * namespace (kustomize renames the Namespace object too, keeping its Pod Security labels), the
+ * image the node holds (`kustomize edit set image`'s field), the check's NodePort, and one label on
+ * every object and pod, `mlship.io/live-check: <namespace>`, so that a node-wide command
+ * (`kubectl drain --pod-selector`) can be limited to this namespace's pods.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { LiveCluster } from './context';
+import { waitUntil } from './pods';
+
+const K8S_DIR = join(__dirname, '..', '..');
+export const CHECK_LABEL = 'mlship.io/live-check';
+
+/** Any rendered object; the checks read the few fields they need. */
+export interface RenderedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface OverlayTarget {
+  namespace: string;
+  nodePort: number;
+}
+
+/** kustomize's `images:` entry for `image` (name:tag or name@digest). */
+export function imageEntry(image: string): Record<string, string> {
+  const at = image.indexOf('@');
+  if (at > 0) return { name: 'mlship.invalid/mlship', newName: image.slice(0, at), digest: image.slice(at + 1) };
+  const colon = image.lastIndexOf(':');
+  const tagged = colon > image.lastIndexOf('/');
+  return { name: 'mlship.invalid/mlship', newName: tagged ? image.slice(0, colon) : image, newTag: tagged ? image.slice(colon + 1) : 'latest' };
+}
+
+/** The kustomization, in `dir`, that places the kind overlay in the check's namespace. */
+export function kustomization(dir: string, image: string, target: OverlayTarget): Record<string, unknown> {
+  return {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    namespace: target.namespace,
+    // kustomize refuses an absolute path to a kustomization.
+    resources: [relative(dir, join(K8S_DIR, 'overlays', 'kind'))],
+    images: [imageEntry(image)],
+    labels: [{ pairs: { [CHECK_LABEL]: target.namespace }, includeSelectors: false, includeTemplates: true }],
+    patches: [{
+      target: { kind: 'Service', name: 'api' },
+      patch: stringify([{ op: 'replace', path: '/spec/ports/0/nodePort', value: target.nodePort }]),
+    }],
+  };
+}
+
+/** `kubectl kustomize` of the overlay for `target`: the YAML to apply and its objects. */
+export function renderKindOverlay(cluster: LiveCluster, target: OverlayTarget): { yaml: string; objects: RenderedObject[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'mlship-live-'));
+  try {
+    writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization(dir, cluster.image, target)));
+    const result = cluster.kubectl(['kustomize', dir]);
+    if (result.status !== 0) throw new Error(`kubectl kustomize of the kind overlay failed: ${result.out}`);
+    return { yaml: result.out, objects: parseAllDocuments(result.out).map((doc) => doc.toJS() as RenderedObject) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function deployment(objects: RenderedObject[], name: string): IDeployment {
+  const found = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+  if (!found) throw new Error(`the rendered overlay has no Deployment ${name}`);
+  return found as unknown as IDeployment;
+}
+
+/** The API Deployments of the overlay, in the order they are waited for. */
+export const API_DEPLOYMENTS = ['api', 'api-v2'];
+
+/**
+ * Applies the rendered overlay and waits for every API Deployment's rollout. `ok` is false, with
+ * kubectl's words in `detail`, when the apply or a rollout failed within `timeoutSeconds`.
+ */
+export function applyAndRollOut(cluster: LiveCluster, target: OverlayTarget, yaml: string, timeoutSeconds = 240): { ok: boolean; detail: string; seconds: number } {
+  const start = Date.now();
+  const applied = cluster.kubectl(['apply', '-f', '-'], yaml);
+  if (applied.status !== 0) return { ok: false, detail: `kubectl apply: ${applied.out}`, seconds: (Date.now() - start) / 1000 };
+  for (const name of API_DEPLOYMENTS) {
+    const rollout = cluster.kubectl(['-n', target.namespace, 'rollout', 'status', `deployment/${name}`, `--timeout=${timeoutSeconds}s`]);
+    if (rollout.status !== 0) {
+      const pods = cluster.kubectl(['-n', target.namespace, 'get', 'pods', '-o', 'wide']).out;
+      return { ok: false, detail: `rollout of ${name}: ${rollout.out}\n${pods}`, seconds: (Date.now() - start) / 1000 };
+    }
+  }
+  return { ok: true, detail: `applied, ${API_DEPLOYMENTS.join(' and ')} rolled out`, seconds: (Date.now() - start) / 1000 };
+}
+
+/** GET /readyz through the NodePort on 127.0.0.1 answers 200 (kube-proxy writes its rules a moment after the rollout). */
+export function nodePortAnswers(nodePort: number, timeoutMs = 60_000): Promise<boolean> {
+  return waitUntil(async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${nodePort}/readyz`, { signal: AbortSignal.timeout(3000) })).status === 200;
+    } catch {
+      return false;
+    }
+  }, timeoutMs, 500);
+}
+
+/**
+ * Renders and applies the overlay into a fresh `target.namespace` (a leftover one is deleted
+ * first), waits for the rollouts and for the NodePort to answer.
+ */
+export async function deployKindOverlay(cluster: LiveCluster, target: OverlayTarget): Promise<{ ok: boolean; detail: string; seconds: number; objects: RenderedObject[] }> {
+  deleteNamespace(cluster, target.namespace);
+  const { yaml, objects } = renderKindOverlay(cluster, target);
+  const result = applyAndRollOut(cluster, target, yaml);
+  cluster.timing(`${target.namespace}: apply → API Deployments rolled out`, result.seconds);
+  if (result.ok && !(await nodePortAnswers(target.nodePort))) return { ...result, ok: false, detail: `${result.detail}, but GET 127.0.0.1:${target.nodePort}/readyz never answered 200`, objects };
+  return { ...result, objects };
+}
+
+/**
+ * Deletes the namespace and waits until it is gone, then frees the local volumes its claims held
+ * (k8s/cluster/volumes.sh), so the next check's claims bind to clean ones.
+ */
+export function deleteNamespace(cluster: LiveCluster, namespace: string): void {
+  const deleted = cluster.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=180s']);
+  if (deleted.status !== 0) console.log(`  delete namespace ${namespace}: ${deleted.out}`);
+  const volumes = spawnSync('bash', [join(K8S_DIR, 'cluster', 'volumes.sh')], { encoding: 'utf8', timeout: 120_000 });
+  if (volumes.status !== 0) console.log(`  volumes.sh: ${volumes.stdout}${volumes.stderr}`);
+}
