@@ -1,0 +1,39 @@
+/**
+ * Bounded waiting for the live checks: ask again until the answer is the one wanted or the time
+ * is up, never a fixed sleep standing in for "long enough".
+ */
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Polled<T> {
+  /** The last answer. */
+  value: T;
+  /** Whether it was the one wanted (false: the time ran out). */
+  done: boolean;
+  seconds: number;
+}
+
+/** Calls `probe` every `intervalMs` until `done(answer)` or `timeoutSeconds` have passed. */
+export async function pollUntil<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, options: { timeoutSeconds: number; intervalMs?: number }): Promise<Polled<T>> {
+  const start = Date.now();
+  const deadline = start + options.timeoutSeconds * 1000;
+  for (;;) {
+    const value = await probe();
+    const seconds = (Date.now() - start) / 1000;
+    if (done(value)) return { value, done: true, seconds };
+    if (Date.now() >= deadline) return { value, done: false, seconds };
+    await sleep(options.intervalMs ?? 1000);
+  }
+}
+
+/** The JSON a URL answers (5 s at most), or the reason there is none. */
+export async function getJson<T>(url: string): Promise<{ ok: true; body: T } | { ok: false; error: string }> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return { ok: false, error: `HTTP ${response.status}` };
+    return { ok: true, body: (await response.json()) as T };
+  } catch (error) {
+    const cause = (error as Error & { cause?: { code?: string } }).cause;
+    return { ok: false, error: cause?.code ?? (error as Error).message };
+  }
+}
