@@ -23,6 +23,7 @@ missing_binaries() {
   for name in $K8S_BINARIES; do [ -x "$K8S_BIN/$name" ] || echo "$K8S_BIN/$name"; done
   [ -x "$ETCD_BIN/etcd" ] || echo "$ETCD_BIN/etcd"
   [ -x "$ROUTER_BIN/kube-router" ] || echo "$ROUTER_BIN/kube-router"
+  [ -x "$KUSTOMIZE_BIN/kustomize" ] || echo "$KUSTOMIZE_BIN/kustomize"
 }
 
 # A throwaway module that requires MODULE@VERSION, in $GOWORK_DIR/src/NAME; prints its folder.
@@ -89,6 +90,13 @@ build_router() {
     "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION"
 }
 
+# Its version comes from the module's build info (`kustomize version` prints v5.7.1).
+build_kustomize() {
+  local dir
+  dir="$(scratch_module kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION")"
+  build_one "$dir" sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_BIN/kustomize" ""
+}
+
 # The binaries' names, on one line.
 names_of() {
   local path names=""
@@ -130,6 +138,7 @@ main() {
   if grep -q "^$K8S_BIN/" <<<"$missing"; then build_kubernetes; fi
   if grep -q "^$ETCD_BIN/" <<<"$missing"; then build_etcd; fi
   if grep -q "^$ROUTER_BIN/" <<<"$missing"; then build_router; fi
+  if grep -q "^$KUSTOMIZE_BIN/" <<<"$missing"; then build_kustomize; fi
   # Only the binaries are worth keeping; the module and build caches are several GB.
   chmod -R u+w "$GOWORK_DIR" && rm -rf "$GOWORK_DIR"
   say "build done in $(since "$start") s: $(du -sh "$CACHE" | cut -f1) in $CACHE"

@@ -6,7 +6,7 @@
  * 1. snapshots the host (host-snapshot.ts), 2. `up.sh --load IMAGE` (the API image from the local
  * Docker engine, built with `npm run image:build` when missing), 3. while up: the node is Ready
  * at the pinned version (versions.env) on 198.18.1.1, a Deployment of the API rolls out under the restricted security
- * context, answers GET /readyz through a NodePort on the node IP, its pod has no default route,
+ * context, answers GET /readyz through a NodePort on the node IP and on 127.0.0.1 (never eth0's), its pod has no default route,
  * a client pod reaches it through its ClusterIP until a deny-all NetworkPolicy (kube-router)
  * blocks it, and every address in the cluster's iptables rules is inside 198.18.0.0/15,
  * 4. `down.sh`, 5. snapshots again: every kind of host setting must equal the first snapshot and
@@ -27,10 +27,10 @@ import type { ClusterSettings, Snapshot } from './host-snapshot';
 import { clusterProcesses, clusterSettings, compareSnapshots, describeDifference, takeSnapshot } from './host-snapshot';
 import { apiObjects, clientPod, denyApiPolicy, NAMESPACE, NODE_PORT } from './check-objects';
 import { inRange, isPodRouteTable } from './check-network';
+import { ensureApiImage } from './api-image';
 
 const ROOT = join(__dirname, '..', '..');
 const IMAGE = process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local';
-const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const results: { name: string; passed: boolean }[] = [];
 const timings: string[] = [];
 
@@ -82,12 +82,8 @@ async function httpStatus(url: string): Promise<string> {
 }
 
 function ensureImage(): boolean {
-  if (spawnSync(DOCKER, ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status === 0) return record('image', true, `${IMAGE} is in the Docker engine`);
-  const env = { ...process.env, NODE_IMAGE: process.env.NODE_IMAGE || 'mlship-base:bookworm-node24', RUNTIME_IMAGE: process.env.RUNTIME_IMAGE || 'mlship-runtime:bookworm-node24', MLSHIP_IMAGE: IMAGE };
-  for (const args of [['run', '-s', 'base-image'], ['run', '-s', 'base-image', '--', '--runtime'], ['run', '-s', 'image:build']]) {
-    if (spawnSync('npm', args, { cwd: ROOT, env, stdio: 'inherit' }).status !== 0) return record('image', false, `npm ${args.join(' ')} failed`);
-  }
-  return record('image', true, `${IMAGE} built with npm run image:build`);
+  const { ok, detail } = ensureApiImage(IMAGE);
+  return record('image', ok, detail);
 }
 
 /** The figure a line of up.sh/down.sh prints, e.g. "Ready 6.2 s after". */
@@ -139,9 +135,12 @@ async function checkApi(settings: ClusterSettings): Promise<void> {
     readyz = await httpStatus(`http://${settings.nodeIp}:${NODE_PORT}/readyz`);
   }
   record('NodePort', readyz === '200', `GET http://${settings.nodeIp}:${NODE_PORT}/readyz → ${readyz} (${((Date.now() - nodePortStart) / 1000).toFixed(1)} s after the rollout)`);
-  // The NodePort answers on the node IP only: not on loopback, not on the host's own addresses.
+  // And on loopback, as kind maps it to the host (deploy.yml's kind job reaches 127.0.0.1:30080).
+  const loopback = await httpStatus(`http://127.0.0.1:${NODE_PORT}/readyz`);
+  record('NodePort on loopback', loopback === '200', `GET http://127.0.0.1:${NODE_PORT}/readyz → ${loopback}`);
+  // Never on the host's other addresses (eth0's network).
   const hostAddresses = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout.split('\n')
-    .map((line) => line.split(/\s+/)[3]?.split('/')[0] ?? '').filter((ip) => ip !== '' && !inRange(ip, '198.18.0.0/15'));
+    .map((line) => line.split(/\s+/)[3]?.split('/')[0] ?? '').filter((ip) => ip !== '' && !inRange(ip, '198.18.0.0/15') && !inRange(ip, '127.0.0.0/8'));
   const elsewhere = await Promise.all(hostAddresses.map(async (ip) => `${ip} ${await httpStatus(`http://${ip}:${NODE_PORT}/readyz`)}`));
   record('NodePort elsewhere', elsewhere.length > 0 && elsewhere.every((answer) => answer.includes(' error ')), `GET :${NODE_PORT}/readyz on ${elsewhere.join(', ')}`);
   const exec = (script: string): { status: number; out: string } => kubectl(settings, ['-n', NAMESPACE, 'exec', pod.metadata?.name ?? '', '--', 'node', '-e', script]);

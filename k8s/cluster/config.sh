@@ -32,6 +32,10 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   restrict_oom_score_adj = true
   disable_apparmor = true
 
+  # Per-registry settings (hosts.toml): the local registry is plain HTTP on loopback.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$RUN/containerd/certs.d"
+
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -48,6 +52,17 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
     bin_dir = "/usr/lib/cni"
     conf_dir = "$RUN/cni/net.d"
     max_conf_num = 1
+EOF
+}
+
+# The node pulls from $LOCAL_REGISTRY over HTTP, never from a public registry.
+registry_config() {
+  mkdir -p "$RUN/containerd/certs.d/$LOCAL_REGISTRY"
+  cat >"$RUN/containerd/certs.d/$LOCAL_REGISTRY/hosts.toml" <<EOF
+server = "http://$LOCAL_REGISTRY"
+
+[host."http://$LOCAL_REGISTRY"]
+  capabilities = ["pull", "resolve"]
 EOF
 }
 
@@ -122,15 +137,17 @@ mode: iptables
 clusterCIDR: $POD_CIDR
 healthzBindAddress: 127.0.0.1:$PROXY_HEALTHZ_PORT
 metricsBindAddress: 127.0.0.1:$PROXY_METRICS_PORT
-# NodePorts answer on the node IP only, never on eth0 or 127.0.0.1 (which would need route_localnet).
-nodePortAddresses: [$NODE_IP/32]
-iptables: {localhostNodePorts: false}
+# NodePorts answer on the node IP and on 127.0.0.1 (as kind maps them to the host), never on eth0.
+# Loopback NodePorts make kube-proxy set net.ipv4.conf.all.route_localnet=1; down restores it.
+nodePortAddresses: [$NODE_IP/32, 127.0.0.1/32]
+iptables: {localhostNodePorts: true}
 # 0 leaves the host's conntrack table size and timeouts as they are.
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
 }
 
 containerd_config
+registry_config
 cni_config
 kubelet_config
 kube_proxy_config

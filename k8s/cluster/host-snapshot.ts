@@ -21,6 +21,8 @@ export interface ClusterSettings {
   serviceCidr: string;
   hostPaths: string[];
   kubectl: string;
+  /** The folder of the pinned standalone kustomize. */
+  kustomize: string;
   kubeconfig: string;
   kubernetesVersion: string;
 }
@@ -39,15 +41,15 @@ const CLUSTER_DIR = __dirname;
 
 /** Reads lib.sh's variables through bash, so that the check and the scripts share one definition. */
 export function clusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSettings {
-  const names = ['RUN', 'CACHE', 'NODE_IP', 'NODE_NAME', 'BRIDGE', 'CNI_NETWORK', 'POD_CIDR', 'SERVICE_CIDR', 'HOST_PATHS', 'K8S_BIN', 'KUBECONFIG_ADMIN', 'KUBERNETES_VERSION'];
+  const names = ['RUN', 'CACHE', 'NODE_IP', 'NODE_NAME', 'BRIDGE', 'CNI_NETWORK', 'POD_CIDR', 'SERVICE_CIDR', 'HOST_PATHS', 'K8S_BIN', 'KUBECONFIG_ADMIN', 'KUBERNETES_VERSION', 'KUSTOMIZE_BIN'];
   const script = `. "${join(CLUSTER_DIR, 'lib.sh')}" && printf '%s\\n' ${names.map((name) => `"$${name}"`).join(' ')}`;
   const result = spawnSync('bash', ['-c', script], { encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`lib.sh: ${result.stderr}`);
-  const [run, cache, nodeIp, nodeName, bridge, cniNetwork, podCidr, serviceCidr, hostPaths, bin, kubeconfig, kubernetesVersion] = result.stdout.split('\n');
+  const [run, cache, nodeIp, nodeName, bridge, cniNetwork, podCidr, serviceCidr, hostPaths, bin, kubeconfig, kubernetesVersion, kustomize] = result.stdout.split('\n');
   return {
     run: run!, cache: cache!, nodeIp: nodeIp!, nodeName: nodeName!, bridge: bridge!, cniNetwork: cniNetwork!,
     podCidr: podCidr!, serviceCidr: serviceCidr!, hostPaths: hostPaths!.split(' '),
-    kubectl: join(bin!, 'kubectl'), kubeconfig: kubeconfig!, kubernetesVersion: kubernetesVersion!,
+    kubectl: join(bin!, 'kubectl'), kustomize: kustomize!, kubeconfig: kubeconfig!, kubernetesVersion: kubernetesVersion!,
   };
 }
 

@@ -12,6 +12,7 @@ CACHE="${MLSHIP_CLUSTER_CACHE:-/var/cache/mlship-cluster}"
 K8S_BIN="$CACHE/kubernetes-$KUBERNETES_VERSION"
 ETCD_BIN="$CACHE/etcd-$ETCD_VERSION"
 ROUTER_BIN="$CACHE/kube-router-$KUBE_ROUTER_VERSION"
+KUSTOMIZE_BIN="$CACHE/kustomize-$KUSTOMIZE_VERSION"
 K8S_BINARIES="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl"
 
 # Everything one cluster writes: certificates, etcd data, containerd, kubelet, logs, pids, and the
@@ -23,6 +24,12 @@ PKI="$RUN/pki"
 BASELINE="$RUN/baseline"
 KUBECONFIG_ADMIN="$RUN/admin.kubeconfig"
 CONTAINERD_SOCK="$RUN/containerd/containerd.sock"
+# Local volumes for PersistentVolumeClaims (volumes.sh): one folder per PersistentVolume.
+VOLUMES="$RUN/volumes"
+VOLUME_COUNT=8
+STORAGE_CLASS=mlship-local
+# The local registry the node pulls from over plain HTTP (on loopback, like the e2e's).
+LOCAL_REGISTRY=127.0.0.1:5000
 
 # Every address lies in 198.18.0.0/15 (RFC 2544 benchmarking space, routed nowhere) or on
 # loopback: no cluster packet can reach eth0's network, a private range or the internet.

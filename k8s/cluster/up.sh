@@ -173,10 +173,11 @@ main() {
   start_control_plane
   start_node
   all_running
+  bash "$CLUSTER_DIR/volumes.sh"
   for image in "${images[@]}"; do bash "$CLUSTER_DIR/load-image.sh" "$image"; done
   trap - EXIT
   say "up in $(since "$total") s. Use it with:"
-  printf "  export KUBECONFIG=%s\n  export PATH=%s:\$PATH   # kubectl %s\n" "$KUBECONFIG_ADMIN" "$K8S_BIN" "$KUBERNETES_VERSION"
+  printf "  export KUBECONFIG=%s\n  export PATH=%s:%s:\$PATH   # kubectl %s, kustomize %s\n" "$KUBECONFIG_ADMIN" "$K8S_BIN" "$KUSTOMIZE_BIN" "$KUBERNETES_VERSION" "$KUSTOMIZE_VERSION"
   say "images: bash k8s/cluster/load-image.sh IMAGE; stop and restore the host: npm run cluster:down"
 }
 
