@@ -117,7 +117,7 @@ function runStep(job: string, step: Step, process: StepProcess, settings: RunSet
   const installedBy = INSTALL_STEP.test(script.trim()) ? settings.installed.get(installKey) : undefined;
   if (installedBy) return { verdict: 'passed', note: `already done by job ${installedBy} in this one checkout` };
   const local = localCommandFor(step.id);
-  const effects = runShellStep(local ? local.script : script, step.shell, process);
+  const effects = runShellStep(local ? local.script(script) : script, step.shell, process);
   if (effects.code === 0 && INSTALL_STEP.test(script.trim())) settings.installed.set(installKey, job);
   const notes = [local ? `here: ${local.why}` : '', effects.timedOut ? "the job's timeout-minutes ran out" : '', effects.code === 0 ? '' : `exit code ${effects.code}`];
   return { verdict: effects.code === 0 ? 'passed' : 'failed', note: notes.filter(Boolean).join('; '), outputs: effects.outputs, env: effects.env };

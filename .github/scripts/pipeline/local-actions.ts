@@ -91,6 +91,19 @@ const hadolint: Handler = (call) => {
   return run(call, argv, 'here: hadolint from the tools venv');
 };
 
+/**
+ * helm/kind-action: the cluster is the one `npm run cluster:up` started on this machine (the steps
+ * after it reach it through KUBECONFIG, as they reach kind's): it must answer before they run.
+ */
+const kindCluster: Handler = (call) => {
+  const kubeconfig = call.process.env.KUBECONFIG;
+  if (!kubeconfig) return { verdict: 'failed', note: 'no KUBECONFIG: start a cluster with npm run cluster:up and export the KUBECONFIG it prints' };
+  const ready = spawnSync('kubectl', ['get', '--raw', '/readyz'], { env: call.process.env, encoding: 'utf8', timeout: 20_000 });
+  return ready.status === 0
+    ? { verdict: 'passed', note: `here: the cluster of npm run cluster:up (KUBECONFIG=${kubeconfig}) in place of kind` }
+    : { verdict: 'failed', note: `the cluster at KUBECONFIG=${kubeconfig} does not answer: ${(ready.stderr || ready.error?.message || '').trim().split('\n')[0]}` };
+};
+
 /** The repository's own JavaScript actions: node on their bundle, inputs as INPUT_* variables. */
 const localJavaScriptAction: Handler = (call) => {
   const dir = join(call.workspace, call.action);
@@ -119,6 +132,7 @@ export const ACTIONS: Record<string, Handler> = {
   'grafana/setup-k6-action': () => ({ verdict: 'skipped', note: 'k6 is not installed here: the k6 steps run the local load runner' }),
   'dorny/test-reporter': github("the action's code is GitHub's to fetch (it writes reports/junit.xml into the job summary; the file is in the test-reports artifact)"),
   'docker/login-action': github('logs in to a registry'),
+  'helm/kind-action': kindCluster,
   'azure/login': github('OIDC login to Azure'),
   'actions/attest-build-provenance': github("Sigstore and GitHub's attestation store"),
 };

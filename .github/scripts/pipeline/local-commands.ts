@@ -1,34 +1,48 @@
 /**
- * The `run:` steps whose tool cannot come the workflow's way here, by step id, with the command
- * that does the same work on this machine and why. Every other `run:` step runs as it is written.
+ * The `run:` steps whose tool cannot come the workflow's way here, by step id, with what does the
+ * same work on this machine and why. Where only one command of a step is missing (k6 inside the
+ * replica watch), only that command is replaced and the rest of the step runs as written. Every
+ * other `run:` step runs as it is written.
  */
 import { spawnSync } from 'node:child_process';
 
-/** A stand-in command for one step, and when it applies. */
+/** A stand-in for one step, and when it applies. */
 export interface LocalCommand {
   /** Step ids it stands in for. */
   ids: string[];
   /** True when the step's own tool is missing here (the step then runs as written otherwise). */
   applies: () => boolean;
-  script: string;
+  /** The script that runs instead, from the step's own (expressions already filled in). */
+  script: (written: string) => string;
   why: string;
 }
 
 const missing = (program: string) => (): boolean => spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status !== 0;
+
+/** `k6 run …` to the end of its line: the k6 steps' one k6 command. */
+const K6_RUN = /\bk6 run\b[^\n]*/g;
+const LOCAL_RUNNER = 'npm run -s loadtest:local -- --scenario "$SCENARIO" --url "$BASE_URL" --out "$SUMMARY_DIR"';
 
 export const LOCAL_COMMANDS: LocalCommand[] = [
   {
     ids: ['download-actionlint'],
     // GitHub's raw files are out of reach here: the same tagged release from the Go module proxy.
     applies: () => true,
-    script: 'GOBIN="$PWD" go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"',
+    script: () => 'GOBIN="$PWD" go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"',
     why: 'actionlint built from the Go module proxy at the same version (GitHub is out of reach)',
   },
   {
     ids: ['k6'],
     applies: missing('k6'),
-    script: 'mkdir -p "$SUMMARY_DIR" && npm run -s loadtest:local -- --scenario "$SCENARIO" --url "$BASE_URL" --out "$SUMMARY_DIR"',
-    why: 'the local load runner with the same scenario, target and credentials (k6 is not installed here)',
+    script: (written) => written.replace(K6_RUN, LOCAL_RUNNER),
+    why: 'the local load runner in place of `k6 run`, with the same scenario, target and credentials (k6 is not installed here)',
+  },
+  {
+    ids: ['load-image'],
+    // kind copies the archive into its node container; this cluster's node is this machine.
+    applies: missing('kind'),
+    script: () => 'bash k8s/cluster/load-image.sh "$LOCAL"',
+    why: "k8s/cluster/load-image.sh copies the image into the node's containerd (kind is not installed: the cluster is npm run cluster:up's)",
   },
 ];
 
