@@ -50,11 +50,23 @@ fi
 bash "$root/k8s/scripts/check-no-placeholder.sh" "$root/$overlay" "$image"
 kubectl apply -k "$root/$overlay"
 
+# Undoes both Deployments and waits until the previous ReplicaSets are ready again, so that the
+# job's end means the cluster serves what it served before (or says that it does not).
 rollback() {
+  local deployment restored=true
   echo "deploy-kubernetes: $1; rolling back" >&2
-  kubectl -n "$namespace" rollout undo deployment/api || true
-  kubectl -n "$namespace" rollout undo deployment/api-v2 || true
+  for deployment in api api-v2; do
+    kubectl -n "$namespace" rollout undo "deployment/$deployment" || true
+  done
+  for deployment in api api-v2; do
+    kubectl -n "$namespace" rollout status "deployment/$deployment" --timeout="$timeout" || restored=false
+  done
   kubectl -n "$namespace" get deploy,rs,pods,events > cluster-state.txt 2>&1 || true
+  if [[ "$restored" == true ]]; then
+    echo "deploy-kubernetes: rolled back: the previous ReplicaSets serve again" >&2
+  else
+    echo "deploy-kubernetes: the rollback did not finish within $timeout: see cluster-state.txt" >&2
+  fi
   exit 1
 }
 

@@ -105,7 +105,12 @@ describe('deploy-kubernetes.sh', () => {
     const { code, stderr, calls } = await deploy(DIGEST, { LINEAGE_EXIT: '1' });
     expect(code).toBe(1);
     expect(stderr).toContain('deploy-kubernetes: lineage check failed: the API does not serve the image\'s models; rolling back');
-    expect(calls.slice(-3)).toEqual(['kubectl -n mlship rollout undo deployment/api', 'kubectl -n mlship rollout undo deployment/api-v2', 'kubectl -n mlship get deploy,rs,pods,events']);
+    expect(calls.slice(-5)).toEqual([
+      'kubectl -n mlship rollout undo deployment/api', 'kubectl -n mlship rollout undo deployment/api-v2',
+      'kubectl -n mlship rollout status deployment/api --timeout=300s', 'kubectl -n mlship rollout status deployment/api-v2 --timeout=300s',
+      'kubectl -n mlship get deploy,rs,pods,events',
+    ]);
+    expect(stderr).toContain('deploy-kubernetes: rolled back: the previous ReplicaSets serve again');
   });
 
   test('when the rollout does not finish, then it rolls back without a smoke test', async () => {
