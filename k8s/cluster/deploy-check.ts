@@ -1,0 +1,152 @@
+/**
+ * deploy.yml's deploy paths and the live checks on a real cluster (root; part of .ci/run):
+ *
+ *   npx tsx k8s/cluster/deploy-check.ts [--reuse-cluster] [--only kind,kubernetes,rollback,live]
+ *
+ * 1. the API image (built when missing) pushed to a local registry on 127.0.0.1:5000, by tag and
+ *    by digest; `up.sh --load IMAGE` (the live checks run the loaded image),
+ * 2. the kind job of deploy.yml through the pipeline twin: pull, load into the node, the kind
+ *    overlay with its development credentials, rollout status, smoke.sh and lineage on the NodePort
+ *    127.0.0.1:30080, the load scenario (the local runner in place of k6) with the replica counts,
+ * 3. the kubernetes job: deploy-kubernetes.sh with the production overlay, generated secrets, the
+ *    image by digest pulled by the kubelet from the local registry, rollout, smoke and lineage,
+ * 4. rollback for real: the same job with an image whose io.mlship.models label does not match
+ *    what it serves, requests sent to the Service throughout: the job must fail on lineage, roll
+ *    back, and not one request may fail,
+ * 5. every live check (k8s/cluster/live/checks), 6. `down.sh`.
+ * One ok/FAIL row per fact, the timings, and "cluster-deploy: N passed, N failed".
+ * --reuse-cluster runs against a cluster that is up and leaves it up (the image must be loaded).
+ */
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Service } from '../../docker/e2e/processes';
+import { stopServices } from '../../docker/e2e/processes';
+import { startRegistry } from '../../docker/e2e/services';
+import { ensureApiImage } from './api-image';
+import { clusterSettings } from './host-snapshot';
+import type { LiveCluster, LiveResults } from './live/context';
+import { liveCluster } from './live/context';
+import { printSummary, runChecks } from './live/run';
+import { clusterCommand, clusterScript, deployStepsPassed, namespaceReset, podImages } from './deploy/cluster-state';
+import { mislabel, productionSecrets, pushImage } from './deploy/images';
+import { startTraffic } from './deploy/traffic';
+import type { TwinSetting } from './deploy/twin';
+import { closing, cloneCheckout, resetClone, runDeployJob, step } from './deploy/twin';
+
+const IMAGE = process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local';
+const NAMESPACE = 'mlship';
+const SETOSA = [5.1, 3.5, 1.4, 0.2];
+
+async function kindJob(cluster: LiveCluster, twin: TwinSetting, tagged: string): Promise<void> {
+  const run = await runDeployJob(twin, { target: 'kind', environment: 'staging', image: tagged, scenario: 'load' });
+  cluster.timing('kind job', run.seconds);
+  cluster.record('kind job of deploy.yml', run.status === 0, `${closing(run)} in ${run.seconds.toFixed(0)} s`);
+  const steps = deployStepsPassed(run, ['Wait for the rollout', 'Smoke test on the NodePort', 'Lineage (the API serves the image', 'k6 load test, recording the replica count']);
+  cluster.record('kind: rollout, smoke, lineage on the NodePort, load', steps.ok, steps.detail);
+  const load = readText(join(twin.clone, 'loadtest/results/deploy/summary.json'));
+  const replicas = readText(join(twin.clone, 'loadtest/results/deploy/replicas.md'));
+  const peak = Number(/Peak ready replicas: (\d+)/.exec(replicas)?.[1] ?? 0);
+  cluster.record('kind: load scenario and replica counts', load.length > 0 && peak >= 2,
+    `summary.json ${load.length > 0 ? 'written' : 'missing'}; peak ready replicas of deployment/api ${peak} (${replicas.split('\n').filter((line) => line.startsWith('| ')).length - 1} samples)`);
+  const images = podImages(cluster, NAMESPACE);
+  cluster.record('kind: every pod runs the loaded image', images.length >= 3 && images.every((image) => image.startsWith('kind.invalid/mlship:deploy-')), images.join(', '));
+}
+
+async function kubernetesJob(cluster: LiveCluster, twin: TwinSetting, pinned: string, secrets: Record<string, string>): Promise<void> {
+  const run = await runDeployJob(twin, { target: 'kubernetes', environment: 'production', image: pinned }, secrets);
+  cluster.timing('kubernetes job', run.seconds);
+  const deploy = step(run, 'Deploy with the production overlay');
+  cluster.record('kubernetes job of deploy.yml', run.status === 0 && deploy?.verdict === 'passed', `${closing(run)}; deploy-kubernetes.sh ${deploy?.verdict ?? 'not run'} in ${deploy?.seconds.toFixed(0) ?? '?'} s`);
+  const images = podImages(cluster, NAMESPACE);
+  cluster.record('kubernetes: every pod runs the image by digest', images.length >= 4 && images.every((image) => image === pinned), `${images.length} pods: ${[...new Set(images)].join(', ')}`);
+  const pulled = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'events', '--field-selector', 'reason=Pulled', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
+  cluster.record('kubernetes: the kubelet pulled it from the local registry', pulled.includes(pinned.split('@')[1]!), pulled.split('\n').find((line) => line.includes('sha256')) ?? pulled.slice(0, 200));
+  const users = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'secret', '-l', 'app.kubernetes.io/name=mlship', '-o', 'jsonpath={.items[0].data.users\\.txt}']);
+  const config = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'configmap', '-l', 'app.kubernetes.io/name=mlship', '-o', 'json']);
+  const usersText = Buffer.from(users, 'base64').toString();
+  cluster.record('kubernetes: production secrets, no development credentials', /^rehearsal:/m.test(usersText) && !/^alice:/m.test(usersText) && !config.includes('ALLOW_DEV_CREDENTIALS'),
+    `users.txt holds ${usersText.split('\n').filter(Boolean).map((line) => line.split(':')[0]).join(', ')}; ALLOW_DEV_CREDENTIALS ${config.includes('ALLOW_DEV_CREDENTIALS') ? 'set' : 'absent'}`);
+}
+
+/** `images.good` is serving; `images.bad` claims models it does not serve. */
+async function rollback(cluster: LiveCluster, twin: TwinSetting, images: { good: string; bad: string }, secrets: Record<string, string>, authorization: string): Promise<void> {
+  const ip = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'service', 'api', '-o', 'jsonpath={.spec.clusterIP}']);
+  const traffic = startTraffic(`http://${ip}`, authorization, SETOSA);
+  let rollingBackAt = 0;
+  const run = await runDeployJob({ ...twin, onOutput: (text) => { if (!rollingBackAt && text.includes('rolling back')) rollingBackAt = Date.now(); } }, { target: 'kubernetes', environment: 'production', image: images.bad }, secrets);
+  const rolledBackIn = rollingBackAt ? (Date.now() - rollingBackAt) / 1000 : 0;
+  const load = await traffic.stop();
+  cluster.timing('rollback (undo to both Deployments ready)', rolledBackIn);
+  cluster.record('rollback: the deploy fails on lineage and rolls back', run.status !== 0 && /lineage check failed/.test(run.output) && rollingBackAt > 0,
+    `${closing(run)}; "${/deploy-kubernetes: [^\n]*rolling back/.exec(run.output)?.[0] ?? 'no rollback line'}"; rolled back in ${rolledBackIn.toFixed(1)} s`);
+  const serving = podImages(cluster, NAMESPACE);
+  cluster.record('rollback: the old ReplicaSet serves again', serving.length >= 4 && serving.every((image) => image === images.good), `${serving.length} pods run ${[...new Set(serving)].join(', ')}`);
+  cluster.record('rollback: requests sent throughout', load.sent > 100 && load.failed === 0,
+    `${load.sent} requests to the Service over ${load.seconds.toFixed(0)} s, ${load.failed} failed${load.failures.length ? `: ${load.failures.join('; ')}` : ''}`);
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function deployPaths(cluster: LiveCluster, only: string[], dir: string): Promise<void> {
+  const wants = (name: string): boolean => only.length === 0 || only.includes(name);
+  const good = pushImage(IMAGE, 'rehearsal');
+  const settings = cluster.settings;
+  const env = { ...process.env, KUBECONFIG: settings.kubeconfig, PATH: `${settings.kubectl.replace(/\/kubectl$/, '')}:${settings.kustomize}:${process.env.PATH}` };
+  const twin: TwinSetting = { clone: cloneCheckout(dir), env };
+  if (wants('kind')) {
+    await kindJob(cluster, twin, good.tagged);
+    namespaceReset(cluster, NAMESPACE);
+    resetClone(twin.clone);
+  }
+  if (!wants('kubernetes') && !wants('rollback')) return;
+  const secrets = productionSecrets(IMAGE);
+  const twinSecrets = { KUBECONFIG: readFileSync(settings.kubeconfig, 'utf8'), MONITORING_TOKEN: secrets.monitoringToken, MLSHIP_USERS_FILE: secrets.usersFile, LOADTEST_USER: secrets.user, LOADTEST_PASSWORD: secrets.password };
+  await kubernetesJob(cluster, twin, good.pinned, twinSecrets);
+  resetClone(twin.clone);
+  if (wants('rollback')) {
+    const bad = mislabel(IMAGE, 'mislabelled');
+    await rollback(cluster, twin, { good: good.pinned, bad: bad.pinned }, twinSecrets, `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`);
+  }
+  namespaceReset(cluster, NAMESPACE);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { 'reuse-cluster': { type: 'boolean', default: false }, only: { type: 'string', default: '' } } });
+  const only = values.only.split(',').filter(Boolean);
+  const results: LiveResults = { rows: [], timings: [] };
+  const cluster = liveCluster(clusterSettings(), IMAGE, results);
+  const image = ensureApiImage(IMAGE);
+  if (!cluster.record('image', image.ok, image.detail)) return printSummary('cluster-deploy', results);
+  const dir = mkdtempSync(join(tmpdir(), 'mlship-deploy-check-'));
+  // The registry runs unprivileged and must reach its folder inside this one.
+  chmodSync(dir, 0o711);
+  const services: Service[] = [];
+  try {
+    await startRegistry(join(dir, 'registry'), services);
+    if (!values['reuse-cluster'] && !cluster.record('up', await clusterScript('up.sh', ['--load', IMAGE]), 'npm run cluster:up -- --load ' + IMAGE)) return printSummary('cluster-deploy', results);
+    await deployPaths(cluster, only, dir);
+    if (only.length === 0 || only.includes('live')) await runChecks(IMAGE, [], results);
+  } catch (error) {
+    cluster.record('deploy-check', false, (error as Error).stack ?? String(error));
+  } finally {
+    if (!values['reuse-cluster']) cluster.record('down', await clusterScript('down.sh', []), 'npm run cluster:down');
+    await stopServices(services);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return printSummary('cluster-deploy', results);
+}
+
+main()
+  .then((code) => { process.exitCode = code; })
+  .catch((error: Error) => {
+    console.log(`FAIL deploy-check: ${error.stack ?? error.message}`);
+    process.exitCode = 1;
+  });

@@ -1,0 +1,45 @@
+/** What the deploy rehearsal reads back from the cluster, and how it starts over between jobs. */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { LiveCluster } from '../live/context';
+import type { TwinRun } from './twin';
+import { step } from './twin';
+
+/** kubectl's output, or '' when it failed. */
+export function clusterCommand(cluster: LiveCluster, args: string[]): string {
+  const result = cluster.kubectl(args);
+  return result.status === 0 ? result.out : '';
+}
+
+/** The image of every API pod (api and api-v2) in the namespace. */
+export function podImages(cluster: LiveCluster, namespace: string): string[] {
+  const text = clusterCommand(cluster, ['-n', namespace, 'get', 'pods', '-l', 'app.kubernetes.io/name=mlship', '--field-selector', 'status.phase=Running',
+    '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image}{"\\n"}{end}']);
+  return text.split('\n').filter(Boolean);
+}
+
+/** Each named step passed (not skipped, not a failure `continue-on-error` let through). */
+export function deployStepsPassed(run: TwinRun, titles: string[]): { ok: boolean; detail: string } {
+  const verdicts = titles.map((title) => {
+    const result = step(run, title);
+    return { title, ok: result?.verdict === 'passed' && !result.soft, text: `${title.replace(/ \(.*$/, '')}: ${result ? `${result.verdict} in ${result.seconds.toFixed(1)} s` : 'not run'}` };
+  });
+  return { ok: verdicts.every((verdict) => verdict.ok), detail: verdicts.map((verdict) => verdict.text).join('; ') };
+}
+
+/** Deletes the namespace (and waits), then frees the local volumes its claims held. */
+export function namespaceReset(cluster: LiveCluster, namespace: string): void {
+  cluster.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=180s']);
+  spawnSync('bash', [join(__dirname, '..', 'volumes.sh')], { stdio: 'inherit' });
+}
+
+/** up.sh or down.sh, its output indented; true when it exited 0. */
+export function clusterScript(script: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [join(__dirname, '..', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const show = (chunk: Buffer): boolean => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, '  | '));
+    child.stdout.on('data', show);
+    child.stderr.on('data', show);
+    child.on('close', (status) => resolve(status === 0));
+  });
+}
