@@ -17,7 +17,7 @@
  * One ok/FAIL row per fact, the timings, and "cluster-deploy: N passed, N failed".
  * --reuse-cluster runs against a cluster that is up and leaves it up (the image must be loaded).
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,11 +45,14 @@ async function kindJob(cluster: LiveCluster, twin: TwinSetting, tagged: string):
   cluster.record('kind job of deploy.yml', run.status === 0, `${closing(run)} in ${run.seconds.toFixed(0)} s`);
   const steps = deployStepsPassed(run, ['Wait for the rollout', 'Smoke test on the NodePort', 'Lineage (the API serves the image', 'k6 load test, recording the replica count']);
   cluster.record('kind: rollout, smoke, lineage on the NodePort, load', steps.ok, steps.detail);
-  const load = readText(join(twin.clone, 'loadtest/results/deploy/summary.json'));
-  const replicas = readText(join(twin.clone, 'loadtest/results/deploy/replicas.md'));
+  // The local runner writes its summary into a timestamped folder of SUMMARY_DIR.
+  const results = join(twin.clone, 'loadtest/results/deploy');
+  const summaries = readdirSync(results, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('summary.json'));
+  const verdict = /mlship load test: load: [^\n]*/.exec(run.output)?.[0] ?? 'no verdict line from the load runner';
+  const replicas = readText(join(results, 'replicas.md'));
   const peak = Number(/Peak ready replicas: (\d+)/.exec(replicas)?.[1] ?? 0);
-  cluster.record('kind: load scenario and replica counts', load.length > 0 && peak >= 2,
-    `summary.json ${load.length > 0 ? 'written' : 'missing'}; peak ready replicas of deployment/api ${peak} (${replicas.split('\n').filter((line) => line.startsWith('| ')).length - 1} samples)`);
+  cluster.record('kind: load scenario and replica counts', summaries.length === 1 && /PASSED/.test(verdict) && peak >= 2,
+    `${verdict}; ${summaries.join(', ') || 'no summary.json'}; peak ready replicas of deployment/api ${peak} (${replicas.split('\n').filter((line) => /^\| \d/.test(line)).length} samples)`);
   const images = podImages(cluster, NAMESPACE);
   cluster.record('kind: every pod runs the loaded image', images.length >= 3 && images.every((image) => image.startsWith('kind.invalid/mlship:deploy-')), images.join(', '));
 }
