@@ -46,7 +46,10 @@ export interface LoadResult {
 export interface RunningLoad {
   /** Requests answered so far (any status), to wait for progress instead of sleeping. */
   answered(): number;
+  /** Ends the load now; resolves once every request is counted and attributed. */
   stop(): Promise<LoadResult>;
+  /** Resolves as stop() does, once the load reached its own bounds. */
+  finished(): Promise<LoadResult>;
 }
 
 const USER = basicAuth('alice', 'wonderland');
@@ -181,14 +184,18 @@ export function startServiceLoad(cluster: LiveCluster, options: LoadOptions): Ru
   let loadEnded = 0;
   const ended = load.then(() => (loadEnded = Date.now()));
   const watching = observe(cluster, tally, options, () => loadEnded > 0);
+  const finished = async (): Promise<LoadResult> => {
+    await ended;
+    await watching;
+    return result(tally, (loadEnded - tally.started) / 1000);
+  };
   return {
     answered: () => tally.answered,
-    async stop() {
+    stop() {
       stopped = true;
-      await ended;
-      await watching;
-      return result(tally, (loadEnded - tally.started) / 1000);
+      return finished();
     },
+    finished,
   };
 }
 
