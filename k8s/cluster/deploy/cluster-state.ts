@@ -11,11 +11,17 @@ export function clusterCommand(cluster: LiveCluster, args: string[]): string {
   return result.status === 0 ? result.out : '';
 }
 
-/** The image of every API pod (api and api-v2) in the namespace. */
+/** The image of every running API pod (api and api-v2) in the namespace, those shutting down left out. */
 export function podImages(cluster: LiveCluster, namespace: string): string[] {
   const text = clusterCommand(cluster, ['-n', namespace, 'get', 'pods', '-l', 'app.kubernetes.io/name=mlship', '--field-selector', 'status.phase=Running',
-    '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image}{"\\n"}{end}']);
-  return text.split('\n').filter(Boolean);
+    '-o', 'jsonpath={range .items[*]}{.metadata.deletionTimestamp}{" "}{.spec.containers[0].image}{"\\n"}{end}']);
+  return text.split('\n').filter((line) => line.startsWith(' ')).map((line) => line.trim());
+}
+
+/** Removes an image reference from the node's containerd, so that the next pod must pull it. */
+export function removeFromNode(cluster: LiveCluster, reference: string): void {
+  const socket = join(cluster.settings.run, 'containerd', 'containerd.sock');
+  spawnSync('ctr', ['--address', socket, '--namespace', 'k8s.io', 'images', 'rm', reference], { stdio: 'ignore' });
 }
 
 /** Each named step passed (not skipped, not a failure `continue-on-error` let through). */
