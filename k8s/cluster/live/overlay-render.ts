@@ -1,25 +1,22 @@
 /**
- * Renders one of the project's overlays (with components) for a live check, through a throwaway
- * kustomization that references the repository's own directories: the objects are what a
- * deployer's `kubectl apply -k` would send, moved to the check's namespace, running the image
- * loaded into the node and, when asked, on the check's own NodePort.
+ * Renders one of the project's overlays with components and a deployer's own additions (patches,
+ * generators) for a live check, through a throwaway kustomization that references the
+ * repository's own directories: the objects are what a deployer's `kubectl apply -k` would send,
+ * moved to the check's namespace, running the image loaded into the node and, when asked, on the
+ * check's own NodePort. (kind-overlay.ts renders the kind overlay alone, labelled for a drain.)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { LiveCluster } from './context';
+import type { RenderedObject } from './kind-overlay';
+import { imageEntry } from './kind-overlay';
 
 /** The k8s/ directory of this checkout. */
 const K8S_DIR = resolve(__dirname, '..', '..');
 
-/** The fields every rendered object has; the rest stays open. */
-export interface RenderedObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [field: string]: unknown;
-}
+export type { RenderedObject };
 
 export interface RenderRequest {
   /** Under k8s/, e.g. `overlays/kind`. */
@@ -33,15 +30,6 @@ export interface RenderRequest {
   extra?: Record<string, unknown>;
   /** Files the extra fields name, written beside the kustomization. */
   files?: Record<string, string>;
-}
-
-/** `mlship-api:local` → kustomize's newName/newTag (or digest) for the placeholder image. */
-export function imageOverride(image: string): Record<string, string> {
-  const at = image.indexOf('@');
-  if (at > 0) return { name: 'mlship.invalid/mlship', newName: image.slice(0, at), digest: image.slice(at + 1) };
-  const colon = image.lastIndexOf(':');
-  const tagged = colon > image.lastIndexOf('/');
-  return { name: 'mlship.invalid/mlship', newName: tagged ? image.slice(0, colon) : image, newTag: tagged ? image.slice(colon + 1) : 'latest' };
 }
 
 /** The kustomization the request stands for, its paths relative to `dir` (kustomize refuses absolute ones). */
@@ -59,7 +47,7 @@ export function kustomization(dir: string, cluster: Pick<LiveCluster, 'image'>, 
     namespace: request.namespace,
     resources: [from(request.overlay)],
     ...(request.components?.length ? { components: request.components.map(from) } : {}),
-    images: [imageOverride(cluster.image)],
+    images: [imageEntry(cluster.image)],
     patches: [...patches, ...extraPatches],
   };
 }

@@ -1,9 +1,9 @@
 /**
- * Bounded waiting for the live checks: ask again until the answer is the one wanted or the time
- * is up, never a fixed sleep standing in for "long enough".
+ * Bounded waiting for the live checks that need the answer itself, not only whether it came
+ * (pods.ts's waitUntil): ask again until the answer is the one wanted or the time is up, never a
+ * fixed sleep standing in for "long enough"; and a JSON GET that says why it got nothing.
  */
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './pods';
 
 export interface Polled<T> {
   /** The last answer. */
