@@ -22,8 +22,9 @@ fetch() {
   printf 'module mlship.local/cluster-build/gateway-api\n\ngo %s\n' "$GO_MIN_VERSION" >"$work/go.mod"
   json="$(cd "$work" && GOFLAGS=-mod=mod GOTOOLCHAIN=local GOMODCACHE="$work/mod" GOCACHE="$work/build" \
     go mod download -json "$MODULE@$GATEWAY_API_VERSION" 2>&1)" || true
-  zip="$(sed -n 's/^\t"Zip": "\(.*\)",$/\1/p' <<<"$json")"
-  error="$(sed -n 's/^\t"Error": "\(.*\)",$/\1/p' <<<"$json")"
+  # One field a line, tab-indented, a comma after all but the last.
+  zip="$(sed -n 's/^\t"Zip": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
+  error="$(sed -n 's/^\t"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
   if [ -n "$error" ] && ! grep -q "^$MODULE@$GATEWAY_API_VERSION requires go " <<<"$error"; then
     die "go mod download $MODULE@$GATEWAY_API_VERSION: $error"
   fi
