@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExpressionContext, ExpressionEvaluator } from './expressions';
 import { asText } from './expressions';
+import type { InstallLedger } from './install-ledger';
 import { runAction } from './local-actions';
 import type { ActionOutcome } from './local-actions';
 import { localCommandFor } from './local-commands';
@@ -44,8 +45,10 @@ export interface RunSettings {
   contexts: ExpressionContext;
   /** The process environment of every step: this machine's, plus the runner's GITHUB_* variables. */
   baseEnv: Record<string, string>;
-  /** Install steps already done in this one checkout: `cwd\ncommand` -> the job that ran it. */
-  installed: Map<string, string>;
+  /** Install steps already done in this one checkout, by this run or an earlier one. */
+  installed: InstallLedger;
+  /** Names this run in the ledger, e.g. "job test of the run at 08:12:03". */
+  runLabel: string;
 }
 
 interface StepState {
@@ -113,12 +116,12 @@ export function runJob(id: string, job: Job, workflow: Workflow, settings: RunSe
 /** A `run:` step: as written, or its local stand-in; an install already done here is not repeated. */
 function runStep(job: string, step: Step, process: StepProcess, settings: RunSettings, at: { context: ExpressionContext; failed: boolean }): ActionOutcome {
   const script = settings.evaluator.interpolate(step.run ?? '', at.context, { failed: at.failed });
-  const installKey = `${process.cwd}\n${script.trim()}`;
-  const installedBy = INSTALL_STEP.test(script.trim()) ? settings.installed.get(installKey) : undefined;
-  if (installedBy) return { verdict: 'passed', note: `already done by job ${installedBy} in this one checkout` };
+  const isInstall = INSTALL_STEP.test(script.trim());
+  const installedBy = isInstall ? settings.installed.doneBy(process.cwd, script.trim()) : undefined;
+  if (installedBy) return { verdict: 'passed', note: `already done by ${installedBy} in this one checkout (same lockfile)` };
   const local = localCommandFor(step.id);
   const effects = runShellStep(local ? local.script(script) : script, step.shell, process);
-  if (effects.code === 0 && INSTALL_STEP.test(script.trim())) settings.installed.set(installKey, job);
+  if (effects.code === 0 && isInstall) settings.installed.record(process.cwd, script.trim(), `job ${job} of ${settings.runLabel}`);
   const notes = [local ? `here: ${local.why}` : '', effects.timedOut ? "the job's timeout-minutes ran out" : '', effects.code === 0 ? '' : `exit code ${effects.code}`];
   return { verdict: effects.code === 0 ? 'passed' : 'failed', note: notes.filter(Boolean).join('; '), outputs: effects.outputs, env: effects.env };
 }

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { InstallLedger } from './install-ledger';
 import { ExpressionEvaluator } from './expressions';
 import type { JobResult, RunSettings, StepResult } from './job-runner';
 import { runJob } from './job-runner';
@@ -113,7 +114,8 @@ export async function runPipeline(options: PipelineOptions): Promise<StepResult[
   const github = githubContext(options.workspace, options.event, options.base, options.inputs);
   const settings: RunSettings = {
     workspace: options.workspace, artifacts: join(options.runDir, 'artifacts'), runDir: options.runDir,
-    evaluator: await ExpressionEvaluator.create(), baseEnv: baseEnvironment(options, github), installed: new Map(),
+    evaluator: await ExpressionEvaluator.create(), baseEnv: baseEnvironment(options, github),
+    installed: new InstallLedger(), runLabel: `the run started at ${new Date().toISOString().slice(11, 19)} UTC`,
     contexts: { github, runner: { os: 'Linux', arch: 'X64', temp: '' }, vars: options.vars ?? {}, secrets: { GITHUB_TOKEN: '', ...options.secrets }, inputs: options.inputs ?? {}, matrix: {}, strategy: {} },
   };
   const done: Record<string, { result: JobResult['result']; outputs: Record<string, string> }> = {};
