@@ -44,6 +44,13 @@ export const LOCAL_COMMANDS: LocalCommand[] = [
     script: () => 'bash k8s/cluster/load-image.sh "$LOCAL"',
     why: "k8s/cluster/load-image.sh copies the image into the node's containerd (kind is not installed: the cluster is npm run cluster:up's)",
   },
+  {
+    ids: ['export-logs'],
+    applies: missing('kind'),
+    // The same folder the upload step archives: the daemons' logs and the cluster's events.
+    script: () => '. k8s/cluster/lib.sh && mkdir -p kind-logs && cp -r "$LOGS" kind-logs/cluster && kubectl get events -A > kind-logs/events.txt',
+    why: "the cluster's daemon logs and events into kind-logs/ (kind is not installed: the cluster is npm run cluster:up's)",
+  },
 ];
 
 /** The stand-in for a step, when one applies. */
