@@ -6,11 +6,14 @@
  * on purpose. The live check (k8s/cluster/live/checks/gateway-api.ts) applies the same render to
  * a real API server with the Gateway API CRDs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readDocPage } from '../../scripts/test/doc-pages';
 import { componentObjects, readmeExamples, readmeOverlayLines, renderOverlayWith } from './support/gateway-api';
 import type { HTTPRoute } from './support/policy-gateway';
-import { gatewayParentProblems, gatewayPolicyNamespace, gatewayRedirectPolicy, gatewayRoutesPolicy } from './support/policy-gateway';
+import { featuresBeyondCore, gatewayParentProblems, gatewayPolicyNamespace, gatewayRedirectPolicy, gatewayRoutesPolicy } from './support/policy-gateway';
 import type { K8sObject, Workspace } from './support/render';
-import { makeWorkspace } from './support/render';
+import { K8S_DIR, makeWorkspace } from './support/render';
 
 let workspace: Workspace;
 let docs: K8sObject[];
@@ -116,5 +119,21 @@ describe('each check, on a render broken on purpose', () => {
     expect(gatewayParentProblems(examples, routes(docs), 'mlship')).toEqual(['HTTPRoute/api-https-redirect: listener http does not allow routes from namespace mlship']);
     const withoutGrant = readmeExamples().filter((d) => d.kind !== 'ReferenceGrant');
     expect(gatewayParentProblems(withoutGrant, routes(docs), 'mlship')).toEqual(['Gateway/public: reads Secret mlship/mlship-tls without a ReferenceGrant in mlship']);
+  });
+});
+
+describe('docs/kubernetes.md on the Gateway API', () => {
+  const page = readDocPage(join('docs', 'kubernetes.md'));
+
+  test('when its controller table is read, then its feature columns are exactly the features beyond Core that the routes use', () => {
+    const header = page.split('\n').find((line) => line.startsWith('| controller (version reported) |'))!;
+    const columns = [...header.matchAll(/`([^`]+)`/g)].map(([, name]) => name!).sort();
+    expect(columns).toEqual(featuresBeyondCore(routes(docs)));
+    expect(columns).toEqual(['HTTPRoute308RedirectStatusCode', 'HTTPRouteSchemeRedirect']);
+  });
+
+  test('when it names the Gateway API release the live check installs, then it is the one versions.env pins', () => {
+    const pinned = /^GATEWAY_API_VERSION=(\S+)$/m.exec(readFileSync(join(K8S_DIR, 'cluster', 'versions.env'), 'utf8'))![1];
+    expect(/pinned as `GATEWAY_API_VERSION` in\s+\S+\s+\((v[\d.]+),/.exec(page)?.[1]).toBe(pinned);
   });
 });

@@ -181,3 +181,34 @@ export function gatewayParentProblems(examples: K8sObject[], routes: HTTPRoute[]
   }
   return problems;
 }
+
+/**
+ * The conformance features beyond Core that the routes use, by the names the Gateway API's
+ * conformance reports give them (a controller declares the Extended ones it supports). Anything
+ * this does not know is named `unknown: …`, so a new field or filter fails the docs' table test
+ * until someone looks up its support level.
+ */
+export function featuresBeyondCore(routes: HTTPRoute[]): string[] {
+  const features = new Set<string>();
+  const known = new Set(['matches', 'filters', 'backendRefs']);
+  for (const rule of routes.flatMap((r) => r.spec.rules ?? [])) {
+    for (const key of Object.keys(rule)) if (!known.has(key)) features.add(`unknown: rule field ${key}`);
+    for (const match of rule.matches ?? []) {
+      if (match.method !== undefined) features.add('HTTPRouteMethodMatching');
+      if ((match.queryParams ?? []).length > 0) features.add('HTTPRouteQueryParamMatching');
+      if ((match.headers ?? []).some((h) => (h.type ?? 'Exact') !== 'Exact') || !['Exact', 'PathPrefix'].includes(match.path?.type ?? 'PathPrefix')) features.add('unknown: implementation-specific match');
+    }
+    for (const filter of rule.filters ?? []) {
+      const redirect = filter.requestRedirect;
+      if (filter.type !== 'RequestRedirect' || !redirect) {
+        features.add(`unknown: filter ${filter.type}`);
+        continue;
+      }
+      if (redirect.scheme !== undefined) features.add('HTTPRouteSchemeRedirect');
+      if (redirect.port !== undefined) features.add('HTTPRoutePortRedirect');
+      if (redirect.path !== undefined) features.add('HTTPRoutePathRedirect');
+      if (![undefined, 301, 302].includes(redirect.statusCode)) features.add(`HTTPRoute${String(redirect.statusCode)}RedirectStatusCode`);
+    }
+  }
+  return [...features].sort();
+}
