@@ -126,6 +126,10 @@ export async function deployKindOverlay(cluster: LiveCluster, target: OverlayTar
  * (k8s/cluster/volumes.sh), so the next check's claims bind to clean ones.
  */
 export function deleteNamespace(cluster: LiveCluster, namespace: string): void {
+  // The namespace controller, finding pods left, waits their whole grace period (30 s for the API)
+  // before it looks again; pods deleted first are gone once they have drained (about 6 s).
+  const workloads = cluster.kubectl(['-n', namespace, 'delete', 'deployments,replicasets,jobs,pods', '--all', '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  if (workloads.status !== 0) console.log(`  delete the workloads of ${namespace}: ${workloads.out}`);
   const deleted = cluster.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=180s']);
   if (deleted.status !== 0) console.log(`  delete namespace ${namespace}: ${deleted.out}`);
   const volumes = spawnSync('bash', [join(K8S_DIR, 'cluster', 'volumes.sh')], { encoding: 'utf8', timeout: 120_000 });
