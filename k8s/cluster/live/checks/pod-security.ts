@@ -35,7 +35,7 @@ function checkNamespaceLabels(cluster: LiveCluster, objects: RenderedObject[]): 
 }
 
 /** The pod's and each container's security context as the API server holds it; the faults found. */
-function specFaults(pod: IPod): string[] {
+export function specFaults(pod: IPod): string[] {
   const faults: string[] = [];
   const podContext = pod.spec?.securityContext;
   if (podContext?.runAsNonRoot !== true) faults.push('runAsNonRoot not set');
@@ -50,7 +50,7 @@ function specFaults(pod: IPod): string[] {
 }
 
 /** The process's faults, from PROCESS_PROBE's line. */
-function processFaults(line: string): string[] {
+export function processFaults(line: string): string[] {
   let seen: Record<string, string>;
   try {
     seen = JSON.parse(line) as Record<string, string>;
