@@ -29,7 +29,7 @@ async function budgets(cluster: LiveCluster): Promise<Record<string, { desiredHe
   return Object.fromEntries(found.map((pdb) => [pdb.metadata?.name ?? '', { desiredHealthy: pdb.status?.desiredHealthy ?? 0, allowed: pdb.status?.disruptionsAllowed ?? 0 }]));
 }
 
-/** The fewest serving (Ready, not deleting) pods of each API Deployment seen, polled twice a second. */
+/** The fewest serving (Ready, not deleting) pods of each API Deployment seen, polled twice a second (Infinity: no poll answered). */
 function watchServing(cluster: LiveCluster): { stop(): Promise<Record<string, number>> } {
   const fewest: Record<string, number> = Object.fromEntries(API_DEPLOYMENTS.map((name) => [name, Infinity]));
   let stopped = false;
@@ -64,7 +64,7 @@ async function drainWithBudgets(cluster: LiveCluster, instanceOf: Map<string, st
   const [fewest, result] = await Promise.all([watch.stop(), load.stop()]);
   cluster.timing('drain until it gave up', drained.seconds);
   const per = (names: string[], instance: string): number => names.filter((name) => instanceOf.get(name) === instance).length;
-  const held = API_DEPLOYMENTS.every((name) => per(drained.evicted, name) === budget![name]!.allowed && per(drained.refused, name) >= 1 && fewest[name]! >= budget![name]!.desiredHealthy);
+  const held = API_DEPLOYMENTS.every((name) => per(drained.evicted, name) === budget![name]!.allowed && per(drained.refused, name) >= 1 && Number.isFinite(fewest[name]) && fewest[name]! >= budget![name]!.desiredHealthy);
   cluster.record('drain respects the PodDisruptionBudgets', drained.status !== 0 && held,
     `exit ${drained.status} after ${drained.seconds.toFixed(1)} s; evicted ${drained.evicted.join(', ') || 'none'}; refused ("would violate the pod's disruption budget") ${drained.refused.join(', ') || 'none'}; ` +
     API_DEPLOYMENTS.map((name) => `${name}: Ready pods never below ${fewest[name]} (budget ${budget![name]!.desiredHealthy}, ${budget![name]!.allowed} disruption allowed)`).join('; '));
