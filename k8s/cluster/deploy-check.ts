@@ -33,7 +33,7 @@ import { clusterCommand, clusterScript, deployStepsPassed, namespaceReset, podIm
 import { mislabel, productionSecrets, pushImage } from './deploy/images';
 import { startTraffic } from './deploy/traffic';
 import type { TwinSetting } from './deploy/twin';
-import { closing, cloneCheckout, resetClone, runDeployJob, step } from './deploy/twin';
+import { closing, prepareCheckout, runDeployJob, step } from './deploy/twin';
 
 const IMAGE = process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local';
 const NAMESPACE = 'mlship';
@@ -46,7 +46,7 @@ async function kindJob(cluster: LiveCluster, twin: TwinSetting, tagged: string):
   const steps = deployStepsPassed(run, ['Wait for the rollout', 'Smoke test on the NodePort', 'Lineage (the API serves the image', 'k6 load test, recording the replica count']);
   cluster.record('kind: rollout, smoke, lineage on the NodePort, load', steps.ok, steps.detail);
   // The local runner writes its summary into a timestamped folder of SUMMARY_DIR.
-  const results = join(twin.clone, 'loadtest/results/deploy');
+  const results = join(twin.workspace, 'loadtest/results/deploy');
   const summaries = readdirSync(results, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('summary.json'));
   const verdict = /mlship load test: load: [^\n]*/.exec(run.output)?.[0] ?? 'no verdict line from the load runner';
   const replicas = readText(join(results, 'replicas.md'));
@@ -106,22 +106,27 @@ async function deployPaths(cluster: LiveCluster, only: string[], dir: string): P
   const good = pushImage(IMAGE, 'rehearsal');
   const settings = cluster.settings;
   const env = { ...process.env, KUBECONFIG: settings.kubeconfig, PATH: `${settings.kubectl.replace(/\/kubectl$/, '')}:${settings.kustomize}:${process.env.PATH}` };
-  const twin: TwinSetting = { clone: cloneCheckout(dir), env };
-  if (wants('kind')) {
-    await kindJob(cluster, twin, good.tagged);
+  const checkout = prepareCheckout(dir);
+  const twin: TwinSetting = { ...checkout, env };
+  try {
+    if (wants('kind')) {
+      await kindJob(cluster, twin, good.tagged);
+      namespaceReset(cluster, NAMESPACE);
+      checkout.restore();
+    }
+    if (!wants('kubernetes') && !wants('rollback')) return;
+    const secrets = productionSecrets(IMAGE);
+    const twinSecrets = { KUBECONFIG: readFileSync(settings.kubeconfig, 'utf8'), MONITORING_TOKEN: secrets.monitoringToken, MLSHIP_USERS_FILE: secrets.usersFile, LOADTEST_USER: secrets.user, LOADTEST_PASSWORD: secrets.password };
+    await kubernetesJob(cluster, twin, good.pinned, twinSecrets);
+    checkout.restore();
+    if (wants('rollback')) {
+      const bad = mislabel(IMAGE, 'mislabelled');
+      await rollback(cluster, twin, { good: good.pinned, bad: bad.pinned }, twinSecrets, `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`);
+    }
     namespaceReset(cluster, NAMESPACE);
-    resetClone(twin.clone);
+  } finally {
+    checkout.restore();
   }
-  if (!wants('kubernetes') && !wants('rollback')) return;
-  const secrets = productionSecrets(IMAGE);
-  const twinSecrets = { KUBECONFIG: readFileSync(settings.kubeconfig, 'utf8'), MONITORING_TOKEN: secrets.monitoringToken, MLSHIP_USERS_FILE: secrets.usersFile, LOADTEST_USER: secrets.user, LOADTEST_PASSWORD: secrets.password };
-  await kubernetesJob(cluster, twin, good.pinned, twinSecrets);
-  resetClone(twin.clone);
-  if (wants('rollback')) {
-    const bad = mislabel(IMAGE, 'mislabelled');
-    await rollback(cluster, twin, { good: good.pinned, bad: bad.pinned }, twinSecrets, `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`);
-  }
-  namespaceReset(cluster, NAMESPACE);
 }
 
 async function main(): Promise<number> {

@@ -1,11 +1,11 @@
 /**
  * deploy.yml's own jobs on the real cluster, through the pipeline twin (`npm run pipeline`): the
- * workflow's steps and scripts as the runner runs them, in a throwaway clone (the kind job edits
- * its overlay with `kustomize edit`), with kubectl and kustomize of the cluster's pinned versions on
- * PATH and KUBECONFIG naming the cluster, as kind and the runner's tools would give them.
+ * workflow's steps and scripts as the runner runs them, in this checkout, with kubectl and
+ * kustomize of the cluster's pinned versions on PATH and KUBECONFIG naming the cluster, as kind
+ * and the runner's tools would give them.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepResult } from '../../../.github/scripts/pipeline/job-runner';
 
@@ -18,32 +18,51 @@ export interface TwinRun {
   steps: StepResult[];
 }
 
-/** Where the twin runs: the clone, and the environment every step sees. */
+/** Where the twin runs: the checkout and its run folders, and the environment every step sees. */
 export interface TwinSetting {
-  clone: string;
+  workspace: string;
+  runDir: string;
+  reportDir: string;
   env: NodeJS.ProcessEnv;
   /** Sees the twin's output as it comes (e.g. to time the moment a line appears). */
   onOutput?: (text: string) => void;
 }
 
-/** A clone of this checkout's HEAD, for the twin to run deploy.yml in. */
-export function cloneCheckout(dir: string): string {
-  const clone = join(dir, 'clone');
-  const result = spawnSync('git', ['clone', '-q', ROOT, clone], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`git clone: ${result.stderr}`);
-  return clone;
-}
+/**
+ * What deploy.yml's jobs write into their checkout: `kustomize edit set image` in the overlays,
+ * and deploy-kubernetes.sh's secret files (git-ignored). Before: none may hold a change of the
+ * developer's (refused in one line, nothing lost); after: each is put back.
+ */
+const EDITED = ['k8s/overlays/kind/kustomization.yaml', 'k8s/overlays/production/kustomization.yaml'];
+const WRITTEN = ['k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt'];
 
-/** Puts the clone's files back (the kind job's `kustomize edit`, deploy-kubernetes.sh's). */
-export function resetClone(clone: string): void {
-  spawnSync('git', ['-C', clone, 'checkout', '--', '.'], { stdio: 'ignore' });
+/**
+ * The jobs run in this checkout, as the runner runs them in its own: its node_modules is the one
+ * the ci.yml rehearsal installed (the twin then skips `npm ci` while package-lock.json is
+ * unchanged, instead of a clone's 50 s install), and its uncommitted changes are the ones tried.
+ * The twin's run folder and reports go to `dir`, not over ci.yml's.
+ */
+export function prepareCheckout(dir: string): { workspace: string; runDir: string; reportDir: string; restore: () => void } {
+  const changed = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', ...EDITED], { encoding: 'utf8' }).stdout.trim();
+  if (changed) throw new Error(`deploy-check: commit or stash your changes to ${EDITED.join(' or ')} first: deploy.yml's jobs edit them (${changed.replace(/\n/g, '; ')})`);
+  const present = WRITTEN.filter((file) => existsSync(join(ROOT, file)));
+  if (present.length > 0) throw new Error(`deploy-check: ${present.join(' and ')} exist: the kubernetes job would overwrite them; move them away first`);
+  return {
+    workspace: ROOT,
+    runDir: join(dir, 'pipeline'),
+    reportDir: join(dir, 'reports'),
+    restore: () => {
+      spawnSync('git', ['-C', ROOT, 'checkout', '--', ...EDITED], { stdio: 'ignore' });
+      for (const file of WRITTEN) rmSync(join(ROOT, file), { force: true });
+    },
+  };
 }
 
 /** Runs one deploy.yml job (the `target` input picks it) and reads the twin's step report. */
 export function runDeployJob(setting: TwinSetting, inputs: Record<string, string>, secrets: Record<string, string> = {}): Promise<TwinRun> {
-  const { clone } = setting;
-  const args = ['tsx', '.github/scripts/pipeline.ts', '--workflow', join(clone, '.github/workflows/deploy.yml'), '--workspace', clone,
-    '--run-dir', join(clone, '.pipeline'), '--report-dir', join(clone, 'reports'), '--event', 'workflow_dispatch',
+  const { workspace, runDir, reportDir } = setting;
+  const args = ['tsx', '.github/scripts/pipeline.ts', '--workflow', join(workspace, '.github/workflows/deploy.yml'), '--workspace', workspace,
+    '--run-dir', runDir, '--report-dir', reportDir, '--event', 'workflow_dispatch',
     ...Object.entries(inputs).flatMap(([key, value]) => ['--input', `${key}=${value}`]),
     ...Object.entries(secrets).flatMap(([key, value]) => ['--secret', `${key}=${value}`])];
   const start = Date.now();
@@ -59,7 +78,7 @@ export function runDeployJob(setting: TwinSetting, inputs: Record<string, string
     child.stdout.on('data', show);
     child.stderr.on('data', show);
     child.on('close', (status) => {
-      const report = join(clone, 'reports', 'pipeline.json');
+      const report = join(reportDir, 'pipeline.json');
       const steps = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as { results: StepResult[] }).results : [];
       resolve({ status: status ?? 1, output, seconds: (Date.now() - start) / 1000, steps });
     });

@@ -31,6 +31,11 @@ export interface OverlayTarget {
   nodePort: number;
 }
 
+/** The namespace and NodePort of the kind overlay the traffic and Pod Security checks share. */
+export const SHARED_TARGET: OverlayTarget = { namespace: 'mlship-live-traffic', nodePort: 30081 };
+
+type Deployed = Awaited<ReturnType<typeof deployKindOverlay>>;
+
 /** kustomize's `images:` entry for `image` (name:tag or name@digest). */
 export function imageEntry(image: string): Record<string, string> {
   const at = image.indexOf('@');
@@ -134,4 +139,55 @@ export function deleteNamespace(cluster: LiveCluster, namespace: string): void {
   if (deleted.status !== 0) console.log(`  delete namespace ${namespace}: ${deleted.out}`);
   const volumes = spawnSync('bash', [join(K8S_DIR, 'cluster', 'volumes.sh')], { encoding: 'utf8', timeout: 120_000 });
   if (volumes.status !== 0) console.log(`  volumes.sh: ${volumes.stdout}${volumes.stderr}`);
+}
+
+/**
+ * One kind overlay per namespace for the whole run: the checks that read it, or leave it serving
+ * (a rollout, a deleted pod, a drain), share it; deploying it and deleting it again would cost each
+ * about 25 s. The first check to ask deploys it; the run's end deletes it (deleteSharedOverlays).
+ */
+const sharedOverlays = new Map<string, Promise<Deployed>>();
+
+/** Runs `body` on the shared overlay in `target`, its deployment recorded as the check's first row. */
+export async function withSharedOverlay(cluster: LiveCluster, target: OverlayTarget, label: string, body: (objects: RenderedObject[]) => Promise<void>): Promise<void> {
+  const existing = sharedOverlays.get(target.namespace);
+  const deploying = existing ?? deployKindOverlay(cluster, target);
+  sharedOverlays.set(target.namespace, deploying);
+  const deployed = await deploying;
+  const how = existing ? `shared with the checks before (deployed in ${deployed.seconds.toFixed(1)} s)` : `${deployed.detail} in ${deployed.seconds.toFixed(1)} s`;
+  if (!cluster.record(`${label}: kind overlay deployed`, deployed.ok, `${how} (namespace ${target.namespace})`)) return;
+  await body(deployed.objects);
+}
+
+/** The run's end: every shared overlay's namespace retired. */
+export function retireSharedOverlays(cluster: LiveCluster): void {
+  retireNamespaces(cluster, [...sharedOverlays.keys()]);
+  sharedOverlays.clear();
+}
+
+/**
+ * Namespaces a check is done with: their deletion starts now and runs while the next checks do
+ * (a namespace takes 15-30 s to go, its pods' grace periods mostly), and the run's end waits for
+ * them all at once (awaitRetiredNamespaces). A check never reuses a retired namespace's name.
+ */
+const retired = new Set<string>();
+
+export function retireNamespaces(cluster: LiveCluster, names: string[]): void {
+  if (names.length === 0) return;
+  for (const name of names) retired.add(name);
+  // Workloads first, as deleteNamespace does: the namespace controller then finds no pod to wait out.
+  for (const name of names) cluster.kubectl(['-n', name, 'delete', 'deployments,replicasets,jobs,pods', '--all', '--ignore-not-found', '--wait=false']);
+  cluster.kubectl(['delete', 'namespace', ...names, '--ignore-not-found', '--wait=false']);
+}
+
+/** Waits until every retired namespace is gone, then frees the volumes their claims held. */
+export function awaitRetiredNamespaces(cluster: LiveCluster): { ok: boolean; detail: string; seconds: number } {
+  const start = Date.now();
+  const names = [...retired];
+  retired.clear();
+  if (names.length === 0) return { ok: true, detail: 'none', seconds: 0 };
+  const gone = cluster.kubectl(['wait', '--for=delete', ...names.map((name) => `namespace/${name}`), '--timeout=240s']);
+  const volumes = spawnSync('bash', [join(K8S_DIR, 'cluster', 'volumes.sh')], { encoding: 'utf8', timeout: 120_000 });
+  const ok = (gone.status === 0 || /not found/.test(gone.out)) && volumes.status === 0;
+  return { ok, detail: `${names.join(', ')}${ok ? '' : `: ${gone.out} ${volumes.stdout}${volumes.stderr}`}`, seconds: (Date.now() - start) / 1000 };
 }

@@ -1,11 +1,11 @@
 /**
  * A live check's namespaces: deleted before it starts (a run stopped half-way leaves them) and
- * after it ends, whatever happens, with the local volumes their claims held freed again
- * (kind-overlay.ts's deleteNamespace), so the next check and the next run find the cluster as
- * this one found it.
+ * retired after it ends, whatever happens (kind-overlay.ts: deleted while the next checks run, the
+ * run's end waits for them and frees the local volumes their claims held), so the next run finds
+ * the cluster as this one found it.
  */
 import type { LiveCluster } from './context';
-import { deleteNamespace } from './kind-overlay';
+import { deleteNamespace, retireNamespaces } from './kind-overlay';
 
 /** Runs `body` between two deletions of `names`; the second one's duration goes to the timings. */
 export async function inNamespaces(cluster: LiveCluster, names: string[], body: () => Promise<void>): Promise<void> {
@@ -13,8 +13,6 @@ export async function inNamespaces(cluster: LiveCluster, names: string[], body: 
   try {
     await body();
   } finally {
-    const start = Date.now();
-    for (const name of names) deleteNamespace(cluster, name);
-    cluster.timing(`delete ${names.join(', ')}`, (Date.now() - start) / 1000);
+    retireNamespaces(cluster, names);
   }
 }

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { clusterSettings } from '../host-snapshot';
 import type { LiveCheck, LiveResults } from './context';
 import { liveCluster } from './context';
+import { awaitRetiredNamespaces, retireSharedOverlays } from './kind-overlay';
 
 export async function loadChecks(only: string[] = []): Promise<LiveCheck[]> {
   const dir = join(__dirname, 'checks');
@@ -33,6 +34,10 @@ export async function runChecks(image: string, only: string[], results: LiveResu
     }
     cluster.timing(check.name, (Date.now() - start) / 1000);
   }
+  retireSharedOverlays(cluster);
+  const retired = awaitRetiredNamespaces(cluster);
+  cluster.timing('the checks\' namespaces gone', retired.seconds);
+  cluster.record('live checks leave no namespace behind', retired.ok, retired.detail);
 }
 
 export function printSummary(label: string, results: LiveResults): number {
@@ -45,7 +50,7 @@ export function printSummary(label: string, results: LiveResults): number {
 if (require.main === module) {
   const { values } = parseArgs({ options: { image: { type: 'string', default: process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local' }, check: { type: 'string', multiple: true, default: [] } } });
   const results: LiveResults = { rows: [], timings: [] };
-  runChecks(values.image!, values.check!, results)
+  runChecks(values.image, values.check, results)
     .catch((error: Error) => results.rows.push({ name: error.message, passed: false }) && console.log(`FAIL ${error.message}`))
     .finally(() => { process.exitCode = printSummary('cluster-live', results); });
 }

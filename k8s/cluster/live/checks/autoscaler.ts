@@ -9,15 +9,13 @@
  */
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { LiveCheck, LiveCluster } from '../context';
-import { deployKindOverlay } from '../kind-overlay';
-import { inNamespaces } from '../namespaces';
+import { SHARED_TARGET, withSharedOverlay } from '../kind-overlay';
 import type { RenderedObject } from '../overlay-render';
 import { applyObjects, renderOverlay } from '../overlay-render';
 import { pollUntil } from '../poll';
 
-/** One of this set's two namespaces, free again once the NetworkPolicy check ended. */
-const NAMESPACE = 'mlship-live-netpol';
-const NODE_PORT = 30082;
+/** The shared kind overlay's namespace: its Deployment api is the HPA's target. */
+const NAMESPACE = SHARED_TARGET.namespace;
 const MISSING = 'api-absent';
 
 interface Condition {
@@ -49,24 +47,25 @@ function baseHpa(cluster: LiveCluster): RenderedObject {
 }
 
 async function checkHpa(cluster: LiveCluster): Promise<void> {
-  const deployed = await deployKindOverlay(cluster, { namespace: NAMESPACE, nodePort: NODE_PORT });
-  if (!cluster.record('hpa: Deployment api', deployed.ok, `kind overlay in ${NAMESPACE}: ${deployed.detail}`)) return;
   const hpa = baseHpa(cluster);
   const target = (hpa as unknown as IHorizontalPodAutoscaler).spec?.scaleTargetRef;
   if (!target) throw new Error('the base HPA has no scaleTargetRef');
   const applied = cluster.kubectl(['apply', '-f', '-'], JSON.stringify(hpa));
   cluster.record('hpa: accepted', applied.status === 0, `${applied.out} (${hpa.apiVersion}, target ${target.kind}/${target.name})`);
-  const { found, seconds } = await readConditions(cluster, hpa.metadata.name, ['AbleToScale', 'ScalingActive']);
+  const missing = { ...hpa, metadata: { ...hpa.metadata, name: 'api-missing-target' }, spec: { ...(hpa.spec as object), scaleTargetRef: { ...target, name: MISSING } } };
+  applyObjects(cluster, [missing]);
+  // Both read at once: the controller reports each within its sync period (15 s).
+  // Without a scale to read, the controller stops there: AbleToScale is the one condition it sets.
+  const [{ found, seconds }, negative] = await Promise.all([
+    readConditions(cluster, hpa.metadata.name, ['AbleToScale', 'ScalingActive']),
+    readConditions(cluster, missing.metadata.name, ['AbleToScale']),
+  ]);
   cluster.timing('hpa: apply → conditions reported', seconds);
   const replicas = cluster.kubectl(['-n', NAMESPACE, 'get', 'hpa', hpa.metadata.name, '-o', 'jsonpath={.status.currentReplicas}']).out;
   cluster.record('hpa: reads its target', found.AbleToScale?.status === 'True' && found.AbleToScale.reason === 'SucceededGetScale',
     `AbleToScale ${show(found.AbleToScale)}; currentReplicas ${replicas || 'unset'}`);
   cluster.record('hpa: no metrics without metrics-server', found.ScalingActive?.status === 'False' && found.ScalingActive.reason === 'FailedGetResourceMetric',
     `ScalingActive ${show(found.ScalingActive)}`);
-  const missing = { ...hpa, metadata: { ...hpa.metadata, name: 'api-missing-target' }, spec: { ...(hpa.spec as object), scaleTargetRef: { ...target, name: MISSING } } };
-  applyObjects(cluster, [missing]);
-  // Without a scale to read, the controller stops there: AbleToScale is the one condition it sets.
-  const negative = await readConditions(cluster, missing.metadata.name, ['AbleToScale']);
   cluster.timing('hpa: apply → missing target reported', negative.seconds);
   cluster.record('hpa: a missing target is reported', negative.found.AbleToScale?.status === 'False' && negative.found.AbleToScale.reason === 'FailedGetScale',
     `the same HPA aimed at Deployment ${MISSING}: AbleToScale ${show(negative.found.AbleToScale)}`);
@@ -75,5 +74,13 @@ async function checkHpa(cluster: LiveCluster): Promise<void> {
 export const check: LiveCheck = {
   name: 'autoscaler',
   order: 70,
-  run: (cluster) => inNamespaces(cluster, [NAMESPACE], () => checkHpa(cluster)),
+  // Beside the shared overlay's Deployment api; the HPAs go again after (the checks after this
+  // one count on api's replicas staying as the overlay sets them).
+  run: (cluster) => withSharedOverlay(cluster, SHARED_TARGET, 'hpa', async () => {
+    try {
+      await checkHpa(cluster);
+    } finally {
+      cluster.kubectl(['-n', NAMESPACE, 'delete', 'hpa', '--all', '--ignore-not-found']);
+    }
+  }),
 };

@@ -10,13 +10,13 @@
  */
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { LiveCheck, LiveCluster } from '../context';
-import { API_DEPLOYMENTS, CHECK_LABEL, deleteNamespace, deployKindOverlay } from '../kind-overlay';
+import { API_DEPLOYMENTS, CHECK_LABEL, SHARED_TARGET, withSharedOverlay } from '../kind-overlay';
 import { kubectlAsync, listPods, serving, sleep, waitUntil } from '../pods';
 import { describeLoad, startServiceLoad } from '../service-load';
 
-const TARGET = { namespace: 'mlship-live-traffic', nodePort: 30081 };
+const TARGET = SHARED_TARGET;
 const INSTANCE = 'app.kubernetes.io/instance';
-const DRAIN_TIMEOUT_SECONDS = 30;
+const DRAIN_TIMEOUT_SECONDS = 15;
 
 /** Each budget's desiredHealthy and disruptionsAllowed once its controller has counted the pods. */
 async function budgets(cluster: LiveCluster): Promise<Record<string, { desiredHealthy: number; allowed: number }> | undefined> {
@@ -86,9 +86,7 @@ export const check: LiveCheck = {
   name: 'drain',
   order: 90,
   async run(cluster) {
-    const deployed = await deployKindOverlay(cluster, TARGET);
-    try {
-      if (!cluster.record('drain: kind overlay deployed', deployed.ok, `${deployed.detail} in ${deployed.seconds.toFixed(1)} s (namespace ${TARGET.namespace})`)) return;
+    await withSharedOverlay(cluster, TARGET, 'drain', async () => {
       const pods = (await listPods(cluster, TARGET.namespace)) ?? [];
       const instanceOf = new Map(pods.map((pod) => [pod.name, pod.labels[INSTANCE] ?? '']));
       try {
@@ -99,8 +97,6 @@ export const check: LiveCheck = {
         const unschedulable = cluster.kubectl(['get', 'node', cluster.settings.nodeName, '-o', 'jsonpath={.spec.unschedulable}']).out;
         cluster.record('drain: node uncordoned', uncordoned.status === 0 && unschedulable !== 'true', `${uncordoned.out}; spec.unschedulable=${unschedulable || 'unset'}`);
       }
-    } finally {
-      deleteNamespace(cluster, TARGET.namespace);
-    }
+    });
   },
 };

@@ -10,7 +10,7 @@
 import type { LiveCheck, LiveCluster } from '../context';
 import type { Answer, Client } from '../client-pods';
 import { clientGet, clientName, ownedNamespace, startClients } from '../client-pods';
-import { deleteNamespace, deployKindOverlay } from '../kind-overlay';
+import { deployKindOverlay, retireNamespaces } from '../kind-overlay';
 import type { RenderedObject } from '../overlay-render';
 import { applyObjects } from '../overlay-render';
 import { pollUntil } from '../poll';
@@ -110,10 +110,8 @@ function foreignNamespaces(cluster: LiveCluster): string[] {
 function cleanUp(cluster: LiveCluster): void {
   const start = Date.now();
   const ours = [...NAMED_NAMESPACES.filter((name) => !foreignNamespaces(cluster).includes(name)), OTHER_NAMESPACE, API_NAMESPACE];
-  // All at once, then each waited for (with volumes.sh): their pods' grace periods overlap.
-  cluster.kubectl(['delete', 'namespace', ...ours, '--ignore-not-found', '--wait=false']);
-  for (const name of ours) deleteNamespace(cluster, name);
-  cluster.timing(`delete ${ours.join(', ')}`, (Date.now() - start) / 1000);
+  retireNamespaces(cluster, ours);
+  cluster.timing(`retire ${ours.join(', ')}`, (Date.now() - start) / 1000);
 }
 
 async function runPolicies(cluster: LiveCluster): Promise<void> {

@@ -6,12 +6,12 @@
  * keeps serving through its preStop pause and drain, while the other pod takes the new connections.
  */
 import type { LiveCheck, LiveCluster } from '../context';
-import { deleteNamespace, deployKindOverlay } from '../kind-overlay';
+import { SHARED_TARGET, withSharedOverlay } from '../kind-overlay';
 import type { PodState } from '../pods';
 import { kubectlAsync, listPods, serving, waitUntil } from '../pods';
 import { describeLoad, startServiceLoad } from '../service-load';
 
-const TARGET = { namespace: 'mlship-live-traffic', nodePort: 30081 };
+const TARGET = SHARED_TARGET;
 const API_PODS = 'app.kubernetes.io/instance=api';
 const ANSWERS_AROUND = 50;
 
@@ -48,12 +48,6 @@ export const check: LiveCheck = {
   name: 'pod-deletion',
   order: 40,
   async run(cluster) {
-    const deployed = await deployKindOverlay(cluster, TARGET);
-    try {
-      if (!cluster.record('pod deletion: kind overlay deployed', deployed.ok, `${deployed.detail} in ${deployed.seconds.toFixed(1)} s (namespace ${TARGET.namespace})`)) return;
-      await deleteUnderLoad(cluster);
-    } finally {
-      deleteNamespace(cluster, TARGET.namespace);
-    }
+    await withSharedOverlay(cluster, TARGET, 'pod deletion', () => deleteUnderLoad(cluster));
   },
 };

@@ -11,9 +11,9 @@ import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { LiveCheck, LiveCluster } from '../context';
 import type { RenderedObject } from '../kind-overlay';
-import { deleteNamespace, deployKindOverlay, deployment, renderKindOverlay } from '../kind-overlay';
+import { deployment, renderKindOverlay, SHARED_TARGET, withSharedOverlay } from '../kind-overlay';
 
-const TARGET = { namespace: 'mlship-live-psa', nodePort: 30081 };
+const TARGET = SHARED_TARGET;
 const PSA_LABEL = /^pod-security\.kubernetes\.io\//;
 
 /** What the running API process is, as the kernel sees it: printed as one JSON line by `node -e`. */
@@ -108,17 +108,14 @@ export const check: LiveCheck = {
   name: 'pod-security',
   order: 10,
   async run(cluster) {
-    const deployed = await deployKindOverlay(cluster, TARGET);
-    try {
-      checkNamespaceLabels(cluster, deployed.objects);
-      if (!cluster.record('pod security: kind overlay deployed', deployed.ok, `${deployed.detail} in ${deployed.seconds.toFixed(1)} s`)) return;
+    await withSharedOverlay(cluster, TARGET, 'pod security', (objects) => {
+      checkNamespaceLabels(cluster, objects);
       // The Deployments' templates, asked again without a change: the warn label would name any violation.
       const dryRun = cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], renderKindOverlay(cluster, TARGET).yaml);
       cluster.record('pod security: no warning for the overlay', dryRun.status === 0 && !/PodSecurity/.test(dryRun.out), `kubectl apply --dry-run=server: ${dryRun.out.split('\n').filter((line) => /Warning|PodSecurity/.test(line)).join('; ') || 'no warning'}`);
       checkRunningPods(cluster);
-      checkRefusal(cluster, deployed.objects);
-    } finally {
-      deleteNamespace(cluster, TARGET.namespace);
-    }
+      checkRefusal(cluster, objects);
+      return Promise.resolve();
+    });
   },
 };

@@ -13,11 +13,11 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { LiveCheck, LiveCluster } from '../context';
 import type { RenderedObject } from '../kind-overlay';
-import { deleteNamespace, deployKindOverlay, deployment } from '../kind-overlay';
+import { deployment, SHARED_TARGET, withSharedOverlay } from '../kind-overlay';
 import { listPods, serving, waitUntil } from '../pods';
 import { describeLoad, startServiceLoad } from '../service-load';
 
-const TARGET = { namespace: 'mlship-live-traffic', nodePort: 30081 };
+const TARGET = SHARED_TARGET;
 const BROKEN = 'api-broken-model';
 const REQUESTS = 300;
 
@@ -110,12 +110,13 @@ export const check: LiveCheck = {
   name: 'readiness-gate',
   order: 20,
   async run(cluster) {
-    const deployed = await deployKindOverlay(cluster, TARGET);
-    try {
-      if (!cluster.record('readiness gate: kind overlay deployed', deployed.ok, `${deployed.detail} in ${deployed.seconds.toFixed(1)} s (namespace ${TARGET.namespace})`)) return;
-      if (await startBrokenPod(cluster, deployed.objects)) await trafficPastBrokenPod(cluster);
-    } finally {
-      deleteNamespace(cluster, TARGET.namespace);
-    }
+    await withSharedOverlay(cluster, TARGET, 'readiness gate', async (objects) => {
+      try {
+        if (await startBrokenPod(cluster, objects)) await trafficPastBrokenPod(cluster);
+      } finally {
+        // The overlay stays for the checks after this one: only the broken pod goes.
+        cluster.kubectl(['-n', TARGET.namespace, 'delete', 'pod', BROKEN, '--ignore-not-found', '--wait=true', '--timeout=60s']);
+      }
+    });
   },
 };

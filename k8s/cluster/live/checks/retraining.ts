@@ -20,7 +20,7 @@ import type { JobOutcome } from '../training-job';
 import { ownModelsFile, runTrainingJob, trainedLine } from '../training-job';
 
 const NAMESPACE = 'mlship-live-retrain';
-const NODE_PORT = 30082;
+const NODE_PORT = 30083;
 const MODEL = 'M1';
 const MODELS_FILE = join(__dirname, '..', '..', '..', '..', 'model', 'models.json');
 /** Iris's 150 rows leave 96 in the smallest training fold: k = 95 votes over nearly all of them. */

@@ -6,12 +6,12 @@
  * keeps the old pod serving until kube-proxy has taken it out of the Service.
  */
 import type { LiveCheck, LiveCluster } from '../context';
-import { deleteNamespace, deployKindOverlay } from '../kind-overlay';
+import { SHARED_TARGET, withSharedOverlay } from '../kind-overlay';
 import type { PodState } from '../pods';
 import { kubectlAsync, listPods, waitUntil } from '../pods';
 import { describeLoad, startServiceLoad } from '../service-load';
 
-const TARGET = { namespace: 'mlship-live-traffic', nodePort: 30081 };
+const TARGET = SHARED_TARGET;
 const API_PODS = 'app.kubernetes.io/instance=api';
 /** Answers before the restart and after the old pods are gone, so the load spans the whole update. */
 const ANSWERS_AROUND = 50;
@@ -50,12 +50,6 @@ export const check: LiveCheck = {
   name: 'rolling-update',
   order: 30,
   async run(cluster) {
-    const deployed = await deployKindOverlay(cluster, TARGET);
-    try {
-      if (!cluster.record('rolling update: kind overlay deployed', deployed.ok, `${deployed.detail} in ${deployed.seconds.toFixed(1)} s (namespace ${TARGET.namespace})`)) return;
-      await rollingUpdate(cluster);
-    } finally {
-      deleteNamespace(cluster, TARGET.namespace);
-    }
+    await withSharedOverlay(cluster, TARGET, 'rolling update', () => rollingUpdate(cluster));
   },
 };
