@@ -35,6 +35,7 @@ export interface TwinSetting {
  */
 const EDITED = ['k8s/overlays/kind/kustomization.yaml', 'k8s/overlays/production/kustomization.yaml'];
 const WRITTEN = ['k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt'];
+const LOGS = ['cluster-state.txt', 'port-forward.log'];
 
 /**
  * The jobs run in this checkout, as the runner runs them in its own: its node_modules is the one
@@ -47,13 +48,15 @@ export function prepareCheckout(dir: string): { workspace: string; runDir: strin
   if (changed) throw new Error(`deploy-check: commit or stash your changes to ${EDITED.join(' or ')} first: deploy.yml's jobs edit them (${changed.replace(/\n/g, '; ')})`);
   const present = WRITTEN.filter((file) => existsSync(join(ROOT, file)));
   if (present.length > 0) throw new Error(`deploy-check: ${present.join(' and ')} exist: the kubernetes job would overwrite them; move them away first`);
+  // deploy-kubernetes.sh's logs (git-ignored): a developer's own copies stay.
+  const logs = LOGS.filter((file) => !existsSync(join(ROOT, file)));
   return {
     workspace: ROOT,
     runDir: join(dir, 'pipeline'),
     reportDir: join(dir, 'reports'),
     restore: () => {
       spawnSync('git', ['-C', ROOT, 'checkout', '--', ...EDITED], { stdio: 'ignore' });
-      for (const file of WRITTEN) rmSync(join(ROOT, file), { force: true });
+      for (const file of [...WRITTEN, ...logs]) rmSync(join(ROOT, file), { force: true });
     },
   };
 }
