@@ -6,7 +6,12 @@ MODEL.onnx defaults to model/examples/penguins-onnx/model.onnx. The rows are (a)
 data of the model/models.json entry --entry, read as mlship reads it (mlship_data.py), in file
 order, and (b) --random rows drawn with numpy's default_rng(--seed), each feature uniform in
 [min, max] of that feature over the data rows. One session, one thread (so the result does not
-depend on the machine's cores), one run over all rows.
+depend on the machine's cores). Each part is answered twice: in one run over all its rows, and in
+one run per row. onnxruntime computes a run of one row by another path than a run of several, and
+the probabilities of the two may differ in the last float32 bit (runs of two rows or more agree
+with each other, and onnxruntime-node gives the same values as Python in both cases). A server
+matches "labels" and "probabilities" where it predicts rows together, and "oneRow" where it
+predicts a row alone.
 
 Prints one JSON object:
     {"model": "model/examples/penguins-onnx/model.onnx", "sha256": "<of the file>",
@@ -15,8 +20,10 @@ Prints one JSON object:
      "outputs": {"label": "label", "probabilities": "probabilities"},
      "featureNames": ["bill_length_mm", ...], "classes": ["Adelie", "Chinstrap", "Gentoo"],
      "data":   {"rows": [[39.1, 18.7, 181.0, 3750.0], ...], "labels": ["Adelie", ...],
-                "probabilities": [[0.98, 0.01, 0.01], ...]},
-     "random": {"seed": 20261201, "rows": [...], "labels": [...], "probabilities": [...]}}
+                "probabilities": [[0.98, 0.01, 0.01], ...],
+                "oneRow": {"labels": [...], "probabilities": [[...], ...]}},
+     "random": {"seed": 20261201, "rows": [...], "labels": [...], "probabilities": [...],
+                "oneRow": {"labels": [...], "probabilities": [...]}}}
 "rows" are the float64 values before the model's input type is applied: a consumer feeds them
 as that type, rounding to nearest as numpy's astype and JavaScript's Float32Array both do.
 "labels" are the model's label output; "probabilities"[i][j] is the probability of classes[j],
@@ -65,14 +72,22 @@ def random_rows(data, count, seed):
     return np.random.default_rng(seed).uniform(data.min(axis=0), data.max(axis=0), size=(count, data.shape[1]))
 
 
+def run(session, input_meta, roles, rows):
+    """(labels, probabilities) of one run over `rows`, as JSON values."""
+    labels, probabilities = session.run(list(roles), {input_meta.name: rows.astype(INPUT_TYPES[input_meta.type])})
+    # tolist() turns each float32 into the float64 of the same value, and each label into a str or int.
+    return labels.tolist(), probabilities.tolist()
+
+
 def answers(session, input_meta, roles, rows):
-    feed = {input_meta.name: np.asarray(rows, dtype=np.float64).astype(INPUT_TYPES[input_meta.type])}
-    labels, probabilities = session.run(list(roles), feed)
+    rows = np.asarray(rows, dtype=np.float64)
+    labels, probabilities = run(session, input_meta, roles, rows)
+    alone = [run(session, input_meta, roles, rows[i : i + 1]) for i in range(len(rows))]
     return {
-        "rows": np.asarray(rows, dtype=np.float64).tolist(),
-        # tolist() turns each float32 into the float64 of the same value, and each label into str.
-        "labels": [v.item() if hasattr(v, "item") else v for v in labels.tolist()],
-        "probabilities": probabilities.tolist(),
+        "rows": rows.tolist(),
+        "labels": labels,
+        "probabilities": probabilities,
+        "oneRow": {"labels": [a[0][0] for a in alone], "probabilities": [a[1][0] for a in alone]},
     }
 
 

@@ -15,10 +15,14 @@ import { ROOT, describeWithTools } from './venv';
 const MODEL = 'model/examples/penguins-onnx/model.onnx';
 const RANDOM_ROWS = 500;
 
-interface Answers {
-  rows: number[][];
+interface Predictions {
   labels: string[];
   probabilities: number[][];
+}
+
+interface Answers extends Predictions {
+  rows: number[][];
+  oneRow: Predictions;
 }
 
 interface Reference {
@@ -73,13 +77,25 @@ describeWithTools('onnx_reference.py on the example ONNX model', ['python'], ({ 
     });
   });
 
-  test.each(['data', 'random'] as const)('when it answers the %s rows, then each label is the class of the largest probability and the probabilities sum to 1', (part) => {
-    const answers = reference[part];
-    expect(answers.labels).toHaveLength(answers.rows.length);
+  const runs = (['data', 'random'] as const).flatMap((part) => [
+    [`${part} rows, in one run`, (r: Reference): Predictions => r[part], part] as const,
+    [`${part} rows, a run per row`, (r: Reference): Predictions => r[part].oneRow, part] as const,
+  ]);
+  test.each(runs)('when it answers the %s, then each label is the class of the largest probability and the probabilities sum to 1', (_name, pick, part) => {
+    const answers = pick(reference);
+    expect(answers.labels).toHaveLength(reference[part].rows.length);
     const inconsistent = answers.probabilities
       .map((p, i) => ({ i, p, label: answers.labels[i] }))
       .filter(({ p, label }) => label !== reference.classes[argmax(p)] || Math.abs(p.reduce((a, b) => a + b, 0) - 1) > 1e-6 || p.some((v) => v < 0 || v > 1));
     expect(inconsistent.slice(0, 5)).toEqual([]);
+  });
+
+  test.each(['data', 'random'] as const)('when the %s rows run one at a time, then the labels are those of one run and the probabilities differ by float32 rounding at most', (part) => {
+    const { labels, probabilities, oneRow } = reference[part];
+    expect(oneRow.labels).toEqual(labels);
+    // A float32 probability's last bit is at most 2^-24 (6e-8) in [0.5, 1]; 1e-6 leaves room for a few.
+    const apart = probabilities.filter((p, i) => p.some((v, j) => Math.abs(v - oneRow.probabilities[i]![j]!) > 1e-6));
+    expect(apart.slice(0, 5)).toEqual([]);
   });
 
   test('when its labels are scored on the rows M3 holds out, then the model passes M3\'s accuracy gate', () => {
