@@ -52,7 +52,7 @@ function argmax(values: number[]): number {
 describeWithTools('onnx_reference.py on the example ONNX model', ['python'], ({ python }) => {
   let reference: Reference;
   beforeAll(async () => {
-    const result = await run(python!, [join(ROOT, 'tools/python/onnx_reference.py'), MODEL, '--entry', 'M3', '--random', String(RANDOM_ROWS)], { timeoutMs: 60_000 });
+    const result = await run(python!, [join(ROOT, 'tools/python/onnx_reference.py'), join(ROOT, MODEL), '--entry', 'M3', '--random', String(RANDOM_ROWS)], { timeoutMs: 60_000 });
     if (result.status !== 0) throw new Error(`onnx_reference.py failed (exit ${result.status}; a venv from before its pins? run npm run tools:install):\n${result.output}`);
     reference = JSON.parse(result.output) as Reference;
   }, 90_000);
