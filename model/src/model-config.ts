@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { algorithmNamed } from './algorithms';
 import { InputError } from './errors';
 
 /** Quality thresholds a candidate must meet, and how far it may fall below the baseline. */
@@ -30,23 +31,43 @@ export const DataSpecSchema = z.discriminatedUnion(
 );
 export type DataSpec = z.infer<typeof DataSpecSchema>;
 
-/** One named model configuration from `model/models.json`. */
-export const ModelConfigSchema = z.strictObject({
+/**
+ * The fields every `model/models.json` entry has, whatever its algorithm: `algorithm` (default
+ * knn) chooses the algorithm, whose own fields sit beside these and are checked by it.
+ */
+const CommonConfigSchema = z.object({
+  algorithm: z.string().optional(),
   description: z.string(),
   data: DataSpecSchema,
-  distance: z.enum(['euclidean', 'manhattan']),
-  kCandidates: z.array(z.number().int().min(1)).min(1),
-  folds: z.number().int().min(2).max(20),
   testFraction: z.number().gt(0).lt(1),
   seed: z.number().int().min(0),
   gate: GateThresholdsSchema,
 });
-export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** One named model configuration from `model/models.json`: the common fields plus its algorithm's. */
+export type ModelConfig = z.infer<typeof CommonConfigSchema> & Record<string, unknown>;
 
 const ModelsFileSchema = z.strictObject({
   $comment: z.string().optional(),
-  models: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/), ModelConfigSchema),
+  models: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/), z.record(z.string(), z.unknown())),
 });
+
+/** One entry, checked against the common fields and its algorithm's, with no field left over. */
+function parseEntry(file: string, name: string, entry: Record<string, unknown>): ModelConfig {
+  const where = (path: readonly PropertyKey[]): string => ['models', name, ...path].map(String).join('.');
+  let algorithm;
+  try {
+    algorithm = algorithmNamed(typeof entry.algorithm === 'string' ? entry.algorithm : undefined);
+  } catch (error) {
+    throw new InputError(`${file}: ${where(['algorithm'])}: ${(error as Error).message}`);
+  }
+  const parsed = CommonConfigSchema.extend(algorithm.config.shape).strict().safeParse(entry);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`${file}: ${where(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data as ModelConfig;
+}
 
 /** The default location of the named model configurations. */
 export const DEFAULT_MODELS_FILE = 'model/models.json';
@@ -64,7 +85,7 @@ export function loadModelConfigs(file = DEFAULT_MODELS_FILE): Record<string, Mod
     const issue = parsed.error.issues[0];
     throw new InputError(`${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data.models;
+  return Object.fromEntries(Object.entries(parsed.data.models).map(([name, entry]) => [name, parseEntry(file, name, entry)]));
 }
 
 /**

@@ -53,16 +53,6 @@ describe('training on Iris', () => {
     expect(artifact.preprocessing).not.toEqual(fitStandardizer(iris.X));
   });
 
-  test('when trained, then k is the best cross-validated candidate and every candidate is scored', () => {
-    const { scores, hyperparameters } = trainModel(iris, 'M1', configs.M1!);
-    expect(scores.cv.candidates.map((c) => c.k)).toEqual(configs.M1!.kCandidates);
-    const best = Math.max(...scores.cv.candidates.map((c) => c.mean));
-    const chosen = scores.cv.candidates.find((c) => c.k === hyperparameters.k)!;
-    expect(chosen.mean).toBe(best);
-    expect(chosen.foldScores).toHaveLength(configs.M1!.folds);
-    expect(scores.cv.mean).toBe(chosen.mean);
-  });
-
   test('when trained, then the scores have per-class figures and a confusion matrix that add up', () => {
     const { scores } = trainModel(iris, 'M2', configs.M2!);
     expect(Object.keys(scores.perClass)).toEqual(['setosa', 'versicolor', 'virginica']);
