@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { batchBody } from './bench/requests';
 import { algorithmOf, loadInputOf } from '../model/src/artifact';
 import { loadIris } from '../model/src/dataset';
-import { loadModelConfigs } from '../model/src/model-config';
+import { loadModelConfigs } from '../model/src/algorithms/configs';
 import { trainModel } from '../model/src/training';
 
 /**

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MetricsFile, ModelArtifact } from '../../model/src/artifact';
-import { algorithmOf, loadInputOf, readMetrics, versionDir } from '../../model/src/artifact';
+import type { ModelArtifact } from '../../model/src/artifact';
+import { algorithmOf, loadInputOf } from '../../model/src/artifact';
+import type { MetricsFile } from '../../model/src/registry-files';
+import { readMetrics, versionDir } from '../../model/src/registry-files';
 import type { LoadInput, Predictor } from '../../model/src/algorithms/port';
 import { loadPromoted } from '../../model/src/registry';
 

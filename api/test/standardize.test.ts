@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { loadModelConfigs } from '../../model/src/model-config';
+import { loadModelConfigs } from '../../model/src/algorithms/configs';
 import { standardizeRow } from '../../model/src/preprocess';
 import { loadPromoted } from '../../model/src/registry';
 import { splitOf } from '../../model/src/training';

@@ -7,14 +7,9 @@ import { canonicalJson, sha256 } from './canonical';
 import { stagingPath } from './atomic-write';
 import type { DatasetFingerprint } from './dataset';
 import { ArtifactError } from './errors';
-import type { Evaluation } from './evaluate';
+import type { Hyperparameters, MetricsFile, Scores } from './registry-files';
+import { versionDir } from './registry-files';
 import type { Standardizer } from './preprocess';
-
-/** Held-out evaluation, plus whatever the algorithm's own model selection scored (for KNN, `cv`). */
-export type Scores = Evaluation & { testRows: number } & Record<string, unknown>;
-
-/** The hyperparameters every artifact records: the algorithm's own, plus the split's. */
-export type Hyperparameters = Record<string, unknown> & { testFraction: number; seed: number };
 
 /**
  * The content of `model.json`, the same envelope for every algorithm: `format` is the
@@ -34,18 +29,6 @@ export interface ModelArtifact {
   scores: Scores;
   software: Record<string, string>;
   sha256: string;
-}
-
-/** The content of `metrics.json`: what gates, PR comments and the API read. */
-export interface MetricsFile {
-  format: string;
-  algorithm?: string;
-  name: string;
-  version: string;
-  modelSha256: string;
-  dataset: { source: string; sha256: string; rows: number };
-  hyperparameters: Hyperparameters;
-  scores: Scores;
 }
 
 /** The algorithm an artifact or metrics file was made by. */
@@ -86,11 +69,6 @@ export function metricsOf(artifact: ModelArtifact): MetricsFile {
 /** Serialises an artifact or metrics file to its on-disk bytes. */
 export function serialize(value: ModelArtifact | MetricsFile): string {
   return canonicalJson(value, 2) + '\n';
-}
-
-/** The directory of one version in a registry. */
-export function versionDir(modelDir: string, name: string, version: string): string {
-  return join(modelDir, name, version);
 }
 
 /**
@@ -196,33 +174,4 @@ export function readArtifact(file: string): ModelArtifact {
     if (!shape.success) throw new ArtifactError(file, firstIssue(shape.error, prefix));
   }
   return parsed as ModelArtifact;
-}
-
-const MetricsShape = z.object({
-  format: z.string(),
-  algorithm: z.string().optional(),
-  name: z.string(),
-  version: z.string(),
-  scores: z.object({ accuracy: z.number(), macroF1: z.number() }),
-});
-
-/** Reads a `metrics.json` (for the gate and the API), checking only that it is one. */
-export function readMetrics(file: string): MetricsFile {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ArtifactError(file, code === 'ENOENT' ? 'file not found' : 'not valid JSON');
-  }
-  const shape = MetricsShape.safeParse(parsed);
-  if (!shape.success) throw new ArtifactError(file, `not an mlship metrics file (${shape.error.issues[0]?.message ?? 'invalid'})`);
-  let algorithm: AnyAlgorithm;
-  try {
-    algorithm = algorithmOf(shape.data);
-  } catch (error) {
-    throw new ArtifactError(file, (error as Error).message);
-  }
-  if (shape.data.format !== algorithm.metricsFormat) throw new ArtifactError(file, `not an mlship metrics file (format ${JSON.stringify(shape.data.format)}; expected "${algorithm.metricsFormat}")`);
-  return parsed as MetricsFile;
 }

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { algorithmNamed } from './algorithms';
 import { InputError } from './errors';
 
 /** Quality thresholds a candidate must meet, and how far it may fall below the baseline. */
@@ -35,7 +34,7 @@ export type DataSpec = z.infer<typeof DataSpecSchema>;
  * The fields every `model/models.json` entry has, whatever its algorithm: `algorithm` (default
  * knn) chooses the algorithm, whose own fields sit beside these and are checked by it.
  */
-const CommonConfigSchema = z.object({
+export const CommonConfigSchema = z.object({
   algorithm: z.string().optional(),
   description: z.string(),
   data: DataSpecSchema,
@@ -52,28 +51,14 @@ const ModelsFileSchema = z.strictObject({
   models: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/), z.record(z.string(), z.unknown())),
 });
 
-/** One entry, checked against the common fields and its algorithm's, with no field left over. */
-function parseEntry(file: string, name: string, entry: Record<string, unknown>): ModelConfig {
-  const where = (path: readonly PropertyKey[]): string => ['models', name, ...path].map(String).join('.');
-  let algorithm;
-  try {
-    algorithm = algorithmNamed(typeof entry.algorithm === 'string' ? entry.algorithm : undefined);
-  } catch (error) {
-    throw new InputError(`${file}: ${where(['algorithm'])}: ${(error as Error).message}`);
-  }
-  const parsed = CommonConfigSchema.extend(algorithm.config.shape).strict().safeParse(entry);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`${file}: ${where(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data as ModelConfig;
-}
-
 /** The default location of the named model configurations. */
 export const DEFAULT_MODELS_FILE = 'model/models.json';
 
-/** Reads and validates the named model configurations. */
-export function loadModelConfigs(file = DEFAULT_MODELS_FILE): Record<string, ModelConfig> {
+/**
+ * Reads a models file and hands each entry to `parseEntry` (which throws an InputError naming
+ * the field at fault). The file's own errors name the file and the path in it.
+ */
+export function readModelsFile<T>(file: string, parseEntry: (name: string, entry: Record<string, unknown>) => T): Record<string, T> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -81,11 +66,27 @@ export function loadModelConfigs(file = DEFAULT_MODELS_FILE): Record<string, Mod
     throw new InputError(`${file}: cannot read model configurations: ${(error as Error).message}`);
   }
   const parsed = ModelsFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return Object.fromEntries(Object.entries(parsed.data.models).map(([name, entry]) => [name, parseEntry(file, name, entry)]));
+  if (!parsed.success) throw new InputError(`${file}: ${issueText(parsed.error, [])}`);
+  return Object.fromEntries(Object.entries(parsed.data.models).map(([name, entry]) => [name, parseEntry(name, entry)]));
+}
+
+/** `path: message` of zod's first issue, the path under `prefix` (the root when both are empty). */
+export function issueText(error: z.ZodError, prefix: readonly PropertyKey[]): string {
+  const issue = error.issues[0];
+  return `${[...prefix, ...(issue?.path ?? [])].map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
+}
+
+/**
+ * The gate's view of a models file: each entry's common fields, its thresholds among them,
+ * checked; the algorithm's own fields are training's business (and its algorithm's code is not
+ * needed to read a gate).
+ */
+export function loadGateConfigs(file = DEFAULT_MODELS_FILE): Record<string, z.infer<typeof CommonConfigSchema>> {
+  return readModelsFile(file, (name, entry) => {
+    const parsed = CommonConfigSchema.safeParse(entry);
+    if (!parsed.success) throw new InputError(`${file}: ${issueText(parsed.error, ['models', name])}`);
+    return parsed.data;
+  });
 }
 
 /**

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import type { ModelArtifact } from './artifact';
-import { algorithmOf, metricsOf, readMetrics, versionDir, writeArtifact } from './artifact';
+import { algorithmOf, metricsOf, writeArtifact } from './artifact';
+import { readMetrics, versionDir } from './registry-files';
 import { parseFlags, runCli } from './cli';
 import { InputError } from './errors';
 import { renderModelCard } from './model-card';
 import type { GateThresholds } from './model-config';
-import { DEFAULT_MODELS_FILE, loadModelConfigs } from './model-config';
+import { DEFAULT_MODELS_FILE } from './model-config';
+import { loadModelConfigs } from './algorithms/configs';
 import { evaluateGate, renderGateMarkdown } from './quality-gate';
 import { currentVersion, DEFAULT_MODEL_DIR, markLatest, promote, sweepStaging } from './registry';
 import { trainModel } from './training';

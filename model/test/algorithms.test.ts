@@ -2,11 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { algorithmNamed, algorithms, DEFAULT_ALGORITHM } from '../src/algorithms';
 import { canonicalJson, sha256 } from '../src/canonical';
-import { metricsOf, readArtifact, readMetrics, serialize, writeArtifact } from '../src/artifact';
+import { metricsOf, readArtifact, serialize, writeArtifact } from '../src/artifact';
+import { readMetrics } from '../src/registry-files';
 import { loadIris } from '../src/dataset';
 import { ArtifactError, InputError } from '../src/errors';
 import { renderModelCard } from '../src/model-card';
-import { loadModelConfigs } from '../src/model-config';
+import { loadModelConfigs } from '../src/algorithms/configs';
 import { trainModel } from '../src/training';
 import { ROOT, tempDir } from './helpers';
 
@@ -83,9 +84,10 @@ describe('the artifact envelope', () => {
     expect(() => readArtifact(sealedFile({ ...artifact, hyperparameters: { ...artifact.hyperparameters, k: 0 } }))).toThrow(/invalid field hyperparameters\.k: /);
   });
 
-  test('when a metrics file carries another algorithm\'s format, then it is not taken for this one\'s', () => {
-    const dir = join(writeArtifact(tempDir(), artifact, renderModelCard(artifact)), 'metrics.json');
-    writeFileSync(dir, JSON.stringify({ ...metricsOf(artifact), format: 'mlship.other-metrics/v1' }));
-    expect(() => readMetrics(dir)).toThrow(/not an mlship metrics file \(format "mlship\.other-metrics\/v1"; expected "mlship\.knn-metrics\/v1"\)/);
+  test('when a metrics file\'s format is no algorithm\'s metrics format, then it is not taken for one', () => {
+    const file = join(writeArtifact(tempDir(), artifact, renderModelCard(artifact)), 'metrics.json');
+    expect(readMetrics(file).format).toBe(algorithmNamed(DEFAULT_ALGORITHM).metricsFormat);
+    writeFileSync(file, JSON.stringify({ ...metricsOf(artifact), format: 'mlship.knn-model/v1' }));
+    expect(() => readMetrics(file)).toThrow(/not an mlship metrics file \(expected an mlship\.<algorithm>-metrics\/v<n> format\)/);
   });
 });

@@ -1,7 +1,7 @@
 import { serialize } from '../src/artifact';
 import { loadIris } from '../src/dataset';
 import { InputError } from '../src/errors';
-import { loadModelConfigs } from '../src/model-config';
+import { loadModelConfigs } from '../src/algorithms/configs';
 import { fitStandardizer } from '../src/preprocess';
 import { stratifiedKFold, stratifiedSplit } from '../src/split';
 import { seededRandom } from '../src/random';

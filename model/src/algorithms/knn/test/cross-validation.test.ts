@@ -1,5 +1,5 @@
 import { loadIris } from '../../../dataset';
-import { loadModelConfigs } from '../../../model-config';
+import { loadModelConfigs } from '../../configs';
 import { trainModel } from '../../../training';
 import { ROOT } from '../../../../test/helpers';
 import type { CrossValidation } from '../cross-validation';

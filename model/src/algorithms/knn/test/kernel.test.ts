@@ -1,5 +1,5 @@
 import type { KnnModelJson } from 'ml-knn';
-import { loadModelConfigs } from '../../../model-config';
+import { loadModelConfigs } from '../../configs';
 import { standardize } from '../../../preprocess';
 import { seededRandom } from '../../../random';
 import { splitOf, trainModel } from '../../../training';

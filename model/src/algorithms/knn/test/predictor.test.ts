@@ -1,6 +1,6 @@
 import type { KnnModelJson } from 'ml-knn';
 import { loadInputOf } from '../../../artifact';
-import { loadModelConfigs } from '../../../model-config';
+import { loadModelConfigs } from '../../configs';
 import { standardize } from '../../../preprocess';
 import { trainModel } from '../../../training';
 import { loadTrainingData } from '../../../training-data';
