@@ -6,7 +6,7 @@ import type { AnyAlgorithm, LoadInput } from './algorithms/port';
 import { canonicalJson, sha256 } from './canonical';
 import { stagingPath } from './atomic-write';
 import type { DatasetFingerprint } from './dataset';
-import { ArtifactError } from './errors';
+import { ArtifactError, issueText } from './errors';
 import type { Hyperparameters, MetricsFile, Scores } from './registry-files';
 import { versionDir } from './registry-files';
 import type { Standardizer } from './preprocess';
@@ -115,12 +115,6 @@ const EnvelopeShape = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
-/** The first problem zod found, as `invalid field <path>: <message>`. */
-function firstIssue(error: z.ZodError, prefix: string): string {
-  const issue = error.issues[0];
-  return `invalid field ${[prefix, ...(issue?.path ?? [])].filter((p) => p !== '').join('.')}: ${issue?.message ?? 'invalid'}`;
-}
-
 /** The algorithm an artifact names, checked against its format id. */
 function artifactAlgorithm(file: string, content: Record<string, unknown>): AnyAlgorithm {
   if (content.algorithm !== undefined && typeof content.algorithm !== 'string') throw new ArtifactError(file, 'invalid field algorithm: expected a string');
@@ -165,13 +159,13 @@ export function readArtifact(file: string): ModelArtifact {
     throw new ArtifactError(file, `sha256 mismatch: content hashes to ${actual.slice(0, 12)}…, file records ${recorded.slice(0, 12)}…`);
   }
   const checks = [
-    { schema: EnvelopeShape, value: parsed, prefix: '' },
+    { schema: EnvelopeShape, value: parsed, prefix: undefined },
     { schema: algorithm.params, value: content.hyperparameters, prefix: 'hyperparameters' },
     { schema: algorithm.body, value: content.model, prefix: 'model' },
   ];
   for (const { schema, value, prefix } of checks) {
     const shape = schema.safeParse(value);
-    if (!shape.success) throw new ArtifactError(file, firstIssue(shape.error, prefix));
+    if (!shape.success) throw new ArtifactError(file, `invalid field ${issueText(shape.error, prefix ? [prefix] : [])}`);
   }
   return parsed as ModelArtifact;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from './errors';
+import { InputError, issueText } from './errors';
 
 /** Quality thresholds a candidate must meet, and how far it may fall below the baseline. */
 export const GateThresholdsSchema = z.strictObject({
@@ -68,12 +68,6 @@ export function readModelsFile<T>(file: string, parseEntry: (name: string, entry
   const parsed = ModelsFileSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(`${file}: ${issueText(parsed.error, [])}`);
   return Object.fromEntries(Object.entries(parsed.data.models).map(([name, entry]) => [name, parseEntry(name, entry)]));
-}
-
-/** `path: message` of zod's first issue, the path under `prefix` (the root when both are empty). */
-export function issueText(error: z.ZodError, prefix: readonly PropertyKey[]): string {
-  const issue = error.issues[0];
-  return `${[...prefix, ...(issue?.path ?? [])].map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../model-config';
-import { CommonConfigSchema, DEFAULT_MODELS_FILE, issueText, readModelsFile } from '../model-config';
-import { InputError } from '../errors';
+import { CommonConfigSchema, DEFAULT_MODELS_FILE, readModelsFile } from '../model-config';
+import { InputError, issueText } from '../errors';
 import { algorithmNamed } from '.';
 
 /** One entry, checked against the common fields and its algorithm's, with no field left over. */

@@ -40167,6 +40167,10 @@ var ArtifactError = class extends Error {
   problem;
   name = "ArtifactError";
 };
+function issueText(error63, prefix) {
+  const issue3 = error63.issues[0];
+  return `${[...prefix, ...issue3?.path ?? []].map(String).join(".") || "(root)"}: ${issue3?.message ?? "invalid"}`;
+}
 
 // model/src/registry-files.ts
 function versionDir(modelDir, name, version2) {
@@ -40256,10 +40260,6 @@ function readModelsFile(file2, parseEntry) {
   const parsed = ModelsFileSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(`${file2}: ${issueText(parsed.error, [])}`);
   return Object.fromEntries(Object.entries(parsed.data.models).map(([name, entry]) => [name, parseEntry(name, entry)]));
-}
-function issueText(error63, prefix) {
-  const issue3 = error63.issues[0];
-  return `${[...prefix, ...issue3?.path ?? []].map(String).join(".") || "(root)"}: ${issue3?.message ?? "invalid"}`;
 }
 function loadGateConfigs(file2 = DEFAULT_MODELS_FILE) {
   return readModelsFile(file2, (name, entry) => {
