@@ -48,7 +48,7 @@ const INTEGRATION = [
   'loadtest/test/soak.test.ts',
   'model/test/cli.test.ts',
   'model/test/interrupted-training.test.ts',
-  'model/test/knn.test.ts',
+  'model/src/algorithms/knn/test/',
   'model/test/provenance.test.ts',
   'model/test/train-config.test.ts',
   'model/test/training.test.ts',

@@ -3,28 +3,27 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchBody } from './bench/requests';
-import { knnSpecFromArtifact } from './knn-spec';
+import { algorithmOf, loadInputOf } from '../model/src/artifact';
 import { loadIris } from '../model/src/dataset';
-import { KnnKernel } from '../model/src/knn';
-import { loadMlKnn } from '../model/src/knn-fit';
-import { loadModelConfigs } from '../model/src/model-config';
-import { standardize, standardizeInto } from '../model/src/preprocess';
+import { loadModelConfigs } from '../model/src/algorithms/configs';
 import { trainModel } from '../model/src/training';
 
 /**
- * Serving-kernel benchmark: ml-knn's predict against the exact kernel on every Iris row (standardized
- * as the model sees them), plus batch throughput, and scikit-learn's KNeighborsClassifier rebuilt
- * from the same artifact (one row per call, and 100-row batches), measured in the same run by the
- * Python of .venv-tools. Prints a table, or one JSON line with --json.
+ * Model benchmark: the configured algorithm's predictor on every Iris row (in the caller's units,
+ * standardized as serving does), batch throughput, the figures the algorithm adds of its own (for
+ * a reimplemented library, that library against its serving code), and its scikit-learn
+ * reference rebuilt from the same artifact (one row per call, and 100-row batches), measured in
+ * the same run by the Python of .venv-tools. Prints a table, or one JSON line with --json.
  */
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, model: { type: 'string', default: 'M1' }, seconds: { type: 'string', default: '1' } } });
 const config = loadModelConfigs()[values.model];
 if (!config) throw new Error(`unknown model ${values.model}`);
 const iris = loadIris();
 const artifact = trainModel(iris, values.model, config);
-const rows = standardize(artifact.preprocessing, iris.X);
-const kernel = new KnnKernel(artifact.model, artifact.hyperparameters.distance, iris.featureNames.length);
-const reference = loadMlKnn(artifact.model, artifact.hyperparameters.distance);
+const algorithm = algorithmOf(artifact);
+const input = loadInputOf(artifact);
+const predictor = algorithm.load(input);
+const rows = iris.X;
 const budgetMs = Number(values.seconds) * 1000;
 
 /** Runs `pass` (one sweep over `rowsPerPass` rows, all Iris rows unless said) repeatedly for the time budget; returns µs per row. */
@@ -43,41 +42,38 @@ function usPerRow(pass: () => number, rowsPerPass = rows.length): number {
   return Number(elapsedNs) / 1000 / (sweeps * rowsPerPass);
 }
 
-const mlKnnUs = usPerRow(() => {
+const own = algorithm.benchmark?.(input, rows, (pass) => usPerRow(pass)) ?? {};
+const predictUs = usPerRow(() => {
   let s = 0;
-  for (const row of rows) s += reference.predict(row);
+  for (const row of rows) s += predictor.predict(row);
   return s;
 });
-const kernelUs = usPerRow(() => {
-  let s = 0;
-  for (const row of rows) s += kernel.predict(row);
-  return s;
-});
-// Batch path as the API runs it: standardize raw rows, then predict, per 100-row batch.
+// Batch path as the API runs it: each raw row standardized and predicted, per 100-row batch.
 const batch = iris.X.slice(0, 100);
 const batchUs = usPerRow(() => {
   let s = 0;
-  for (const row of standardize(artifact.preprocessing, batch)) s += kernel.predict(row);
+  for (const row of batch) s += predictor.predict(row);
   return s;
-}) * (rows.length / batch.length);
+}, batch.length);
 // The API benchmark's 1,000-row batch (scripts/bench-api.ts): synthetic rows far from the training
-// data, where the scan prunes least. Standardized into one scratch row and predicted, as the API does.
+// data, where a search over the training rows prunes least.
 const farBatch = (JSON.parse(batchBody(1000)) as { X: number[][] }).X;
-const scratch = new Float64Array(iris.featureNames.length);
 const farBatchUs = usPerRow(() => {
   let s = 0;
-  for (const row of farBatch) s += kernel.predict(standardizeInto(artifact.preprocessing, row, scratch));
+  for (const row of farBatch) s += predictor.predict(row);
   return s;
 }, farBatch.length);
 /** scikit-learn's predict, µs per row, or undefined (with one line on stderr) when .venv-tools is missing. */
 function sklearnFigures(): { singleUsPerRow: number; batchUsPerRow: number; batchRows: number } | undefined {
+  const reference = algorithm.scikitLearn;
+  if (!reference) return undefined;
   const python = join(__dirname, '..', '..', '.venv-tools', 'bin', 'python');
   if (!existsSync(python)) {
     console.error('note: scikit-learn not measured: run npm run tools:install');
     return undefined;
   }
-  const spec = { ...knnSpecFromArtifact(values.model, artifact), queries: iris.X, mode: 'bench', benchSeconds: Number(values.seconds), batchRows: batch.length };
-  const script = join(__dirname, '..', '..', 'tools', 'python', 'sklearn_knn.py');
+  const spec = { ...reference.spec(values.model, input), queries: iris.X, mode: 'bench', benchSeconds: Number(values.seconds), batchRows: batch.length };
+  const script = join(__dirname, '..', '..', reference.script);
   const run = spawnSync(python, [script], { input: JSON.stringify(spec), encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0) throw new Error(`scikit-learn benchmark failed: ${run.stderr.trim().split('\n').pop() ?? ''}`);
   return JSON.parse(run.stdout) as { singleUsPerRow: number; batchUsPerRow: number; batchRows: number };
@@ -85,14 +81,13 @@ function sklearnFigures(): { singleUsPerRow: number; batchUsPerRow: number; batc
 const sklearn = sklearnFigures();
 const result = {
   model: values.model,
-  k: artifact.hyperparameters.k,
+  algorithm: algorithm.name,
+  ...algorithm.describe(artifact.hyperparameters, artifact.scores, artifact.software).fields,
   rows: rows.length,
-  mlKnnUsPerSample: Number(mlKnnUs.toFixed(3)),
-  kernelUsPerSample: Number(kernelUs.toFixed(3)),
-  speedup: Number((mlKnnUs / kernelUs).toFixed(1)),
-  batchPredictionsPerSecond: Math.round(1e6 / (batchUs / (rows.length / batch.length)) ),
+  predictUsPerSample: Number(predictUs.toFixed(3)),
+  ...own,
+  batchPredictionsPerSecond: Math.round(1e6 / batchUs),
   farBatchPredictionsPerSecond: Math.round(1e6 / farBatchUs),
-  tieReplays: kernel.tieCount,
   sklearnUsPerSample: sklearn ? Number(sklearn.singleUsPerRow.toFixed(3)) : null,
   sklearnBatchUsPerSample: sklearn ? Number(sklearn.batchUsPerRow.toFixed(3)) : null,
 };
@@ -100,9 +95,8 @@ if (values.json) {
   console.log(JSON.stringify(result));
 } else {
   console.table({
-    'ml-knn predict (µs/sample)': result.mlKnnUsPerSample,
-    'serving kernel (µs/sample)': result.kernelUsPerSample,
-    speedup: result.speedup,
+    ...own,
+    'predict, standardizing included (µs/sample)': result.predictUsPerSample,
     'batch predictions/s (standardize + predict)': result.batchPredictionsPerSecond,
     'predictions/s on bench:api\'s 1,000 batch rows (far from the data)': result.farBatchPredictionsPerSecond,
     'scikit-learn predict, one row per call (µs/sample)': result.sklearnUsPerSample ?? 'not measured',

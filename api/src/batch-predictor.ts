@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ServedModel } from './model-store';
 import type { FromWorker, ToWorker } from './predict-worker';
-import { KERNELS_KEPT } from './predict-worker';
+import { MODELS_KEPT } from './predict-worker';
 
 /**
  * Batch predictions on a second thread. The event loop parses, validates, logs and answers; the
- * kernel's scan of a 1,000-row batch takes it milliseconds, so on a machine with a second core the
+ * model's prediction of a 1,000-row batch takes it milliseconds, so on a machine with a second core the
  * thread doubles batch throughput, and single-row requests are not held up behind a batch.
  *
  * Each model goes to the thread once, with the first batch for its sha256; both sides keep the
- * last KERNELS_KEPT models in the order sent (messages arrive in order), so they agree on what the
+ * last MODELS_KEPT models in the order sent (messages arrive in order), so they agree on what the
  * thread holds without asking. A thread that fails rejects what it had pending; for RETRY_AFTER_MS
  * after that `available` is false and the caller predicts batches itself, then the next batch
  * starts a new thread (so a thread that cannot run, say out of memory, is not restarted per batch).
@@ -38,9 +38,8 @@ export class BatchPredictor {
   async predict(model: ServedModel, rows: readonly number[][]): Promise<string[]> {
     const worker = this.thread();
     if (!this.sent.includes(model.sha256)) {
-      const { featureNames, mean, std, sha256, knn } = model;
-      worker.postMessage({ type: 'model', model: { sha256, model: knn.model, distance: knn.distance, featureCount: featureNames.length, mean, std } } satisfies ToWorker);
-      this.sent = [...this.sent, sha256].slice(-KERNELS_KEPT);
+      worker.postMessage({ type: 'model', model: { sha256: model.sha256, ...model.loadable } } satisfies ToWorker);
+      this.sent = [...this.sent, model.sha256].slice(-MODELS_KEPT);
     }
     const width = model.featureNames.length;
     const flat = new Float64Array(rows.length * width);

@@ -1,26 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KnnModelJson } from 'ml-knn';
-import type { MetricsFile, ModelArtifact } from '../../model/src/artifact';
-import type { DistanceName } from '../../model/src/knn-fit';
-import { readMetrics, versionDir } from '../../model/src/artifact';
-import { KnnKernel } from '../../model/src/knn';
-import { standardizeInto, unstandardizeRow } from '../../model/src/preprocess';
+import type { ModelArtifact } from '../../model/src/artifact';
+import { algorithmOf, loadInputOf } from '../../model/src/artifact';
+import type { MetricsFile } from '../../model/src/registry-files';
+import { readMetrics, versionDir } from '../../model/src/registry-files';
+import type { LoadInput, Predictor } from '../../model/src/algorithms/port';
 import { loadPromoted } from '../../model/src/registry';
+
+/** What a predictor is loaded from: enough for the batch thread to load its own. */
+export interface Loadable {
+  algorithm: string;
+  input: LoadInput<unknown, unknown>;
+}
 
 /** One verified model, ready to serve. */
 export interface ServedModel {
   name: string;
   version: string;
+  /** The algorithm's name (the OIP platform and `/models` say it). */
+  algorithm: string;
+  /** The algorithm's hyperparameters as `/models` shows them. */
+  fields: Record<string, string | number>;
   featureNames: string[];
   classNames: string[];
-  k: number;
-  distance: string;
+  /** The training split's standardization: the drift metric reads rows through it. */
   mean: number[];
   std: number[];
-  kernel: KnnKernel;
-  /** What the kernel was built from: the artifact's ml-knn JSON and metric (the batch thread builds its own). */
-  knn: { model: KnnModelJson; distance: DistanceName };
+  predictor: Predictor;
+  loadable: Loadable;
   metrics: MetricsFile;
   card: string;
   trainingClassShares: Record<string, number>;
@@ -31,19 +38,21 @@ export interface ServedModel {
 export function loadServedModel(modelDir: string, name: string): ServedModel {
   const artifact: ModelArtifact = loadPromoted(modelDir, name);
   const dir = versionDir(modelDir, name, artifact.version);
-  const { dataset, preprocessing, hyperparameters } = artifact;
+  const { dataset, preprocessing } = artifact;
+  const algorithm = algorithmOf(artifact);
+  const input = loadInputOf(artifact);
   const rows = Object.values(dataset.classCounts).reduce((a, b) => a + b, 0);
   return {
     name,
     version: artifact.version,
+    algorithm: algorithm.name,
+    fields: algorithm.describe(artifact.hyperparameters, artifact.scores, artifact.software).fields,
     featureNames: dataset.featureNames,
     classNames: dataset.classNames,
-    k: hyperparameters.k,
-    distance: hyperparameters.distance,
     mean: preprocessing.mean,
     std: preprocessing.std,
-    kernel: new KnnKernel(artifact.model, hyperparameters.distance, dataset.featureNames.length),
-    knn: { model: artifact.model, distance: hyperparameters.distance },
+    predictor: algorithm.load(input),
+    loadable: { algorithm: algorithm.name, input },
     metrics: readMetrics(join(dir, 'metrics.json')),
     card: readFileSync(join(dir, 'model-card.md'), 'utf8'),
     trainingClassShares: Object.fromEntries(dataset.classNames.map((c) => [c, (dataset.classCounts[c] ?? 0) / rows])),
@@ -90,33 +99,22 @@ export class ModelStore {
   }
 }
 
-/** One row's detailed answer (variant v2). */
-export interface DetailedPrediction {
-  prediction: string;
-  probabilities: Record<string, number>;
-  neighbours: Array<{ label: string; distance: number; features: number[] }>;
-}
+/** One row's detailed answer (variant v2): the prediction, class probabilities and the algorithm's evidence. */
+export type DetailedPrediction = { prediction: string; probabilities: Record<string, number> } & Record<string, unknown>;
 
 /** Predicts class names for raw rows. */
 export function predictLabels(model: ServedModel, rows: readonly number[][]): string[] {
-  const scratch = new Float64Array(model.featureNames.length);
-  return rows.map((row) => model.classNames[model.kernel.predict(standardizeInto(model, row, scratch))] as string);
+  return rows.map((row) => model.classNames[model.predictor.predict(row)] as string);
 }
 
-/** Predicts with class probabilities and neighbours (in the caller's units). */
+/** Predicts with class probabilities and whatever evidence the algorithm gives (in the caller's units). */
 export function predictDetailed(model: ServedModel, rows: readonly number[][]): DetailedPrediction[] {
-  const scratch = new Float64Array(model.featureNames.length);
   return rows.map((row) => {
-    const explanation = model.kernel.explain(standardizeInto(model, row, scratch));
+    const { label, probabilities, evidence } = model.predictor.explain(row);
     return {
-      prediction: model.classNames[explanation.label] as string,
-      probabilities: Object.fromEntries(model.classNames.map((c, i) => [c, explanation.probabilities[i] ?? 0])),
-      neighbours: explanation.neighbours.map((n) => ({
-        label: model.classNames[n.label] as string,
-        distance: n.distance,
-        // Back to the caller's units, so a neighbour reads like a row of the training data.
-        features: unstandardizeRow(model, n.features),
-      })),
+      prediction: model.classNames[label] as string,
+      probabilities: Object.fromEntries(model.classNames.map((c, i) => [c, probabilities[i] ?? 0])),
+      ...evidence,
     };
   });
 }

@@ -1,3 +1,4 @@
+import { algorithms } from '../../model/src/algorithms';
 /** What the document says about the served models, once they are loaded. */
 export interface ServedShape {
   /** Feature counts of the models behind /predict (v1 and v2). */
@@ -37,7 +38,7 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
     info: {
       title: 'mlship API',
       version: '1.0.0',
-      description: 'Predictions from k-nearest-neighbours models trained by mlship, with A/B routing by header and the Open Inference Protocol (v2).',
+      description: 'Predictions from the models mlship trained and gated, with A/B routing by header and the Open Inference Protocol (v2).',
     },
     servers: [{ url: '/' }],
     components: {
@@ -72,7 +73,8 @@ function predictSchemas(maxBatch: number, widths: number[]): Record<string, unkn
       properties: {
         prediction: { type: 'string' },
         probabilities: { type: 'object', additionalProperties: { type: 'number' } },
-        neighbours: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, distance: { type: 'number' }, features: { $ref: '#/components/schemas/Row' } } } },
+        // Each algorithm's evidence for its answer, as its port declares it.
+        ...evidenceSchemas(),
       },
     },
     PredictResponse: {
@@ -82,7 +84,7 @@ function predictSchemas(maxBatch: number, widths: number[]): Record<string, unkn
         model: { type: 'string' },
         version: { type: 'string' },
         variant: { type: 'string', enum: ['v1', 'v2'] },
-        prediction: { type: 'string', description: 'Single row (v1); v2 adds probabilities and neighbours.' },
+        prediction: { type: 'string', description: "Single row (v1); v2 adds probabilities and the algorithm's evidence." },
         predictions: { type: 'array', items: { oneOf: [{ type: 'string' }, { $ref: '#/components/schemas/Detailed' }] } },
       },
     },
@@ -92,6 +94,13 @@ function predictSchemas(maxBatch: number, widths: number[]): Record<string, unkn
       properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
     },
   };
+}
+
+/** Every algorithm's evidence fields (`Explanation.evidence`), merged: a v2 answer carries its model's. */
+function evidenceSchemas(): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const algorithm of algorithms()) Object.assign(merged, algorithm.evidence);
+  return merged;
 }
 
 /** The served models and the service status. */
@@ -131,10 +140,10 @@ function modelSchemas(): Record<string, unknown> {
     ModelSummary: {
       allOf: [{ $ref: '#/components/schemas/ModelRef' }],
       type: 'object',
-      required: ['k', 'distance', 'features', 'classes', 'accuracy', 'macroF1', 'scores'],
+      required: ['algorithm', 'features', 'classes', 'accuracy', 'macroF1', 'scores'],
+      description: "Beside these, the algorithm's own hyperparameters as its artifact records them (see docs/model.md).",
       properties: {
-        k: { type: 'integer', minimum: 1 },
-        distance: { type: 'string' },
+        algorithm: { type: 'string', description: 'The algorithm the model was trained with (models.json `algorithm`).' },
         features: { type: 'array', items: { type: 'string' } },
         classes: { type: 'array', items: { type: 'string' } },
         accuracy: { type: 'number' },

@@ -6,12 +6,12 @@ import { batchBody } from '../../scripts/bench/requests';
 import { BatchPredictor, predictWorkerFile } from '../src/batch-predictor';
 import { predictLabels } from '../src/model-store';
 import type { ServedModel } from '../src/model-store';
-import { KERNELS_KEPT } from '../src/predict-worker';
+import { MODELS_KEPT } from '../src/predict-worker';
 import { ALICE, makeApp, ROOT } from './helpers';
 
 const WORKER = predictWorkerFile(join(ROOT, 'dist', 'api'));
 
-/** Rows around a model's training data and far from it, on a 0.1 grid (so some tie and replay). */
+/** Rows around a model's training data and far from it, on a 0.1 grid. */
 function rowsFor(model: ServedModel, count: number): number[][] {
   return Array.from({ length: count }, (_, i) =>
     model.mean.map((mean, j) => Math.round((mean + (model.std[j] as number) * ((((i * (7 + 4 * j)) % 41) - 20) / 8)) * 10) / 10),
@@ -38,28 +38,23 @@ describe('the batch prediction thread', () => {
     expect(WORKER).toBe(join(ROOT, 'dist', 'bundle', 'predict-worker.js'));
   });
 
-  test('when every served model predicts 1,000 rows on the thread, then the labels are the event loop\'s, ties included', async () => {
+  test('when every served model predicts 1,000 rows on the thread, then the labels are the event loop\'s', async () => {
     const { store } = makeApp();
     const thread = predictor();
-    let ties = 0;
     for (const name of ['M1', 'M2', 'M3']) {
       const model = store.get(name) ?? makeApp({ MODEL_NAME: name }).store.get(name)!;
       // The iris models get the benchmark's batch: on the data's 0.1 cm grid, some of its rows tie.
       const rows = name === 'M3' ? rowsFor(model, 1000) : (JSON.parse(batchBody(1000)) as { X: number[][] }).X;
-      const before = model.kernel.tieCount;
       const inline = predictLabels(model, rows);
-      ties += model.kernel.tieCount - before;
       expect(await thread.predict(model, rows)).toEqual(inline);
       expect(new Set(inline).size).toBeGreaterThan(1);
     }
-    // Rows whose nearest set is tied take the replay of ml-knn's traversal, on both threads.
-    expect(ties).toBeGreaterThan(0);
   });
 
   test('when batches for more models than the thread keeps come in turn, then each is predicted with its own model', async () => {
     const { store } = makeApp();
     const base = store.get('M1')!;
-    const variants = Array.from({ length: KERNELS_KEPT + 2 }, (_, i) => ({ ...base, sha256: `${base.sha256}-${i}` }));
+    const variants = Array.from({ length: MODELS_KEPT + 2 }, (_, i) => ({ ...base, sha256: `${base.sha256}-${i}` }));
     const thread = predictor();
     const rows = rowsFor(base, 100);
     const expected = predictLabels(base, rows);

@@ -1,10 +1,11 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderModelCard } from '../../model/src/model-card';
-import { versionDir, writeArtifact } from '../../model/src/artifact';
+import { writeArtifact } from '../../model/src/artifact';
+import { versionDir } from '../../model/src/registry-files';
 import { writeFileAtomic } from '../../model/src/atomic-write';
 import { loadIris } from '../../model/src/dataset';
-import { loadModelConfigs } from '../../model/src/model-config';
+import { loadModelConfigs } from '../../model/src/algorithms/configs';
 import { promote } from '../../model/src/registry';
 import { trainModel } from '../../model/src/training';
 import { tempDir } from '../../model/test/helpers';

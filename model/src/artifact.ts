@@ -1,67 +1,45 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KnnModelJson } from 'ml-knn';
 import { z } from 'zod';
+import { algorithmNamed } from './algorithms';
+import type { AnyAlgorithm, LoadInput } from './algorithms/port';
 import { canonicalJson, sha256 } from './canonical';
 import { stagingPath } from './atomic-write';
 import type { DatasetFingerprint } from './dataset';
-import { ArtifactError } from './errors';
-import type { Evaluation } from './evaluate';
-import type { DistanceName } from './knn-fit';
+import { ArtifactError, issueText } from './errors';
+import type { Hyperparameters, MetricsFile, Scores } from './registry-files';
+import { versionDir } from './registry-files';
 import type { Standardizer } from './preprocess';
 
-export const MODEL_FORMAT = 'mlship.knn-model/v1';
-export const METRICS_FORMAT = 'mlship.knn-metrics/v1';
-
-/** Cross-validation results: every candidate k's fold scores, and the chosen one. */
-export interface CrossValidation {
-  folds: number;
-  metric: 'accuracy';
-  chosenK: number;
-  mean: number;
-  std: number;
-  candidates: Array<{ k: number; mean: number; std: number; foldScores: number[] }>;
-}
-
-/** Held-out evaluation plus the cross-validation that chose k. */
-export interface Scores extends Evaluation {
-  testRows: number;
-  cv: CrossValidation;
-}
-
-export interface Hyperparameters {
-  k: number;
-  distance: DistanceName;
-  kCandidates: number[];
-  folds: number;
-  testFraction: number;
-  seed: number;
-}
-
-/** The content of `model.json`. */
+/**
+ * The content of `model.json`, the same envelope for every algorithm: `format` is the
+ * algorithm's artifact format id, `algorithm` names it (absent for the default, see
+ * algorithms/index.ts), `hyperparameters` and `model` are the algorithm's own; the rest is common.
+ */
 export interface ModelArtifact {
-  format: typeof MODEL_FORMAT;
+  format: string;
+  algorithm?: string;
   name: string;
   version: string;
   dataset: DatasetFingerprint;
   preprocessing: Standardizer;
   hyperparameters: Hyperparameters;
   split: { trainRows: number; testRows: number };
-  model: KnnModelJson;
+  model: unknown;
   scores: Scores;
-  software: { mlKnn: string };
+  software: Record<string, string>;
   sha256: string;
 }
 
-/** The content of `metrics.json`: what gates, PR comments and the API read. */
-export interface MetricsFile {
-  format: typeof METRICS_FORMAT;
-  name: string;
-  version: string;
-  modelSha256: string;
-  dataset: { source: string; sha256: string; rows: number };
-  hyperparameters: Hyperparameters;
-  scores: Scores;
+/** The algorithm an artifact or metrics file was made by. */
+export function algorithmOf(file: Pick<ModelArtifact, 'algorithm'>): AnyAlgorithm {
+  return algorithmNamed(file.algorithm);
+}
+
+/** What the algorithm's `load` reads from an artifact. */
+export function loadInputOf(artifact: ModelArtifact): LoadInput<unknown, unknown> {
+  const { hyperparameters, model, preprocessing, dataset } = artifact;
+  return { hyperparameters, model, preprocessing, featureNames: dataset.featureNames, classNames: dataset.classNames };
 }
 
 /**
@@ -77,7 +55,8 @@ export function sealArtifact(content: Omit<ModelArtifact, 'version' | 'sha256'>)
 /** The metrics file that accompanies an artifact. */
 export function metricsOf(artifact: ModelArtifact): MetricsFile {
   return {
-    format: METRICS_FORMAT,
+    format: algorithmOf(artifact).metricsFormat,
+    ...(artifact.algorithm === undefined ? {} : { algorithm: artifact.algorithm }),
     name: artifact.name,
     version: artifact.version,
     modelSha256: artifact.sha256,
@@ -90,11 +69,6 @@ export function metricsOf(artifact: ModelArtifact): MetricsFile {
 /** Serialises an artifact or metrics file to its on-disk bytes. */
 export function serialize(value: ModelArtifact | MetricsFile): string {
   return canonicalJson(value, 2) + '\n';
-}
-
-/** The directory of one version in a registry. */
-export function versionDir(modelDir: string, name: string, version: string): string {
-  return join(modelDir, name, version);
 }
 
 /**
@@ -125,18 +99,9 @@ export function writeArtifact(modelDir: string, artifact: ModelArtifact, modelCa
   return target;
 }
 
-const TreeNodeSchema: z.ZodType<unknown> = z.lazy(() =>
-  z.object({
-    obj: z.array(z.number()),
-    dimension: z.number().int(),
-    left: z.union([TreeNodeSchema, z.null()]),
-    right: z.union([TreeNodeSchema, z.null()]),
-  }),
-);
-
-// The fields the serving path relies on; the digest already proves the rest is what training wrote.
-const ArtifactShape = z.object({
-  format: z.literal(MODEL_FORMAT),
+// The common fields the serving path relies on; the digest already proves the rest is what training
+// wrote, and the algorithm checks its own hyperparameters and model.
+const EnvelopeShape = z.object({
   name: z.string().min(1),
   version: z.string().min(1),
   dataset: z.object({
@@ -146,11 +111,24 @@ const ArtifactShape = z.object({
     rows: z.number(),
   }),
   preprocessing: z.object({ type: z.literal('standardize'), mean: z.array(z.number()), std: z.array(z.number()) }),
-  hyperparameters: z.object({ k: z.number().int().min(1), distance: z.enum(['euclidean', 'manhattan']) }),
-  model: z.object({ name: z.literal('KNN'), k: z.number(), classes: z.array(z.number()), isEuclidean: z.boolean(), kdTree: TreeNodeSchema }),
   scores: z.object({ accuracy: z.number(), macroF1: z.number() }),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
+
+/** The algorithm an artifact names, checked against its format id. */
+function artifactAlgorithm(file: string, content: Record<string, unknown>): AnyAlgorithm {
+  if (content.algorithm !== undefined && typeof content.algorithm !== 'string') throw new ArtifactError(file, 'invalid field algorithm: expected a string');
+  let algorithm: AnyAlgorithm;
+  try {
+    algorithm = algorithmNamed(content.algorithm);
+  } catch (error) {
+    throw new ArtifactError(file, (error as Error).message);
+  }
+  if (content.format !== algorithm.format) {
+    throw new ArtifactError(file, `wrong format ${JSON.stringify(content.format ?? null)}; expected "${algorithm.format}"`);
+  }
+  return algorithm;
+}
 
 /**
  * Reads and verifies a `model.json`: valid JSON, the right format id, an intact sha256 and the
@@ -174,34 +152,20 @@ export function readArtifact(file: string): ModelArtifact {
     throw new ArtifactError(file, 'not a model artifact (expected a JSON object)');
   }
   const { sha256: recorded, ...content } = parsed as Record<string, unknown>;
-  if (content.format !== MODEL_FORMAT) {
-    throw new ArtifactError(file, `wrong format ${JSON.stringify(content.format ?? null)}; expected "${MODEL_FORMAT}"`);
-  }
+  const algorithm = artifactAlgorithm(file, content);
   if (typeof recorded !== 'string') throw new ArtifactError(file, 'has no sha256 field');
   const actual = sha256(canonicalJson(content));
   if (actual !== recorded) {
     throw new ArtifactError(file, `sha256 mismatch: content hashes to ${actual.slice(0, 12)}…, file records ${recorded.slice(0, 12)}…`);
   }
-  const shape = ArtifactShape.safeParse(parsed);
-  if (!shape.success) {
-    const issue = shape.error.issues[0];
-    throw new ArtifactError(file, `invalid field ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  const checks = [
+    { schema: EnvelopeShape, value: parsed, prefix: undefined },
+    { schema: algorithm.params, value: content.hyperparameters, prefix: 'hyperparameters' },
+    { schema: algorithm.body, value: content.model, prefix: 'model' },
+  ];
+  for (const { schema, value, prefix } of checks) {
+    const shape = schema.safeParse(value);
+    if (!shape.success) throw new ArtifactError(file, `invalid field ${issueText(shape.error, prefix ? [prefix] : [])}`);
   }
   return parsed as ModelArtifact;
-}
-
-/** Reads a `metrics.json` (for the gate and the API), checking only that it is one. */
-export function readMetrics(file: string): MetricsFile {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ArtifactError(file, code === 'ENOENT' ? 'file not found' : 'not valid JSON');
-  }
-  const shape = z
-    .object({ format: z.literal(METRICS_FORMAT), name: z.string(), version: z.string(), scores: z.object({ accuracy: z.number(), macroF1: z.number() }) })
-    .safeParse(parsed);
-  if (!shape.success) throw new ArtifactError(file, `not an mlship metrics file (${shape.error.issues[0]?.message ?? 'invalid'})`);
-  return parsed as MetricsFile;
 }

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * Errors a user can fix. CLIs print `message` as one line and exit with `exitCode`; nothing else is
  * written, so a failed run never leaves a partial model behind.
@@ -16,4 +18,10 @@ export class ArtifactError extends Error {
   ) {
     super(`${file}: ${problem}`);
   }
+}
+
+/** `path: message` of zod's first issue, the path under `prefix` (the root when both are empty). */
+export function issueText(error: z.ZodError, prefix: readonly PropertyKey[]): string {
+  const issue = error.issues[0];
+  return `${[...prefix, ...(issue?.path ?? [])].map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
 }

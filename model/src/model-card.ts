@@ -1,15 +1,17 @@
 import type { ModelArtifact } from './artifact';
+import { algorithmOf } from './artifact';
 
 const fixed = (value: number): string => value.toFixed(3);
 
 /** Renders the model card: what the model is, what it was trained on, how well it scores, and where not to use it. */
 export function renderModelCard(artifact: ModelArtifact): string {
   const { dataset, hyperparameters: hp, scores } = artifact;
+  const described = algorithmOf(artifact).describe(hp, scores, artifact.software);
   const labels = scores.confusionMatrix.labels;
   const lines = [
     `# Model card: ${artifact.name} ${artifact.version}`,
     '',
-    `k-nearest-neighbours classifier (ml-knn ${artifact.software.mlKnn}), ${hp.distance} distance, k = ${hp.k}, on z-score standardized features.`,
+    described.summary,
     '',
     '## Data',
     '',
@@ -20,11 +22,7 @@ export function renderModelCard(artifact: ModelArtifact): string {
     '',
     '## Hyperparameters',
     '',
-    `- k chosen by ${hp.folds}-fold stratified cross-validation on the training split from ${hp.kCandidates.join(', ')}`,
-    '',
-    '| k | CV accuracy (mean) | std |',
-    '|---|---|---|',
-    ...scores.cv.candidates.map((c) => `| ${c.k}${c.k === hp.k ? ' (chosen)' : ''} | ${fixed(c.mean)} | ${fixed(c.std)} |`),
+    ...described.hyperparameters,
     '',
     '## Scores on the held-out test split',
     '',
@@ -50,7 +48,7 @@ export function renderModelCard(artifact: ModelArtifact): string {
     '## Limitations',
     '',
     `- Trained on ${dataset.rows} rows: scores on ${artifact.split.testRows} test rows carry wide uncertainty (one row is ${fixed(1 / Math.max(artifact.split.testRows, 1))} of accuracy).`,
-    '- KNN answers with the majority of the nearest training rows; it has no notion of "none of these", so inputs far from the training data still get a confident-looking class. Watch the drift metrics.',
+    ...described.limitations,
     '- Standardization uses the training split\'s mean and standard deviation; a shift in input units or scale silently changes answers.',
     '',
     `Artifact sha256: \`${artifact.sha256}\``,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from './errors';
+import { InputError, issueText } from './errors';
 
 /** Quality thresholds a candidate must meet, and how far it may fall below the baseline. */
 export const GateThresholdsSchema = z.strictObject({
@@ -30,29 +30,35 @@ export const DataSpecSchema = z.discriminatedUnion(
 );
 export type DataSpec = z.infer<typeof DataSpecSchema>;
 
-/** One named model configuration from `model/models.json`. */
-export const ModelConfigSchema = z.strictObject({
+/**
+ * The fields every `model/models.json` entry has, whatever its algorithm: `algorithm` (default
+ * knn) chooses the algorithm, whose own fields sit beside these and are checked by it.
+ */
+export const CommonConfigSchema = z.object({
+  algorithm: z.string().optional(),
   description: z.string(),
   data: DataSpecSchema,
-  distance: z.enum(['euclidean', 'manhattan']),
-  kCandidates: z.array(z.number().int().min(1)).min(1),
-  folds: z.number().int().min(2).max(20),
   testFraction: z.number().gt(0).lt(1),
   seed: z.number().int().min(0),
   gate: GateThresholdsSchema,
 });
-export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** One named model configuration from `model/models.json`: the common fields plus its algorithm's. */
+export type ModelConfig = z.infer<typeof CommonConfigSchema> & Record<string, unknown>;
 
 const ModelsFileSchema = z.strictObject({
   $comment: z.string().optional(),
-  models: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/), ModelConfigSchema),
+  models: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/), z.record(z.string(), z.unknown())),
 });
 
 /** The default location of the named model configurations. */
 export const DEFAULT_MODELS_FILE = 'model/models.json';
 
-/** Reads and validates the named model configurations. */
-export function loadModelConfigs(file = DEFAULT_MODELS_FILE): Record<string, ModelConfig> {
+/**
+ * Reads a models file and hands each entry to `parseEntry` (which throws an InputError naming
+ * the field at fault). The file's own errors name the file and the path in it.
+ */
+export function readModelsFile<T>(file: string, parseEntry: (name: string, entry: Record<string, unknown>) => T): Record<string, T> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -60,11 +66,21 @@ export function loadModelConfigs(file = DEFAULT_MODELS_FILE): Record<string, Mod
     throw new InputError(`${file}: cannot read model configurations: ${(error as Error).message}`);
   }
   const parsed = ModelsFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data.models;
+  if (!parsed.success) throw new InputError(`${file}: ${issueText(parsed.error, [])}`);
+  return Object.fromEntries(Object.entries(parsed.data.models).map(([name, entry]) => [name, parseEntry(name, entry)]));
+}
+
+/**
+ * The gate's view of a models file: each entry's common fields, its thresholds among them,
+ * checked; the algorithm's own fields are training's business (and its algorithm's code is not
+ * needed to read a gate).
+ */
+export function loadGateConfigs(file = DEFAULT_MODELS_FILE): Record<string, z.infer<typeof CommonConfigSchema>> {
+  return readModelsFile(file, (name, entry) => {
+    const parsed = CommonConfigSchema.safeParse(entry);
+    if (!parsed.success) throw new InputError(`${file}: ${issueText(parsed.error, ['models', name])}`);
+    return parsed.data;
+  });
 }
 
 /**

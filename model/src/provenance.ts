@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ModelArtifact } from './artifact';
-import { readMetrics, versionDir } from './artifact';
+import { readMetrics, versionDir } from './registry-files';
 import { ArtifactError, InputError } from './errors';
 import { currentVersion, listModelNames, loadPromoted } from './registry';
 

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MetricsFile } from './artifact';
-import { readMetrics, versionDir } from './artifact';
+import type { MetricsFile } from './registry-files';
+import { currentVersion, latestVersion, readMetrics, versionDir } from './registry-files';
 import { InputError } from './errors';
 import type { GateThresholds } from './model-config';
-import { loadModelConfigs } from './model-config';
-import { currentVersion, latestVersion } from './registry';
+import { loadGateConfigs } from './model-config';
 
 /** One checked score. */
 export interface GateCheck {
@@ -125,7 +124,7 @@ function baselineMetrics(dir: string, name: string): MetricsFile | undefined {
 export function gateCandidates(request: GateRequest): GateResult[] {
   const option = (name: string): string => `${request.optionPrefix}${name}`;
   if (request.baselineDir && !existsSync(request.baselineDir)) throw new InputError(`${option('baseline-dir')} ${request.baselineDir} does not exist`);
-  const configs = loadModelConfigs(request.modelsFile);
+  const configs = loadGateConfigs(request.modelsFile);
   const candidates = request.candidate
     ? [readMetrics(request.candidate)]
     : (request.models.length > 0 ? request.models : Object.keys(configs)).map((name) => candidateMetrics(request.modelDir, name));

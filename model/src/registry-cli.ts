@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { algorithmOf } from './artifact';
 import { parseFlags, runCli } from './cli';
 import { InputError } from './errors';
 import { exportVerified, formatProvenance, parseProvenance, registryProvenance } from './provenance';
@@ -17,7 +18,7 @@ function list(modelDir: string): void {
     for (const v of listVersions(modelDir, model)) {
       const m = readVersionMetrics(modelDir, model, v);
       const tags = [v === current ? 'current' : '', v === latest ? 'latest' : ''].filter(Boolean).join(', ');
-      console.log(`  ${v}  k=${m.hyperparameters.k} ${m.hyperparameters.distance}  accuracy ${m.scores.accuracy.toFixed(3)}  macro-F1 ${m.scores.macroF1.toFixed(3)}${tags ? `  [${tags}]` : ''}`);
+      console.log(`  ${v}  ${algorithmOf(m).describe(m.hyperparameters, m.scores, {}).brief}  accuracy ${m.scores.accuracy.toFixed(3)}  macro-F1 ${m.scores.macroF1.toFixed(3)}${tags ? `  [${tags}]` : ''}`);
     }
   }
 }

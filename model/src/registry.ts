@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MetricsFile, ModelArtifact } from './artifact';
-import { readArtifact, readMetrics, versionDir } from './artifact';
+import type { ModelArtifact } from './artifact';
+import { readArtifact } from './artifact';
+import type { MetricsFile } from './registry-files';
+import { assertName, currentVersion, NAME_PATTERN, readMetrics, readPointer, VERSION_PATTERN, versionDir } from './registry-files';
 import { writeFileAtomic } from './atomic-write';
 import { ArtifactError, InputError } from './errors';
 
@@ -14,38 +16,13 @@ import { ArtifactError, InputError } from './errors';
  */
 export const DEFAULT_MODEL_DIR = 'model/artifacts';
 
-const VERSION_PATTERN = /^[0-9a-f]{12}$/;
-const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-
-function assertName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new InputError(`"${name}" is not a model name (letters, digits, - and _)`);
-}
-
-function readPointer(modelDir: string, name: string, pointer: 'current' | 'latest'): string | undefined {
-  const file = join(modelDir, name, pointer);
-  if (!existsSync(file)) return undefined;
-  const version = readFileSync(file, 'utf8').trim();
-  if (!VERSION_PATTERN.test(version)) throw new ArtifactError(file, `holds "${version.slice(0, 40)}", not a version id`);
-  return version;
-}
-
 function readHistory(modelDir: string, name: string): string[] {
   const file = join(modelDir, name, 'history');
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
-/** The promoted version of `name`, if any. */
-export function currentVersion(modelDir: string, name: string): string | undefined {
-  assertName(name);
-  return readPointer(modelDir, name, 'current');
-}
-
-/** The version the most recent training run of `name` wrote, if any. */
-export function latestVersion(modelDir: string, name: string): string | undefined {
-  assertName(name);
-  return readPointer(modelDir, name, 'latest');
-}
+export { currentVersion, latestVersion } from './registry-files';
 
 /** Records `version` as the newest trained version of `name`. */
 export function markLatest(modelDir: string, name: string, version: string): void {

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import type { ModelArtifact } from './artifact';
-import { metricsOf, readMetrics, versionDir, writeArtifact } from './artifact';
+import { algorithmOf, metricsOf, writeArtifact } from './artifact';
+import { readMetrics, versionDir } from './registry-files';
 import { parseFlags, runCli } from './cli';
 import { InputError } from './errors';
 import { renderModelCard } from './model-card';
 import type { GateThresholds } from './model-config';
-import { DEFAULT_MODELS_FILE, loadModelConfigs } from './model-config';
+import { DEFAULT_MODELS_FILE } from './model-config';
+import { loadModelConfigs } from './algorithms/configs';
 import { evaluateGate, renderGateMarkdown } from './quality-gate';
 import { currentVersion, DEFAULT_MODEL_DIR, markLatest, promote, sweepStaging } from './registry';
 import { trainModel } from './training';
@@ -30,28 +32,42 @@ function promoteIfGated(modelDir: string, artifact: ModelArtifact, thresholds: G
   return true;
 }
 
+/** One trained model as the summary shows it: `--json` prints `row`, the text line adds `brief`. */
 interface TrainedSummary {
-  name: string;
-  version: string;
-  dataset: string;
-  dataSha256: string;
-  k: number;
-  distance: string;
-  accuracy: number;
-  macroF1: number;
-  dir: string;
-  promoted: boolean;
+  row: {
+    name: string;
+    version: string;
+    dataset: string;
+    dataSha256: string;
+    algorithm: string;
+    accuracy: number;
+    macroF1: number;
+    dir: string;
+    promoted: boolean;
+  } & Record<string, string | number | boolean>;
+  /** The algorithm's hyperparameters in a few words. */
+  brief: string;
+}
+
+function summarize(artifact: ModelArtifact, dir: string, promoted: boolean): TrainedSummary {
+  const algorithm = algorithmOf(artifact);
+  const { fields, brief } = algorithm.describe(artifact.hyperparameters, artifact.scores, artifact.software);
+  const { name, version, dataset, scores } = artifact;
+  return {
+    row: { name, version, dataset: dataset.source, dataSha256: dataset.sha256, algorithm: algorithm.name, ...fields, accuracy: scores.accuracy, macroF1: scores.macroF1, dir, promoted },
+    brief,
+  };
 }
 
 function printSummary(summary: TrainedSummary[], json: boolean, promoting: boolean): void {
   if (json) {
-    console.log(JSON.stringify({ models: summary }));
+    console.log(JSON.stringify({ models: summary.map((m) => m.row) }));
     return;
   }
-  for (const m of summary) {
+  for (const { row: m, brief } of summary) {
     const outcome = m.promoted ? '  (promoted)' : promoting ? '  (NOT promoted: gate failed)' : '';
     console.log(
-      `${m.name} ${m.version}  ${m.dataset}  k=${m.k} ${m.distance}  test accuracy ${m.accuracy.toFixed(3)}  macro-F1 ${m.macroF1.toFixed(3)}  -> ${m.dir}${outcome}`,
+      `${m.name} ${m.version}  ${m.dataset}  ${brief}  test accuracy ${m.accuracy.toFixed(3)}  macro-F1 ${m.macroF1.toFixed(3)}  -> ${m.dir}${outcome}`,
     );
   }
 }
@@ -101,19 +117,8 @@ function main(): number {
   sweepStaging(modelDir);
   const dirs = artifacts.map((artifact) => writeArtifact(modelDir, artifact, renderModelCard(artifact)));
   for (const artifact of artifacts) markLatest(modelDir, artifact.name, artifact.version);
-  const summary: TrainedSummary[] = artifacts.map((artifact, i) => ({
-    name: artifact.name,
-    version: artifact.version,
-    dataset: artifact.dataset.source,
-    dataSha256: artifact.dataset.sha256,
-    k: artifact.hyperparameters.k,
-    distance: artifact.hyperparameters.distance,
-    accuracy: artifact.scores.accuracy,
-    macroF1: artifact.scores.macroF1,
-    dir: dirs[i]!,
-    promoted: values.promote && promoteIfGated(modelDir, artifact, configs[artifact.name]!.gate),
-  }));
-  const failed = values.promote && summary.some((m) => !m.promoted);
+  const summary = artifacts.map((artifact, i) => summarize(artifact, dirs[i]!, values.promote && promoteIfGated(modelDir, artifact, configs[artifact.name]!.gate)));
+  const failed = values.promote && summary.some((m) => !m.row.promoted);
 
   printSummary(summary, values.json, values.promote);
   return failed ? 1 : 0;

@@ -5,7 +5,7 @@ import { canonicalJson, sha256 } from '../src/canonical';
 import { loadIris } from '../src/dataset';
 import { ArtifactError } from '../src/errors';
 import { renderModelCard } from '../src/model-card';
-import { loadModelConfigs } from '../src/model-config';
+import { loadModelConfigs } from '../src/algorithms/configs';
 import { trainModel } from '../src/training';
 import { ROOT, tempDir } from './helpers';
 

@@ -1,4 +1,4 @@
-import type { MetricsFile } from '../src/artifact';
+import type { MetricsFile } from '../src/registry-files';
 import { evaluateGate, renderGateMarkdown } from '../src/quality-gate';
 
 function metrics(accuracy: number, macroF1: number, version = 'aaaaaaaaaaaa'): MetricsFile {

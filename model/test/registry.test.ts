@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeArtifact } from '../src/artifact';
 import { loadIris } from '../src/dataset';
 import { ArtifactError, InputError } from '../src/errors';
-import { loadModelConfigs } from '../src/model-config';
+import { loadModelConfigs } from '../src/algorithms/configs';
 import { currentVersion, listModelNames, listVersions, loadPromoted, promote, rollback } from '../src/registry';
 import { trainModel } from '../src/training';
 import { ROOT, tempDir } from './helpers';

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fingerprint, loadCsv, loadIris } from '../src/dataset';
-import { loadModelConfigs } from '../src/model-config';
+import { loadModelConfigs } from '../src/algorithms/configs';
 import { loadTrainingData } from '../src/training-data';
 import { expectRefused, listFiles, ROOT, runCli, tempDir } from './helpers';
 

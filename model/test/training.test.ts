@@ -1,7 +1,7 @@
 import { serialize } from '../src/artifact';
 import { loadIris } from '../src/dataset';
 import { InputError } from '../src/errors';
-import { loadModelConfigs } from '../src/model-config';
+import { loadModelConfigs } from '../src/algorithms/configs';
 import { fitStandardizer } from '../src/preprocess';
 import { stratifiedKFold, stratifiedSplit } from '../src/split';
 import { seededRandom } from '../src/random';
@@ -51,16 +51,6 @@ describe('training on Iris', () => {
     const { train } = splitOf(iris, configs.M1!);
     expect(artifact.preprocessing).toEqual(fitStandardizer(train.map((i) => iris.X[i]!)));
     expect(artifact.preprocessing).not.toEqual(fitStandardizer(iris.X));
-  });
-
-  test('when trained, then k is the best cross-validated candidate and every candidate is scored', () => {
-    const { scores, hyperparameters } = trainModel(iris, 'M1', configs.M1!);
-    expect(scores.cv.candidates.map((c) => c.k)).toEqual(configs.M1!.kCandidates);
-    const best = Math.max(...scores.cv.candidates.map((c) => c.mean));
-    const chosen = scores.cv.candidates.find((c) => c.k === hyperparameters.k)!;
-    expect(chosen.mean).toBe(best);
-    expect(chosen.foldScores).toHaveLength(configs.M1!.folds);
-    expect(scores.cv.mean).toBe(chosen.mean);
   });
 
   test('when trained, then the scores have per-class figures and a confusion matrix that add up', () => {

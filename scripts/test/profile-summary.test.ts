@@ -39,7 +39,7 @@ describe('summariseProfile', () => {
   test('when a window is given, then samples outside it are left out', () => {
     const profile = profileOf([
       { frames: [['(garbage collector)', '']], micros: 10 },
-      { frames: [['predict', 'file:///app/model/src/knn.ts']], micros: 10 },
+      { frames: [['predict', 'file:///app/model/src/preprocess.ts']], micros: 10 },
       { frames: [['(garbage collector)', '']], micros: 10 },
     ]);
     // Samples land at 1010, 1020 and 1030.

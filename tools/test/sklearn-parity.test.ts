@@ -2,20 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ALICE, makeApp, trainedModelDir } from '../../api/test/helpers';
+import { algorithmOf, loadInputOf } from '../../model/src/artifact';
 import { loadCsv, loadIris } from '../../model/src/dataset';
 import type { Dataset } from '../../model/src/dataset';
 import { seededRandom } from '../../model/src/random';
-import { knnSpecOf } from '../../scripts/knn-spec';
-import type { KnnSpec } from '../../scripts/knn-spec';
+import { loadPromoted } from '../../model/src/registry';
 import { run } from './run';
 import { ROOT, describeWithTools } from './venv';
 
 /**
- * Every served model rebuilt in scikit-learn (KNeighborsClassifier with the artifact's
- * standardization, k, metric and training points) answers as the API does on every training and
- * test row and on random points over the feature range. Where scikit-learn's own answer is a tie
- * (a shared top vote, or equal k-th and (k+1)-th distances) the two may differ: mlship keeps
- * ml-knn's tie rule. The tie counts are printed.
+ * Every served model rebuilt in scikit-learn (by the reference its algorithm names, from the
+ * artifact) answers as the API does on every training and test row and on random points over the
+ * feature range. Where scikit-learn reports its own answer as a tie (for a nearest-neighbours
+ * model, a shared top vote or equal k-th and (k+1)-th distances) the two may differ: mlship keeps
+ * its library's tie rule. The tie counts are printed.
  */
 const RANDOM_POINTS = 3000;
 const CHUNK = 1000;
@@ -55,19 +55,21 @@ describeWithTools('scikit-learn parity of the served models', ['python'], ({ pyt
     return labels;
   }
 
-  async function sklearnLabels(spec: KnnSpec, queries: number[][]): Promise<{ labels: string[]; ties: string[] }> {
-    const input = JSON.stringify({ ...spec, mode: 'predict', queries });
-    const result = await run(python!, [join(ROOT, 'tools/python/sklearn_knn.py')], { input, timeoutMs: 120_000 });
-    if (result.status !== 0) throw new Error(`sklearn_knn.py failed: ${result.output}`);
+  async function sklearnLabels(name: string, queries: number[][]): Promise<{ labels: string[]; ties: string[] }> {
+    const artifact = loadPromoted(modelDir, name);
+    const reference = algorithmOf(artifact).scikitLearn;
+    if (!reference) throw new Error(`${name}: its algorithm names no scikit-learn reference`);
+    const input = JSON.stringify({ ...reference.spec(name, loadInputOf(artifact)), mode: 'predict', queries });
+    const result = await run(python!, [join(ROOT, reference.script)], { input, timeoutMs: 120_000 });
+    if (result.status !== 0) throw new Error(`${reference.script} failed: ${result.output}`);
     return JSON.parse(result.output) as { labels: string[]; ties: string[] };
   }
 
   test.each(served)('when scikit-learn rebuilds %s, then it predicts as the API on every dataset row and on random points, except at its own ties', async (name) => {
-    const spec = knnSpecOf(modelDir, name);
-    const artifact = JSON.parse(readFileSync(join(modelDir, name, readFileSync(join(modelDir, name, 'current'), 'utf8').trim(), 'model.json'), 'utf8')) as { dataset: { source: string } };
+    const artifact = loadPromoted(modelDir, name);
     const dataset = datasetOf(name, artifact.dataset.source);
     const queries = [...dataset.X, ...randomPoints(dataset.X, RANDOM_POINTS)];
-    const [api, sklearn] = await Promise.all([apiLabels(name, queries), sklearnLabels(spec, queries)]);
+    const [api, sklearn] = await Promise.all([apiLabels(name, queries), sklearnLabels(name, queries)]);
     const ties = { vote: 0, distance: 0, differentAtTie: 0 };
     const disagreements: string[] = [];
     queries.forEach((row, i) => {
@@ -77,7 +79,7 @@ describeWithTools('scikit-learn parity of the served models', ['python'], ({ pyt
       if (tie) ties.differentAtTie++;
       else disagreements.push(`${i < dataset.X.length ? `row ${i}` : `random point ${i - dataset.X.length}`} ${JSON.stringify(row)}: API ${api[i]}, scikit-learn ${sklearn.labels[i]}`);
     });
-    console.log(JSON.stringify({ sklearnParity: { model: name, k: spec.k, metric: spec.metric, datasetRows: dataset.X.length, randomPoints: RANDOM_POINTS, voteTies: ties.vote, distanceTies: ties.distance, differentAtTies: ties.differentAtTie, disagreementsElsewhere: disagreements.length } }));
+    console.log(JSON.stringify({ sklearnParity: { model: name, ...algorithmOf(artifact).describe(artifact.hyperparameters, artifact.scores, artifact.software).fields, datasetRows: dataset.X.length, randomPoints: RANDOM_POINTS, voteTies: ties.vote, distanceTies: ties.distance, differentAtTies: ties.differentAtTie, disagreementsElsewhere: disagreements.length } }));
     expect(disagreements.slice(0, 5)).toEqual([]);
     // Ties are the exception, never the bulk: a comparison that excused most rows would prove nothing.
     expect(ties.vote + ties.distance).toBeLessThan(queries.length / 10);

@@ -4,14 +4,15 @@ import { ApiError } from '../errors';
 import type { ServedModel } from '../model-store';
 import { allow } from './method-not-allowed';
 
+/** The common fields, with the algorithm's own hyperparameters after its name (k and distance, for one). */
 function summary(model: ServedModel) {
-  const { scores, hyperparameters } = model.metrics;
+  const { scores } = model.metrics;
   return {
     name: model.name,
     version: model.version,
     sha256: model.sha256,
-    k: hyperparameters.k,
-    distance: hyperparameters.distance,
+    algorithm: model.algorithm,
+    ...model.fields,
     features: model.featureNames,
     classes: model.classNames,
     accuracy: scores.accuracy,

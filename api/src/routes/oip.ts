@@ -51,7 +51,8 @@ function modelMetadata(model: ServedModel) {
   return {
     name: model.name,
     versions: [model.version],
-    platform: 'mlship_knn',
+    // The algorithm, as Triton names a model's backend (onnxruntime_onnx, pytorch_libtorch).
+    platform: `mlship_${model.algorithm}`,
     inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, features], parameters: { features: model.featureNames.join(',') } }],
     outputs: [
       { name: 'label', datatype: 'BYTES', shape: [-1], parameters: { classes: model.classNames.join(',') } },

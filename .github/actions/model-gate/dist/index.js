@@ -20424,14 +20424,14 @@ function info(message2) {
 }
 
 // .github/actions/model-gate/src/main.ts
-var import_node_fs5 = require("node:fs");
-var import_node_path4 = require("node:path");
-
-// model/src/quality-gate.ts
 var import_node_fs4 = require("node:fs");
 var import_node_path3 = require("node:path");
 
-// model/src/artifact.ts
+// model/src/quality-gate.ts
+var import_node_fs3 = require("node:fs");
+var import_node_path2 = require("node:path");
+
+// model/src/registry-files.ts
 var import_node_fs = require("node:fs");
 var import_node_path = require("node:path");
 
@@ -40167,36 +40167,22 @@ var ArtifactError = class extends Error {
   problem;
   name = "ArtifactError";
 };
+function issueText(error63, prefix) {
+  const issue3 = error63.issues[0];
+  return `${[...prefix, ...issue3?.path ?? []].map(String).join(".") || "(root)"}: ${issue3?.message ?? "invalid"}`;
+}
 
-// model/src/artifact.ts
-var MODEL_FORMAT = "mlship.knn-model/v1";
-var METRICS_FORMAT = "mlship.knn-metrics/v1";
+// model/src/registry-files.ts
 function versionDir(modelDir, name, version2) {
   return (0, import_node_path.join)(modelDir, name, version2);
 }
-var TreeNodeSchema = external_exports.lazy(
-  () => external_exports.object({
-    obj: external_exports.array(external_exports.number()),
-    dimension: external_exports.number().int(),
-    left: external_exports.union([TreeNodeSchema, external_exports.null()]),
-    right: external_exports.union([TreeNodeSchema, external_exports.null()])
-  })
-);
-var ArtifactShape = external_exports.object({
-  format: external_exports.literal(MODEL_FORMAT),
-  name: external_exports.string().min(1),
-  version: external_exports.string().min(1),
-  dataset: external_exports.object({
-    featureNames: external_exports.array(external_exports.string()).min(1),
-    classNames: external_exports.array(external_exports.string()).min(2),
-    sha256: external_exports.string(),
-    rows: external_exports.number()
-  }),
-  preprocessing: external_exports.object({ type: external_exports.literal("standardize"), mean: external_exports.array(external_exports.number()), std: external_exports.array(external_exports.number()) }),
-  hyperparameters: external_exports.object({ k: external_exports.number().int().min(1), distance: external_exports.enum(["euclidean", "manhattan"]) }),
-  model: external_exports.object({ name: external_exports.literal("KNN"), k: external_exports.number(), classes: external_exports.array(external_exports.number()), isEuclidean: external_exports.boolean(), kdTree: TreeNodeSchema }),
-  scores: external_exports.object({ accuracy: external_exports.number(), macroF1: external_exports.number() }),
-  sha256: external_exports.string().regex(/^[0-9a-f]{64}$/)
+var MetricsShape = external_exports.object({
+  // Each algorithm names its own (mlship.knn-metrics/v1); the gate reads every one alike.
+  format: external_exports.string().regex(/^mlship\.[a-z][a-z0-9-]*-metrics\/v\d+$/, "expected an mlship.<algorithm>-metrics/v<n> format"),
+  algorithm: external_exports.string().optional(),
+  name: external_exports.string(),
+  version: external_exports.string(),
+  scores: external_exports.object({ accuracy: external_exports.number(), macroF1: external_exports.number() })
 });
 function readMetrics(file2) {
   let parsed;
@@ -40206,9 +40192,29 @@ function readMetrics(file2) {
     const code = error63.code;
     throw new ArtifactError(file2, code === "ENOENT" ? "file not found" : "not valid JSON");
   }
-  const shape = external_exports.object({ format: external_exports.literal(METRICS_FORMAT), name: external_exports.string(), version: external_exports.string(), scores: external_exports.object({ accuracy: external_exports.number(), macroF1: external_exports.number() }) }).safeParse(parsed);
+  const shape = MetricsShape.safeParse(parsed);
   if (!shape.success) throw new ArtifactError(file2, `not an mlship metrics file (${shape.error.issues[0]?.message ?? "invalid"})`);
   return parsed;
+}
+var VERSION_PATTERN = /^[0-9a-f]{12}$/;
+var NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+function assertName(name) {
+  if (!NAME_PATTERN.test(name)) throw new InputError(`"${name}" is not a model name (letters, digits, - and _)`);
+}
+function readPointer(modelDir, name, pointer) {
+  const file2 = (0, import_node_path.join)(modelDir, name, pointer);
+  if (!(0, import_node_fs.existsSync)(file2)) return void 0;
+  const version2 = (0, import_node_fs.readFileSync)(file2, "utf8").trim();
+  if (!VERSION_PATTERN.test(version2)) throw new ArtifactError(file2, `holds "${version2.slice(0, 40)}", not a version id`);
+  return version2;
+}
+function currentVersion(modelDir, name) {
+  assertName(name);
+  return readPointer(modelDir, name, "current");
+}
+function latestVersion(modelDir, name) {
+  assertName(name);
+  return readPointer(modelDir, name, "latest");
 }
 
 // model/src/model-config.ts
@@ -40231,22 +40237,20 @@ var DataSpecSchema = external_exports.discriminatedUnion(
   ],
   { error: 'expected {"source":"iris"} or {"source":"csv","path":"<file.csv>","label":"<class column>"}' }
 );
-var ModelConfigSchema = external_exports.strictObject({
+var CommonConfigSchema = external_exports.object({
+  algorithm: external_exports.string().optional(),
   description: external_exports.string(),
   data: DataSpecSchema,
-  distance: external_exports.enum(["euclidean", "manhattan"]),
-  kCandidates: external_exports.array(external_exports.number().int().min(1)).min(1),
-  folds: external_exports.number().int().min(2).max(20),
   testFraction: external_exports.number().gt(0).lt(1),
   seed: external_exports.number().int().min(0),
   gate: GateThresholdsSchema
 });
 var ModelsFileSchema = external_exports.strictObject({
   $comment: external_exports.string().optional(),
-  models: external_exports.record(external_exports.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/), ModelConfigSchema)
+  models: external_exports.record(external_exports.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/), external_exports.record(external_exports.string(), external_exports.unknown()))
 });
 var DEFAULT_MODELS_FILE = "model/models.json";
-function loadModelConfigs(file2 = DEFAULT_MODELS_FILE) {
+function readModelsFile(file2, parseEntry) {
   let raw;
   try {
     raw = JSON.parse((0, import_node_fs2.readFileSync)(file2, "utf8"));
@@ -40254,35 +40258,15 @@ function loadModelConfigs(file2 = DEFAULT_MODELS_FILE) {
     throw new InputError(`${file2}: cannot read model configurations: ${error63.message}`);
   }
   const parsed = ModelsFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue3 = parsed.error.issues[0];
-    throw new InputError(`${file2}: ${issue3?.path.join(".") || "(root)"}: ${issue3?.message ?? "invalid"}`);
-  }
-  return parsed.data.models;
+  if (!parsed.success) throw new InputError(`${file2}: ${issueText(parsed.error, [])}`);
+  return Object.fromEntries(Object.entries(parsed.data.models).map(([name, entry]) => [name, parseEntry(name, entry)]));
 }
-
-// model/src/registry.ts
-var import_node_fs3 = require("node:fs");
-var import_node_path2 = require("node:path");
-var VERSION_PATTERN = /^[0-9a-f]{12}$/;
-var NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-function assertName(name) {
-  if (!NAME_PATTERN.test(name)) throw new InputError(`"${name}" is not a model name (letters, digits, - and _)`);
-}
-function readPointer(modelDir, name, pointer) {
-  const file2 = (0, import_node_path2.join)(modelDir, name, pointer);
-  if (!(0, import_node_fs3.existsSync)(file2)) return void 0;
-  const version2 = (0, import_node_fs3.readFileSync)(file2, "utf8").trim();
-  if (!VERSION_PATTERN.test(version2)) throw new ArtifactError(file2, `holds "${version2.slice(0, 40)}", not a version id`);
-  return version2;
-}
-function currentVersion(modelDir, name) {
-  assertName(name);
-  return readPointer(modelDir, name, "current");
-}
-function latestVersion(modelDir, name) {
-  assertName(name);
-  return readPointer(modelDir, name, "latest");
+function loadGateConfigs(file2 = DEFAULT_MODELS_FILE) {
+  return readModelsFile(file2, (name, entry) => {
+    const parsed = CommonConfigSchema.safeParse(entry);
+    if (!parsed.success) throw new InputError(`${file2}: ${issueText(parsed.error, ["models", name])}`);
+    return parsed.data;
+  });
 }
 
 // model/src/quality-gate.ts
@@ -40342,16 +40326,16 @@ function renderGateMarkdown(results) {
 function candidateMetrics(modelDir, name) {
   const version2 = latestVersion(modelDir, name) ?? currentVersion(modelDir, name);
   if (!version2) throw new InputError(`no trained version of ${name} in ${modelDir}: run \`npm run train\` first`);
-  return readMetrics((0, import_node_path3.join)(versionDir(modelDir, name, version2), "metrics.json"));
+  return readMetrics((0, import_node_path2.join)(versionDir(modelDir, name, version2), "metrics.json"));
 }
 function baselineMetrics(dir, name) {
   const version2 = currentVersion(dir, name) ?? latestVersion(dir, name);
-  return version2 ? readMetrics((0, import_node_path3.join)(versionDir(dir, name, version2), "metrics.json")) : void 0;
+  return version2 ? readMetrics((0, import_node_path2.join)(versionDir(dir, name, version2), "metrics.json")) : void 0;
 }
 function gateCandidates(request2) {
   const option = (name) => `${request2.optionPrefix}${name}`;
-  if (request2.baselineDir && !(0, import_node_fs4.existsSync)(request2.baselineDir)) throw new InputError(`${option("baseline-dir")} ${request2.baselineDir} does not exist`);
-  const configs = loadModelConfigs(request2.modelsFile);
+  if (request2.baselineDir && !(0, import_node_fs3.existsSync)(request2.baselineDir)) throw new InputError(`${option("baseline-dir")} ${request2.baselineDir} does not exist`);
+  const configs = loadGateConfigs(request2.modelsFile);
   const candidates = request2.candidate ? [readMetrics(request2.candidate)] : (request2.models.length > 0 ? request2.models : Object.keys(configs)).map((name) => candidateMetrics(request2.modelDir, name));
   if (request2.baseline && candidates.length !== 1) {
     throw new InputError(`${option("baseline")} compares one model: name one model or ${option("candidate")}, or use ${option("baseline-dir")}`);
@@ -44607,7 +44591,7 @@ function evaluateCandidates(inputs) {
   return gateCandidates({ ...inputs, optionPrefix: "" });
 }
 function readSections(paths) {
-  return paths.map((path) => (0, import_node_fs5.existsSync)(path) ? { path, content: (0, import_node_fs5.readFileSync)(path, "utf8") } : { path });
+  return paths.map((path) => (0, import_node_fs4.existsSync)(path) ? { path, content: (0, import_node_fs4.readFileSync)(path, "utf8") } : { path });
 }
 async function commentOnPullRequest(inputs, markdown) {
   const issueNumber = pullRequestNumber();
@@ -44648,8 +44632,8 @@ async function run() {
     const passed = results.every((r) => r.passed);
     const failed = results.filter((r) => !r.passed).map((r) => r.name);
     if (inputs.reportFile) {
-      (0, import_node_fs5.mkdirSync)((0, import_node_path4.dirname)(inputs.reportFile), { recursive: true });
-      (0, import_node_fs5.writeFileSync)(inputs.reportFile, markdown);
+      (0, import_node_fs4.mkdirSync)((0, import_node_path3.dirname)(inputs.reportFile), { recursive: true });
+      (0, import_node_fs4.writeFileSync)(inputs.reportFile, markdown);
     }
     setOutput("passed", String(passed));
     setOutput("failed-models", failed.join(","));

@@ -1,9 +1,9 @@
 import type { KnnModelJson } from 'ml-knn';
-import type { DistanceName } from './knn-fit';
-import type { DistanceToFunction } from './knn-replay';
-import { compileDistanceTo, MlKnnReplay } from './knn-replay';
-import type { ScanFunction } from './knn-scan';
-import { compileScan, principalAxis, seedTable } from './knn-scan';
+import type { DistanceName } from './ml-knn';
+import type { DistanceToFunction } from './replay';
+import { compileDistanceTo, MlKnnReplay } from './replay';
+import type { ScanFunction } from './scan';
+import { compileScan, principalAxis, seedTable } from './scan';
 
 /** One of the k nearest training rows. `features` are standardized, as the model sees them. */
 export interface Neighbour {
@@ -28,14 +28,14 @@ export interface Explanation {
  * and so visits every node through recursion and closures (~40-60 µs per Iris row), and it returns
  * neither votes nor neighbours.
  *
- * Fast path (`knn-scan.ts`): points sorted by their projection on the data's principal axis; a
+ * Fast path (`scan.ts`): points sorted by their projection on the data's principal axis; a
  * query seeds a max-heap of k+1 with the points nearest its own projection, then walks outward on
  * both sides until the gap along the axis (a lower bound of the distance) exceeds the heap's worst.
  *
  * Agreement with ml-knn: when the k-th and (k+1)-th distances differ and one class has the most
  * votes, ml-knn's answer cannot depend on the order it visits points in, so the fast path's answer
  * is its answer. When either is tied, ml-knn's visit and heap order decide, so the kernel replays
- * ml-knn's traversal (`knn-replay.ts`: same tree, same heap, same vote loop): slower, but its answer.
+ * ml-knn's traversal (`replay.ts`: same tree, same heap, same vote loop): slower, but its answer.
  */
 export class KnnKernel {
   readonly k: number;

@@ -1,13 +1,15 @@
-import { KnnKernel } from '../src/knn';
-import { fitMlKnn, loadMlKnn } from '../src/knn-fit';
-import type { DistanceName } from '../src/knn-fit';
-import { loadModelConfigs } from '../src/model-config';
-import { standardize } from '../src/preprocess';
-import { seededRandom } from '../src/random';
-import { splitOf, trainModel } from '../src/training';
-import { loadTrainingData } from '../src/training-data';
-import { batchBody } from '../../scripts/bench/requests';
-import { ROOT } from './helpers';
+import type { KnnModelJson } from 'ml-knn';
+import { loadModelConfigs } from '../../configs';
+import { standardize } from '../../../preprocess';
+import { seededRandom } from '../../../random';
+import { splitOf, trainModel } from '../../../training';
+import { loadTrainingData } from '../../../training-data';
+import { batchBody } from '../../../../../scripts/bench/requests';
+import { ROOT } from '../../../../test/helpers';
+import type { KnnParams } from '../describe';
+import { KnnKernel } from '../kernel';
+import { fitMlKnn, loadMlKnn } from '../ml-knn';
+import type { DistanceName } from '../ml-knn';
 
 const MODELS_FILE = `${ROOT}/model/models.json`;
 const configs = loadModelConfigs(MODELS_FILE);
@@ -17,13 +19,14 @@ describe.each(Object.keys(configs))('serving kernel of %s, on its own data', (na
   const config = configs[name]!;
   const data = datasets.get(name)!;
   const artifact = trainModel(data, name, config);
-  const { distance, k } = artifact.hyperparameters;
-  const reference = loadMlKnn(artifact.model, distance);
+  const { distance, k } = artifact.hyperparameters as unknown as KnnParams;
+  const model = artifact.model as KnnModelJson;
+  const reference = loadMlKnn(model, distance);
   const rows = standardize(artifact.preprocessing, data.X);
   const split = splitOf(data, config);
 
   test('when given every training and every test row, then it answers exactly as ml-knn does', () => {
-    const kernel = new KnnKernel(artifact.model, distance, data.featureNames.length);
+    const kernel = new KnnKernel(model, distance, data.featureNames.length);
     for (const index of [...split.train, ...split.test]) {
       expect([index, kernel.predict(rows[index]!)]).toEqual([index, reference.predict(rows[index]!)]);
     }
@@ -33,7 +36,7 @@ describe.each(Object.keys(configs))('serving kernel of %s, on its own data', (na
   });
 
   test('when given random points around the data, then it answers exactly as ml-knn does', () => {
-    const kernel = new KnnKernel(artifact.model, distance, data.featureNames.length);
+    const kernel = new KnnKernel(model, distance, data.featureNames.length);
     const random = seededRandom(7);
     for (let i = 0; i < 3000; i++) {
       // Snapped to a coarse grid so that equal distances, and so ties, are common.
@@ -54,7 +57,7 @@ describe.each(Object.keys(configs))('serving kernel of %s, on its own data', (na
       const scale = (3 + random() * 9) / (Math.hypot(...direction) || 1);
       return direction.map((v) => Math.round(v * scale * 4) / 4);
     });
-    const kernel = new KnnKernel(artifact.model, distance, data.featureNames.length);
+    const kernel = new KnnKernel(model, distance, data.featureNames.length);
     for (const point of [...benchRows, ...farPoints]) {
       const expected = reference.predict(point);
       expect(kernel.predict(point)).toBe(expected);
@@ -64,7 +67,7 @@ describe.each(Object.keys(configs))('serving kernel of %s, on its own data', (na
   });
 
   test('when explaining a row, then the label matches predict and the neighbours and votes add up', () => {
-    const kernel = new KnnKernel(artifact.model, distance, data.featureNames.length);
+    const kernel = new KnnKernel(model, distance, data.featureNames.length);
     for (const index of split.test) {
       const explanation = kernel.explain(rows[index]!);
       expect(explanation.label).toBe(reference.predict(rows[index]!));
