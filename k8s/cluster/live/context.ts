@@ -1,7 +1,8 @@
 /**
  * What every live check gets: the running cluster (kubectl with the admin kubeconfig), the API
  * image loaded into its node, and one way to record a result row or a timing. A check is a module
- * in ./checks that exports `check`; live/run.ts runs them against a cluster that is up.
+ * in ./checks that exports `check`, listed in all-checks.ts; live/run.ts runs them against a
+ * cluster that is up.
  */
 import { spawnSync } from 'node:child_process';
 import type { ClusterSettings } from '../host-snapshot';

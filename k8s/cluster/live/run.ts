@@ -3,28 +3,26 @@
  *
  *   npx tsx k8s/cluster/live/run.ts [--image mlship-api:local] [--check NAME]...
  *
- * Runs every module of ./checks (or the named ones) in their order, one ok/FAIL row per result,
+ * Runs every check of all-checks.ts (or the named ones) in their order, one ok/FAIL row per result,
  * then the timings and "cluster-live: N passed, N failed". Exit 1 when a row failed.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterSettings } from '../host-snapshot';
+import { ALL_CHECKS } from './all-checks';
 import type { LiveCheck, LiveResults } from './context';
 import { liveCluster } from './context';
 import { awaitRetiredNamespaces, retireSharedOverlays } from './kind-overlay';
 
-export async function loadChecks(only: string[] = []): Promise<LiveCheck[]> {
-  const dir = join(__dirname, 'checks');
-  const modules = await Promise.all(readdirSync(dir).filter((file) => file.endsWith('.ts')).map(async (file) => ((await import(join(dir, file))) as { check: LiveCheck }).check));
-  const unknown = only.filter((name) => !modules.some((check) => check.name === name));
-  if (unknown.length > 0) throw new Error(`no live check named ${unknown.join(', ')} (there are: ${modules.map((check) => check.name).join(', ')})`);
-  return modules.filter((check) => only.length === 0 || only.includes(check.name)).sort((a, b) => a.order - b.order);
+/** The checks named in `only` (all of them when it is empty), in their order. */
+export function loadChecks(only: string[] = []): LiveCheck[] {
+  const unknown = only.filter((name) => !ALL_CHECKS.some((check) => check.name === name));
+  if (unknown.length > 0) throw new Error(`no live check named ${unknown.join(', ')} (there are: ${ALL_CHECKS.map((check) => check.name).join(', ')})`);
+  return ALL_CHECKS.filter((check) => only.length === 0 || only.includes(check.name));
 }
 
 export async function runChecks(image: string, only: string[], results: LiveResults): Promise<void> {
   const cluster = liveCluster(clusterSettings(), image, results);
-  for (const check of await loadChecks(only)) {
+  for (const check of loadChecks(only)) {
     const start = Date.now();
     console.log(`--- ${check.name}`);
     try {
