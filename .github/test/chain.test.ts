@@ -146,7 +146,7 @@ describe('the kubernetes deploy target', () => {
     expect(env).toMatchObject({ KUBECONFIG_TEXT: '${{ secrets.KUBECONFIG }}', MONITORING_TOKEN: '${{ secrets.MONITORING_TOKEN }}', MLSHIP_USERS_FILE: '${{ secrets.MLSHIP_USERS_FILE }}' });
     const script = readFileSync(join(SCRIPTS_DIR, 'deploy-kubernetes.sh'), 'utf8');
     expect(job.steps!.map((s) => s.run).join('\n')).toContain('bash .github/scripts/deploy-kubernetes.sh "$IMAGE"');
-    for (const piece of ['k8s/overlays/production', 'kustomize edit set image "mlship.invalid/mlship=$image"', 'check-no-placeholder.sh', '@sha256:[a-f0-9]{64}$', 'rollout status deployment/api', 'rollout undo deployment/api', 'secrets.env', 'users.txt']) {
+    for (const piece of ['k8s/overlays/production', 'kustomize edit set image "mlship.invalid/mlship=$image"', 'check-no-placeholder.sh', '@sha256:[a-f0-9]{64}$', 'rollout status deployment/api', 'rollout undo "deployment/$deployment"', 'secrets.env', 'users.txt']) {
       expect([piece, script.includes(piece)]).toEqual([piece, true]);
     }
   });

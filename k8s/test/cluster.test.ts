@@ -129,7 +129,7 @@ describe('up refuses in one line before changing anything', () => {
       const found = execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
       symlinkSync(found, join(bin, tool));
     }
-    refuses(runScript('up.sh', [], { PATH: bin }), new RegExp(`^cluster: Go >= ${versions.GO_MIN_VERSION!.replace('.', '\\.')} is needed to build kube-apiserver .* kube-router \\(no go on PATH\\)$`));
+    refuses(runScript('up.sh', [], { PATH: bin }), new RegExp(`^cluster: Go >= ${versions.GO_MIN_VERSION!.replace('.', '\\.')} is needed to build kube-apiserver .* kube-router kustomize \\(no go on PATH\\)$`));
   });
 
   test('when a cold build needs a Go older than the pinned Kubernetes accepts, then it says so', () => {
