@@ -13,7 +13,9 @@
  * 4. rollback for real: the same job with an image whose io.mlship.models label does not match
  *    what it serves, requests sent to the Service throughout: the job must fail on lineage, roll
  *    back, and not one request may fail,
- * 5. every live check (k8s/cluster/live/checks), 6. `down.sh`.
+ * 5. the live checks (k8s/cluster/live/checks): while 3 and 4 run, in two lanes of their own
+ *    (side-by-side.ts: retraining and gateway-api; the others but drain), then the drain alone,
+ * 6. `down.sh`.
  * One ok/FAIL row per fact, the timings, and "cluster-deploy: N passed, N failed".
  * --reuse-cluster runs against a cluster that is up and leaves it up (the image must be loaded).
  */
@@ -28,9 +30,11 @@ import { ensureApiImage } from './api-image';
 import { clusterSettings } from './host-snapshot';
 import type { LiveCluster, LiveResults } from './live/context';
 import { liveCluster } from './live/context';
-import { printSummary, runChecks } from './live/run';
-import { clusterCommand, clusterScript, deployStepsPassed, namespaceReset, podImages, removeFromNode } from './deploy/cluster-state';
+import { loadChecks, printSummary, runChecks } from './live/run';
+import { clusterCommand, clusterScript, deployStepsPassed, podImages, removeFromNode } from './deploy/cluster-state';
+import { deleteNamespace } from './live/kind-overlay';
 import { mislabel, productionSecrets, pushImage } from './deploy/images';
+import { startLiveChecks } from './deploy/side-by-side';
 import { startTraffic } from './deploy/traffic';
 import type { TwinSetting } from './deploy/twin';
 import { closing, prepareCheckout, runDeployJob, step } from './deploy/twin';
@@ -101,32 +105,56 @@ function readText(file: string): string {
   }
 }
 
-async function deployPaths(cluster: LiveCluster, only: string[], dir: string): Promise<void> {
+/** Beside the kubernetes job: checks in namespaces of their own that mostly wait. */
+const BESIDE = ['retraining', 'gateway-api'];
+/** Last, alone: it cordons the only node. */
+const LAST = ['drain'];
+
+/** Every live check but BESIDE and LAST, in their order: the other lane beside the kubernetes job. */
+function trafficLane(): string[] {
+  return loadChecks().map((check) => check.name).filter((name) => !BESIDE.includes(name) && !LAST.includes(name));
+}
+
+/**
+ * The kind job alone first (its load scenario has latency thresholds); then the kubernetes job and
+ * the rollback while two lanes of live checks run beside them (each asserts failures, not
+ * latency); then the drain.
+ */
+async function deployAndCheck(cluster: LiveCluster, only: string[], dir: string, results: LiveResults): Promise<void> {
   const wants = (name: string): boolean => only.length === 0 || only.includes(name);
   const good = pushImage(IMAGE, 'rehearsal');
   const settings = cluster.settings;
   const env = { ...process.env, KUBECONFIG: settings.kubeconfig, PATH: `${settings.kubectl.replace(/\/kubectl$/, '')}:${settings.kustomize}:${process.env.PATH}` };
   const checkout = prepareCheckout(dir);
-  const twin: TwinSetting = { ...checkout, env };
+  const twin = { ...checkout, env };
   try {
     if (wants('kind')) {
       await kindJob(cluster, twin, good.tagged);
-      namespaceReset(cluster, NAMESPACE);
+      deleteNamespace(cluster, NAMESPACE);
       checkout.restore();
     }
-    if (!wants('kubernetes') && !wants('rollback')) return;
-    const secrets = productionSecrets(IMAGE);
-    const twinSecrets = { KUBECONFIG: readFileSync(settings.kubeconfig, 'utf8'), MONITORING_TOKEN: secrets.monitoringToken, MLSHIP_USERS_FILE: secrets.usersFile, LOADTEST_USER: secrets.user, LOADTEST_PASSWORD: secrets.password };
-    await kubernetesJob(cluster, twin, good.pinned, twinSecrets);
-    checkout.restore();
-    if (wants('rollback')) {
-      const bad = mislabel(IMAGE, 'mislabelled');
-      await rollback(cluster, twin, { good: good.pinned, bad: bad.pinned }, twinSecrets, `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`);
+    const lanes = wants('live') ? [startLiveChecks(IMAGE, BESIDE, 'live-a', results), startLiveChecks(IMAGE, trafficLane(), 'live-b', results)] : [];
+    try {
+      if (wants('kubernetes') || wants('rollback')) await kubernetesAndRollback(cluster, twin, good, wants('rollback'));
+    } finally {
+      await Promise.all(lanes);
     }
-    namespaceReset(cluster, NAMESPACE);
+    if (wants('live')) await runChecks(IMAGE, LAST, results);
   } finally {
     checkout.restore();
   }
+}
+
+async function kubernetesAndRollback(cluster: LiveCluster, twin: TwinSetting & { restore: () => void }, good: { pinned: string }, andRollback: boolean): Promise<void> {
+  const secrets = productionSecrets(IMAGE);
+  const twinSecrets = { KUBECONFIG: readFileSync(cluster.settings.kubeconfig, 'utf8'), MONITORING_TOKEN: secrets.monitoringToken, MLSHIP_USERS_FILE: secrets.usersFile, LOADTEST_USER: secrets.user, LOADTEST_PASSWORD: secrets.password };
+  await kubernetesJob(cluster, twin, good.pinned, twinSecrets);
+  twin.restore();
+  if (andRollback) {
+    const bad = mislabel(IMAGE, 'mislabelled');
+    await rollback(cluster, twin, { good: good.pinned, bad: bad.pinned }, twinSecrets, `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`);
+  }
+  deleteNamespace(cluster, NAMESPACE);
 }
 
 async function main(): Promise<number> {
@@ -143,8 +171,7 @@ async function main(): Promise<number> {
   try {
     await startRegistry(join(dir, 'registry'), services);
     if (!values['reuse-cluster'] && !cluster.record('up', await clusterScript('up.sh', ['--load', IMAGE]), 'npm run cluster:up -- --load ' + IMAGE)) return printSummary('cluster-deploy', results);
-    await deployPaths(cluster, only, dir);
-    if (only.length === 0 || only.includes('live')) await runChecks(IMAGE, [], results);
+    await deployAndCheck(cluster, only, dir, results);
   } catch (error) {
     cluster.record('deploy-check', false, (error as Error).stack ?? String(error));
   } finally {

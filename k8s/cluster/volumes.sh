@@ -53,6 +53,9 @@ YAML
 main() {
   local i name released
   mkdir -p "$VOLUMES"
+  # Checks running side by side free volumes at once: one at a time, each sees what the last left.
+  exec 9>"$RUN/volumes.lock"
+  flock 9
   {
     storage_class
     for i in $(seq 1 "$VOLUME_COUNT"); do

@@ -33,12 +33,6 @@ export function deployStepsPassed(run: TwinRun, titles: string[]): { ok: boolean
   return { ok: verdicts.every((verdict) => verdict.ok), detail: verdicts.map((verdict) => verdict.text).join('; ') };
 }
 
-/** Deletes the namespace (and waits), then frees the local volumes its claims held. */
-export function namespaceReset(cluster: LiveCluster, namespace: string): void {
-  cluster.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=180s']);
-  spawnSync('bash', [join(__dirname, '..', 'volumes.sh')], { stdio: 'inherit' });
-}
-
 /** up.sh or down.sh, its output indented; true when it exited 0. */
 export function clusterScript(script: string, args: string[]): Promise<boolean> {
   return new Promise((resolve) => {
