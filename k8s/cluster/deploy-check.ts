@@ -19,7 +19,7 @@
  * One ok/FAIL row per fact, the timings, and "cluster-deploy: N passed, N failed".
  * --reuse-cluster runs against a cluster that is up and leaves it up (the image must be loaded).
  */
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,6 +44,7 @@ const NAMESPACE = 'mlship';
 const SETOSA = [5.1, 3.5, 1.4, 0.2];
 
 async function kindJob(cluster: LiveCluster, twin: TwinSetting, tagged: string): Promise<void> {
+  const started = Date.now();
   const run = await runDeployJob(twin, { target: 'kind', environment: 'staging', image: tagged, scenario: 'load' });
   cluster.timing('kind job', run.seconds);
   cluster.record('kind job of deploy.yml', run.status === 0, `${closing(run)} in ${run.seconds.toFixed(0)} s`);
@@ -51,7 +52,9 @@ async function kindJob(cluster: LiveCluster, twin: TwinSetting, tagged: string):
   cluster.record('kind: rollout, smoke, lineage on the NodePort, load', steps.ok, steps.detail);
   // The local runner writes its summary into a timestamped folder of SUMMARY_DIR.
   const results = join(twin.workspace, 'loadtest/results/deploy');
-  const summaries = readdirSync(results, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('summary.json'));
+  // This run's only: a checkout keeps the reports of earlier rehearsals.
+  const summaries = readdirSync(results, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('summary.json') && statSync(join(results, file)).mtimeMs >= started);
   const verdict = /mlship load test: load: [^\n]*/.exec(run.output)?.[0] ?? 'no verdict line from the load runner';
   const replicas = readText(join(results, 'replicas.md'));
   const peak = Number(/Peak ready replicas: (\d+)/.exec(replicas)?.[1] ?? 0);
