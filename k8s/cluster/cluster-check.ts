@@ -18,7 +18,7 @@
  * Env: MLSHIP_CHECK_IMAGE (mlship-api:local), DOCKER (/usr/bin/docker), NODE_IMAGE and
  * RUNTIME_IMAGE for a build (the offline bases), MLSHIP_CLUSTER_RUN / MLSHIP_CLUSTER_CACHE (up.sh's).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INode } from 'kubernetes-models/v1/Node';
@@ -28,6 +28,8 @@ import { clusterProcesses, clusterSettings, compareSnapshots, describeDifference
 import { apiObjects, clientPod, denyApiPolicy, NAMESPACE, NODE_PORT } from './check-objects';
 import { inRange, isPodRouteTable } from './check-network';
 import { ensureApiImage } from './api-image';
+import type { Shown } from './shown-process';
+import { runShown } from './shown-process';
 
 const ROOT = join(__dirname, '..', '..');
 const IMAGE = process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local';
@@ -40,20 +42,9 @@ function record(name: string, passed: boolean, detail: string): boolean {
   return passed;
 }
 
-/** Runs a command, its output shown indented as it comes; resolves with its status and output. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; output: string; seconds: number }> {
-  const start = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const show = (chunk: Buffer): void => {
-      output += chunk.toString();
-      process.stdout.write(chunk.toString().replace(/^(?=.)/gm, '  | '));
-    };
-    child.stdout.on('data', show);
-    child.stderr.on('data', show);
-    child.on('close', (status) => resolve({ status: status ?? 1, output, seconds: (Date.now() - start) / 1000 }));
-  });
+/** Runs a command from the repository, its output shown indented as it comes. */
+function run(command: string, args: string[]): Promise<Shown> {
+  return runShown(command, args, { cwd: ROOT });
 }
 
 function kubectl(settings: ClusterSettings, args: string[], input?: string): { status: number; out: string } {

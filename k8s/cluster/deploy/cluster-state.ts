@@ -1,7 +1,8 @@
 /** What the deploy rehearsal reads back from the cluster, and how it starts over between jobs. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { LiveCluster } from '../live/context';
+import { runShown } from '../shown-process';
 import type { TwinRun } from './twin';
 import { step } from './twin';
 
@@ -34,12 +35,6 @@ export function deployStepsPassed(run: TwinRun, titles: string[]): { ok: boolean
 }
 
 /** up.sh or down.sh, its output indented; true when it exited 0. */
-export function clusterScript(script: string, args: string[]): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [join(__dirname, '..', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const show = (chunk: Buffer): boolean => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, '  | '));
-    child.stdout.on('data', show);
-    child.stderr.on('data', show);
-    child.on('close', (status) => resolve(status === 0));
-  });
+export async function clusterScript(script: string, args: string[]): Promise<boolean> {
+  return (await runShown('bash', [join(__dirname, '..', script), ...args])).status === 0;
 }

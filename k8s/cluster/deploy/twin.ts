@@ -4,17 +4,16 @@
  * kustomize of the cluster's pinned versions on PATH and KUBECONFIG naming the cluster, as kind
  * and the runner's tools would give them.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepResult } from '../../../.github/scripts/pipeline/job-runner';
+import type { Shown } from '../shown-process';
+import { runShown } from '../shown-process';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-export interface TwinRun {
-  status: number;
-  output: string;
-  seconds: number;
+export interface TwinRun extends Shown {
   steps: StepResult[];
 }
 
@@ -62,30 +61,16 @@ export function prepareCheckout(dir: string): { workspace: string; runDir: strin
 }
 
 /** Runs one deploy.yml job (the `target` input picks it) and reads the twin's step report. */
-export function runDeployJob(setting: TwinSetting, inputs: Record<string, string>, secrets: Record<string, string> = {}): Promise<TwinRun> {
+export async function runDeployJob(setting: TwinSetting, inputs: Record<string, string>, secrets: Record<string, string> = {}): Promise<TwinRun> {
   const { workspace, runDir, reportDir } = setting;
   const args = ['tsx', '.github/scripts/pipeline.ts', '--workflow', join(workspace, '.github/workflows/deploy.yml'), '--workspace', workspace,
     '--run-dir', runDir, '--report-dir', reportDir, '--event', 'workflow_dispatch',
     ...Object.entries(inputs).flatMap(([key, value]) => ['--input', `${key}=${value}`]),
     ...Object.entries(secrets).flatMap(([key, value]) => ['--secret', `${key}=${value}`])];
-  const start = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn('npx', args, { cwd: ROOT, env: setting.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    // Indented: the twin's own closing line is not one of the run's suite lines.
-    const show = (chunk: Buffer): void => {
-      output += chunk.toString();
-      setting.onOutput?.(chunk.toString());
-      process.stdout.write(chunk.toString().replace(/^(?=.)/gm, '  | '));
-    };
-    child.stdout.on('data', show);
-    child.stderr.on('data', show);
-    child.on('close', (status) => {
-      const report = join(reportDir, 'pipeline.json');
-      const steps = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as { results: StepResult[] }).results : [];
-      resolve({ status: status ?? 1, output, seconds: (Date.now() - start) / 1000, steps });
-    });
-  });
+  const run = await runShown('npx', args, { cwd: ROOT, env: setting.env, onOutput: setting.onOutput });
+  const report = join(reportDir, 'pipeline.json');
+  const steps = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as { results: StepResult[] }).results : [];
+  return { ...run, steps };
 }
 
 /** The twin's closing line, "pipeline: N passed, N failed, N skipped". */
