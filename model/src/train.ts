@@ -13,6 +13,12 @@ import { currentVersion, DEFAULT_MODEL_DIR, markLatest, promote, sweepStaging } 
 import { trainModel } from './training';
 import { loadTrainingData } from './training-data';
 
+/**
+ * The exit code of `--promote` when a gate refused a model: a verdict, not a crash (1) or bad input
+ * (2). Retrying gives the same answer, so the retraining Job's podFailurePolicy fails at once on it.
+ */
+const GATE_REFUSED_EXIT = 3;
+
 const USAGE =
   'npm run train -- [--model NAME ...] [--models model/models.json] [--data file.csv --label column] [--model-dir DIR] [--promote] [--if-missing] [--json]';
 
@@ -121,7 +127,7 @@ function main(): number {
   const failed = values.promote && summary.some((m) => !m.row.promoted);
 
   printSummary(summary, values.json, values.promote);
-  return failed ? 1 : 0;
+  return failed ? GATE_REFUSED_EXIT : 0;
 }
 
 runCli(main);

@@ -52,6 +52,22 @@ describe('npm run train', () => {
     expect(skipped.stdout).toContain('nothing to train');
   });
 
+  test('when a gate refuses a model, then --promote leaves current as it was, prints the gate table and exits 3', () => {
+    const dir = tempDir();
+    expect(runCli(TRAIN, ['--model-dir', dir, '--model', 'M1', '--promote']).code).toBe(0);
+    const served = readFileSync(join(dir, 'M1', 'current'), 'utf8');
+    // k = 95 of Iris's training rows is nearly a majority vote: accuracy far under the gate's 0.9.
+    const config = JSON.parse(readFileSync('model/models.json', 'utf8'));
+    config.models.M1.kCandidates = [95];
+    const models = join(tempDir('mlship-models-'), 'models.json');
+    writeFileSync(models, JSON.stringify(config));
+    const refused = runCli(TRAIN, ['--models', models, '--model-dir', dir, '--model', 'M1', '--promote']);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(/^M1 [0-9a-f]{12} .*\(NOT promoted: gate failed\)$/m);
+    expect(refused.stderr).toMatch(/\| M1 \| [0-9a-f]{12} \| accuracy \|/);
+    expect(readFileSync(join(dir, 'M1', 'current'), 'utf8')).toBe(served);
+  });
+
   test('when given a valid CSV, then it trains on it and records the file as the source', () => {
     const dir = tempDir();
     const result = runCli(TRAIN, ['--model-dir', dir, '--data', csv(goodRows(20)), '--label', 'kind', '--model', 'M1', '--json']);

@@ -14,11 +14,11 @@ import { pollUntil } from './poll';
 export interface JobOutcome {
   /** Complete, Failed, or `timeout` when neither came in time. */
   state: string;
-  /** The Failed condition's reason (BackoffLimitExceeded, ...). */
+  /** The Failed condition's reason (BackoffLimitExceeded, PodFailurePolicy, ...). */
   reason: string;
   /** From the Job's startTime to its Complete/Failed condition (the API's one-second resolution). */
   seconds: number;
-  /** Pods that ended Failed (each a retry under backoffLimit). */
+  /** Pods that ended Failed (the first, and each retry under backoffLimit). */
   failedPods: number;
   /** Every pod's `train` log, oldest pod first. */
   log: string;

@@ -4,8 +4,8 @@
  * deterministic); a Job given a models.json of the deployer's own (M1 searching one more k, which
  * changes its version but not its scores) passes the gate, promotes into the PVC, and every API
  * pod serves the new version without a restart; a Job whose M1 is a bad model (k near the size
- * of the training set: nearly a majority vote) fails the shipped gate, ends Failed, and every pod
- * keeps serving what it served.
+ * of the training set: nearly a majority vote) fails the shipped gate, ends Failed at once (the
+ * Job's podFailurePolicy does not retry a refusal), and every pod keeps serving what it served.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,7 +102,9 @@ async function refuseBadModel(cluster: LiveCluster, before: ApiPod[], promoted: 
   cluster.timing('retraining: Job failing the gate', outcome.seconds);
   const line = trainedLine(outcome.log, MODEL);
   const gate = outcome.log.split('\n').find((l) => l.startsWith(`| ${MODEL} |`) && l.includes('accuracy |')) ?? '(no gate table in the log)';
-  cluster.record('retraining: the gate refuses a bad model', outcome.state === 'Failed' && line?.gateFailed === true && line.version !== promoted,
+  // One pod, and the reason the policy gives: the refusal (exit 3) was not retried.
+  const notRetried = outcome.reason === 'PodFailurePolicy' && outcome.failedPods === 1;
+  cluster.record('retraining: the gate refuses a bad model', outcome.state === 'Failed' && notRetried && line?.gateFailed === true && line.version !== promoted,
     `k=${BAD_K}: ${jobDetail(outcome)}; its log: "${MODEL} ${line?.version ?? '?'} ... ${line?.gateFailed ? 'NOT promoted: gate failed' : 'no gate failure'}", gate row: ${gate.replace(/\s+/g, ' ')}`);
   // Nothing to wait for but time: a promotion would show within one poll interval, so two pass in silence.
   const watch = await pollUntil(() => servedBy(before, MODEL), (served) => served.some((s) => s.version !== promoted), { timeoutSeconds: (2 * pollInterval(objects)) / 1000 });
