@@ -117,7 +117,9 @@ describe('a cancelled Azure Container Apps deploy', () => {
 
   test('when the runner\'s SIGTERM arrives during the rollback, then the rollback still finishes', async () => {
     const restore = `${OLD_V1}=100 ${NEW_V1}=0`;
-    const run = await cancelDeploy([{ match: ['curl', 'app.example.net'], pause: 15 }, { match: ['ingress traffic set', restore], pause: 2 }], appSmoke, {
+    const run = await cancelDeploy([{ match: ['curl', 'app.example.net'], pause: 15 }, { match: ['ingress traffic set', restore], pause: 1 }], appSmoke, {
+      // The held call only has to span the SIGTERM: the runner's SIGKILL follows 2.5 s later, and
+      // the rest of the rollback (two more stand-in calls) must fit in what the pause leaves.
       // While the stand-in holds the first rollback call (7.5 s after SIGINT at the latest).
       sigterm: async (calls) => {
         for (let waited = 0; waited < 7_500 && !calls().some((c) => c.includes(restore)); waited += 20) await sleep(20);
