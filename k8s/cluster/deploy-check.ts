@@ -13,8 +13,10 @@
  * 4. rollback for real: the same job with an image whose io.mlship.models label does not match
  *    what it serves, requests sent to the Service throughout: the job must fail on lineage, roll
  *    back, and not one request may fail,
- * 5. the live checks (k8s/cluster/live/checks): while 3 and 4 run, in two lanes of their own
- *    (side-by-side.ts: retraining and gateway-api; the others but drain), then the drain alone,
+ * 5. the live checks (k8s/cluster/live/checks), in two lanes of their own (side-by-side.ts): the
+ *    checks that mostly wait (retraining, gateway-api, network-policies) from the start, beside 2;
+ *    the traffic checks (the others but drain) beside 3 and 4; then the drain, alone once the
+ *    other checks are done (their namespaces going meanwhile),
  * 6. `down.sh`.
  * One ok/FAIL row per fact, the timings, and "cluster-deploy: N passed, N failed".
  * --reuse-cluster runs against a cluster that is up and leaves it up (the image must be loaded).
@@ -32,9 +34,11 @@ import type { LiveCluster, LiveResults } from './live/context';
 import { liveCluster } from './live/context';
 import { loadChecks, printSummary, runChecks } from './live/run';
 import { clusterCommand, clusterScript, deployStepsPassed, podImages, removeFromNode } from './deploy/cluster-state';
-import { deleteNamespace } from './live/kind-overlay';
+import { deleteNamespace, retireNamespaces } from './live/namespaces';
 import { mislabel, productionSecrets, pushImage } from './deploy/images';
+import type { Lane } from './deploy/side-by-side';
 import { startLiveChecks } from './deploy/side-by-side';
+import { snapshotManifests } from './live/manifests';
 import { startTraffic } from './deploy/traffic';
 import type { TwinSetting } from './deploy/twin';
 import { closing, prepareCheckout, runDeployJob, step } from './deploy/twin';
@@ -108,20 +112,25 @@ function readText(file: string): string {
   }
 }
 
-/** Beside the kubernetes job: checks in namespaces of their own that mostly wait. */
-const BESIDE = ['retraining', 'gateway-api'];
+/**
+ * From the start, beside the kind job: checks in namespaces of their own that mostly wait (a Job, a
+ * controller's sync, CRDs becoming Established) and send no load through the kind job's Service.
+ */
+const FROM_THE_START = ['retraining', 'gateway-api', 'network-policies'];
 /** Last, alone: it cordons the only node. */
 const LAST = ['drain'];
 
-/** Every live check but BESIDE and LAST, in their order: the other lane beside the kubernetes job. */
+/** Every live check but those FROM_THE_START and LAST, in their order: the lane beside the kubernetes job. */
 function trafficLane(): string[] {
-  return loadChecks().map((check) => check.name).filter((name) => !BESIDE.includes(name) && !LAST.includes(name));
+  return loadChecks().map((check) => check.name).filter((name) => !FROM_THE_START.includes(name) && !LAST.includes(name));
 }
 
 /**
- * The kind job alone first (its load scenario has latency thresholds); then the kubernetes job and
- * the rollback while two lanes of live checks run beside them (each asserts failures, not
- * latency); then the drain.
+ * The kind job, with the lane of waiting checks beside it (its load scenario's latency thresholds
+ * hold: the lane sends it no traffic, and 50 requests/s leave the cores mostly idle); then the
+ * kubernetes job and the rollback beside the traffic checks (each asserts failures, not latency);
+ * then the drain, alone once every other check is done (their namespaces may still be going: the
+ * drain has its own, and drains only its own pods), its namespace left to `down`.
  */
 async function deployAndCheck(cluster: LiveCluster, only: string[], dir: string, results: LiveResults): Promise<void> {
   const wants = (name: string): boolean => only.length === 0 || only.includes(name);
@@ -130,20 +139,23 @@ async function deployAndCheck(cluster: LiveCluster, only: string[], dir: string,
   const env = { ...process.env, KUBECONFIG: settings.kubeconfig, PATH: `${settings.kubectl.replace(/\/kubectl$/, '')}:${settings.kustomize}:${process.env.PATH}` };
   const checkout = prepareCheckout(dir);
   const twin = { ...checkout, env };
+  const lanes: Lane[] = [];
+  // Taken before any job edits an overlay (prepareCheckout made sure none is edited yet).
+  const manifests = snapshotManifests(dir);
   try {
+    if (wants('live')) lanes.push(startLiveChecks(IMAGE, FROM_THE_START, 'live-a', results, manifests));
     if (wants('kind')) {
       await kindJob(cluster, twin, good.tagged);
       deleteNamespace(cluster, NAMESPACE);
       checkout.restore();
     }
-    const lanes = wants('live') ? [startLiveChecks(IMAGE, BESIDE, 'live-a', results), startLiveChecks(IMAGE, trafficLane(), 'live-b', results)] : [];
-    try {
-      if (wants('kubernetes') || wants('rollback')) await kubernetesAndRollback(cluster, twin, good, wants('rollback'));
-    } finally {
-      await Promise.all(lanes);
-    }
-    if (wants('live')) await runChecks(IMAGE, LAST, results);
+    if (wants('live')) lanes.push(startLiveChecks(IMAGE, trafficLane(), 'live-b', results, manifests));
+    if (wants('kubernetes') || wants('rollback')) await kubernetesAndRollback(cluster, twin, good, wants('rollback'));
+    await Promise.all(lanes.map((lane) => lane.checksDone));
+    checkout.restore();
+    if (wants('live')) await runChecks(IMAGE, LAST, results, { awaitCleanup: false });
   } finally {
+    await Promise.all(lanes.map((lane) => lane.ended));
     checkout.restore();
   }
 }
@@ -157,7 +169,8 @@ async function kubernetesAndRollback(cluster: LiveCluster, twin: TwinSetting & {
     const bad = mislabel(IMAGE, 'mislabelled');
     await rollback(cluster, twin, { good: good.pinned, bad: bad.pinned }, twinSecrets, `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`);
   }
-  deleteNamespace(cluster, NAMESPACE);
+  // Nothing after this uses the namespace: it goes while the checks go on, and `down` ends it.
+  retireNamespaces(cluster, [NAMESPACE]);
 }
 
 async function main(): Promise<number> {

@@ -3,20 +3,34 @@
  * beside the deploy rehearsal instead of after it: the cluster spends most of a check waiting (a
  * Job, a controller's sync, a namespace going), and two cores can wait on several at once. Their
  * output is shown as it comes, each line marked with the lane; each of their rows counts in the
- * caller's results, so the closing line covers them.
+ * caller's results, so the closing line covers them. A lane says when its checks are done, before
+ * it waits for their namespaces to go, so the next step need not wait for that too.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { LiveResults } from '../live/context';
-import { loadChecks } from '../live/run';
+import { CHECKS_DONE, loadChecks } from '../live/run';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-export function startLiveChecks(image: string, names: string[], lane: string, results: LiveResults): Promise<void> {
+/** A lane: `checksDone` once its checks have run (their namespaces still going), `ended` when its process has. */
+export interface Lane {
+  checksDone: Promise<void>;
+  ended: Promise<void>;
+}
+
+/**
+ * Runs the named checks in a child process. `manifests` is a copy of k8s/'s manifests
+ * (snapshotManifests) for the lane to read: the deploy jobs beside it edit this checkout's overlays.
+ */
+export function startLiveChecks(image: string, names: string[], lane: string, results: LiveResults, manifests: string): Lane {
   loadChecks(names);
   const start = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['tsx', 'k8s/cluster/live/run.ts', '--image', image, ...names.flatMap((name) => ['--check', name])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let checksDone = (): void => undefined;
+  const done = new Promise<void>((resolve) => (checksDone = resolve));
+  const ended = new Promise<void>((resolve) => {
+    const env = { ...process.env, MLSHIP_LIVE_MANIFESTS: manifests };
+    const child = spawn('npx', ['tsx', 'k8s/cluster/live/run.ts', '--image', image, ...names.flatMap((name) => ['--check', name])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     let closed = false;
     const show = (chunk: Buffer): void => {
@@ -26,6 +40,7 @@ export function startLiveChecks(image: string, names: string[], lane: string, re
         process.stdout.write(`  [${lane}] ${line}\n`);
         const row = /^(ok {2}|FAIL) ([^:]+):/.exec(line);
         if (row) results.rows.push({ name: `${lane}: ${row[2]}`, passed: row[1] === 'ok  ' });
+        if (line === CHECKS_DONE) checksDone();
         if (/^cluster-live: \d+ passed, \d+ failed$/.test(line)) closed = true;
       }
     };
@@ -40,7 +55,9 @@ export function startLiveChecks(image: string, names: string[], lane: string, re
         console.log(`FAIL ${lane}: ${names.join(', ')} ended with status ${status}${closed ? '' : ' before their closing line'}`);
       }
       results.timings.push(`${lane} (${names.join(', ')}) ${((Date.now() - start) / 1000).toFixed(1)} s`);
+      checksDone();
       resolve();
     });
   });
+  return { checksDone: done, ended };
 }

@@ -6,16 +6,15 @@
  * every object and pod, `mlship.io/live-check: <namespace>`, so that a node-wide command
  * (`kubectl drain --pod-selector`) can be limited to this namespace's pods.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { LiveCluster } from './context';
+import { manifestsDir } from './manifests';
+import { deleteNamespace, retireNamespaces } from './namespaces';
 import { waitUntil } from './pods';
-
-const K8S_DIR = join(__dirname, '..', '..');
 export const CHECK_LABEL = 'mlship.io/live-check';
 
 /** Any rendered object; the checks read the few fields they need. */
@@ -52,7 +51,7 @@ export function kustomization(dir: string, image: string, target: OverlayTarget)
     kind: 'Kustomization',
     namespace: target.namespace,
     // kustomize refuses an absolute path to a kustomization.
-    resources: [relative(dir, join(K8S_DIR, 'overlays', 'kind'))],
+    resources: [relative(dir, join(manifestsDir(), 'overlays', 'kind'))],
     images: [imageEntry(image)],
     labels: [{ pairs: { [CHECK_LABEL]: target.namespace }, includeSelectors: false, includeTemplates: true }],
     patches: [{
@@ -127,21 +126,6 @@ export async function deployKindOverlay(cluster: LiveCluster, target: OverlayTar
 }
 
 /**
- * Deletes the namespace and waits until it is gone, then frees the local volumes its claims held
- * (k8s/cluster/volumes.sh), so the next check's claims bind to clean ones.
- */
-export function deleteNamespace(cluster: LiveCluster, namespace: string): void {
-  // The namespace controller, finding pods left, waits their whole grace period (30 s for the API)
-  // before it looks again; pods deleted first are gone once they have drained (about 6 s).
-  const workloads = cluster.kubectl(['-n', namespace, 'delete', 'deployments,replicasets,jobs,pods', '--all', '--ignore-not-found', '--wait=true', '--timeout=120s']);
-  if (workloads.status !== 0) console.log(`  delete the workloads of ${namespace}: ${workloads.out}`);
-  const deleted = cluster.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=180s']);
-  if (deleted.status !== 0) console.log(`  delete namespace ${namespace}: ${deleted.out}`);
-  const volumes = spawnSync('bash', [join(K8S_DIR, 'cluster', 'volumes.sh')], { encoding: 'utf8', timeout: 120_000 });
-  if (volumes.status !== 0) console.log(`  volumes.sh: ${volumes.stdout}${volumes.stderr}`);
-}
-
-/**
  * One kind overlay per namespace for the whole run: the checks that read it, or leave it serving
  * (a rollout, a deleted pod, a drain), share it; deploying it and deleting it again would cost each
  * about 25 s. The first check to ask deploys it; the run's end deletes it (deleteSharedOverlays).
@@ -163,31 +147,4 @@ export async function withSharedOverlay(cluster: LiveCluster, target: OverlayTar
 export function retireSharedOverlays(cluster: LiveCluster): void {
   retireNamespaces(cluster, [...sharedOverlays.keys()]);
   sharedOverlays.clear();
-}
-
-/**
- * Namespaces a check is done with: their deletion starts now and runs while the next checks do
- * (a namespace takes 15-30 s to go, its pods' grace periods mostly), and the run's end waits for
- * them all at once (awaitRetiredNamespaces). A check never reuses a retired namespace's name.
- */
-const retired = new Set<string>();
-
-export function retireNamespaces(cluster: LiveCluster, names: string[]): void {
-  if (names.length === 0) return;
-  for (const name of names) retired.add(name);
-  // Workloads first, as deleteNamespace does: the namespace controller then finds no pod to wait out.
-  for (const name of names) cluster.kubectl(['-n', name, 'delete', 'deployments,replicasets,jobs,pods', '--all', '--ignore-not-found', '--wait=false']);
-  cluster.kubectl(['delete', 'namespace', ...names, '--ignore-not-found', '--wait=false']);
-}
-
-/** Waits until every retired namespace is gone, then frees the volumes their claims held. */
-export function awaitRetiredNamespaces(cluster: LiveCluster): { ok: boolean; detail: string; seconds: number } {
-  const start = Date.now();
-  const names = [...retired];
-  retired.clear();
-  if (names.length === 0) return { ok: true, detail: 'none', seconds: 0 };
-  const gone = cluster.kubectl(['wait', '--for=delete', ...names.map((name) => `namespace/${name}`), '--timeout=240s']);
-  const volumes = spawnSync('bash', [join(K8S_DIR, 'cluster', 'volumes.sh')], { encoding: 'utf8', timeout: 120_000 });
-  const ok = (gone.status === 0 || /not found/.test(gone.out)) && volumes.status === 0;
-  return { ok, detail: `${names.join(', ')}${ok ? '' : `: ${gone.out} ${volumes.stdout}${volumes.stderr}`}`, seconds: (Date.now() - start) / 1000 };
 }

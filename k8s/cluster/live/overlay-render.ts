@@ -7,14 +7,12 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { LiveCluster } from './context';
 import type { RenderedObject } from './kind-overlay';
 import { imageEntry } from './kind-overlay';
-
-/** The k8s/ directory of this checkout. */
-const K8S_DIR = resolve(__dirname, '..', '..');
+import { manifestsDir } from './manifests';
 
 export type { RenderedObject };
 
@@ -34,7 +32,7 @@ export interface RenderRequest {
 
 /** The kustomization the request stands for, its paths relative to `dir` (kustomize refuses absolute ones). */
 export function kustomization(dir: string, cluster: Pick<LiveCluster, 'image'>, request: RenderRequest): Record<string, unknown> {
-  const from = (path: string): string => relative(dir, join(K8S_DIR, path));
+  const from = (path: string): string => relative(dir, join(manifestsDir(), path));
   const patches = request.nodePort === undefined ? [] : [{
     target: { kind: 'Service', name: 'api' },
     patch: stringify([{ op: 'replace', path: '/spec/ports/0/nodePort', value: request.nodePort }]),

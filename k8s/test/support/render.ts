@@ -46,12 +46,12 @@ export const PRODUCTION_SECRETS_FIXTURE = join(K8S_DIR, 'test', 'fixtures', 'pro
 /**
  * Copies the kustomize tree to a temporary directory. Whatever real secrets a developer keeps
  * locally are dropped; production's secret files are the test fixtures unless `freshClone`,
- * which leaves them out as a fresh clone does.
+ * which leaves them out as a fresh clone does. `from` is another k8s/ tree to copy (a snapshot).
  */
-export function makeWorkspace(options: { freshClone?: boolean } = {}): Workspace {
+export function makeWorkspace(options: { freshClone?: boolean; from?: string } = {}): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'mlship-k8s-'));
   for (const part of ['base', 'overlays', 'components', 'kind-cluster.yaml']) {
-    cpSync(join(K8S_DIR, part), join(dir, part), { recursive: true });
+    cpSync(join(options.from ?? K8S_DIR, part), join(dir, part), { recursive: true });
   }
   const secrets = join(dir, 'base', 'secrets');
   rmSync(join(secrets, 'secrets.env'), { force: true });

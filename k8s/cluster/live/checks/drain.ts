@@ -10,11 +10,16 @@
  */
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { LiveCheck, LiveCluster } from '../context';
-import { API_DEPLOYMENTS, CHECK_LABEL, SHARED_TARGET, withSharedOverlay } from '../kind-overlay';
+import type { OverlayTarget } from '../kind-overlay';
+import { API_DEPLOYMENTS, CHECK_LABEL, withSharedOverlay } from '../kind-overlay';
 import { kubectlAsync, listPods, serving, sleep, waitUntil } from '../pods';
 import { describeLoad, startServiceLoad } from '../service-load';
 
-const TARGET = SHARED_TARGET;
+/**
+ * A namespace of its own: deploy-check starts the drain while the traffic checks' shared overlay
+ * is still being deleted, and a namespace being deleted cannot take new objects.
+ */
+const TARGET: OverlayTarget = { namespace: 'mlship-live-drain', nodePort: 30084 };
 const INSTANCE = 'app.kubernetes.io/instance';
 const DRAIN_TIMEOUT_SECONDS = 15;
 

@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { manifestsDir } from '../manifests';
 import { componentObjects, readmeExamples, readmeOverlayLines, renderOverlayWith } from '../../../test/support/gateway-api';
 import type { HTTPRoute } from '../../../test/support/policy-gateway';
 import { gatewayPolicyNamespace, gatewayRedirectPolicy, gatewayRoutesPolicy } from '../../../test/support/policy-gateway';
@@ -143,7 +144,7 @@ async function validate(cluster: LiveCluster): Promise<void> {
   deleteNamespaces(cluster);
   const installed = installCrds(cluster, crds, version);
   if (!installed) return;
-  const workspace = makeWorkspace();
+  const workspace = makeWorkspace({ from: manifestsDir() });
   try {
     const docs = renderOverlayWith(workspace, 'production', readmeOverlayLines(), cluster.settings.kubectl);
     const created = cluster.kubectl(['create', '-f', '-'], list(NAMESPACES.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }))));

@@ -10,7 +10,8 @@
 import type { LiveCheck, LiveCluster } from '../context';
 import type { Answer, Client } from '../client-pods';
 import { clientGet, clientName, ownedNamespace, startClients } from '../client-pods';
-import { deployKindOverlay, retireNamespaces } from '../kind-overlay';
+import { deployKindOverlay } from '../kind-overlay';
+import { retireNamespaces } from '../namespaces';
 import type { RenderedObject } from '../overlay-render';
 import { applyObjects } from '../overlay-render';
 import { pollUntil } from '../poll';
