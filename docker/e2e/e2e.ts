@@ -28,7 +28,8 @@ import { pushAsReleased } from './release-push';
 import type { Service } from './processes';
 import { noteInterrupts, run, stopServices, waitFor } from './processes';
 import type { Edge } from './services';
-import { ROOT, portInUse, startEdge, startExporters, startPrometheus, startRegistry } from './services';
+import { portInUse, startEdge, startExporters, startPrometheus, startRegistry } from './services';
+import { ROOT } from '../../scripts/support/repo-root';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';

@@ -10,7 +10,8 @@ import { DEV_USERS, SETOSA, basicAuth, runSmoke, sendRequest } from '../smoke/sm
 import { runLoad } from './load';
 import { sleep, waitFor } from './processes';
 import type { Edge } from './services';
-import { ROOT, prometheusTargets } from './services';
+import { prometheusTargets } from './services';
+import { ROOT } from '../../scripts/support/repo-root';
 
 const EDGE = 'https://127.0.0.1:8443';
 const MONITORING_TOKEN = readFileSync(join(ROOT, 'prometheus/secrets/monitoring-token'), 'utf8').trim();

@@ -22,7 +22,8 @@ import { closedLoop } from './load';
 import type { LoopTally } from './load';
 import type { Service } from './processes';
 import { noteInterrupts, run, sleep, startService, stopService, stopServices, waitFor } from './processes';
-import { ROOT, giveToService, portInUse, unprivileged } from './services';
+import { giveToService, portInUse, unprivileged } from './services';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /** The command line: the run passes only with at least `minRequests` and no failure. */
 interface Options {

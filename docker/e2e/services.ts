@@ -12,9 +12,7 @@ import { DEFAULT_NGINX_OPTIONS, renderNginxConfig } from '../nginx/render';
 import { DEV_USERS, sendRequest } from '../smoke/smoke';
 import type { Service } from './processes';
 import { run, startService, waitFor } from './processes';
-
-/** The repository root. */
-export const ROOT = join(__dirname, '..', '..');
+import { ROOT } from '../../scripts/support/repo-root';
 
 /** `nobody`: services run as this user when the harness itself is root. */
 const NOBODY = 65534;

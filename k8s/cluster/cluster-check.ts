@@ -30,8 +30,8 @@ import { inRange, isPodRouteTable } from './check-network';
 import { ensureApiImage } from './api-image';
 import type { Shown } from './shown-process';
 import { runShown } from './shown-process';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const IMAGE = process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local';
 const results: { name: string; passed: boolean }[] = [];
 const timings: string[] = [];

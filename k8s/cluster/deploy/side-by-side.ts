@@ -6,11 +6,9 @@
  * caller's results, so the closing line covers them.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { LiveResults } from '../live/context';
 import { loadChecks } from '../live/run';
-
-const ROOT = join(__dirname, '..', '..', '..');
+import { ROOT } from '../../../scripts/support/repo-root';
 
 export function startLiveChecks(image: string, names: string[], lane: string, results: LiveResults): Promise<void> {
   loadChecks(names);

@@ -2,10 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-/** The repository root (loadtest/src/runner → ../../..). */
-export const ROOT = resolve(__dirname, '..', '..', '..');
+import { join } from 'node:path';
+import { ROOT } from '../../../scripts/support/repo-root';
 
 /**
  * The V8 flags `npm start` and the image (NODE_OPTIONS) run the API with, so load and memory
