@@ -1,8 +1,8 @@
 /**
  * Every file of the repository names only files the repository holds: a path from the root
- * (`k8s/test/x.test.ts`, `docs/model.md`) in a markdown or text file, or in a comment of a script,
- * config or source file, exists, or is one of the outputs .gitignore lists. Code is not checked:
- * its string literals name files the tests create and fixtures that are missing on purpose.
+ * (`tools/test/azure-cli.test.ts`, `docs/model.md`) in a markdown or text file, or in a comment
+ * of a script, config or source file, exists, or is one of the outputs .gitignore lists. Code is
+ * not checked: its string literals name files the tests create and fixtures missing on purpose.
  * The links of README.md and docs/ are checked, with their anchors, by readme.test.ts.
  */
 import { execFileSync } from 'node:child_process';
