@@ -13,8 +13,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { formatProvenance, registryProvenance } from '../model/src/provenance';
+import { ROOT } from '../scripts/support/repo-root';
 
-export const ROOT = join(__dirname, '..');
 export const DEFAULT_REGISTRY = join(ROOT, 'model/artifacts');
 
 /** What one image build takes. */

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { PROVENANCE_LABEL } from '../model/src/provenance';
 import { buildImage } from './image';
 import { DEFAULT_NGINX_OPTIONS, renderNginxConfig } from './nginx/render';
+import { ROOT } from '../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..');
 const STACK_DIR = join(__dirname, '.stack');
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const IMAGE = process.env.MLSHIP_IMAGE || 'mlship-api:local';

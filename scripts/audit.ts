@@ -12,8 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-
-const ROOT = join(__dirname, '..');
+import { ROOT } from './support/repo-root';
 
 /** One accepted advisory. */
 interface AuditException {

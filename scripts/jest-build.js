@@ -11,7 +11,6 @@ const { existsSync, mkdtempSync, readdirSync, statSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
-const ROOT = join(__dirname, '..');
 const SOURCES = ['api/src', 'model/src', 'scripts/bench-model.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 /** Written by every `npm run build`, after tsc: one missing or old means the last build is not current. */
 const OUTPUTS = ['dist/api/server.bundle.js', 'dist/api/server.js', 'dist/bundle/train.js', 'dist/bundle/registry-cli.js', 'dist/bundle/users-cli.js'];
@@ -22,18 +21,19 @@ function newestMtime(path) {
   return readdirSync(path).reduce((newest, entry) => Math.max(newest, newestMtime(join(path, entry))), stat.mtimeMs);
 }
 
-function distIsCurrent() {
-  const outputs = OUTPUTS.map((file) => join(ROOT, file));
+function distIsCurrent(root) {
+  const outputs = OUTPUTS.map((file) => join(root, file));
   if (!outputs.every((file) => existsSync(file))) return false;
   const oldestOutput = Math.min(...outputs.map((file) => statSync(file).mtimeMs));
-  const newestSource = Math.max(...SOURCES.map((p) => join(ROOT, p)).filter((p) => existsSync(p)).map(newestMtime));
+  const newestSource = Math.max(...SOURCES.map((p) => join(root, p)).filter((p) => existsSync(p)).map(newestMtime));
   return newestSource <= oldestOutput;
 }
 
-module.exports = function globalSetup() {
+/** `rootDir` is jest.config.js's, the repository root: Jest hands its global config to the setup. */
+module.exports = function globalSetup({ rootDir }) {
   // Workers start after this and inherit the environment.
   process.env.MLSHIP_TEST_RUN_DIR = mkdtempSync(join(tmpdir(), 'mlship-test-run-'));
-  if (distIsCurrent()) return;
-  const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (distIsCurrent(rootDir)) return;
+  const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: rootDir, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('npm run build failed: fix the error above, then run the tests again');
 };

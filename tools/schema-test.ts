@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { closingLine, plainLine } from './schemathesis-summary';
 import { run } from './test/run';
+import { ROOT } from '../scripts/support/repo-root';
 
 /**
  * `npm run test:schema`: Schemathesis against the live API, from the API's own /openapi.json.
@@ -15,7 +16,6 @@ import { run } from './test/run';
  * time. Exits with Schemathesis's status; a missing tool is one line saying how to install it.
  * Its output passes through `plainLine` and ends with `closingLine` (see schemathesis-summary.ts).
  */
-const ROOT = resolve(__dirname, '..');
 const SCHEMATHESIS = join(ROOT, '.venv-tools/bin/schemathesis');
 const MAX_EXAMPLES = Number(process.env.SCHEMA_MAX_EXAMPLES ?? 40);
 const TIME_LIMIT_MS = 600_000;

@@ -11,8 +11,8 @@ import { build } from 'esbuild';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const ACTIONS_DIR = join(ROOT, '.github', 'actions');
 
 /** Every action directory with a TypeScript entry point. */

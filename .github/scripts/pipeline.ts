@@ -30,8 +30,7 @@ import { renderTable } from './pipeline/report';
 import { runPipeline } from './pipeline/runner';
 import type { PipelineEvent } from './pipeline/runner';
 import { CI_WORKFLOW, jobOrder, readWorkflow, stepTitle } from './pipeline/workflow';
-
-const ROOT = join(__dirname, '..', '..');
+import { ROOT } from '../../scripts/support/repo-root';
 
 function names(raw: string | undefined): string[] | undefined {
   return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);

@@ -3,13 +3,13 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeModelsFile, writeRegistry } from './support/registry-fixture';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /**
  * Runs each committed bundle, `.github/actions/<name>/dist/index.js`, as the runner does: inputs in
  * INPUT_* variables, the job summary and outputs in the files GITHUB_STEP_SUMMARY and GITHUB_OUTPUT
  * name. This proves the bundle (not just the sources) works; check:dist proves it is up to date.
  */
-const ROOT = join(__dirname, '..', '..');
 
 interface ActionRun {
   status: number | null;

@@ -5,13 +5,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /**
  * deploy.yml's kubernetes target, .github/scripts/deploy-kubernetes.sh, run for real against a
  * checkout copy. No cluster runs here, so kubectl, kustomize and npm are small recording stand-ins
  * on PATH; the smoke test hits a real HTTP server on 127.0.0.1 that the "port-forward" points at.
  */
-const ROOT = join(__dirname, '..', '..');
 const DIGEST = `ghcr.io/owner/mlship@sha256:${'a'.repeat(64)}`;
 const MODELS = '[{"name":"M1","version":"0123456789ab","sha256":"' + 'b'.repeat(64) + '"}]';
 

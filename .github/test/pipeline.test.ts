@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { ACTIONS } from '../scripts/pipeline/local-actions';
 import { CI_WORKFLOW, jobOrder, readWorkflow, stepTitle } from '../scripts/pipeline/workflow';
 import type { StepResult } from '../scripts/pipeline/job-runner';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const PIPELINE = join(ROOT, '.github', 'scripts', 'pipeline.ts');
 

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi } from '../../loadtest/src/runner/processes';
 import type { Started } from '../../loadtest/src/runner/processes';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /**
  * .github/scripts/smoke.sh, run for real against the real API (dist/, built by `npm run build`)
  * serving only the penguins model, a fork's three-feature model, or the default Iris models; and
  * against small stand-ins for the failures it must name in one line. Nothing in it may assume Iris.
  */
-const ROOT = join(__dirname, '..', '..');
 const SMOKE = join(ROOT, '.github', 'scripts', 'smoke.sh');
 
 interface Run {

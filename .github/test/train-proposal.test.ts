@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTempDir } from '../../model/test/helpers';
 import { dataSourceOf, formatJson, proposeModel } from '../scripts/propose-model';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const config = {
   $comment: 'models',
   models: {

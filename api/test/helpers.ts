@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { RequestListener } from 'node:http';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -13,8 +13,10 @@ import { loadConfig } from '../src/config';
 import { createMetrics } from '../src/metrics';
 import type { ApiMetrics } from '../src/metrics';
 import { ModelStore } from '../src/model-store';
+import { ROOT } from '../../scripts/support/repo-root';
 
-export const ROOT = resolve(__dirname, '..', '..');
+export { ROOT };
+
 export const USERS = { alice: 'wonderland', bob: 'builder', clementine: 'mandarine' } as const;
 
 let trainedDir: string | undefined;

@@ -26,9 +26,11 @@ import { formatResults, sendRequest } from '../smoke/smoke';
 import { stepAssertions } from './edge-checks';
 import { pushAsReleased } from './release-push';
 import type { Service } from './processes';
-import { noteInterrupts, run, stopServices, waitFor } from './processes';
+import { noteInterrupts, run, stopServices } from './processes';
+import { waitFor } from '../../scripts/support/poll-until';
 import type { Edge } from './services';
-import { ROOT, portInUse, startEdge, startExporters, startPrometheus, startRegistry } from './services';
+import { portInUse, startEdge, startExporters, startPrometheus, startRegistry } from './services';
+import { ROOT } from '../../scripts/support/repo-root';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
@@ -175,7 +177,7 @@ async function waitForReplicas(ids: Record<string, string>, upStarted: number): 
   await Promise.all(
     API_SERVICES.map(async (service) => {
       const port = ports[service]!;
-      await waitFor(`${service} /readyz on ${port}`, async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200, 60_000, 50);
+      await waitFor(`${service} /readyz on ${port}`, async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200, { timeoutMs: 60_000, intervalMs: 50 });
       // The replica's own "ready" line, not the time this poll got through: compose starts the
       // replicas one after another and returns only then, so polling begins late for the first ones.
       const logs = run(DOCKER, ['logs', ids[service]!]);
@@ -194,8 +196,7 @@ async function checkReplicas(ids: Record<string, string>): Promise<void> {
   await waitFor(
     'docker healthchecks to report healthy',
     () => API_SERVICES.every((s) => docker(['inspect', '--format', '{{.State.Health.Status}}', ids[s]!]) === 'healthy'),
-    60_000,
-    1000,
+    { timeoutMs: 60_000, intervalMs: 1000 },
   );
   const hardening = API_SERVICES.map((s) => {
     const [readOnly, user] = docker(['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}', ids[s]!]).split(' ');

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import type { HttpRequest, HttpResponse } from '../smoke/smoke';
 import { DEV_USERS, SETOSA, basicAuth, runSmoke, sendRequest } from '../smoke/smoke';
 import { runLoad } from './load';
-import { sleep, waitFor } from './processes';
+import { sleep } from './processes';
+import { waitFor } from '../../scripts/support/poll-until';
 import type { Edge } from './services';
-import { ROOT, prometheusTargets } from './services';
+import { prometheusTargets } from './services';
+import { ROOT } from '../../scripts/support/repo-root';
 
 const EDGE = 'https://127.0.0.1:8443';
 const MONITORING_TOKEN = readFileSync(join(ROOT, 'prometheus/secrets/monitoring-token'), 'utf8').trim();
@@ -85,8 +87,7 @@ async function checkPrometheusTargets(run: EdgeRun): Promise<void> {
         const apis = targets.filter((t) => t.job === 'mlship-api').length;
         return apis === run.v1Ports.length + run.v2Ports.length && targets.every((t) => t.health === 'up');
       },
-      60_000,
-      1000,
+      { timeoutMs: 60_000, intervalMs: 1000 },
     );
     run.record('when Prometheus scrapes with the repo config, then every target is up', true, last);
   } catch {

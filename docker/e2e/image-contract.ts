@@ -23,10 +23,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { ModelProvenance } from '../../model/src/provenance';
 import { formatProvenance, parseProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
-import { buildImage, ROOT, runSteps } from '../image';
+import { buildImage, runSteps } from '../image';
+import { ROOT } from '../../scripts/support/repo-root';
 import type { CheckResult } from '../smoke/smoke';
 import { basicAuth, sendRequest } from '../smoke/smoke';
-import { run, waitFor } from './processes';
+import { run } from './processes';
+import { waitFor } from '../../scripts/support/poll-until';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
@@ -91,7 +93,7 @@ async function start(image: string, env: Record<string, string>, mounts: string[
   const id = docker([...args, image]);
   owned.containers.add(id);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${image} ready on ${port}`, async () => (await sendRequest(url, { path: '/readyz', timeoutMs: 1000 })).status === 200, 60_000, 100);
+  await waitFor(`${image} ready on ${port}`, async () => (await sendRequest(url, { path: '/readyz', timeoutMs: 1000 })).status === 200, { timeoutMs: 60_000, intervalMs: 100 });
   return { id, url };
 }
 

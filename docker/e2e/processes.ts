@@ -94,20 +94,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `probe` until it returns true or `timeoutMs` passes; throws naming `what` on timeout. */
-export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 250): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      if (await probe()) return Date.now() - started;
-    } catch {
-      // Not up yet: connection refused and the like are what we are waiting out.
-    }
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 /**
  * Notes Ctrl-C and SIGTERM instead of dying on them, so a harness can stop what it started before
  * it exits. Returns whether one has arrived.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { formatProvenance, registryProvenance } from '../../model/src/provenance';
 import { DEFAULT_REGISTRY } from '../image';
 import { run } from './processes';
-import { ROOT } from './services';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /** One recorded check: what was asserted, whether it held, and what was seen. */
 export type RecordCheck = (name: string, passed: boolean, detail: string) => void;

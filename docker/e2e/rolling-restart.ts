@@ -21,8 +21,10 @@ import { SETOSA, basicAuth, sendRequest } from '../smoke/smoke';
 import { closedLoop } from './load';
 import type { LoopTally } from './load';
 import type { Service } from './processes';
-import { noteInterrupts, run, sleep, startService, stopService, stopServices, waitFor } from './processes';
-import { ROOT, giveToService, portInUse, unprivileged } from './services';
+import { noteInterrupts, run, sleep, startService, stopService, stopServices } from './processes';
+import { waitFor } from '../../scripts/support/poll-until';
+import { giveToService, portInUse, unprivileged } from './services';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /** The command line: the run passes only with at least `minRequests` and no failure. */
 interface Options {
@@ -69,7 +71,7 @@ async function startReplica(port: number, variant: 'v1' | 'v2', modelDir: string
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
     },
   });
-  await waitFor(`API on 127.0.0.1:${port}`, async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200, 20_000, 100);
+  await waitFor(`API on 127.0.0.1:${port}`, async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200, { timeoutMs: 20_000, intervalMs: 100 });
   return service;
 }
 
@@ -101,7 +103,7 @@ async function startNginx(dir: string, services: Service[]): Promise<string> {
   run('nginx', [...base, '-t', '-q', '-g', pid]);
   giveToService(dir);
   services.push(startService('nginx', 'nginx', [...base, '-g', `daemon off; ${pid}`], join(dir, 'nginx.out'), unprivileged()));
-  await waitFor(`nginx on 127.0.0.1:${HTTP_PORT}`, async () => (await sendRequest(`http://127.0.0.1:${HTTP_PORT}`, { path: '/stub_status', timeoutMs: 1000 })).status === 200, 15_000, 100);
+  await waitFor(`nginx on 127.0.0.1:${HTTP_PORT}`, async () => (await sendRequest(`http://127.0.0.1:${HTTP_PORT}`, { path: '/stub_status', timeoutMs: 1000 })).status === 200, { timeoutMs: 15_000, intervalMs: 100 });
   return join(dir, 'certs/tls.crt');
 }
 

@@ -11,10 +11,9 @@ import type { SpawnOptions } from 'node:child_process';
 import { DEFAULT_NGINX_OPTIONS, renderNginxConfig } from '../nginx/render';
 import { DEV_USERS, sendRequest } from '../smoke/smoke';
 import type { Service } from './processes';
-import { run, startService, waitFor } from './processes';
-
-/** The repository root. */
-export const ROOT = join(__dirname, '..', '..');
+import { run, startService } from './processes';
+import { waitFor } from '../../scripts/support/poll-until';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /** `nobody`: services run as this user when the harness itself is root. */
 const NOBODY = 65534;
@@ -66,7 +65,7 @@ export async function startRegistry(dir: string, services: Service[]): Promise<v
   );
   giveToService(dir);
   services.push(startService('registry', 'docker-registry', ['serve', config], join(dir, 'registry.log'), unprivileged()));
-  await waitFor('the registry on 127.0.0.1:5000', () => httpOk('http://127.0.0.1:5000/v2/'), 20_000);
+  await waitFor('the registry on 127.0.0.1:5000', () => httpOk('http://127.0.0.1:5000/v2/'), { timeoutMs: 20_000, intervalMs: 250 });
 }
 
 /** What the edge needs from the caller. */
@@ -121,7 +120,7 @@ export async function startEdge(setup: EdgeSetup, services: Service[]): Promise<
   // After the check, which may have created the log files as this user.
   giveToService(dir);
   services.push(startService('nginx', 'nginx', [...base, '-g', `daemon off; ${pid}`], join(dir, 'nginx.out'), unprivileged()));
-  await waitFor('nginx on 127.0.0.1:8080', () => httpOk('http://127.0.0.1:8080/stub_status'), 15_000);
+  await waitFor('nginx on 127.0.0.1:8080', () => httpOk('http://127.0.0.1:8080/stub_status'), { timeoutMs: 15_000, intervalMs: 250 });
   return { caFile: join(dir, 'certs/tls.crt'), accessLog: join(dir, 'logs/access.log'), errorLog };
 }
 
@@ -164,7 +163,7 @@ export async function startExporters(dir: string, services: Service[]): Promise<
     targets.node.push('127.0.0.1:9100');
   }
   for (const target of [...targets.nginx, ...targets.node]) {
-    await waitFor(`exporter on ${target}`, () => httpOk(`http://${target}/metrics`), 15_000);
+    await waitFor(`exporter on ${target}`, () => httpOk(`http://${target}/metrics`), { timeoutMs: 15_000, intervalMs: 250 });
   }
   return targets;
 }
@@ -206,7 +205,7 @@ export async function startPrometheus(dir: string, targets: PrometheusTargets, s
       unprivileged(),
     ),
   );
-  await waitFor('Prometheus on 127.0.0.1:9090', () => httpOk('http://127.0.0.1:9090/-/ready'), 30_000);
+  await waitFor('Prometheus on 127.0.0.1:9090', () => httpOk('http://127.0.0.1:9090/-/ready'), { timeoutMs: 30_000, intervalMs: 250 });
 }
 
 /** One scrape target as Prometheus reports it. */

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { parse } from 'yaml';
 import { SERVER_NODE_FLAGS } from '../../loadtest/src/runner/processes';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8');
 
 function installed(bin: string): boolean {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NginxOptions } from '../nginx/render';
 import { DEFAULT_NGINX_OPTIONS, renderNginxConfig } from '../nginx/render';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const hasNginx = spawnSync('sh', ['-c', 'command -v nginx && command -v openssl']).status === 0;
 
 function options(overrides: Partial<NginxOptions> = {}): NginxOptions {

@@ -3,9 +3,7 @@
  * `npm run image:build` (on the offline bases `npm run base-image` makes) when it is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..', '..');
+import { ROOT } from '../../scripts/support/repo-root';
 
 export const DOCKER = process.env.DOCKER || '/usr/bin/docker';
 

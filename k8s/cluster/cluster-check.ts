@@ -30,8 +30,9 @@ import { inRange, isPodRouteTable } from './check-network';
 import { ensureApiImage } from './api-image';
 import type { Shown } from './shown-process';
 import { runShown } from './shown-process';
+import { pollUntil } from '../../scripts/support/poll-until';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const IMAGE = process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local';
 const results: { name: string; passed: boolean }[] = [];
 const timings: string[] = [];
@@ -83,12 +84,9 @@ function figure(output: string, pattern: RegExp): string {
 }
 
 async function waitForPhase(settings: ClusterSettings, pod: string): Promise<string> {
-  for (let i = 0; i < 120; i++) {
-    const phase = kubectl(settings, ['-n', NAMESPACE, 'get', 'pod', pod, '-o', 'jsonpath={.status.phase}']).out;
-    if (phase === 'Succeeded' || phase === 'Failed') return phase;
-    await sleep(500);
-  }
-  return 'timeout';
+  const phase = () => kubectl(settings, ['-n', NAMESPACE, 'get', 'pod', pod, '-o', 'jsonpath={.status.phase}']).out;
+  const polled = await pollUntil(phase, (p) => p === 'Succeeded' || p === 'Failed', { timeoutMs: 60_000, intervalMs: 500 });
+  return polled.done ? polled.value : 'timeout';
 }
 
 /** A client pod's GET of the API through its ClusterIP: Succeeded when it got 200. */
@@ -120,11 +118,7 @@ async function checkApi(settings: ClusterSettings): Promise<void> {
   }
   // kube-proxy writes the NodePort's rules once the ready endpoint reaches it: up to a few seconds.
   const nodePortStart = Date.now();
-  let readyz = '';
-  for (let attempt = 0; attempt < 40 && readyz !== '200'; attempt++) {
-    if (attempt > 0) await sleep(500);
-    readyz = await httpStatus(`http://${settings.nodeIp}:${NODE_PORT}/readyz`);
-  }
+  const { value: readyz } = await pollUntil(() => httpStatus(`http://${settings.nodeIp}:${NODE_PORT}/readyz`), (s) => s === '200', { timeoutMs: 20_000, intervalMs: 500 });
   record('NodePort', readyz === '200', `GET http://${settings.nodeIp}:${NODE_PORT}/readyz → ${readyz} (${((Date.now() - nodePortStart) / 1000).toFixed(1)} s after the rollout)`);
   // And on loopback, as kind maps it to the host (deploy.yml's kind job reaches 127.0.0.1:30080).
   const loopback = await httpStatus(`http://127.0.0.1:${NODE_PORT}/readyz`);
@@ -153,11 +147,8 @@ async function checkPolicy(settings: ClusterSettings): Promise<void> {
   record('ClusterIP from a pod', open.phase === 'Succeeded' && inRange(clusterIp, settings.serviceCidr), `GET ${url} from a pod: ${open.phase} (${open.log})`);
   kubectl(settings, ['apply', '-f', '-'], JSON.stringify(denyApiPolicy()));
   // kube-router programs a policy within seconds: wait for its chain before asking.
-  let programmed = false;
-  for (let i = 0; i < 60 && !programmed; i++) {
-    programmed = spawnSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).stdout.includes(':KUBE-NWPLCY-');
-    if (!programmed) await sleep(500);
-  }
+  const chain = () => spawnSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).stdout.includes(':KUBE-NWPLCY-');
+  const { done: programmed } = await pollUntil(chain, (found) => found, { timeoutMs: 30_000, intervalMs: 500 });
   const denied = await clientGets(settings, 'client-denied', url);
   // The policy deleted, the same GET answers again: the block was the policy's doing.
   kubectl(settings, ['-n', NAMESPACE, 'delete', 'networkpolicy', 'deny-api', '--wait=true']);

@@ -11,12 +11,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { UserTable } from '../../api/src/users-file';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const REPO_DIR = resolve(__dirname, '..', '..');
-const DEFAULT_DIR = join(REPO_DIR, 'k8s', 'base', 'secrets');
+const DEFAULT_DIR = join(ROOT, 'k8s', 'base', 'secrets');
 /** The published development credentials a production Secret must never hold. */
-const DEV_USERS_FILE = join(REPO_DIR, 'api', 'users.dev.txt');
-const DEV_TOKEN_FILE = join(REPO_DIR, 'k8s', 'overlays', 'kind', 'dev-credentials', 'monitoring.env');
+const DEV_USERS_FILE = join(ROOT, 'api', 'users.dev.txt');
+const DEV_TOKEN_FILE = join(ROOT, 'k8s', 'overlays', 'kind', 'dev-credentials', 'monitoring.env');
 /** Shorter tokens are guessable; `openssl rand -hex 32` gives 64 characters. */
 const MIN_TOKEN_LENGTH = 32;
 

@@ -3,12 +3,12 @@
  * `--check` writes nothing and exits 1 when the committed file is out of date.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { renderPrometheusRule } from './prometheus-rule';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const REPO_DIR = resolve(__dirname, '..', '..');
-const RULES_DIR = join(REPO_DIR, 'prometheus', 'rules');
-const TARGET = join(REPO_DIR, 'k8s', 'components', 'monitoring', 'prometheusrule.yaml');
+const RULES_DIR = join(ROOT, 'prometheus', 'rules');
+const TARGET = join(ROOT, 'k8s', 'components', 'monitoring', 'prometheusrule.yaml');
 
 function main(argv: readonly string[]): number {
   const unknown = argv.filter((a) => a !== '--check');
@@ -16,7 +16,7 @@ function main(argv: readonly string[]): number {
     console.error(`unknown argument ${unknown[0]}; usage: generate-prometheus-rule [--check]`);
     return 2;
   }
-  const wanted = renderPrometheusRule(RULES_DIR, REPO_DIR);
+  const wanted = renderPrometheusRule(RULES_DIR, ROOT);
   const current = existsSync(TARGET) ? readFileSync(TARGET, 'utf8') : '';
   if (argv.includes('--check')) {
     if (current === wanted) return 0;

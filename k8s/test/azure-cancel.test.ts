@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Rule, Run, TrafficEntry } from './support/azure-sandbox';
 import { IMAGE, NEW_V1, OLD_V1, OLD_V2, STABLE_ONLY, WITH_V2, changes, liveApp, sandbox } from './support/azure-sandbox';
-import { REPO_DIR } from './support/render';
+import { ROOT } from './support/render';
 
 jest.setTimeout(60_000);
 
@@ -26,7 +26,7 @@ interface Workflow {
   defaults?: { run?: { shell?: string } };
   jobs: { aca: { defaults?: { run?: { shell?: string } }; steps: Step[] } };
 }
-const workflow = parse(readFileSync(join(REPO_DIR, '.github/workflows/deploy.yml'), 'utf8')) as Workflow;
+const workflow = parse(readFileSync(join(ROOT, '.github/workflows/deploy.yml'), 'utf8')) as Workflow;
 const steps = workflow.jobs.aca.steps;
 const deployStep = steps.find((s) => s.id === 'deploy')!;
 
@@ -59,7 +59,7 @@ async function cancelDeploy(rules: Rule[], busy: (call: string) => boolean, { li
   const box = sandbox(rules, liveApp(live), {});
   const file = join(box.dir, 'step.sh');
   writeFileSync(file, `${deployStep.run!}\n`);
-  const child = spawn('bash', runnerShell(deployStep, file), { cwd: REPO_DIR, env: { ...box.env, IMAGE, EXPECTED_MODELS: MODELS }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', runnerShell(deployStep, file), { cwd: ROOT, env: { ...box.env, IMAGE, EXPECTED_MODELS: MODELS }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -139,7 +139,7 @@ describe('a cancelled Azure Container Apps deploy', () => {
     const box = sandbox([], liveApp(STABLE_ONLY), {});
     const file = join(box.dir, 'rollback.sh');
     writeFileSync(file, `${rollback.run!}\n`);
-    const result = spawnSync('bash', runnerShell(rollback, file), { cwd: REPO_DIR, env: { ...box.env, PREVIOUS: OLD_V1 }, encoding: 'utf8' });
+    const result = spawnSync('bash', runnerShell(rollback, file), { cwd: ROOT, env: { ...box.env, PREVIOUS: OLD_V1 }, encoding: 'utf8' });
     const run = box.collect(result.status, result.stderr);
     expect(run.status).toBe(0);
     expect(run.out).toMatch(/already carries the label stable/);

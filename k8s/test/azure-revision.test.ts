@@ -10,12 +10,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SCRIPT } from './support/azure-sandbox';
-import { REPO_DIR } from './support/render';
+import { ROOT } from './support/render';
 
 jest.setTimeout(60_000);
 
 const DIGEST_IMAGE = `ghcr.io/acme/mlship@sha256:${'cd'.repeat(32)}`;
-const workflow = parse(readFileSync(join(REPO_DIR, '.github/workflows/deploy.yml'), 'utf8')) as { jobs: { aca: { env: Record<string, string> } } };
+const workflow = parse(readFileSync(join(ROOT, '.github/workflows/deploy.yml'), 'utf8')) as { jobs: { aca: { env: Record<string, string> } } };
 
 /** DEPLOY_ATTEMPT as the aca job builds it for a run id and attempt number. */
 function workflowAttempt(runId: string, runAttempt: string): string {

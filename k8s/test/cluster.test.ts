@@ -19,9 +19,9 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { inRange, isPodRouteTable } from '../cluster/check-network';
 import { apiObjects, clientPod, denyApiPolicy } from '../cluster/check-objects';
 import { compareSnapshots, describeDifference } from '../cluster/host-snapshot';
+import { ROOT } from '../../scripts/support/repo-root';
 
 const CLUSTER = join(__dirname, '..', 'cluster');
-const REPO = join(__dirname, '..', '..');
 const files = readdirSync(CLUSTER).filter((name) => /\.(sh|env|yaml|ts|c)$/.test(name));
 const scripts = files.filter((name) => name.endsWith('.sh'));
 const versions = Object.fromEntries(
@@ -73,7 +73,7 @@ describe('pinned versions and addresses', () => {
   });
 
   test('when package.json runs the cluster, then cluster:up and cluster:down call up.sh and down.sh', () => {
-    const { scripts: npm } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const { scripts: npm } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect([npm['cluster:up'], npm['cluster:down']]).toEqual(['bash k8s/cluster/up.sh', 'bash k8s/cluster/down.sh']);
   });
 });

@@ -6,7 +6,7 @@ import { parseDuration } from '../../loadtest/src/scenario/duration';
 import { loadScenario } from '../../loadtest/src/scenario/load';
 import type { Scenario } from '../../loadtest/src/scenario/types';
 import type { K8sObject, Workspace } from './support/render';
-import { makeWorkspace, renderCombination, REPO_DIR } from './support/render';
+import { makeWorkspace, renderCombination, ROOT } from './support/render';
 
 /**
  * deploy.yml's kind job runs the k6 scenario the dispatch picks against the kind overlay. Every
@@ -33,7 +33,7 @@ function peakRequestsPerSecond(scenario: Scenario): number {
   }
 }
 
-const workflow = parse(readFileSync(join(REPO_DIR, '.github', 'workflows', 'deploy.yml'), 'utf8')) as Workflow;
+const workflow = parse(readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8')) as Workflow;
 const offered = workflow.on.workflow_dispatch.inputs.scenario.options;
 
 let workspace: Workspace;

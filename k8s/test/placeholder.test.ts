@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { IMAGE_NAME } from './support/contract';
 import type { Workspace } from './support/render';
-import { K8S_DIR, makeWorkspace, renderCombination, REPO_DIR, setImage } from './support/render';
+import { K8S_DIR, makeWorkspace, renderCombination, ROOT, setImage } from './support/render';
 
 /**
  * The image the manifests name until a deploy runs `kustomize edit set image`, and
@@ -42,9 +42,9 @@ describe('the placeholder image name', () => {
     for (const file of manifests) {
       for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
         const text = JSON.stringify(doc.toJS() ?? {});
-        for (const [, image] of text.matchAll(/"image":"([^"]+)"/g)) expect([relative(REPO_DIR, file), image]).toEqual([relative(REPO_DIR, file), PLACEHOLDER]);
+        for (const [, image] of text.matchAll(/"image":"([^"]+)"/g)) expect([relative(ROOT, file), image]).toEqual([relative(ROOT, file), PLACEHOLDER]);
         const images = (doc.toJS() as { images?: Array<{ name: string }> } | null)?.images ?? [];
-        for (const { name } of images) expect([relative(REPO_DIR, file), name]).toEqual([relative(REPO_DIR, file), PLACEHOLDER]);
+        for (const { name } of images) expect([relative(ROOT, file), name]).toEqual([relative(ROOT, file), PLACEHOLDER]);
       }
     }
   });
@@ -53,11 +53,11 @@ describe('the placeholder image name', () => {
     const read = [
       ...files(K8S_DIR, /\.(ya?ml|sh|md|ts|js)$/),
       ...files(join(K8S_DIR, 'test', 'support'), /\.ts$/),
-      join(REPO_DIR, '.github', 'workflows', 'deploy.yml'),
-      join(REPO_DIR, '.github', 'scripts', 'deploy-kubernetes.sh'),
-      join(REPO_DIR, 'docs', 'kubernetes.md'),
+      join(ROOT, '.github', 'workflows', 'deploy.yml'),
+      join(ROOT, '.github', 'scripts', 'deploy-kubernetes.sh'),
+      join(ROOT, 'docs', 'kubernetes.md'),
     ];
-    expect(read.filter((file) => readFileSync(file, 'utf8').includes('ghcr.io/mlship/mlship')).map((f) => relative(REPO_DIR, f))).toEqual([]);
+    expect(read.filter((file) => readFileSync(file, 'utf8').includes('ghcr.io/mlship/mlship')).map((f) => relative(ROOT, f))).toEqual([]);
   });
 });
 
@@ -120,7 +120,7 @@ describe('deploy.yml, kind job', () => {
     env?: Record<string, string>;
     'working-directory'?: string;
   }
-  const workflow = parse(readFileSync(join(REPO_DIR, '.github', 'workflows', 'deploy.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> };
+  const workflow = parse(readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> };
   const steps = workflow.jobs.kind!.steps;
 
   test('when the image is loaded, then its local tag is not the placeholder and cannot resolve either', () => {

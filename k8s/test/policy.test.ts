@@ -7,7 +7,7 @@ import { kedaFallbackProblem } from './support/policy-availability';
 import { credentialsPolicy } from './support/policy-credentials';
 import { kindPortMappings, kindRedirectPolicy } from './support/policy-kind';
 import type { K8sObject, Workspace } from './support/render';
-import { makeWorkspace, PRODUCTION_SECRETS_FIXTURE, REPO_DIR, renderCombination } from './support/render';
+import { makeWorkspace, PRODUCTION_SECRETS_FIXTURE, ROOT, renderCombination } from './support/render';
 import { validateObject } from './support/validate';
 
 /** Proof that each check fails for real: break one rule in a good render, expect its check to say so. */
@@ -129,7 +129,7 @@ describe('models served by default (no retraining component)', () => {
 
 describe('credentials', () => {
   const config = (docs: K8sObject[]): string => generated(docs, 'ConfigMap', 'mlship-config-');
-  const devUsers = readFileSync(join(REPO_DIR, 'api', 'users.dev.txt'), 'utf8');
+  const devUsers = readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8');
 
   test('when production opts in to the development credentials, then credentialsPolicy reports it', () => {
     expect(credentialsPolicy('production')(good)).toEqual([]);

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALWAYS } from './support/policy';
 import type { K8sObject, Workspace } from './support/render';
-import { makeWorkspace, renderCombination, REPO_DIR } from './support/render';
+import { makeWorkspace, renderCombination, ROOT } from './support/render';
 import { validateObject } from './support/validate';
 
 /**
@@ -50,5 +50,5 @@ test('when it is not added, then the ServiceAccount names no pull secret (the pa
 
 test('when git looks at the credentials file, then it ignores it', () => {
   const path = 'k8s/components/registry-pull-secret/dockerconfig.json';
-  expect(execFileSync('git', ['check-ignore', '--no-index', path], { cwd: REPO_DIR, encoding: 'utf8' }).trim()).toBe(path);
+  expect(execFileSync('git', ['check-ignore', '--no-index', path], { cwd: ROOT, encoding: 'utf8' }).trim()).toBe(path);
 });

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { readGroups, renderPrometheusRule, ruleFiles } from '../scripts/prometheus-rule';
 import { IMAGE_MODEL_DIR } from './support/contract';
-import { K8S_DIR, kubectlPath, REPO_DIR } from './support/render';
+import { K8S_DIR, kubectlPath, ROOT } from './support/render';
 
 /** Every YAML file under k8s/ (the real secret files are never YAML). */
 function yamlFiles(dir: string): string[] {
@@ -19,7 +19,7 @@ function yamlFiles(dir: string): string[] {
 describe('committed secrets', () => {
   test('when the k8s tree is scanned, then no committed manifest is a Secret', () => {
     const secrets = yamlFiles(K8S_DIR).filter((file) => parseAllDocuments(readFileSync(file, 'utf8')).some((doc) => (doc.toJS() as { kind?: string } | null)?.kind === 'Secret'));
-    expect(secrets.map((f) => relative(REPO_DIR, f))).toEqual([]);
+    expect(secrets.map((f) => relative(ROOT, f))).toEqual([]);
   });
 
   test('when the example secret file is read, then it holds placeholders only', () => {
@@ -31,13 +31,13 @@ describe('committed secrets', () => {
 
   test('when kind\'s development credentials are read, then they are the API\'s documented ones and nothing else', () => {
     const dir = join(K8S_DIR, 'overlays', 'kind', 'dev-credentials');
-    expect(readFileSync(join(dir, 'users.dev.txt'), 'utf8')).toBe(readFileSync(join(REPO_DIR, 'api', 'users.dev.txt'), 'utf8'));
+    expect(readFileSync(join(dir, 'users.dev.txt'), 'utf8')).toBe(readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8'));
     const env = readFileSync(join(dir, 'monitoring.env'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
     expect(env).toEqual(['MONITORING_TOKEN=dev-monitoring-token']);
   });
 
   test('when git looks at the real secret files, then it ignores them', () => {
-    const ignored = execFileSync('git', ['check-ignore', '--no-index', 'k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt'], { cwd: REPO_DIR, encoding: 'utf8' });
+    const ignored = execFileSync('git', ['check-ignore', '--no-index', 'k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt'], { cwd: ROOT, encoding: 'utf8' });
     expect(ignored.trim().split('\n')).toEqual(['k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt']);
   });
 });
@@ -47,11 +47,11 @@ describe('generated PrometheusRule', () => {
 
   test('when prometheus/rules is compared with the component, then they are in sync', () => {
     // An empty rules directory is tolerated (the monitoring issue may land later); a stale file is not.
-    expect(readFileSync(target, 'utf8')).toBe(renderPrometheusRule(join(REPO_DIR, 'prometheus', 'rules'), REPO_DIR));
+    expect(readFileSync(target, 'utf8')).toBe(renderPrometheusRule(join(ROOT, 'prometheus', 'rules'), ROOT));
   });
 
   test('when the rule files have groups, then every group reaches the PrometheusRule unchanged', () => {
-    const files = ruleFiles(join(REPO_DIR, 'prometheus', 'rules'));
+    const files = ruleFiles(join(ROOT, 'prometheus', 'rules'));
     const rule = parse(readFileSync(target, 'utf8')) as { spec: { groups: unknown[] } };
     expect(rule.spec.groups).toEqual(readGroups(files));
   });
@@ -137,7 +137,7 @@ describe('component READMEs', () => {
 
 describe('image registry', () => {
   test('when the Dockerfile sets MODEL_DIR, then it is the directory the manifests serve from', () => {
-    const dockerfile = readFileSync(join(REPO_DIR, 'docker', 'Dockerfile'), 'utf8');
+    const dockerfile = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8');
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(new RegExp(`MODEL_DIR=${IMAGE_MODEL_DIR.replace(/\//g, '\\/')}\\b`));
   });

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { productionSecretProblems } from '../scripts/check-production-secrets';
 import { credentialsPolicy } from './support/policy-credentials';
 import type { Workspace } from './support/render';
-import { K8S_DIR, makeWorkspace, PRODUCTION_SECRETS_FIXTURE, REPO_DIR, renderCombination } from './support/render';
+import { K8S_DIR, makeWorkspace, PRODUCTION_SECRETS_FIXTURE, ROOT, renderCombination } from './support/render';
 
 const CHECK = join(K8S_DIR, 'scripts', 'check-production-secrets.ts');
-const TSX = join(REPO_DIR, 'node_modules', '.bin', 'tsx');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 let fresh: Workspace;
 
@@ -29,7 +29,7 @@ describe('a fresh clone (no secret file written)', () => {
   });
 
   test('when the deploy checks the secrets, then one line says what to write, and it exits 2', () => {
-    const run = spawnSync(TSX, [CHECK, '--dir', join(fresh.dir, 'base', 'secrets')], { encoding: 'utf8', cwd: REPO_DIR });
+    const run = spawnSync(TSX, [CHECK, '--dir', join(fresh.dir, 'base', 'secrets')], { encoding: 'utf8', cwd: ROOT });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -49,7 +49,7 @@ describe('check-production-secrets', () => {
 
   test('when the files hold a random token and real users, then they pass', () => {
     expect(productionSecretProblems(dir())).toEqual([]);
-    const run = spawnSync(TSX, [CHECK, '--dir', dir()], { encoding: 'utf8', cwd: REPO_DIR });
+    const run = spawnSync(TSX, [CHECK, '--dir', dir()], { encoding: 'utf8', cwd: ROOT });
     expect(run.status).toBe(0);
   });
 
@@ -63,7 +63,7 @@ describe('check-production-secrets', () => {
   });
 
   test('when the users file holds a published development user beside real ones, then it is refused', () => {
-    const devUsers = readFileSync(join(REPO_DIR, 'api', 'users.dev.txt'), 'utf8').split('\n').filter((l) => l.startsWith('bob:'));
+    const devUsers = readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8').split('\n').filter((l) => l.startsWith('bob:'));
     writeFileSync(join(dir(), 'users.txt'), `${readFileSync(join(PRODUCTION_SECRETS_FIXTURE, 'users.txt'), 'utf8')}${devUsers.join('\n')}\n`);
     expect(productionSecretProblems(dir())).toEqual([expect.stringMatching(/holds the published development user\(s\) bob: remove them/)]);
   });

@@ -3,14 +3,14 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listModelNames, loadPromoted } from '../../model/src/registry';
-import { K8S_DIR, REPO_DIR } from './support/render';
+import { K8S_DIR, ROOT } from './support/render';
 
 /**
  * components/retraining/seed-registry.js, run as the init containers run it, against a registry
  * the real training CLI made (`npm run build` first, as for the API tests).
  */
 const SEED = join(K8S_DIR, 'components', 'retraining', 'seed-registry.js');
-const TRAIN = join(REPO_DIR, 'dist', 'model', 'src', 'train.js');
+const TRAIN = join(ROOT, 'dist', 'model', 'src', 'train.js');
 /** Where the volume records the image registry it was last seeded from. */
 const SEEDED_FROM = 'seeded-from.json';
 
@@ -18,7 +18,7 @@ let work: string;
 let image: string;
 
 function run(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [script, ...args], { cwd: REPO_DIR, encoding: 'utf8' });
+  return spawnSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
 beforeAll(() => {
@@ -94,7 +94,7 @@ describe('when the image\'s models change (a new release, or a rollback to an ol
     cpSync(image, release, { recursive: true });
     const name = listModelNames(image)[0]!;
     rmSync(join(release, name), { recursive: true });
-    const models = JSON.parse(readFileSync(join(REPO_DIR, 'model', 'models.json'), 'utf8')) as { models: Record<string, { seed: number }> };
+    const models = JSON.parse(readFileSync(join(ROOT, 'model', 'models.json'), 'utf8')) as { models: Record<string, { seed: number }> };
     models.models[name]!.seed += 1;
     writeFileSync(join(work, 'models.json'), JSON.stringify(models));
     const trained = run(TRAIN, ['--models', join(work, 'models.json'), '--model', name, '--promote', '--model-dir', release]);

@@ -6,8 +6,8 @@ import { runInThisContext } from 'node:vm';
 import { buildSync } from 'esbuild';
 import { loadScenario } from '../src/scenario/load';
 import { fakeApi, PENGUINS } from './fake-model-api';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = resolve(__dirname, '..', '..');
 const K6_DIR = join(ROOT, 'loadtest', 'k6');
 const SCRIPT = join(K6_DIR, 'mlship.ts');
 const bin = (name: string): string => join(ROOT, 'node_modules', '.bin', name);

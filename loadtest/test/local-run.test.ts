@@ -4,19 +4,19 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { parseSummary } from '../src/report';
 import { loadScenario } from '../src/scenario/load';
 import { startApi, startBare } from '../src/runner/processes';
 import type { Started } from '../src/runner/processes';
+import { ROOT } from '../../scripts/support/repo-root';
 
 /**
  * The local runner end to end against the real API (built by `npm run build`), serving the
  * default Iris models or only the penguins model M3, and its HTML report opened in Debian's
  * Chromium. Ports 18710-18719.
  */
-const ROOT = resolve(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parseSoakOptions, SoakUsageError } from '../src/soak/options';
 import type { SoakMeasurement } from '../src/soak/verdict';
 import { judgeSoak, settledEnd, windowFloor } from '../src/soak/verdict';
+import { ROOT } from '../../scripts/support/repo-root';
 
-const ROOT = join(__dirname, '..', '..');
 const MIB = 1048576;
 const measured = (over: Partial<SoakMeasurement>): SoakMeasurement => ({
   requests: 1000,

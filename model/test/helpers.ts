@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
+import { ROOT } from '../../scripts/support/repo-root';
 
-export const ROOT = resolve(__dirname, '..', '..');
+export { ROOT };
 
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'mlship-'): string {

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '../../scripts/support/poll-until';
 import { dashboardFiles, panelQueries, toPromQL } from '../src/dashboards';
 import { PROMETHEUS_DIR } from '../src/paths';
 import { recordingRuleNames } from '../src/rules';
@@ -256,12 +257,9 @@ async function driveTraffic(apis: ApiTarget[], exporters: Exporters): Promise<{ 
 /** Phase 6: the checks, re-run until none fails or SETTLE_TIMEOUT_MS passes. */
 async function settledRows(prometheusUrl: string, traffic: { coverage: Coverage; rateLimited: boolean }, exporters: Exporters, expectedTargets: number): Promise<Row[]> {
   const promApi = new PrometheusApi(prometheusUrl);
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  for (;;) {
-    const rows = [...coverageRows(traffic.coverage, traffic.rateLimited), ...(await prometheusRows(promApi, exporters, expectedTargets))];
-    if (!rows.some((r) => r.outcome === 'FAIL') || Date.now() > deadline) return rows;
-    await sleep(INTERVAL_SECONDS * 1500);
-  }
+  const checked = async (): Promise<Row[]> => [...coverageRows(traffic.coverage, traffic.rateLimited), ...(await prometheusRows(promApi, exporters, expectedTargets))];
+  const settled = await pollUntil(checked, (rows) => !rows.some((r) => r.outcome === 'FAIL'), { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: INTERVAL_SECONDS * 1500 });
+  return settled.value;
 }
 
 async function main(): Promise<number> {

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../scripts/support/poll-until';
 
 /** A process this harness started: its pid and the file that holds its output. */
 export interface Started {
@@ -32,17 +33,14 @@ export function logTail(started: Started, lines = 15): string {
   }
 }
 
-/** Polls `probe` until it resolves true; fails early when `started` exits, and after `timeoutMs`. */
+/**
+ * Waits until `probe` resolves true; fails at once when `started` exits, and after `timeoutMs`,
+ * with the log tail of `started` either way.
+ */
 export async function waitUntil(started: Started, what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (started.child.exitCode !== null || started.child.signalCode !== null) {
-      throw new Error(`${started.name} exited before ${what}:\n${logTail(started)}`);
-    }
-    if (await probe().catch(() => false)) return;
-    await sleep(250);
-  }
-  throw new Error(`${started.name}: no ${what} after ${timeoutMs} ms:\n${logTail(started)}`);
+  const exited = (): Error | undefined =>
+    started.child.exitCode !== null || started.child.signalCode !== null ? new Error(`${started.name} exited before ${what}:\n${logTail(started)}`) : undefined;
+  await waitFor(`${started.name} ${what}`, probe, { timeoutMs, intervalMs: 250, abortIf: exited, detail: () => logTail(started) });
 }
 
 /** True when GET `url` answers 200 (with optional headers). */

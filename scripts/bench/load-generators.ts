@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../../loadtest/src/runner/processes';
+import { ROOT } from '../support/repo-root';
 
 /** One closed-loop load: POST `body` to `url` with basic auth from `connections` connections for `seconds`. */
 export interface LoadSpec {

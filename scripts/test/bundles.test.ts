@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ROOT } from '../support/repo-root';
 
 /**
  * The command lines the image runs are single-file bundles (`npm run build` writes dist/bundle/):
  * copied with the model configuration and package.json (as the image has them) and nothing else into a directory with no node_modules
  * anywhere above it, each must still do its job.
  */
-const ROOT = resolve(__dirname, '..', '..');
 const BUNDLES = ['train.js', 'registry-cli.js', 'users-cli.js'];
 
 let app: string;

@@ -5,13 +5,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export const DOCS_ROOT = join(__dirname, '..', '..');
+import { ROOT } from '../support/repo-root';
 
 /** README.md and every docs/*.md, as paths from the repository root. */
 export const DOC_PAGES: readonly string[] = [
   'README.md',
-  ...readdirSync(join(DOCS_ROOT, 'docs'))
+  ...readdirSync(join(ROOT, 'docs'))
     .filter((file) => file.endsWith('.md'))
     .sort()
     .map((file) => join('docs', file)),
@@ -19,7 +18,7 @@ export const DOC_PAGES: readonly string[] = [
 
 /** The text of one page (a path from the repository root). */
 export function readDocPage(page: string): string {
-  return readFileSync(join(DOCS_ROOT, page), 'utf8');
+  return readFileSync(join(ROOT, page), 'utf8');
 }
 
 /**

@@ -10,7 +10,8 @@ import request from 'supertest';
 import { CONFIG_KEYS } from '../../api/src/config';
 import { openApiDocument } from '../../api/src/openapi';
 import { makeApp } from '../../api/test/helpers';
-import { DOC_PAGES, DOCS_ROOT, headingAnchors, readDocPage } from './doc-pages';
+import { ROOT } from '../support/repo-root';
+import { DOC_PAGES, headingAnchors, readDocPage } from './doc-pages';
 
 /**
  * The body rows, as trimmed cells, of the one table whose header row starts with `header`; a
@@ -100,7 +101,7 @@ function brokenLinks(page: string): string[] {
     if (/^[a-z][\w+.-]*:/i.test(target!)) continue; // https:, mailto:: not a file of the repository
     const [path, anchor] = target!.split('#') as [string, string | undefined];
     const file = path === '' ? page : normalize(join(dirname(page), path));
-    if (!existsSync(join(DOCS_ROOT, file))) broken.push(`${target}: no file ${file}`);
+    if (!existsSync(join(ROOT, file))) broken.push(`${target}: no file ${file}`);
     else if (anchor !== undefined && file.endsWith('.md') && !headingAnchors(readDocPage(file)).has(anchor)) broken.push(`${target}: no heading #${anchor} in ${file}`);
   }
   return broken;

@@ -10,7 +10,7 @@ recommendations, extension installs and the latest-release check are off, the co
 fresh temporary directory (no login), and every socket connection is refused here (and reported
 as a failure if one was tried).
 
-Run by k8s/test/azure-cli.test.ts:  .venv-tools/bin/python az_parse_check.py COMMANDS.txt ...
+Run by tools/test/azure-cli.test.ts:  .venv-tools/bin/python az_parse_check.py COMMANDS.txt ...
 Prints "ok   az ..." or "FAIL az ...: <az's message>" per command; exits 1 if any failed.
 """
 import datetime

@@ -12,16 +12,16 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describeWithTools } from './venv';
 import { SCRIPT } from '../../k8s/test/support/azure-sandbox';
-import { K8S_DIR, REPO_DIR } from '../../k8s/test/support/render';
+import { K8S_DIR, ROOT } from '../../k8s/test/support/render';
 
 // az loads its command table once per check (5-10 s); a busy 2-core machine needs more.
 jest.setTimeout(180_000);
 
-const CHECKER = join(REPO_DIR, 'tools', 'python', 'az_parse_check.py');
+const CHECKER = join(ROOT, 'tools', 'python', 'az_parse_check.py');
 const DIGEST = 'cd'.repeat(32);
 const GHCR = `ghcr.io/acme/mlship@sha256:${DIGEST}`;
 const MODELS = JSON.stringify([{ name: 'M1', version: 'a1b2c3d4e5f6', sha256: 'e'.repeat(64) }]);
-const workflow = parse(readFileSync(join(REPO_DIR, '.github/workflows/deploy.yml'), 'utf8')) as { jobs: { aca: { env: Record<string, string> } } };
+const workflow = parse(readFileSync(join(ROOT, '.github/workflows/deploy.yml'), 'utf8')) as { jobs: { aca: { env: Record<string, string> } } };
 // What the aca job sets, for run 19876543210, attempt 1.
 const ATTEMPT = workflow.jobs.aca.env.DEPLOY_ATTEMPT!.replace(/\$\{\{\s*github\.run_id\s*\}\}/, '19876543210').replace(/\$\{\{\s*github\.run_attempt\s*\}\}/, '1');
 

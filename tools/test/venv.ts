@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { ROOT } from '../../scripts/support/repo-root';
 
-export const ROOT = resolve(__dirname, '..', '..');
+export { ROOT };
+
 /** The virtual environment `npm run tools:install` creates from requirements-tools.txt. */
 export const VENV_BIN = join(ROOT, '.venv-tools', 'bin');
 export const INSTALL_HINT = 'run npm run tools:install';

@@ -2,9 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Workflow } from '../../scripts/pipeline/workflow';
+import { ROOT } from '../../../scripts/support/repo-root';
+
+export { ROOT };
 
 /** The workflow files as the tests read them: one place for their paths and parsed shape. */
-export const ROOT = join(__dirname, '..', '..', '..');
 export const WORKFLOW_DIR = join(ROOT, '.github', 'workflows');
 export const SCRIPTS_DIR = join(ROOT, '.github', 'scripts');
 

@@ -7,11 +7,9 @@
  * it waits for their namespaces to go, so the next step need not wait for that too.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { LiveResults } from '../live/context';
+import { ROOT } from '../../../scripts/support/repo-root';
 import { CHECKS_DONE, loadChecks } from '../live/run';
-
-const ROOT = join(__dirname, '..', '..', '..');
 
 /** A lane: `checksDone` once its checks have run (their namespaces still going), `ended` when its process has. */
 export interface Lane {

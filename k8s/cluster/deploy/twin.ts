@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import type { StepResult } from '../../../.github/scripts/pipeline/job-runner';
 import type { Shown } from '../shown-process';
 import { runShown } from '../shown-process';
-
-const ROOT = join(__dirname, '..', '..', '..');
+import { ROOT } from '../../../scripts/support/repo-root';
 
 export interface TwinRun extends Shown {
   steps: StepResult[];

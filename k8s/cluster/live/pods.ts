@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { LiveCluster } from './context';
+import { pollUntil } from '../../../scripts/support/poll-until';
 
 /** kubectl with the cluster's kubeconfig, asynchronously; resolves with its status and output. */
 export function kubectlAsync(cluster: LiveCluster, args: string[], timeoutMs = 300_000): Promise<{ status: number; out: string }> {
@@ -62,10 +63,5 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /** Polls `probe` every `intervalMs` until it is true or `timeoutMs` passed; says which. */
 export async function waitUntil(probe: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 1000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(intervalMs);
-  }
+  return (await pollUntil(probe, (ok) => ok, { timeoutMs, intervalMs })).done;
 }

@@ -3,27 +3,14 @@
  * (pods.ts's waitUntil): ask again until the answer is the one wanted or the time is up, never a
  * fixed sleep standing in for "long enough"; and a JSON GET that says why it got nothing.
  */
-import { sleep } from './pods';
+import type { Polled } from '../../../scripts/support/poll-until';
+import { pollUntil as pollEvery } from '../../../scripts/support/poll-until';
 
-export interface Polled<T> {
-  /** The last answer. */
-  value: T;
-  /** Whether it was the one wanted (false: the time ran out). */
-  done: boolean;
-  seconds: number;
-}
+export type { Polled };
 
-/** Calls `probe` every `intervalMs` until `done(answer)` or `timeoutSeconds` have passed. */
-export async function pollUntil<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, options: { timeoutSeconds: number; intervalMs?: number }): Promise<Polled<T>> {
-  const start = Date.now();
-  const deadline = start + options.timeoutSeconds * 1000;
-  for (;;) {
-    const value = await probe();
-    const seconds = (Date.now() - start) / 1000;
-    if (done(value)) return { value, done: true, seconds };
-    if (Date.now() >= deadline) return { value, done: false, seconds };
-    await sleep(options.intervalMs ?? 1000);
-  }
+/** Calls `probe` every `intervalMs` (default 1 s) until `done(answer)` or `timeoutSeconds` have passed. */
+export function pollUntil<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, options: { timeoutSeconds: number; intervalMs?: number }): Promise<Polled<T>> {
+  return pollEvery(probe, done, { timeoutMs: options.timeoutSeconds * 1000, intervalMs: options.intervalMs ?? 1000 });
 }
 
 /** The JSON a URL answers (5 s at most), or the reason there is none. */

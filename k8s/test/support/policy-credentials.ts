@@ -11,14 +11,14 @@ import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { Check } from './objects';
 import { configValue, envValue, id, ofKind, workloads } from './objects';
 import type { K8sObject } from './render';
-import { K8S_DIR, REPO_DIR } from './render';
+import { K8S_DIR, ROOT } from './render';
 
 const OPT_IN = 'ALLOW_DEV_CREDENTIALS';
 
 /** The published development credentials: api/users.dev.txt and kind's monitoring token. */
 export function devCredentials(): { token: string; userLines: string[] } {
   const env = parseEnv(readFileSync(join(K8S_DIR, 'overlays', 'kind', 'dev-credentials', 'monitoring.env'), 'utf8')) as Record<string, string>;
-  return { token: env.MONITORING_TOKEN!, userLines: userLines(readFileSync(join(REPO_DIR, 'api', 'users.dev.txt'), 'utf8')) };
+  return { token: env.MONITORING_TOKEN!, userLines: userLines(readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8')) };
 }
 
 function userLines(text: string): string[] {

@@ -5,13 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
+import { ROOT } from '../../../scripts/support/repo-root';
 
+export { ROOT };
 /** The k8s/ directory of this checkout. */
-export const K8S_DIR = resolve(__dirname, '..', '..');
-/** The repository root. */
-export const REPO_DIR = resolve(K8S_DIR, '..');
+export const K8S_DIR = join(ROOT, 'k8s');
 
 /** The parts of a Kubernetes object every check relies on; the rest stays open. */
 export interface K8sObject {

@@ -2,10 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-/** The repository root (loadtest/src/runner → ../../..). */
-export const ROOT = resolve(__dirname, '..', '..', '..');
+import { join } from 'node:path';
+import { ROOT } from '../../../scripts/support/repo-root';
 
 /**
  * The V8 flags `npm start` and the image (NODE_OPTIONS) run the API with, so load and memory
@@ -40,7 +38,7 @@ function serverEnv(): NodeJS.ProcessEnv {
 }
 
 /** Resolves with the first match of `pattern` on the child's stdout; rejects on exit or timeout. */
-function waitFor(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20000): Promise<RegExpExecArray> {
+function waitForOutput(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20000): Promise<RegExpExecArray> {
   return new Promise((resolvePromise, reject) => {
     let seen = '';
     const timer = setTimeout(() => fail(new Error(`${what} did not start within ${timeoutMs} ms: ${seen.slice(-300)}`)), timeoutMs);
@@ -111,7 +109,7 @@ export async function startApi(port: number, env: Record<string, string> = {}, e
   const cleanup = (): void => rmSync(work, { recursive: true, force: true });
   try {
     // The ready line (logged at info) names the port, which matters when port 0 let the OS pick.
-    const ready = await waitFor(child, /"port":(\d+).*"startToReadyMs":(\d+)(?:,"codeCache":"(\w+)")?.*"msg":"ready"/, 'the API');
+    const ready = await waitForOutput(child, /"port":(\d+).*"startToReadyMs":(\d+)(?:,"codeCache":"(\w+)")?.*"msg":"ready"/, 'the API');
     const actualPort = Number(ready[1]);
     await waitReady(`http://127.0.0.1:${actualPort}/readyz`, child);
     child.stdout?.resume();
@@ -159,7 +157,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 export async function startBare(port: number): Promise<Started> {
   const child = spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    const match = await waitFor(child, /"port":(\d+)/, 'the bare node server', 10000);
+    const match = await waitForOutput(child, /"port":(\d+)/, 'the bare node server', 10000);
     child.stdout?.resume();
     return { port: Number(match[1]), pid: child.pid!, stop: stopper(child) };
   } catch (error) {
