@@ -14,6 +14,7 @@ import type { ModelStore } from './model-store';
 import { predictHandler } from './predict-fast-path';
 import type { PredictionLog } from './prediction-log';
 import { predictionRecorder } from './prediction-recorder';
+import { predictionStep } from './prediction-step';
 import type { RequestPipeline } from './pipeline';
 import { predictStages, requestPipeline } from './pipeline';
 import { healthRoutes } from './routes/health';
@@ -72,15 +73,13 @@ function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: Basi
     json: pipeline.json,
     isReady: () => models.ready && !lifecycle.draining,
     draining: () => lifecycle.draining,
-    variantOf: (header) => (header === 'debug' ? 'v2' : config.API_VARIANT),
     modelFor: (variant: Variant) => {
       const model = models.get(variant === 'v2' ? config.AB_MODEL_NAME : config.MODEL_NAME);
       // Draining does not refuse: a request that got here is in flight and is allowed to finish.
       if (!model) throw new ApiError('not_ready', 'the model is not loaded yet');
       return model;
     },
-    record: predictionRecorder(metrics, predictionLog),
-    ...(deps.batchPredictor ? { batchPredictor: deps.batchPredictor } : {}),
+    predict: predictionStep({ config, record: predictionRecorder(metrics, predictionLog), logger, batchPredictor: deps.batchPredictor }),
   };
 }
 

@@ -1,11 +1,10 @@
 import type { RequestHandler } from 'express';
-import type { BatchPredictor } from './batch-predictor';
 import type { Config } from './config';
 import type { CredentialReview } from './credential-posture';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import type { ModelStore, ServedModel } from './model-store';
-import type { RecordPrediction } from './prediction-recorder';
+import type { PredictionStep } from './prediction-step';
 import type { Variant } from './variant';
 
 /** What route modules share: the app's dependencies plus the middleware built from them. */
@@ -22,12 +21,8 @@ export interface AppContext {
   json: RequestHandler[];
   isReady(): boolean;
   draining(): boolean;
-  /** The variant a request asks for: the debug header, else the process default. */
-  variantOf(header: string | undefined): Variant;
   /** The model serving a variant, or a 503 when it is not loaded. */
   modelFor(variant: Variant): ServedModel;
-  /** Counts, observes and logs one answered prediction request. */
-  record: RecordPrediction;
-  /** The batch prediction thread, when the server runs one (batches of BATCH_THREAD_MIN_ROWS rows or more). */
-  batchPredictor?: BatchPredictor;
+  /** The prediction step both prediction routes run: arm, prediction, timing, metrics, log, model headers. */
+  predict: PredictionStep;
 }

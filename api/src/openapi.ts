@@ -14,7 +14,7 @@ const BASIC = [{ basicAuth: [] }];
 const MODEL_HEADERS = {
   'X-Model-Name': { schema: { type: 'string' }, description: 'The model that answered.' },
   'X-Model-Version': { schema: { type: 'string' }, description: 'Its version (content digest prefix).' },
-  'X-Variant': { schema: { type: 'string', enum: ['v1', 'v2'] }, description: 'v2 = the experiment model with detailed answers.' },
+  'X-Variant': { schema: { type: 'string', enum: ['v1', 'v2'] }, description: 'The arm that answered: v2 = the experiment (on /predict, with detailed answers).' },
 };
 const FEATURE_VALUE = { type: 'number', minimum: -1e150, maximum: 1e150 };
 
@@ -47,7 +47,7 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'MONITORING_TOKEN, when set' },
       },
       parameters: {
-        ExperimentGroup: { name: 'X-Experiment-Group', in: 'header', required: false, schema: { type: 'string' }, examples: { debug: { value: 'debug' } }, description: '`debug` selects variant v2; any other group gets the default variant.' },
+        ExperimentGroup: { name: 'X-Experiment-Group', in: 'header', required: false, schema: { type: 'string' }, examples: { debug: { value: 'debug' } }, description: '`debug` asks for variant v2, any other group for the default variant. OIP `infer` answers as the arm its model serves in (the asked-for one when the model serves in both).' },
         ModelName: modelName,
       },
       schemas: { ...predictSchemas(maxBatch, widths), ...modelSchemas(), ...oipSchemas(maxBatch, widths) },
@@ -219,8 +219,8 @@ function paths(): Record<string, unknown> {
     '/v2/health/ready': { get: { summary: 'OIP: server ready', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },
     '/v2/models/{name}': { get: { summary: 'OIP: model metadata', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model metadata'), 404: oipError('Unknown model or version') } } },
     '/v2/models/{name}/ready': { get: { summary: 'OIP: model ready', parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Ready'), 404: oipError('Unknown model or version') } } },
-    '/v2/models/{name}/infer': jsonPost('OIP: inference on an FP32/FP64 tensor of shape [n, features]', 'InferenceRequest', [{ $ref: '#/components/parameters/ModelName' }], {
-      200: ok('Inference response: label (BYTES [n]) and probabilities (FP64 [n, classes])'),
+    '/v2/models/{name}/infer': jsonPost('OIP: inference on an FP32/FP64 tensor of shape [n, features]', 'InferenceRequest', [{ $ref: '#/components/parameters/ModelName' }, { $ref: '#/components/parameters/ExperimentGroup' }], {
+      200: { ...ok('Inference response: label (BYTES [n]) and probabilities (FP64 [n, classes])'), headers: MODEL_HEADERS },
       400: oipError('Invalid tensor'),
       401: oipError('No or wrong credentials'),
       404: oipError('Unknown model or version'),

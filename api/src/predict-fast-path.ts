@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from './context';
 import { sendError } from './error-response';
-import { predictDetailed, predictLabels } from './model-store';
-import type { DetailedPrediction, ServedModel } from './model-store';
-import { setModelHeaders } from './model-headers';
+import type { ServedModel } from './model-store';
+import { setHeaderPairs } from './model-headers';
 import { endWith, gatherHeaders, setResponseHeader } from './response-headers';
 import type { LocalsResponse, Middleware } from './pipeline';
 import { runStages } from './pipeline';
+import type { Prediction, PredictionRoute, RowsRead } from './prediction-step';
 import { parsePredictBody } from './validation';
 import type { Variant } from './variant';
+import { BOTH_ARMS } from './variant';
 
 /** The answer's JSON for `answers` (the batch's list, or the one detailed prediction). */
 function answerText(model: ServedModel, variant: Variant, batch: boolean, answers: unknown[]): string {
@@ -60,10 +61,12 @@ export function inputJson(bodyText: string | undefined, batch: boolean): string 
 /**
  * POST /predict on plain node:http, outside Express's router and request/response prototypes,
  * which cost more per request here than everything /predict does. It runs the pipeline's stages
- * (pipeline.ts: the same functions every Express route runs) and the same validation, model and
- * metrics code, and answers errors with the same contract JSON.
+ * (pipeline.ts: the same functions every Express route runs) and the prediction step OIP `infer`
+ * runs (prediction-step.ts), and answers errors with the same contract JSON.
  */
 export function predictHandler(ctx: AppContext, stages: readonly Middleware[]): (req: IncomingMessage, res: ServerResponse) => void {
+  // POST /predict answers as the arm the request asks for, with that arm's model; v2 answers in detail.
+  const route: PredictionRoute = { arms: BOTH_ARMS, modelFor: (variant) => ctx.modelFor(variant), wantsDetails: (variant) => variant === 'v2' };
   return (req, raw) => {
     const res = raw as LocalsResponse;
     res.locals = { route: '/predict' };
@@ -71,7 +74,7 @@ export function predictHandler(ctx: AppContext, stages: readonly Middleware[]): 
     runStages(stages, req, res, (error) => {
       if (error !== undefined) return sendError(req, res, error, ctx.logger);
       try {
-        answerPrediction(ctx, req, res);
+        answerPrediction(ctx, route, req, res);
       } catch (thrown) {
         sendError(req, res, thrown, ctx.logger);
       }
@@ -81,46 +84,26 @@ export function predictHandler(ctx: AppContext, stages: readonly Middleware[]): 
 
 type BodyRequest = IncomingMessage & { body?: unknown; bodyText?: string };
 
-/** Validates the body, predicts with the variant's model, records it and writes the answer. */
-function answerPrediction(ctx: AppContext, req: BodyRequest, res: LocalsResponse): void {
-  const header = req.headers['x-experiment-group'];
-  const variant = ctx.variantOf(typeof header === 'string' ? header : undefined);
-  const model = ctx.modelFor(variant);
-  const { rows, batch } = parsePredictBody(req.body, model.featureNames.length, ctx.config.MAX_BATCH);
-  const answered: Answered = { model, variant, rows, batch, started: performance.now() };
-  const threadMin = ctx.config.BATCH_THREAD_MIN_ROWS;
-  if (variant === 'v2') {
-    const detailed = predictDetailed(model, rows);
-    return finish(ctx, req, res, answered, detailed.map((d) => d.prediction), detailed);
-  }
-  if (!ctx.batchPredictor?.available || threadMin === 0 || rows.length < threadMin) return finish(ctx, req, res, answered, predictLabels(model, rows));
-  ctx.batchPredictor.predict(model, rows).then(
-    (labels) => finish(ctx, req, res, answered, labels),
-    (error: unknown) => {
-      // The thread failed: this batch is predicted here, and so are the next ones for a while.
-      ctx.logger.warn({ err: error }, 'batch prediction thread failed; predicted on the event loop');
-      finish(ctx, req, res, answered, predictLabels(model, rows));
-    },
-  ).catch((thrown: unknown) => sendError(req, res, thrown, ctx.logger));
-}
-
-interface Answered {
-  model: ServedModel;
-  variant: Variant;
-  rows: number[][];
+/** The rows of a POST /predict body, and whether it was a batch (the answer's shape). */
+interface PredictInput extends RowsRead {
   batch: boolean;
-  /** performance.now() when prediction began: the inference time includes a wait for the thread. */
-  started: number;
 }
 
-/** Records the prediction and writes the answer: labels, or v2's detailed predictions. */
-// eslint-disable-next-line max-params -- the request, its response and what was predicted, each once
-function finish(ctx: AppContext, req: BodyRequest, res: LocalsResponse, answered: Answered, labels: string[], output: string[] | DetailedPrediction[] = labels): void {
-  const { model, variant, rows, batch, started } = answered;
-  const seconds = (performance.now() - started) / 1000;
-  ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output, inputJson: inputJson(req.bodyText, batch) });
-  const text = variant === 'v2' || batch ? answerText(model, variant, batch, output) : singleLabelAnswer(model, variant, labels[0]!);
-  setModelHeaders(res, model, variant);
+/** Validates the body, runs the prediction step and writes the answer (or the error). */
+function answerPrediction(ctx: AppContext, route: PredictionRoute, req: BodyRequest, res: LocalsResponse): void {
+  const read = (model: ServedModel): PredictInput => {
+    const { rows, batch } = parsePredictBody(req.body, model.featureNames.length, ctx.config.MAX_BATCH);
+    return { rows, batch, inputJson: inputJson(req.bodyText, batch) };
+  };
+  const predicted = ctx.predict({ headers: req.headers, requestId: String(res.locals.requestId), read }, route);
+  if (predicted instanceof Promise) predicted.then((prediction) => writeAnswer(res, prediction)).catch((thrown: unknown) => sendError(req, res, thrown, ctx.logger));
+  else writeAnswer(res, predicted);
+}
+
+/** The answer: the batch's labels, v2's detailed predictions, or one label's made-once text. */
+function writeAnswer(res: LocalsResponse, { model, variant, input, labels, details, headers }: Prediction<PredictInput>): void {
+  const text = details !== undefined ? answerText(model, variant, input.batch, details) : input.batch ? answerText(model, variant, true, labels) : singleLabelAnswer(model, variant, labels[0]!);
+  setHeaderPairs(res, headers);
   setResponseHeader(res, 'Content-Type', 'application/json; charset=utf-8');
   endWith(res, 200, text);
 }

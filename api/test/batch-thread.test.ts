@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -111,6 +111,24 @@ describe('POST /predict and the batch thread', () => {
     // Every row is counted, as for a batch predicted inline.
     const counted = (await threaded.metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('model_predictions_total{'));
     expect(counted.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)).toBe(200);
+  });
+
+  test('when OIP infer asks only for labels of a batch that reaches BATCH_THREAD_MIN_ROWS, then the thread predicts it and the answer is the inline one', async () => {
+    // The real thread, started through a file that leaves a mark: the mark says the thread ran.
+    const dir = mkdtempSync(join(tmpdir(), 'mlship-thread-'));
+    const marked = join(dir, 'marked.js');
+    writeFileSync(marked, `require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'started'))}, '');\nrequire(${JSON.stringify(WORKER)});\n`);
+    const inline = makeApp({ BATCH_THREAD_MIN_ROWS: '0' });
+    const threaded = makeApp({ BATCH_THREAD_MIN_ROWS: '64' }, { batchPredictor: predictor(marked) });
+    const rows = rowsFor(inline.store.get('M1')!, 200);
+    const body = JSON.stringify({ inputs: [{ name: 'input', shape: [rows.length, 4], datatype: 'FP64', data: rows }], outputs: [{ name: 'label' }] });
+    const infer = (app: typeof inline.app) => request(app).post('/v2/models/M1/infer').set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(body);
+    const a = await infer(inline.app);
+    const b = await infer(threaded.app);
+    expect(b.status).toBe(200);
+    expect(b.text).toBe(a.text);
+    expect(threaded.logs.filter((l) => l.includes('batch prediction thread failed'))).toHaveLength(0);
+    expect(existsSync(join(dir, 'started'))).toBe(true);
   });
 
   test('when the thread fails, then the batch and the next ones are predicted on the event loop, answered 200, with one warning; smaller batches never use the thread', async () => {

@@ -3,13 +3,13 @@ import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { bodyLimitBytes } from '../config';
 import type { AppContext } from '../context';
-import { setModelHeaders } from '../model-headers';
-import type { Variant } from '../variant';
+import { setHeaderPairs } from '../model-headers';
+import type { Prediction, PredictionRoute, RowsRead } from '../prediction-step';
+import { armsOf } from '../variant';
 import { ApiError } from '../errors';
 import { BINARY_EXTENSION, decodeTensor, encodeTensor, inferBody } from '../oip-binary';
 import type { InferBody } from '../oip-binary';
 import type { ServedModel } from '../model-store';
-import { predictDetailed } from '../model-store';
 import { MAX_FEATURE_MAGNITUDE, parseOrThrow } from '../validation';
 import { allow } from './method-not-allowed';
 
@@ -146,37 +146,46 @@ function modelFinder(ctx: AppContext): (req: Request) => ServedModel {
   };
 }
 
-/** POST …/infer: the rows of the input tensor, predicted, recorded, answered as the outputs asked for. */
+/** The output tensors asked for, from the label and (when asked for) the detailed predictions. */
+function outputTensors(model: ServedModel, { labels, details }: Prediction<RowsRead>): Record<OutputName, () => OutputTensor> {
+  return {
+    label: () => ({ name: 'label', datatype: 'BYTES', shape: [labels.length], data: labels }),
+    probabilities: () => ({
+      name: 'probabilities',
+      datatype: 'FP64',
+      shape: [labels.length, model.classNames.length],
+      data: details!.flatMap((d) => model.classNames.map((c) => d.probabilities[c] ?? 0)),
+    }),
+  };
+}
+
+/**
+ * POST …/infer: the input tensor's rows through the prediction step (prediction-step.ts, as POST
+ * /predict runs it), answered as the outputs asked for. The model is the one the path names; it
+ * answers as the arm it serves in, as the one the request asks for when it serves both.
+ */
 function inferHandler(ctx: AppContext, find: (req: Request) => ServedModel): RequestHandler {
   return (req, res) => {
-    const model = find(req);
-    // The variant is the one the model serves in, never the request's experiment header.
-    const variant: Variant = model.name === ctx.config.AB_MODEL_NAME ? 'v2' : 'v1';
+    const named = find(req);
     const body = req.body as InferBody;
     const request = parseOrThrow(InferenceRequest, body.header);
-    const rows = inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH);
     const wanted = request.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }));
     const unknown = wanted.find((o) => !(OUTPUTS as readonly string[]).includes(o.name));
     if (unknown) throw new ApiError('invalid_input', `unknown output "${unknown.name}"; outputs are ${OUTPUTS.join(', ')}`);
-
-    const started = process.hrtime.bigint();
-    const answers = predictDetailed(model, rows);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const labels = answers.map((a) => a.prediction);
-    const tensors: Record<OutputName, OutputTensor> = {
-      label: { name: 'label', datatype: 'BYTES', shape: [rows.length], data: labels },
-      probabilities: {
-        name: 'probabilities',
-        datatype: 'FP64',
-        shape: [rows.length, model.classNames.length],
-        data: answers.flatMap((a) => model.classNames.map((c) => a.probabilities[c] ?? 0)),
-      },
+    const wantsProbabilities = wanted.some((o) => o.name === 'probabilities');
+    const route: PredictionRoute = { arms: armsOf(named.name, ctx.config), modelFor: () => named, wantsDetails: () => wantsProbabilities };
+    const read = (model: ServedModel): RowsRead => ({ rows: inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH) });
+    const answer = (prediction: Prediction<RowsRead>): void => {
+      setHeaderPairs(res, prediction.headers);
+      const tensors = outputTensors(prediction.model, prediction);
+      const binaryByDefault = request.parameters?.binary_data_output === true;
+      const outputs = wanted.map((o) => ({ tensor: tensors[o.name as OutputName](), binary: (o.parameters?.binary_data ?? binaryByDefault) === true }));
+      sendInferResponse(res, { model_name: prediction.model.name, model_version: prediction.model.version, ...(request.id === undefined ? {} : { id: request.id }) }, outputs);
     };
-    ctx.record({ model, variant, rows, labels, seconds, requestId: String(res.locals.requestId), output: labels });
-    setModelHeaders(res, model, variant);
-    const binaryByDefault = request.parameters?.binary_data_output === true;
-    const outputs = wanted.map((o) => ({ tensor: tensors[o.name as OutputName], binary: (o.parameters?.binary_data ?? binaryByDefault) === true }));
-    sendInferResponse(res, { model_name: model.name, model_version: model.version, ...(request.id === undefined ? {} : { id: request.id }) }, outputs);
+    const predicted = ctx.predict({ headers: req.headers, requestId: String(res.locals.requestId), read }, route);
+    // A promise when the batch thread predicts: Express 5 sends its rejection to the error handler.
+    if (predicted instanceof Promise) return predicted.then(answer);
+    answer(predicted);
   };
 }
 
