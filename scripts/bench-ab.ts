@@ -39,7 +39,7 @@ function main(): void {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const oldName = `${options.against} (${old.name})`;
+    const oldName = commit.startsWith(options.against) ? old.name : `${options.against} (${old.name})`;
     const results = runRounds({ ...old, name: oldName }, now, options.rounds, options.seconds, options.model);
     const comparisons = compare(results.old, results.new, options.tolerancePercent);
     if (options.json) {
