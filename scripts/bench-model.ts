@@ -42,7 +42,7 @@ function usPerRow(pass: () => number, rowsPerPass = rows.length): number {
   return Number(elapsedNs) / 1000 / (sweeps * rowsPerPass);
 }
 
-const own = algorithm.benchmark?.(input, rows, (pass) => usPerRow(pass)) ?? {};
+const own = algorithm.benchmark?.(predictor, input, rows, (pass) => usPerRow(pass)) ?? {};
 const predictUs = usPerRow(() => {
   let s = 0;
   for (const row of rows) s += predictor.predict(row);

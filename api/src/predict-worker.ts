@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { algorithmNamed } from '../../model/src/algorithms';
+import { loadWith } from '../../model/src/algorithms/loaders';
 import type { Predictor } from '../../model/src/algorithms/port';
 import type { Loadable } from './model-store';
 
@@ -25,7 +25,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
   port.on('message', (message: ToWorker) => {
     if (message.type === 'model') {
       const { sha256, algorithm, input } = message.model;
-      models.set(sha256, { predictor: algorithmNamed(algorithm).load(input), featureCount: input.featureNames.length });
+      models.set(sha256, { predictor: loadWith(algorithm, input), featureCount: input.featureNames.length });
       // The oldest sent goes first, as the main thread's list forgets it (batch-predictor.ts).
       if (models.size > MODELS_KEPT) models.delete(models.keys().next().value as string);
       return;

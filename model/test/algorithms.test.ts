@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { algorithmNamed, algorithms, DEFAULT_ALGORITHM } from '../src/algorithms';
+import { algorithmNamed, algorithmNames, algorithms, DEFAULT_ALGORITHM } from '../src/algorithms';
+import { loaderNames, loadWith } from '../src/algorithms/loaders';
 import { canonicalJson, sha256 } from '../src/canonical';
-import { metricsOf, readArtifact, serialize, writeArtifact } from '../src/artifact';
+import { loadInputOf, metricsOf, readArtifact, serialize, writeArtifact } from '../src/artifact';
 import { readMetrics } from '../src/registry-files';
 import { loadIris } from '../src/dataset';
 import { ArtifactError, InputError } from '../src/errors';
@@ -41,6 +42,25 @@ describe('the algorithm registry', () => {
     for (const key of ['name', 'format', 'metricsFormat'] as const) {
       expect(new Set(algorithms().map((a) => a[key])).size).toBe(algorithms().length);
     }
+  });
+});
+
+describe('the batch thread\'s loaders', () => {
+  test('when compared with the registry, then they name exactly its algorithms', () => {
+    expect([...loaderNames()].sort()).toEqual([...algorithmNames()].sort());
+  });
+
+  test('when each loads a trained model, then its predictor answers as the registry\'s load does on every Iris row', () => {
+    const input = loadInputOf(trainModel(iris, 'M1', configs.M1!));
+    for (const name of algorithmNames()) {
+      const viaLoader = loadWith(name, input);
+      const viaRegistry = algorithmNamed(name).load(input);
+      expect(iris.X.map((row) => viaLoader.predict(row))).toEqual(iris.X.map((row) => viaRegistry.predict(row)));
+    }
+  });
+
+  test('when the name is not a loader\'s, then the error names it and the known ones', () => {
+    expect(() => loadWith('forest', loadInputOf(trainModel(iris, 'M1', configs.M1!)))).toThrow(`no loader for algorithm "forest"; known: ${loaderNames().join(', ')}`);
   });
 });
 

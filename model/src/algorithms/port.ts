@@ -106,8 +106,9 @@ export interface Algorithm<Config, Params, Body> {
   /**
    * Optional: figures only this algorithm can give for `npm run bench:model` (against the library
    * it reimplements, say), timed with `usPerRow` (µs per row of `rows`, one pass over them per call).
+   * It is handed the predictor bench:model times, to reuse its parts rather than load a second copy.
    */
-  benchmark?(input: LoadInput<Params, Body>, rows: number[][], usPerRow: (pass: () => number) => number): Record<string, number>;
+  benchmark?(predictor: Predictor, input: LoadInput<Params, Body>, rows: number[][], usPerRow: (pass: () => number) => number): Record<string, number>;
 }
 
 /**

@@ -13,9 +13,8 @@ import { benchmarkKnn } from './bench';
 import { crossValidate } from './cross-validation';
 import type { KnnParams } from './describe';
 import { describeKnn } from './describe';
-import { KnnKernel } from './kernel';
+import { loadKnn } from './load';
 import { fitMlKnn } from './ml-knn';
-import { KnnPredictor } from './predictor';
 import { knnScikitLearn } from './scikit-learn';
 
 const DistanceSchema = z.enum(['euclidean', 'manhattan']);
@@ -84,8 +83,7 @@ export const knn: Algorithm<KnnConfig, KnnParams, KnnModelJson> = {
       software: { mlKnn: ML_KNN_VERSION },
     };
   },
-  load: ({ hyperparameters, model, preprocessing, featureNames, classNames }) =>
-    new KnnPredictor(new KnnKernel(model, hyperparameters.distance, featureNames.length), preprocessing, classNames),
+  load: loadKnn,
   describe: describeKnn,
   evidence: {
     neighbours: {
