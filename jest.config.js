@@ -19,7 +19,7 @@ const maxWorkers = Math.max(2, availableParallelism() - 1);
 
 const shared = {
   rootDir: __dirname,
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/scripts/jest-environment.js',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/**/test/**/*.test.ts'],
 };

@@ -115,7 +115,7 @@ function main(): number {
   // data leaves the registry untouched.
   const override = values.data ? { path: values.data, label: values.label as string } : undefined;
   const datasets = loadTrainingData(values.models, configs, todo, override);
-  const artifacts: ModelArtifact[] = todo.map((name) => trainModel(datasets.get(name)!, name, configs[name]!));
+  const artifacts: ModelArtifact[] = todo.map((name) => trainModel(datasets.get(name)!, name, configs[name]!, values.models));
 
   // Writes go from least to most visible, so a run killed at any point leaves every model either as
   // it was or as a finished run leaves it: complete version directories first (unreferenced until

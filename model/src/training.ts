@@ -6,6 +6,7 @@ import { fingerprint } from './dataset';
 import { InputError } from './errors';
 import { evaluate } from './evaluate';
 import type { ModelConfig } from './model-config';
+import { DEFAULT_MODELS_FILE, resolveDataPath } from './model-config';
 import { fitStandardizer } from './preprocess';
 import { seededRandom } from './random';
 import { stratifiedSplit } from './split';
@@ -31,8 +32,9 @@ function pick<T>(items: readonly T[], indexes: readonly number[]): T[] {
  * Trains one named configuration: stratified train/test split, standardization fitted on the
  * training split, the configured algorithm fitted there (with its own model selection), then
  * scored on the held-out test split. Deterministic for a given data set, configuration and seed.
+ * Paths in the configuration resolve as the models file's data paths do.
  */
-export function trainModel(dataset: Dataset, name: string, config: ModelConfig): ModelArtifact {
+export function trainModel(dataset: Dataset, name: string, config: ModelConfig, modelsFile = DEFAULT_MODELS_FILE): ModelArtifact {
   assertTrainable(dataset, config);
   const algorithm = algorithmNamed(config.algorithm);
   const classCount = dataset.classNames.length;
@@ -40,7 +42,19 @@ export function trainModel(dataset: Dataset, name: string, config: ModelConfig):
   const { train, test } = stratifiedSplit(dataset.y, classCount, config.testFraction, seededRandom(config.seed));
   const trainX = pick(dataset.X, train);
   const standardizer = fitStandardizer(trainX);
-  const fitted = algorithm.fit({ X: trainX, y: pick(dataset.y, train), classCount, featureCount: dataset.featureNames.length, standardizer, seed: config.seed + 1 }, config);
+  const fitted = algorithm.fit(
+    {
+      X: trainX,
+      y: pick(dataset.y, train),
+      classCount,
+      featureCount: dataset.featureNames.length,
+      classNames: dataset.classNames,
+      resolvePath: (path) => resolveDataPath(modelsFile, path),
+      standardizer,
+      seed: config.seed + 1,
+    },
+    config,
+  );
 
   const content = {
     format: algorithm.format,

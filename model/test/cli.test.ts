@@ -20,12 +20,12 @@ function goodRows(perClass: number): string[] {
 }
 
 describe('npm run train', () => {
-  test('when run twice on a fresh registry, then M1, M2 and M3 are written with byte-identical model.json', () => {
+  test('when run twice on a fresh registry, then every configured model is written with a byte-identical model.json', () => {
     const dir = tempDir();
     const first = runCli(TRAIN, ['--model-dir', dir, '--json']);
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout);
-    expect(summary.models.map((m: { name: string }) => m.name)).toEqual(['M1', 'M2', 'M3']);
+    expect(summary.models.map((m: { name: string }) => m.name)).toEqual(['M1', 'M2', 'M3', 'M4']);
     const files = listFiles(dir);
     for (const m of summary.models) {
       expect(files).toEqual(expect.arrayContaining([`${m.name}/${m.version}/model.json`, `${m.name}/${m.version}/metrics.json`, `${m.name}/${m.version}/model-card.md`]));

@@ -54,10 +54,11 @@ describe('npm run train with the data named in models.json', () => {
   test('when run with no flags, then each model trains on its own data set and records its fingerprint', () => {
     const dir = tempDir();
     const models = train(['--model-dir', dir]);
-    expect(models.map((m) => [m.name, m.dataset])).toEqual([['M1', 'iris'], ['M2', 'iris'], ['M3', 'csv:penguins.csv']]);
+    expect(models.map((m) => [m.name, m.dataset])).toEqual([['M1', 'iris'], ['M2', 'iris'], ['M3', 'csv:penguins.csv'], ['M4', 'csv:penguins.csv']]);
     const penguins = fingerprint(loadCsv(PENGUINS, 'species'));
     const iris = fingerprint(loadIris());
-    const [m1, m2, m3] = models.map((m) => readModel(dir, m));
+    const [m1, m2, m3, m4] = models.map((m) => readModel(dir, m));
+    expect(m4!.dataset).toEqual(m3!.dataset);
     expect(m1!.dataset.sha256).toBe(iris.sha256);
     expect(m2!.dataset.sha256).toBe(iris.sha256);
     expect(m3!.dataset).toMatchObject({ source: 'csv:penguins.csv', sha256: penguins.sha256, rows: 342 });
@@ -110,7 +111,7 @@ describe('npm run train with the data named in models.json', () => {
     const dir = tempDir();
     train(['--model-dir', dir, '--model', 'M1', '--model', 'M2', '--promote']);
     const models = train(['--model-dir', dir, '--if-missing', '--promote']);
-    expect(models.map((m) => [m.name, m.dataset, m.promoted])).toEqual([['M3', 'csv:penguins.csv', true]]);
+    expect(models.map((m) => [m.name, m.dataset, m.promoted])).toEqual([['M3', 'csv:penguins.csv', true], ['M4', 'csv:penguins.csv', true]]);
   });
 });
 

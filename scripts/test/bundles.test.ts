@@ -6,8 +6,9 @@ import { ROOT } from '../support/repo-root';
 
 /**
  * The command lines the image runs are single-file bundles (`npm run build` writes dist/bundle/):
- * copied with the model configuration and package.json (as the image has them) and nothing else into a directory with no node_modules
- * anywhere above it, each must still do its job.
+ * copied with the model configuration, package.json and the packages scripts/runtime-modules.sh
+ * picks (as the image has them) and nothing else into a directory with no node_modules above it,
+ * each must still do its job.
  */
 const BUNDLES = ['train.js', 'registry-cli.js', 'users-cli.js'];
 
@@ -23,7 +24,9 @@ beforeAll(() => {
     mkdirSync(dirname(join(app, file)), { recursive: true });
     cpSync(join(ROOT, file), join(app, file));
   }
-  if (existsSync(join(ROOT, 'model/data'))) cpSync(join(ROOT, 'model/data'), join(app, 'model/data'), { recursive: true });
+  for (const dir of ['model/data', 'model/examples']) if (existsSync(join(ROOT, dir))) cpSync(join(ROOT, dir), join(app, dir), { recursive: true });
+  // The packages the image ships beside the bundles (onnxruntime-node's native addon cannot be bundled).
+  expect(spawnSync('sh', [join(ROOT, 'scripts/runtime-modules.sh'), app]).status).toBe(0);
 });
 
 afterAll(() => rmSync(app, { recursive: true, force: true }));
@@ -34,7 +37,7 @@ function run(bundle: string, args: string[], input?: string): { status: number |
 }
 
 describe('CLI bundles without node_modules', () => {
-  test('when the directory holds no node_modules, then nothing resolves a package from this checkout', () => {
+  test('when the directory holds only the runtime packages, then nothing resolves another package from this checkout', () => {
     expect(spawnSync(process.execPath, ['-e', "require.resolve('zod')"], { cwd: app }).status).not.toBe(0);
   });
 

@@ -1,9 +1,10 @@
 import { InputError } from '../errors';
 import { knn } from './knn';
+import { onnx } from './onnx';
 import type { AnyAlgorithm } from './port';
 
 /** Every algorithm a models.json entry can name: one line each. */
-const ALGORITHMS: readonly AnyAlgorithm[] = [knn];
+const ALGORITHMS: readonly AnyAlgorithm[] = [knn, onnx];
 
 /**
  * The algorithm of an entry or artifact that names none. Artifacts written before there was a

@@ -15,6 +15,10 @@ export interface FitInput {
   y: number[];
   classCount: number;
   featureCount: number;
+  /** The data's class names, in class-index order (what an algorithm that brings its own labels checks against). */
+  classNames: readonly string[];
+  /** Resolves a path a models.json entry gives (relative to the repository root, as data paths are). */
+  resolvePath(path: string): string;
   /** z-score parameters fitted on these rows only (what the artifact records and serving applies). */
   standardizer: Standardizer;
   /** A seed of its own for any randomness in fitting (cross-validation folds), independent of the split's. */

@@ -12,9 +12,10 @@ import { KnnPredictor } from '../predictor';
 
 const MODELS_FILE = `${ROOT}/model/models.json`;
 const configs = loadModelConfigs(MODELS_FILE);
-const datasets = loadTrainingData(MODELS_FILE, configs, Object.keys(configs));
+const knnNames = Object.keys(configs).filter((name) => (configs[name]!.algorithm ?? 'knn') === 'knn');
+const datasets = loadTrainingData(MODELS_FILE, configs, knnNames);
 
-describe.each(Object.keys(configs))('the KNN predictor of %s, as the port loads it', (name) => {
+describe.each(knnNames)('the KNN predictor of %s, as the port loads it', (name) => {
   const data = datasets.get(name)!;
   const artifact = trainModel(data, name, configs[name]!);
   const input = loadInputOf(artifact) as Parameters<typeof knn.load>[0];

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { Tensor } from 'onnxruntime-common';
+// The native session the package's own InferenceSession wraps. Its `run` is synchronous; the
+// public `InferenceSession.run` only defers that same call with setImmediate and a Promise. The
+// port's predictor is synchronous (the POST /predict fast path, the batch thread and training's
+// evaluation predict without awaiting), so mlship calls it as the wrapper does.
+import { binding, initOrt } from 'onnxruntime-node/dist/binding';
+
+/** One input or output of a graph as onnxruntime describes it. */
+export interface TensorInfo {
+  name: string;
+  /** onnxruntime's element type: `float32`, `float64`, `string`, `int64`, … (`other` for non-tensors). */
+  type: string;
+  /** Dimensions; `null` where the graph leaves one open (a symbolic dimension such as the batch). */
+  shape: (number | null)[];
+}
+
+// onnxruntime's element type codes (ONNX TensorProto.DataType), the ones a classifier's signature uses.
+const ELEMENT_TYPES: Record<number, string> = { 1: 'float32', 7: 'int64', 8: 'string', 11: 'float64' };
+
+type NativeSession = InstanceType<typeof binding.InferenceSession>;
+type NativeMetadata = NativeSession['inputMetadata'][number];
+
+function describe(meta: NativeMetadata): TensorInfo {
+  return {
+    name: meta.name,
+    type: meta.isTensor ? (ELEMENT_TYPES[meta.type] ?? `type ${meta.type}`) : 'other',
+    shape: meta.shape.map((d) => (d >= 0 ? d : null)),
+  };
+}
+
+/** The sha256 of an ONNX file's bytes, hex. */
+export function onnxSha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * An onnxruntime CPU session on one thread, as the Python reference runs it (intra- and inter-op
+ * threads 1, so answers do not depend on the machine's cores and one request never takes them all).
+ */
+export class OnnxSession {
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+  private readonly native: NativeSession;
+
+  /** Loads a model from its bytes; throws an Error saying why onnxruntime could not. */
+  constructor(bytes: Uint8Array) {
+    initOrt();
+    this.native = new binding.InferenceSession();
+    // No JavaScript callback is registered, so the native side builds the session before
+    // returning and the Promise is already settled; a session that is not initialized is the
+    // synchronous sign that onnxruntime refused the bytes (the rejection itself is dropped).
+    this.native
+      .loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] })
+      .catch(() => undefined);
+    try {
+      this.inputs = this.native.inputMetadata.map(describe);
+      this.outputs = this.native.outputMetadata.map(describe);
+    } catch {
+      throw new Error('onnxruntime cannot load it: not an ONNX model, or one with an operator or opset this runtime lacks');
+    }
+  }
+
+  /**
+   * Runs the graph's input `input` on `rows` rows laid end to end in `values` (the input's element type) and
+   * returns the named outputs' data.
+   */
+  run(input: string, values: Float32Array | Float64Array, rows: number, outputs: readonly string[]): Record<string, Tensor['data']> {
+    const feed = new Tensor(values, [rows, values.length / rows]);
+    const fetches = Object.fromEntries(outputs.map((name) => [name, null]));
+    const result = this.native.run({ [input]: feed }, fetches, {});
+    return Object.fromEntries(outputs.map((name) => [name, (result[name] as Tensor).data]));
+  }
+}
