@@ -1,6 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-// Imported, not read at run time, as KNN does with ml-knn: the recorded version is the one built in.
-import { version as ONNXRUNTIME_VERSION } from 'onnxruntime-node/package.json';
 import { z } from 'zod';
 import { InputError } from '../../errors';
 import type { Algorithm, FitInput } from '../port';
@@ -8,7 +6,7 @@ import type { OnnxParams } from './describe';
 import { describeOnnx } from './describe';
 import { checkClassOrder } from './class-order';
 import { OnnxPredictor } from './predictor';
-import { onnxSha256, OnnxSession } from './session';
+import { onnxruntimeVersion, onnxSha256, OnnxSession } from './session';
 import type { OnnxSignature } from './signature';
 import { classifierSignature } from './signature';
 
@@ -55,7 +53,7 @@ function fit(input: FitInput, config: OnnxConfig): ReturnType<Algorithm<OnnxConf
     params: { file: config.file, sha256: onnxSha256(bytes), signature },
     model: { encoding: 'base64', bytes: bytes.toString('base64') },
     selection: {},
-    software: { onnxruntime: ONNXRUNTIME_VERSION },
+    software: { onnxruntime: onnxruntimeVersion() },
   };
 }
 

@@ -1,10 +1,31 @@
 import { createHash } from 'node:crypto';
-import { Tensor } from 'onnxruntime-common';
-// The native session the package's own InferenceSession wraps. Its `run` is synchronous; the
-// public `InferenceSession.run` only defers that same call with setImmediate and a Promise. The
-// port's predictor is synchronous (the POST /predict fast path, the batch thread and training's
-// evaluation predict without awaiting), so mlship calls it as the wrapper does.
-import { binding, initOrt } from 'onnxruntime-node/dist/binding';
+import type * as OrtCommon from 'onnxruntime-common';
+import type { Tensor } from 'onnxruntime-common';
+import type * as OrtBinding from 'onnxruntime-node/dist/binding';
+
+/**
+ * onnxruntime, loaded with the first ONNX model rather than at start: a server or CLI with only
+ * KNN models never loads the native library (which needs glibc). The session is the native one
+ * the package's own InferenceSession wraps: its `run` is synchronous, and the public
+ * `InferenceSession.run` only defers that same call with setImmediate and a Promise. The port's
+ * predictor is synchronous (the POST /predict fast path, the batch thread and training's
+ * evaluation predict without awaiting), so mlship calls it as the wrapper does.
+ */
+function onnxruntime(): { binding: typeof OrtBinding.binding; Tensor: typeof Tensor } {
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+  const { binding, initOrt } = require('onnxruntime-node/dist/binding') as typeof OrtBinding;
+  const common = require('onnxruntime-common') as typeof OrtCommon;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  initOrt();
+  return { binding, Tensor: common.Tensor };
+}
+let ort: ReturnType<typeof onnxruntime> | undefined;
+
+/** The version of onnxruntime-node that checks and serves models, for the artifact's `software`. */
+export function onnxruntimeVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- read on first use, as the library is
+  return (require('onnxruntime-node/package.json') as { version: string }).version;
+}
 
 /** One input or output of a graph as onnxruntime describes it. */
 export interface TensorInfo {
@@ -18,7 +39,7 @@ export interface TensorInfo {
 // onnxruntime's element type codes (ONNX TensorProto.DataType), the ones a classifier's signature uses.
 const ELEMENT_TYPES: Record<number, string> = { 1: 'float32', 7: 'int64', 8: 'string', 11: 'float64' };
 
-type NativeSession = InstanceType<typeof binding.InferenceSession>;
+type NativeSession = InstanceType<typeof OrtBinding.binding.InferenceSession>;
 type NativeMetadata = NativeSession['inputMetadata'][number];
 
 function describe(meta: NativeMetadata): TensorInfo {
@@ -42,11 +63,12 @@ export class OnnxSession {
   readonly inputs: TensorInfo[];
   readonly outputs: TensorInfo[];
   private readonly native: NativeSession;
+  private readonly runtime: ReturnType<typeof onnxruntime>;
 
   /** Loads a model from its bytes; throws an Error saying why onnxruntime could not. */
   constructor(bytes: Uint8Array) {
-    initOrt();
-    this.native = new binding.InferenceSession();
+    this.runtime = ort ??= onnxruntime();
+    this.native = new this.runtime.binding.InferenceSession();
     // No JavaScript callback is registered, so the native side builds the session before
     // returning and the Promise is already settled; a session that is not initialized is the
     // synchronous sign that onnxruntime refused the bytes (the rejection itself is dropped).
@@ -66,7 +88,7 @@ export class OnnxSession {
    * returns the named outputs' data.
    */
   run(input: string, values: Float32Array | Float64Array, rows: number, outputs: readonly string[]): Record<string, Tensor['data']> {
-    const feed = new Tensor(values, [rows, values.length / rows]);
+    const feed = new this.runtime.Tensor(values, [rows, values.length / rows]);
     const fetches = Object.fromEntries(outputs.map((name) => [name, null]));
     const result = this.native.run({ [input]: feed }, fetches, {});
     return Object.fromEntries(outputs.map((name) => [name, (result[name] as Tensor).data]));
