@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies from a Debian rootfs (made by build.sh --runtime, with /usr/local/bin/node, tzdata,
 # busybox-static and binutils installed) the few files mlship's runtime image needs, into an empty directory:
-#   - node and the shared libraries `ldd` names for it, with the dynamic loader;
+#   - node and the shared libraries `ldd` names for it (and librt, for onnxruntime-node), with the dynamic loader;
 #   - CA certificates (one bundle, where OpenSSL looks for it) and time zones (UTC as localtime);
 #   - /etc/passwd and /etc/group with root, the app user 10001 and nobody; /tmp with mode 1777;
 #   - a static busybox with only sh, cat, id and touch: compose starts the API through `sh -c`
@@ -32,6 +32,12 @@ while read -r lib; do
   real="$(chroot "$rootfs" readlink -f "/$named")"
   files+=("$named" "${real#/}")
 done < <(chroot "$rootfs" ldd /usr/local/bin/node | grep -o '/[^ ]*' | sort -u)
+# onnxruntime-node's library (it serves ONNX models, from /app/node_modules) names one more than
+# node: librt, an empty stub since glibc 2.34 whose name must still resolve. It sits beside libc.
+libc="$(in_usr "$(chroot "$rootfs" ldd /usr/local/bin/node | grep -o '/[^ ]*/libc\.so\.6')")"
+named="$(dirname "$libc")/librt.so.1"
+real="$(chroot "$rootfs" readlink -f "/$named")"
+files+=("$named" "${real#/}")
 
 # OpenSSL's default paths (Node's --use-openssl-ca, NODE_EXTRA_CA_CERTS neighbours) lead here.
 files+=(etc/ssl/certs/ca-certificates.crt usr/lib/ssl/cert.pem usr/lib/ssl/certs)

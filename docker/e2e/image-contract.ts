@@ -7,9 +7,11 @@
  *             /models (checked by `npm run lineage`, the deploys' own check);
  *   drift     one row of the CSV changed gives a new version and sha256, and the image built from
  *             the old registry still serves the old one (the lineage check says so);
- *   tamper    one byte of a model.json changed fails the build with a line naming the file;
+ *   tamper    one byte of a model.json changed (a KNN's mean; the ONNX model's embedded file) fails
+ *             the build with a line naming the file;
  *   secrets   the image with no settings refuses to start (exit 2, one line); with a real users file
- *             and token it serves; with ALLOW_DEV_CREDENTIALS=true it serves and warns.
+ *             and token it serves; with ALLOW_DEV_CREDENTIALS=true it serves and warns;
+ *   onnx      the image serves the ONNX example (M4) with its onnxruntime-node.
  * Containers use host networking on a free loopback port. Closes with "image: N passed, N failed".
  *
  * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24), RUNTIME_IMAGE (runtime
@@ -190,18 +192,57 @@ async function stepDrift(dir: string, tag: string, before: ModelProvenance[], us
   remove(api.id);
 }
 
+/** One byte of a model's model.json changed: where, and what it becomes. */
+interface Tamper {
+  model: string;
+  what: string;
+  change: (text: string) => string;
+}
+
+const TAMPERS: Tamper[] = [
+  {
+    model: 'M1',
+    what: 'a feature mean',
+    // The first digit of the first feature mean becomes another digit.
+    change: (text) => {
+      const at = text.indexOf('"mean": [') + 9 + text.slice(text.indexOf('"mean": [') + 9).search(/\d/);
+      return text.slice(0, at) + String((Number(text[at]) + 1) % 10) + text.slice(at + 1);
+    },
+  },
+  {
+    model: 'M4',
+    what: 'the embedded ONNX file',
+    // A character of the base64 of the .onnx bytes becomes another one.
+    change: (text) => {
+      const at = text.indexOf('"bytes": "') + 30;
+      return text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    },
+  },
+];
+
 function stepTamper(dir: string, registry: string, provenance: string): void {
-  const tampered = join(dir, 'registry-tampered');
-  run('cp', ['-a', registry, tampered]);
-  const m1 = parseProvenance(provenance, 'provenance').find((m) => m.name === 'M1')!;
-  const file = join(tampered, 'M1', m1.version, 'model.json');
-  const text = readFileSync(file, 'utf8');
-  // One byte: the first digit of the first feature mean becomes another digit.
-  const at = text.indexOf('"mean": [') + 9 + text.slice(text.indexOf('"mean": [') + 9).search(/\d/);
-  writeFileSync(file, text.slice(0, at) + String((Number(text[at]) + 1) % 10) + text.slice(at + 1));
-  const built = build(`mlship-api:tampered-${Date.now()}`, tampered, provenance);
-  const line = built.output.split('\n').find((l) => l.includes(`M1/${m1.version}/model.json`) && l.includes('sha256 mismatch'));
-  record('when one byte of a model.json is changed, then the image build fails naming the file', built.status !== 0 && Boolean(line), line?.replace(/^#\d+ [\d.]+ /, '') ?? `exit ${built.status}, no line naming the file`);
+  for (const { model, what, change } of TAMPERS) {
+    const tampered = join(dir, `registry-tampered-${model}`);
+    run('cp', ['-a', registry, tampered]);
+    const { version } = parseProvenance(provenance, 'provenance').find((m) => m.name === model)!;
+    const file = join(tampered, model, version, 'model.json');
+    writeFileSync(file, change(readFileSync(file, 'utf8')));
+    const built = build(`mlship-api:tampered-${Date.now()}`, tampered, provenance);
+    const line = built.output.split('\n').find((l) => l.includes(`${model}/${version}/model.json`) && l.includes('sha256 mismatch'));
+    record(`when one byte of ${model}'s model.json (${what}) is changed, then the image build fails naming the file`, built.status !== 0 && Boolean(line), line?.replace(/^#\d+ [\d.]+ /, '') ?? `exit ${built.status}, no line naming the file`);
+  }
+}
+
+/** The ONNX example, served by the image's onnxruntime-node (its native library needs the runtime base's glibc). */
+async function stepOnnx(tag: string): Promise<void> {
+  const api = await start(tag, { MODEL_NAME: 'M4', AB_MODEL_NAME: 'M4', ALLOW_DEV_CREDENTIALS: 'true' });
+  const auth = { authorization: basicAuth('alice', 'wonderland') };
+  const single = await sendRequest(api.url, { path: '/predict', json: { X: [39.1, 18.7, 181, 3750] }, headers: auth });
+  const infer = await sendRequest(api.url, { path: '/v2/models/M4/infer', json: { inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [50, 15, 220, 5000] }] }, headers: auth });
+  const prediction = (JSON.parse(single.body) as { prediction?: string }).prediction;
+  const label = (JSON.parse(infer.body) as { outputs?: { data: unknown[] }[] }).outputs?.[0]?.data[0];
+  record('when the image serves the ONNX model M4, then /predict and OIP infer answer with onnxruntime', prediction === 'Adelie' && label === 'Gentoo', `/predict ${single.status} ${prediction}; infer ${infer.status} ${String(label)}`);
+  remove(api.id);
 }
 
 async function stepSecrets(tag: string, users: { file: string; header: string }): Promise<void> {
@@ -243,6 +284,7 @@ async function main(): Promise<number> {
     await stepDrift(dir, tag, expected, users);
     stepTamper(dir, registry, formatProvenance(expected));
     await stepSecrets(tag, users);
+    await stepOnnx(tag);
   } finally {
     for (const id of owned.containers) run(DOCKER, ['rm', '-f', id], { okCodes: [0, 1] });
     for (const image of owned.images) run(DOCKER, ['image', 'rm', '-f', image], { okCodes: [0, 1] });

@@ -24,7 +24,7 @@ describe('docker/Dockerfile', () => {
 
   test('when read, then the build stages start from NODE_IMAGE (with npm) and the runtime from RUNTIME_IMAGE, both overridable', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
-    expect(dockerfile).toMatch(/^ARG RUNTIME_IMAGE=node:24-alpine$/m);
+    expect(dockerfile).toMatch(/^ARG RUNTIME_IMAGE=node:24-bookworm-slim$/m);
     const froms = [...dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)].map((m) => `${m[2]}<-${m[1]}`);
     expect(froms).toEqual(['deps<-${NODE_IMAGE}', 'build<-deps', 'runtime<-${RUNTIME_IMAGE}']);
   });
