@@ -17,7 +17,7 @@ import { BENCH_AUTHORIZATION as AUTH, batchBody, positiveInt, SINGLE_ROW_BODY as
  * the API again with batches. Beside req/s and latency it reports each server's own CPU time per
  * request, from /proc. Prints a table, or one JSON line with --json.
  */
-const USAGE = 'usage: npm run bench:api -- [--json] [--seconds 10] [--connections 64] [--threads 2] [--batch-rows 1000] [--batch-connections 8]';
+const USAGE = 'usage: npm run bench:api -- [--json] [--seconds 10] [--connections 64] [--threads 2] [--batch-rows 1000] [--batch-connections 8] [--model NAME ...]';
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
@@ -28,6 +28,9 @@ const { values } = parseArgs({
     // Fewer connections for batches: 64 batches of 1,000 rows in flight only add queueing (seconds of
     // latency, near wrk's timeout on a busy machine), not throughput.
     'batch-connections': { type: 'string', default: '8' },
+    // Each named model served alone (MODEL_NAME and AB_MODEL_NAME) and loaded in turn, in the same
+    // run: the first gives the main figures, every one a line of \`models\`. None: the default models.
+    model: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -59,14 +62,14 @@ function assertClean(load: LoadResult, what: string): void {
 }
 
 /** Starts the API as production starts it: with V8's code cache (see the cold start note below). */
-async function startWarmApi(env: Record<string, string>): Promise<{ api: Started; coldStartToReadyMs?: number }> {
+async function startWarmApi(env: Record<string, string>, serve: readonly string[]): Promise<{ api: Started; coldStartToReadyMs?: number }> {
   // The image ships the cache and every start after the first writes it. A first start after a
   // build compiles from source; that figure is reported as coldStartToReadyMs and the server is
   // started again.
-  const first = await startApi(0, env);
+  const first = await startApi(0, env, [], serve);
   if (first.codeCache !== 'cold') return { api: first };
   await first.stop();
-  return { api: await startApi(0, env), coldStartToReadyMs: first.startToReadyMs ?? -1 };
+  return { api: await startApi(0, env, [], serve), coldStartToReadyMs: first.startToReadyMs ?? -1 };
 }
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
@@ -89,26 +92,41 @@ function parseOptions(): Options {
   };
 }
 
-/** Starts both servers, loads the API, the bare server and the API with batches in turn, and stops them. */
-async function bench(loadGenerator: LoadGeneratorName, o: Options) {
-  const started: Started[] = [];
-  const predictions = mkdtempSync(join(tmpdir(), 'mlship-bench-predictions-'));
+/** One API's single-row and batch loads, with the start it needed. */
+async function loadApi(loadGenerator: LoadGeneratorName, o: Options, serve: readonly string[], predictions: string) {
+  const { api, coldStartToReadyMs } = await startWarmApi({ PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' }, serve);
   try {
-    const { api, coldStartToReadyMs } = await startWarmApi({ PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' });
-    started.push(api);
-    const bare = await startBare(0);
-    started.push(bare);
     const batch = batchBody(o.batchRows);
     await expectOk(api.port, SINGLE_BODY, 'benchmark');
     await expectOk(api.port, batch, `${o.batchRows}-row batch`);
-
     const common = { authorization: AUTH, seconds: o.seconds, connections: o.connections, threads: o.threads };
     const apiLoad = await measure(loadGenerator, api, { ...common, body: SINGLE_BODY });
     assertClean(apiLoad, 'the API');
-    const bareLoad = await measure(loadGenerator, bare, { ...common, body: SINGLE_BODY });
-    assertClean(bareLoad, 'the bare server');
     const batchLoad = await measure(loadGenerator, api, { ...common, connections: o.batchConnections, body: batch });
     assertClean(batchLoad, 'the API (batches)');
+    return { api, coldStartToReadyMs, apiLoad, batchLoad };
+  } finally {
+    await api.stop();
+  }
+}
+
+/** One line of `models`: a served model's own figures. */
+function modelLine(model: string, { apiLoad, batchLoad }: Awaited<ReturnType<typeof loadApi>>, batchRows: number) {
+  return { model, apiRps: Math.round(apiLoad.requestsPerSecond), p50Ms: apiLoad.p50Ms, cpuMicrosPerRequest: round1(apiLoad.cpuMicrosPerRequest), batchRowsPerSecond: Math.round(batchLoad.requestsPerSecond * batchRows), batchCpuMicrosPerRequest: round1(batchLoad.cpuMicrosPerRequest) };
+}
+
+/** Loads each API in turn (one per --model, else the default one), then the bare server. */
+async function bench(loadGenerator: LoadGeneratorName, o: Options, models: readonly string[]) {
+  const started: Started[] = [];
+  const predictions = mkdtempSync(join(tmpdir(), 'mlship-bench-predictions-'));
+  try {
+    const runs = [];
+    for (const model of models.length ? models : ['']) runs.push(await loadApi(loadGenerator, o, model ? [model] : [], predictions));
+    const { api, coldStartToReadyMs, apiLoad, batchLoad } = runs[0]!;
+    const bare = await startBare(0);
+    started.push(bare);
+    const bareLoad = await measure(loadGenerator, bare, { authorization: AUTH, seconds: o.seconds, connections: o.connections, threads: o.threads, body: SINGLE_BODY });
+    assertClean(bareLoad, 'the bare server');
     return {
       loadGenerator,
       apiRps: Math.round(apiLoad.requestsPerSecond),
@@ -134,6 +152,7 @@ async function bench(loadGenerator: LoadGeneratorName, o: Options) {
       seconds: o.seconds,
       connections: o.connections,
       threads: o.threads,
+      ...(models.length > 1 ? { models: runs.map((r, i) => modelLine(models[i]!, r, o.batchRows)) } : {}),
     };
   } finally {
     await Promise.all(started.map((s) => s.stop()));
@@ -158,6 +177,7 @@ function printTable(result: Awaited<ReturnType<typeof bench>>): void {
     'first start after a build, no code cache yet, ms': r.coldStartToReadyMs ?? '-',
     'API peak RSS MB under load (target <= 100)': r.rssMb,
   });
+  if (r.models) console.table(Object.fromEntries(r.models.map(({ model, ...figures }) => [model, figures])));
 }
 
 async function main(): Promise<void> {
@@ -166,7 +186,7 @@ async function main(): Promise<void> {
   if (loadGenerator === 'autocannon') {
     console.error('bench:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon, a Node process on the same cores, so the bare ceiling reads low');
   }
-  const result = await bench(loadGenerator, options);
+  const result = await bench(loadGenerator, options, values.model);
   if (values.json) console.log(JSON.stringify(result));
   else printTable(result);
 }
