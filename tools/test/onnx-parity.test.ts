@@ -3,7 +3,8 @@ import { trainedModelDir } from '../../api/test/helpers';
 import type { RunningServer } from '../../api/test/server-process';
 import { startServer } from '../../api/test/server-process';
 import { loadModelConfigs } from '../../model/src/algorithms/configs';
-import { run } from './run';
+import type { Reference } from './onnx-reference';
+import { onnxReference } from './onnx-reference';
 import { ROOT, describeWithTools } from './venv';
 
 /**
@@ -15,20 +16,6 @@ import { ROOT, describeWithTools } from './venv';
  */
 const AUTH = `Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
 const CHUNK = 1000;
-
-interface Predictions {
-  labels: string[];
-  probabilities: number[][];
-}
-interface Answers extends Predictions {
-  rows: number[][];
-  oneRow: Predictions;
-}
-interface Reference {
-  classes: string[];
-  data: Answers;
-  random: Answers;
-}
 
 const configs = loadModelConfigs(join(ROOT, 'model/models.json'));
 const onnxModels = Object.keys(configs).filter((name) => configs[name]!.algorithm === 'onnx');
@@ -61,9 +48,7 @@ describe.each(onnxModels)('onnxruntime parity of the served ONNX model %s', (nam
     let reference: Reference;
     let server: RunningServer;
     beforeAll(async () => {
-      const result = await run(python!, [join(ROOT, 'tools/python/onnx_reference.py'), join(ROOT, configs[name]!.file as string), '--entry', name], { timeoutMs: 120_000 });
-      if (result.status !== 0) throw new Error(`onnx_reference.py failed (run npm run tools:install):\n${result.output}`);
-      reference = JSON.parse(result.output) as Reference;
+      reference = await onnxReference(python!, configs[name]!.file as string, name);
       server = await startServer({ MODEL_DIR: trainedModelDir(), MODEL_NAME: name, AB_MODEL_NAME: name, RATE_LIMIT_PER_MINUTE: '1000000', MODEL_POLL_INTERVAL_MS: '0' });
       if (server.port < 0) throw new Error(`the server did not start: ${server.output()}`);
     }, 180_000);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { loadCsv } from '../../model/src/dataset';
 import { seededRandom } from '../../model/src/random';
 import { stratifiedSplit } from '../../model/src/split';
-import { run } from './run';
+import type { Predictions, Reference } from './onnx-reference';
+import { onnxReference } from './onnx-reference';
 import { ROOT, describeWithTools } from './venv';
 
 /**
@@ -14,26 +15,6 @@ import { ROOT, describeWithTools } from './venv';
  */
 const MODEL = 'model/examples/penguins-onnx/model.onnx';
 const RANDOM_ROWS = 500;
-
-interface Predictions {
-  labels: string[];
-  probabilities: number[][];
-}
-
-interface Answers extends Predictions {
-  rows: number[][];
-  oneRow: Predictions;
-}
-
-interface Reference {
-  model: string;
-  sha256: string;
-  input: { name: string; type: string };
-  featureNames: string[];
-  classes: string[];
-  data: Answers;
-  random: Answers & { seed: number };
-}
 
 interface Entry {
   data: { path: string; label: string };
@@ -52,9 +33,7 @@ function argmax(values: number[]): number {
 describeWithTools('onnx_reference.py on the example ONNX model', ['python'], ({ python }) => {
   let reference: Reference;
   beforeAll(async () => {
-    const result = await run(python!, [join(ROOT, 'tools/python/onnx_reference.py'), join(ROOT, MODEL), '--entry', 'M3', '--random', String(RANDOM_ROWS)], { timeoutMs: 60_000 });
-    if (result.status !== 0) throw new Error(`onnx_reference.py failed (exit ${result.status}; a venv from before its pins? run npm run tools:install):\n${result.output}`);
-    reference = JSON.parse(result.output) as Reference;
+    reference = await onnxReference(python!, MODEL, 'M3', RANDOM_ROWS);
   }, 90_000);
 
   test('when it describes the committed model, then it names the file and its sha256', () => {
