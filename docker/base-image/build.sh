@@ -9,7 +9,14 @@
 # debootstrap rootfs, only what Node needs to run the bundle (see runtime-rootfs.sh), with the very
 # Node version of the base image when that exists, so the V8 code cache and the build agree.
 #
-# Usage: docker/base-image/build.sh [--if-missing] [--runtime] [IMAGE]   (needs root for debootstrap)
+# Each image's tag names its recipe: mlship-base:bookworm-node24-<recipe> and
+# mlship-runtime:bookworm-node24-<recipe>, where <recipe> is the first 12 hex digits of a sha256 of
+# the scripts that build it (this file; runtime-rootfs.sh too for the runtime) and the settings
+# below. A changed script is a new tag, so --if-missing builds it instead of keeping an image an
+# older script made (a runtime without a library the new script adds). --print-name prints the tag
+# without building (no root, no Docker), for the tools that name the bases.
+#
+# Usage: docker/base-image/build.sh [--if-missing] [--runtime] [--print-name] [IMAGE]   (building needs root for debootstrap)
 # Env:   NODE_MAJOR (24), NODE_VERSION (exact; default: the base image's, else the newest NODE_MAJOR),
 #        NPM_MAJOR (11), DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (from apt sources), BASE_IMAGE,
 #        RUNTIME_IMAGE, DOCKER (/usr/bin/docker; a newer client earlier on PATH may lack what this
@@ -18,25 +25,51 @@ set -euo pipefail
 
 if_missing=false
 runtime=false
+print_name=false
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --if-missing) if_missing=true ;;
     --runtime) runtime=true ;;
-    *) echo "build.sh: unknown option $1 (use --if-missing, --runtime)" >&2; exit 2 ;;
+    --print-name) print_name=true ;;
+    *) echo "build.sh: unknown option $1 (use --if-missing, --runtime, --print-name)" >&2; exit 2 ;;
   esac
   shift
 done
-base_image="${BASE_IMAGE:-mlship-base:bookworm-node24}"
-if $runtime; then image="${1:-${RUNTIME_IMAGE:-mlship-runtime:bookworm-node24}}"; else image="${1:-$base_image}"; fi
 node_major="${NODE_MAJOR:-24}"
 npm_major="${NPM_MAJOR:-11}"
 suite="${DEBIAN_SUITE:-bookworm}"
 docker="${DOCKER:-/usr/bin/docker}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# The recipe of one image (base or runtime): its scripts' bytes and the settings it is built with.
+recipe() {
+  {
+    cat "$here/build.sh"
+    echo "suite=$suite node=${NODE_VERSION:-$node_major}"
+    if [[ "$1" == runtime ]]; then
+      cat "$here/runtime-rootfs.sh"
+      echo "keep_node_symbols=${KEEP_NODE_SYMBOLS:-0}"
+    else
+      echo "npm=$npm_major"
+    fi
+  } | sha256sum | cut -c1-12
+}
+base_image="${BASE_IMAGE:-mlship-base:$suite-node$node_major-$(recipe base)}"
+if $runtime; then
+  image="${1:-${RUNTIME_IMAGE:-mlship-runtime:$suite-node$node_major-$(recipe runtime)}}"
+else
+  image="${1:-$base_image}"
+fi
+if $print_name; then
+  echo "$image"
+  exit 0
+fi
 
 if $if_missing && "$docker" image inspect "$image" >/dev/null 2>&1; then
   echo "image $image already present"
   exit 0
 fi
+echo "building $image"
 # The runtime runs what the base image built, V8 code cache included: same Node, to the patch.
 node_spec="${NODE_VERSION:-}"
 if $runtime && [[ -z "$node_spec" ]]; then
@@ -91,7 +124,7 @@ install -m 0755 "$work/node/package/bin/node" "$rootfs/usr/local/bin/node"
 node_version="$(chroot "$rootfs" /usr/local/bin/node --version)"
 
 if $runtime; then
-  bash "$(dirname "$0")/runtime-rootfs.sh" "$rootfs" "$work/runtime"
+  bash "$here/runtime-rootfs.sh" "$rootfs" "$work/runtime"
   tar -C "$work/runtime" --numeric-owner -c . | "$docker" import \
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     --change "ENV NODE_VERSION=${node_version#v}" \

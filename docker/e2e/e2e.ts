@@ -11,8 +11,8 @@
  * Prints figures (image size, layers above the base, build times, start-to-ready) and closes with
  * "e2e: N passed, N failed".
  *
- * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24), RUNTIME_IMAGE (runtime stage's
- * base; default mlship-runtime:bookworm-node24; both from docker/base-image/build.sh),
+ * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24-<recipe>), RUNTIME_IMAGE (runtime
+ * stage's base; default mlship-runtime:bookworm-node24-<recipe>; both from docker/base-image/build.sh),
  * E2E_COLD=1 (prune the whole BuildKit cache first, for a cold-build figure; off by default because it
  * wipes the developer's cache), DOCKER (/usr/bin/docker).
  */
@@ -20,6 +20,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
+import { offlineBaseImage } from '../base-image/names';
 import { buildImage as buildShared, DEFAULT_REGISTRY, executedRunSteps } from '../image';
 import type { CheckResult } from '../smoke/smoke';
 import { formatResults, sendRequest } from '../smoke/smoke';
@@ -33,9 +34,9 @@ import { portInUse, startEdge, startExporters, startPrometheus, startRegistry } 
 import { ROOT } from '../../scripts/support/repo-root';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
-const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
+const BASE_IMAGE = process.env.NODE_IMAGE || offlineBaseImage('base');
 // The runtime stage's base (node and sh only; docker/base-image/build.sh --runtime).
-const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || 'mlship-runtime:bookworm-node24';
+const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || offlineBaseImage('runtime');
 const REPOSITORY = '127.0.0.1:5000/mlship-api';
 const PROJECT = 'mlship-e2e';
 const COMPOSE_FILE = join(ROOT, 'docker/compose.yaml');

@@ -14,8 +14,9 @@
  *   onnx      the image serves the ONNX example (M4) with its onnxruntime-node.
  * Containers use host networking on a free loopback port. Closes with "image: N passed, N failed".
  *
- * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24), RUNTIME_IMAGE (runtime
- * stage's base; default mlship-runtime:bookworm-node24), DOCKER (/usr/bin/docker).
+ * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24-<recipe>), RUNTIME_IMAGE
+ * (runtime stage's base; default mlship-runtime:bookworm-node24-<recipe>; both from
+ * docker/base-image/build.sh), DOCKER (/usr/bin/docker).
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { ModelProvenance } from '../../model/src/provenance';
 import { formatProvenance, parseProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
+import { offlineBaseImage } from '../base-image/names';
 import { buildImage, runSteps } from '../image';
 import { ROOT } from '../../scripts/support/repo-root';
 import type { CheckResult } from '../smoke/smoke';
@@ -33,8 +35,8 @@ import { run } from './processes';
 import { waitFor } from '../../scripts/support/poll-until';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
-const BASE_IMAGE = process.env.NODE_IMAGE || 'mlship-base:bookworm-node24';
-const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || 'mlship-runtime:bookworm-node24';
+const BASE_IMAGE = process.env.NODE_IMAGE || offlineBaseImage('base');
+const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || offlineBaseImage('runtime');
 const TOKEN = 'image-contract-monitoring-token-0123456789';
 const results: CheckResult[] = [];
 const owned = { containers: new Set<string>(), images: new Set<string>() };

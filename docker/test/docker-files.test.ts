@@ -122,31 +122,6 @@ describe('docker/smoke/smoke.ts', () => {
   });
 });
 
-describe('docker/base-image/build.sh', () => {
-  test('when checked by bash -n, then it and the runtime rootfs script parse', () => {
-    expect(spawnSync('bash', ['-n', join(ROOT, 'docker/base-image/build.sh')]).status).toBe(0);
-    expect(spawnSync('bash', ['-n', join(ROOT, 'docker/base-image/runtime-rootfs.sh')]).status).toBe(0);
-  });
-
-  test('when given an unknown option, then it exits 2 with one line naming the options', () => {
-    const result = spawnSync('bash', [join(ROOT, 'docker/base-image/build.sh'), '--runtim'], { encoding: 'utf8' });
-    expect(result.status).toBe(2);
-    expect(result.stderr.trim().split('\n')).toEqual(['build.sh: unknown option --runtim (use --if-missing, --runtime)']);
-  });
-
-  test('when the runtime links busybox applets, then they are the ones compose and the e2e harness run in the container', () => {
-    const script = readFileSync(join(ROOT, 'docker/base-image/runtime-rootfs.sh'), 'utf8');
-    const applets = /^for applet in ([\w ]+); do ln -sf busybox/m.exec(script)?.[1]?.split(' ') ?? [];
-    const compose = readFileSync(join(ROOT, 'docker/compose.yaml'), 'utf8');
-    const command = /^\s+command: (\["sh", "-c", .*\])$/m.exec(compose)?.[1] ?? '';
-    const e2e = readFileSync(join(ROOT, 'docker/e2e/e2e.ts'), 'utf8');
-    const execs = [...e2e.matchAll(/docker\(\['exec', [^,]+, '([\w-]+)'/g)].map((m) => m[1]);
-    const needed = new Set(['sh', ...[...command.matchAll(/\$\(([\w-]+) /g)].map((m) => m[1]!), ...execs]);
-    expect([...needed].sort()).toEqual(['cat', 'id', 'sh', 'touch']);
-    expect(applets.sort()).toEqual([...needed].sort());
-  });
-});
-
 describe('docker/nginx/make-cert.sh', () => {
   (installed('openssl') ? test : test.skip)('when run twice, then it makes a localhost certificate once and keeps it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlship-cert-'));
