@@ -1,5 +1,5 @@
 import type { Explanation, Predictor } from '../port';
-import type { OnnxSession } from './session';
+import type { OnnxOutputs, OnnxSession } from './session';
 import type { OnnxSignature } from './signature';
 
 /**
@@ -11,6 +11,9 @@ import type { OnnxSignature } from './signature';
 export class OnnxPredictor implements Predictor {
   private readonly row: Float32Array | Float64Array;
   private readonly classIndex: Map<string, number>;
+  // The single-row runs, prepared once over `row` (what predict and explain refill per call).
+  private readonly runLabel: () => OnnxOutputs;
+  private readonly runExplain: () => OnnxOutputs;
 
   constructor(
     private readonly session: OnnxSession,
@@ -20,6 +23,8 @@ export class OnnxPredictor implements Predictor {
   ) {
     this.row = signature.inputType === 'float32' ? new Float32Array(featureCount) : new Float64Array(featureCount);
     this.classIndex = new Map(classNames.map((name, i) => [name, i]));
+    this.runLabel = session.prepare(signature.input, this.row, 1, [signature.label]);
+    this.runExplain = session.prepare(signature.input, this.row, 1, [signature.label, signature.probabilities]);
   }
 
   /** The class index of a label the graph gave (a string, or an int64 label as its decimal text). */
@@ -29,32 +34,29 @@ export class OnnxPredictor implements Predictor {
     return index;
   }
 
-  /** The graph's outputs for rows laid end to end, in the input's element type. */
-  private run(values: Float32Array | Float64Array, rows: number, outputs: readonly string[]): ReturnType<OnnxSession['run']> {
-    return this.session.run(this.signature.input, values, rows, outputs);
-  }
-
-  private runOne(row: ArrayLike<number>, outputs: readonly string[]): ReturnType<OnnxSession['run']> {
+  /** Copies one row into the prepared runs' input buffer. */
+  private fill(row: ArrayLike<number>): void {
     for (let j = 0; j < this.featureCount; j++) this.row[j] = row[j] as number;
-    return this.run(this.row, 1, outputs);
   }
 
   predict(row: ArrayLike<number>): number {
-    const { label } = this.signature;
-    return this.indexOf((this.runOne(row, [label])[label] as ArrayLike<unknown>)[0]);
+    this.fill(row);
+    return this.indexOf((this.runLabel()[this.signature.label] as ArrayLike<unknown>)[0]);
   }
 
   predictFlat(rows: Float64Array, out: Int32Array): void {
     if (out.length === 0) return;
     const { label, inputType } = this.signature;
     // One run over the whole batch: onnxruntime's batched kernels are what make it fast.
-    const labels = this.run(inputType === 'float32' ? Float32Array.from(rows) : rows, out.length, [label])[label] as ArrayLike<unknown>;
+    const values = inputType === 'float32' ? Float32Array.from(rows) : rows;
+    const labels = this.session.run(this.signature.input, values, out.length, [label])[label] as ArrayLike<unknown>;
     for (let i = 0; i < out.length; i++) out[i] = this.indexOf(labels[i]);
   }
 
   explain(row: ArrayLike<number>): Explanation {
     const { label, probabilities } = this.signature;
-    const result = this.runOne(row, [label, probabilities]);
+    this.fill(row);
+    const result = this.runExplain();
     // Each float32 as the float64 of the same value: what JSON then carries exactly.
     return { label: this.indexOf((result[label] as ArrayLike<unknown>)[0]), probabilities: Array.from(result[probabilities] as Float32Array), evidence: {} };
   }
