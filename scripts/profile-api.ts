@@ -16,13 +16,15 @@ import { BENCH_AUTHORIZATION, batchBody, positiveInt, SINGLE_ROW_BODY } from './
  * window, stops the server so V8 writes the .cpuprofile, and prints where the measured window's
  * CPU went, grouped by category (see scripts/bench/profile-summary.ts), as a Markdown table.
  */
-const USAGE = 'usage: npm run profile:api -- [--seconds 10] [--connections 64] [--threads 2] [--batch-rows N] [--out reports/profile/api.cpuprofile]';
+const USAGE = 'usage: npm run profile:api -- [--seconds 10] [--connections 64] [--threads 2] [--batch-rows N] [--model NAME] [--out reports/profile/api.cpuprofile]';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     'batch-rows': { type: 'string' },
+    // One model served alone (as bench:api's --model): the default models when absent.
+    model: { type: 'string' },
     out: { type: 'string', default: 'reports/profile/api.cpuprofile' },
   },
 });
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
   let api: Started | undefined;
   try {
     const profileDir = join(work, 'profile');
-    api = await startApi(0, { PREDICTION_LOG_DIR: join(work, 'predictions'), MONITORING_TOKEN: 'bench-monitoring-token-0123' }, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+    api = await startApi(0, { PREDICTION_LOG_DIR: join(work, 'predictions'), MONITORING_TOKEN: 'bench-monitoring-token-0123' }, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], values.model ? [values.model] : []);
     const spec = { url: `http://127.0.0.1:${api.port}/predict`, body: batchRows ? batchBody(batchRows) : SINGLE_ROW_BODY, authorization: BENCH_AUTHORIZATION, connections, threads };
     await runLoad(generator, { ...spec, seconds: WARM_UP_SECONDS });
     // V8's sample timestamps and process.hrtime read the same monotonic clock, so the window
