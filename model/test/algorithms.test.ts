@@ -10,6 +10,7 @@ import { ArtifactError, InputError } from '../src/errors';
 import { renderModelCard } from '../src/model-card';
 import { loadModelConfigs } from '../src/algorithms/configs';
 import { trainModel } from '../src/training';
+import { loadTrainingData } from '../src/training-data';
 import { ROOT, tempDir } from './helpers';
 
 const configs = loadModelConfigs(`${ROOT}/model/models.json`);
@@ -50,12 +51,15 @@ describe('the batch thread\'s loaders', () => {
     expect([...loaderNames()].sort()).toEqual([...algorithmNames()].sort());
   });
 
-  test('when each loads a trained model, then its predictor answers as the registry\'s load does on every Iris row', () => {
-    const input = loadInputOf(trainModel(iris, 'M1', configs.M1!));
+  test('when each loads a configured model of its algorithm, then its predictor answers as the registry\'s load does on every row of its data', () => {
     for (const name of algorithmNames()) {
+      const model = Object.keys(configs).find((m) => (configs[m]!.algorithm ?? DEFAULT_ALGORITHM) === name);
+      if (model === undefined) throw new Error(`model/models.json configures no model of algorithm ${name}`);
+      const data = loadTrainingData(`${ROOT}/model/models.json`, configs, [model]).get(model)!;
+      const input = loadInputOf(trainModel(data, model, configs[model]!));
       const viaLoader = loadWith(name, input);
       const viaRegistry = algorithmNamed(name).load(input);
-      expect(iris.X.map((row) => viaLoader.predict(row))).toEqual(iris.X.map((row) => viaRegistry.predict(row)));
+      expect(data.X.map((row) => viaLoader.predict(row))).toEqual(data.X.map((row) => viaRegistry.predict(row)));
     }
   });
 

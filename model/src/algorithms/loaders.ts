@@ -1,4 +1,5 @@
 import { loadKnn } from './knn/load';
+import { loadOnnx } from './onnx/load';
 import type { LoadInput, Predictor } from './port';
 
 /**
@@ -9,6 +10,7 @@ import type { LoadInput, Predictor } from './port';
  */
 const LOADERS: Readonly<Record<string, (input: LoadInput<never, never>) => Predictor>> = {
   knn: loadKnn,
+  onnx: loadOnnx,
 };
 
 /** The names this list has, for the test that keeps it in step with index.ts. */

@@ -5,6 +5,8 @@ import type { Algorithm, FitInput } from '../port';
 import type { OnnxParams } from './describe';
 import { describeOnnx } from './describe';
 import { checkClassOrder } from './class-order';
+import type { OnnxBody } from './load';
+import { loadOnnx } from './load';
 import { OnnxPredictor } from './predictor';
 import { onnxruntimeVersion, onnxSha256, OnnxSession } from './session';
 import type { OnnxSignature } from './signature';
@@ -14,11 +16,6 @@ import { classifierSignature } from './signature';
 const ConfigSchema = z.object({ file: z.string({ error: 'give the .onnx file, relative to the repository root' }).regex(/\.onnx$/, 'expected a .onnx file') });
 type OnnxConfig = z.infer<typeof ConfigSchema>;
 
-/** The ONNX file itself, in model.json: its bytes are covered by the artifact's own sha256. */
-interface OnnxBody {
-  encoding: 'base64';
-  bytes: string;
-}
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const ParamsSchema = z.looseObject({
@@ -71,14 +68,7 @@ export const onnx: Algorithm<OnnxConfig, OnnxParams, OnnxBody> = {
   // Any data a split can score: nothing is fitted, so no class needs more rows than the split's.
   assertTrainable: () => undefined,
   fit,
-  load({ hyperparameters, model, classNames, featureNames }) {
-    const bytes = Buffer.from(model.bytes, 'base64');
-    const actual = onnxSha256(bytes);
-    if (actual !== hyperparameters.sha256) {
-      throw new Error(`the embedded ONNX file hashes to ${actual.slice(0, 12)}…, the artifact records ${hyperparameters.sha256.slice(0, 12)}…`);
-    }
-    return new OnnxPredictor(new OnnxSession(bytes), hyperparameters.signature, classNames, featureNames.length);
-  },
+  load: loadOnnx,
   describe: describeOnnx,
   evidence: {},
 };
