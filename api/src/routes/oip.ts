@@ -151,7 +151,7 @@ function inferHandler(ctx: AppContext, find: (req: Request) => ServedModel): Req
   return (req, res) => {
     const model = find(req);
     // The variant is the one the model serves in, never the request's experiment header.
-    const variant: Variant = model.name === ctx.config.AB_MODEL_NAME ? 'v2' : 'v1';
+    const variant: Variant = ctx.models.variantOf(model.name);
     const body = req.body as InferBody;
     const request = parseOrThrow(InferenceRequest, body.header);
     const rows = inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH);
