@@ -23,7 +23,7 @@ import { selectModels } from './served-models';
  * models keep serving, and the caller decides how to report it. SIGHUP and the promotion watch
  * both come through here.
  */
-function reloadModels(store: ModelStore, config: Config, metrics: ApiMetrics, logger: Logger, trigger: 'SIGHUP' | 'poll'): string | undefined {
+function reloadModels(store: ModelStore, metrics: ApiMetrics, logger: Logger, trigger: 'SIGHUP' | 'poll'): string | undefined {
   try {
     const pairBefore = store.pair;
     const changed = store.reload();
@@ -93,7 +93,7 @@ function handleSignals({ server, lifecycle, config, logger, flush, store, metric
   process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('SIGINT', () => drain('SIGINT'));
   process.on('SIGHUP', () => {
-    const problem = reloadModels(store, config, metrics, logger, 'SIGHUP');
+    const problem = reloadModels(store, metrics, logger, 'SIGHUP');
     if (problem) logger.error({ trigger: 'SIGHUP', problem }, RELOAD_FAILED);
     flush();
   });
@@ -195,7 +195,7 @@ export function main(hooks: StartHooks = {}): void {
   const store = modelStore(config, logger);
   const metrics = createMetrics();
   const { auth, credentials } = startAuth(config, metrics, logger);
-  const watch = new PromotionWatch(config.MODEL_DIR, store, () => reloadModels(store, config, metrics, logger, 'poll'), (problem, pointers) => {
+  const watch = new PromotionWatch(config.MODEL_DIR, store, () => reloadModels(store, metrics, logger, 'poll'), (problem, pointers) => {
     logger.error({ trigger: 'poll', problem, pointers }, RELOAD_FAILED);
     flush();
   });
