@@ -6,7 +6,9 @@
  *
  * `--image` reads the `io.mlship.models` label with `docker image inspect` (the image must be
  * local); `--expected` takes the label's JSON itself (read from a registry without pulling, e.g.
- * `docker buildx imagetools inspect`). It GETs `<url>/status` (no credentials needed) and exits 0
+ * `docker buildx imagetools inspect`). It GETs `<url>/status` (no credentials needed): every
+ * served model must be recorded, and when the API serves every promoted model (MODELS unset, as
+ * deploys run it) every recorded model must be served. It exits 0
  * with one line naming the versions, 1 with one line per mismatch, 2 on bad input or an
  * unreachable API.
  */
@@ -30,7 +32,13 @@ function labelOf(image: string): ModelProvenance[] {
   return parseProvenance(label, `the ${PROVENANCE_LABEL} label of ${image}`);
 }
 
-async function servedModels(url: string, timeoutMs: number): Promise<ServedIdentity[]> {
+/** What `/status` reports: the served models, and whether they are every promoted one (MODELS unset). */
+interface Served {
+  models: ServedIdentity[];
+  allPromoted: boolean;
+}
+
+async function servedModels(url: string, timeoutMs: number): Promise<Served> {
   const statusUrl = new URL('status', url.endsWith('/') ? url : `${url}/`).href;
   let response: Response;
   try {
@@ -39,9 +47,10 @@ async function servedModels(url: string, timeoutMs: number): Promise<ServedIdent
     throw new InputError(`cannot reach ${statusUrl}: ${(error as Error).message}`);
   }
   if (!response.ok) throw new InputError(`${statusUrl} answered ${response.status}`);
-  const body = (await response.json().catch(() => ({}))) as { models?: ServedIdentity[] };
+  const body = (await response.json().catch(() => ({}))) as { models?: ServedIdentity[]; servesAllPromoted?: boolean };
   if (!Array.isArray(body.models)) throw new InputError(`${statusUrl} has no "models" list: is this an mlship API?`);
-  return body.models;
+  // An API from before MODELS served a fixed pair: only what it serves can be checked.
+  return { models: body.models, allPromoted: body.servesAllPromoted === true };
 }
 
 async function main(): Promise<number> {
@@ -56,8 +65,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InputError(`--timeout-ms must be a positive integer, got "${values['timeout-ms']}"`);
 
   const expected = values.image ? labelOf(values.image) : parseProvenance(values.expected as string, '--expected');
-  const served = await servedModels(values.url, timeoutMs);
-  const problems = lineageMismatches(expected, served);
+  const { models: served, allPromoted } = await servedModels(values.url, timeoutMs);
+  const problems = lineageMismatches(expected, served, allPromoted);
   for (const problem of problems) console.error(`lineage mismatch: ${problem}`);
   if (problems.length > 0) return 1;
   const byName = new Map(expected.map((m) => [m.name, m]));

@@ -18,7 +18,7 @@ import { predictionStep } from './prediction-step';
 import type { RequestPipeline } from './pipeline';
 import { predictStages, requestPipeline } from './pipeline';
 import { healthRoutes } from './routes/health';
-import { modelRoutes } from './routes/models';
+import { modelRoutes, modelScoreRoutes } from './routes/models';
 import { oipRoutes } from './routes/oip';
 import { opsRoutes } from './routes/ops';
 import { predictRoutes } from './routes/predict';
@@ -74,7 +74,7 @@ function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: Basi
     isReady: () => models.ready && !lifecycle.draining,
     draining: () => lifecycle.draining,
     modelFor: (variant: Variant) => {
-      const model = models.get(variant === 'v2' ? config.AB_MODEL_NAME : config.MODEL_NAME);
+      const model = models.forVariant(variant);
       // Draining does not refuse: a request that got here is in flight and is allowed to finish.
       if (!model) throw new ApiError('not_ready', 'the model is not loaded yet');
       return model;
@@ -96,6 +96,8 @@ function expressApp(ctx: AppContext, pipeline: RequestPipeline): express.Express
   app.use(modelRoutes(ctx));
   app.use(oipRoutes(ctx));
   app.use(opsRoutes(ctx));
+  // Last: `/:name` answers only for a served model, and every route above keeps its path.
+  app.use(modelScoreRoutes(ctx));
   app.use((req: Request, _res, next) => {
     next(new ApiError('not_found', `no route ${req.method} ${req.path}; see /docs`));
   });

@@ -29,6 +29,17 @@ const trustedProxies = z.string().transform((value, ctx): TrustedProxies => {
   return entries;
 });
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'a model name (letters, digits, - and _)');
+/** MODELS: comma-separated model names, each once. */
+const names = z.string().transform((value, ctx): string[] => {
+  const list = value.split(',').map((entry) => entry.trim());
+  for (const [index, entry] of list.entries()) {
+    const problem = !name.safeParse(entry).success ? `"${entry}" is not a model name (letters, digits, - and _; comma-separated)` : list.indexOf(entry) !== index ? `${entry} is listed twice` : undefined;
+    if (!problem) continue;
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return list;
+});
 
 /**
  * Every setting: its environment variable, its default, and what it is for. Parsed once at start;
@@ -41,9 +52,11 @@ const settings = {
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Model registry directory (`<dir>/<name>/current` names the served version). */
   MODEL_DIR: z.string().min(1).default('model/artifacts'),
-  /** Model served by variant v1. */
+  /** The models served (`/models`, OIP); unset serves every model promoted in MODEL_DIR, and those promoted later. */
+  MODELS: names.optional(),
+  /** Model POST /predict answers from in variant v1. */
   MODEL_NAME: name.default('M1'),
-  /** Model served by variant v2, the A/B experiment (`X-Experiment-Group: debug`). */
+  /** Model of variant v2, the A/B experiment (`X-Experiment-Group: debug`); it must take MODEL_NAME's features. */
   AB_MODEL_NAME: name.default('M2'),
   /** Default variant of this process: v2 makes a dedicated experiment deployment. */
   API_VARIANT: z.enum(['v1', 'v2']).default('v1'),

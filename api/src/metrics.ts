@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { BoundCounter, BoundHistogram } from './bound-metrics';
 import type { CounterChild, HistogramChild } from './bound-metrics';
-import type { ServedModel } from './model-store';
+import type { ModelStore } from './model-store';
 
 /** Every metric of the contract (names are fixed: dashboards and alerts depend on them). */
 export interface ApiMetrics {
@@ -77,7 +77,7 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
       [-3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
       registers,
     ),
-    modelInfo: new Gauge({ name: 'model_info', help: 'The model, version and sha256 (the digest its model.json records, verified at load) each variant serves (always 1).', labelNames: ['model', 'version', 'variant', 'sha256'], registers }),
+    modelInfo: new Gauge({ name: 'model_info', help: 'Each served model: its version, sha256 (the digest its model.json records, verified at load) and the variant it answers in (v2: the A/B experiment model; always 1).', labelNames: ['model', 'version', 'variant', 'sha256'], registers }),
     modelReady: new Gauge({ name: 'model_ready', help: '1 when the model is loaded, verified and serving, else 0.', labelNames: ['model'], registers }),
     trainingClassShare: new Gauge({ name: 'model_training_class_share', help: 'Share of each class in the training data (the reference for prediction drift).', labelNames: ['model', 'version', 'class'], registers }),
     authFailures: new Counter({ name: 'auth_failures_total', help: 'Requests refused for missing or wrong credentials.', registers }),
@@ -90,12 +90,11 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
  * Sets model_info (with each model's sha256, for lineage checks), model_ready and the training
  * class shares for the models loaded now; series of models no longer served disappear.
  */
-export function publishModelMetrics(metrics: ApiMetrics, models: readonly ServedModel[], v1ModelName: string): void {
+export function publishModelMetrics(metrics: ApiMetrics, store: Pick<ModelStore, 'all' | 'variantOf'>): void {
   metrics.modelInfo.reset();
   metrics.trainingClassShare.reset();
-  for (const model of models) {
-    const variant = model.name === v1ModelName ? 'v1' : 'v2';
-    metrics.modelInfo.set({ model: model.name, version: model.version, variant, sha256: model.sha256 }, 1);
+  for (const model of store.all()) {
+    metrics.modelInfo.set({ model: model.name, version: model.version, variant: store.variantOf(model.name), sha256: model.sha256 }, 1);
     metrics.modelReady.set({ model: model.name }, 1);
     for (const [cls, share] of Object.entries(model.trainingClassShares)) metrics.trainingClassShare.set({ model: model.name, version: model.version, class: cls }, share);
   }

@@ -5,7 +5,10 @@ import { algorithmOf, loadInputOf } from '../../model/src/artifact';
 import type { MetricsFile } from '../../model/src/registry-files';
 import { readMetrics, versionDir } from '../../model/src/registry-files';
 import type { LoadInput, Predictor } from '../../model/src/algorithms/port';
-import { loadPromoted } from '../../model/src/registry';
+import { listPromotedNames, loadPromoted } from '../../model/src/registry';
+import type { Pair, PairRule } from './ab-pair';
+import { choosePair, variantIn } from './ab-pair';
+import type { Variant } from './variant';
 
 /** What a predictor is loaded from: enough for the batch thread to load its own. */
 export interface Loadable {
@@ -60,26 +63,65 @@ export function loadServedModel(modelDir: string, name: string): ServedModel {
   };
 }
 
+/** How a store chooses what it serves beyond the names it starts with. */
+export interface StoreOptions {
+  /** Also serve every model promoted in the registry, now and on each reload (MODELS unset). */
+  discover?: boolean;
+  /** The A/B pair behind POST /predict; by default the first name and the second (or the first again), not required. */
+  pair?: PairRule;
+}
+
 /**
- * The models this process serves, by name. `reload` verifies every new version before swapping
- * any in, so a corrupt promotion leaves the old models serving.
+ * The models this process serves, by name, and the A/B pair among them. `reload` verifies every
+ * new version (and that the pair still takes one set of features) before swapping any in, so a
+ * corrupt promotion leaves the old models serving. A model once served stays served: its
+ * pointer going missing is a failed reload, not a quiet removal.
  */
 export class ModelStore {
   private models = new Map<string, ServedModel>();
+  private served: string[];
+  private pairNow: Pair | undefined;
+  private readonly rule: PairRule;
 
   constructor(
     private readonly modelDir: string,
-    readonly names: readonly string[],
-  ) {}
-
-  /** Loads every model; throws on the first one that is missing or corrupt. */
-  load(): void {
-    const next = new Map<string, ServedModel>();
-    for (const name of new Set(this.names)) next.set(name, loadServedModel(this.modelDir, name));
-    this.models = next;
+    names: readonly string[],
+    private readonly options: StoreOptions = {},
+  ) {
+    this.served = [...new Set(names)];
+    this.rule = options.pair ?? { v1: names[0]!, v2: names[1] ?? names[0]!, required: false };
   }
 
-  /** Same as load: all or nothing. Returns the names whose version changed. */
+  /** The models served (or to be, before the first load). */
+  get names(): readonly string[] {
+    return this.served;
+  }
+
+  /** What a load loads: the names served, and with `discover` every model promoted since (sorted by name). */
+  wanted(): string[] {
+    if (!this.options.discover) return this.served;
+    let promoted: string[];
+    try {
+      promoted = listPromotedNames(this.modelDir);
+    } catch {
+      // An unreadable registry (a volume hiccup) adds nothing: the served models' own pointers decide.
+      promoted = [];
+    }
+    return [...new Set([...this.served, ...promoted])].sort();
+  }
+
+  /** Loads every wanted model; throws on the first one that is missing or corrupt, or a PairError. */
+  load(): void {
+    const names = this.wanted();
+    const next = new Map<string, ServedModel>();
+    for (const name of names) next.set(name, loadServedModel(this.modelDir, name));
+    const pair = choosePair(this.rule, next);
+    this.models = next;
+    this.served = names;
+    this.pairNow = pair;
+  }
+
+  /** Same as load: all or nothing. Returns the names whose version changed (or that are new). */
   reload(): string[] {
     const before = new Map([...this.models].map(([name, m]) => [name, m.version]));
     this.load();
@@ -96,6 +138,22 @@ export class ModelStore {
 
   all(): ServedModel[] {
     return [...this.models.values()];
+  }
+
+  /** The pair served since the last load (undefined before it). */
+  get pair(): Pair | undefined {
+    return this.pairNow;
+  }
+
+  /** The model POST /predict answers from in `variant`. */
+  forVariant(variant: Variant): ServedModel | undefined {
+    const pair = this.pairNow;
+    return pair && this.models.get(variant === 'v2' ? pair.v2 : pair.v1);
+  }
+
+  /** The variant `name` answers in (OIP infer, model_info): v2 only for the experiment's own model. */
+  variantOf(name: string): Variant {
+    return variantIn(this.pairNow, name);
   }
 }
 

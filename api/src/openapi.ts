@@ -3,7 +3,9 @@ import { algorithms } from '../../model/src/algorithms';
 export interface ServedShape {
   /** Feature counts of the models behind /predict (v1 and v2). */
   features: number[];
-  /** Names the OIP routes serve, given as examples of the `name` path parameter. */
+  /** Feature counts of every served model (OIP infer takes any of them). */
+  inferFeatures: number[];
+  /** Names the model routes serve, given as examples of the `name` path parameter. */
   models: string[];
 }
 
@@ -32,6 +34,7 @@ function jsonPost(summary: string, schema: string, parameters: unknown[], respon
  */
 export function openApiDocument(maxBatch: number, served?: ServedShape): Record<string, unknown> {
   const widths = [...new Set(served?.features ?? [])];
+  const inferWidths = [...new Set(served?.inferFeatures ?? [])];
   const modelName = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, ...(served?.models.length ? { examples: Object.fromEntries(served.models.map((m) => [m, { value: m }])) } : {}) };
   return {
     openapi: '3.1.0',
@@ -50,7 +53,7 @@ export function openApiDocument(maxBatch: number, served?: ServedShape): Record<
         ExperimentGroup: { name: 'X-Experiment-Group', in: 'header', required: false, schema: { type: 'string' }, examples: { debug: { value: 'debug' } }, description: '`debug` asks for variant v2, any other group for the default variant. OIP `infer` answers as the arm its model serves in (the asked-for one when the model serves in both).' },
         ModelName: modelName,
       },
-      schemas: { ...predictSchemas(maxBatch, widths), ...modelSchemas(), ...oipSchemas(maxBatch, widths) },
+      schemas: { ...predictSchemas(maxBatch, widths), ...modelSchemas(), ...oipSchemas(maxBatch, inferWidths) },
       responses: { Error: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
     },
     paths: paths(),
@@ -125,13 +128,14 @@ function modelSchemas(): Record<string, unknown> {
     },
     Status: {
       type: 'object',
-      required: ['status', 'service', 'variant', 'ready', 'models', 'uptimeSeconds', 'devCredentials', 'warnings'],
+      required: ['status', 'service', 'variant', 'ready', 'models', 'servesAllPromoted', 'uptimeSeconds', 'devCredentials', 'warnings'],
       properties: {
         status: { const: 'ok' },
         service: { const: 'mlship-api' },
         variant: { type: 'string', enum: ['v1', 'v2'] },
         ready: { type: 'boolean' },
         models: { type: 'array', items: { $ref: '#/components/schemas/ModelRef' } },
+        servesAllPromoted: { type: 'boolean', description: 'True when MODELS is unset: every model promoted in MODEL_DIR is served (a deploy\'s lineage check then expects every model its image records).' },
         uptimeSeconds: { type: 'integer', minimum: 0 },
         devCredentials: { type: 'boolean', description: 'True when a published development password logs in here or /metrics needs no token.' },
         warnings: { type: 'array', items: { $ref: '#/components/schemas/CredentialWarning' }, description: 'What an operator should fix; also logged once at start.' },
@@ -212,8 +216,7 @@ function paths(): Record<string, unknown> {
     }),
     '/models': { get: { summary: 'Every served model with its scores', security: BASIC, responses: { 200: ok('Models', { $ref: '#/components/schemas/ModelList' }), 401: ERROR, 429: THROTTLED } } },
     '/models/{name}': { get: { summary: "One model's scores and model card", security: BASIC, parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Model', { $ref: '#/components/schemas/ModelDetail' }), 401: ERROR, 429: THROTTLED, 404: ERROR } } },
-    '/M1': { get: { summary: 'The score (test accuracy) of model M1', security: BASIC, responses: { 200: ok('Score'), 401: ERROR, 429: THROTTLED, 404: ERROR } } },
-    '/M2': { get: { summary: 'The score (test accuracy) of model M2', security: BASIC, responses: { 200: ok('Score'), 401: ERROR, 429: THROTTLED, 404: ERROR } } },
+    '/{name}': { get: { summary: 'The score (test accuracy) of a served model, as the original API\'s /M1 and /M2 gave it (a path no route above takes)', security: BASIC, parameters: [{ $ref: '#/components/parameters/ModelName' }], responses: { 200: ok('Score'), 401: ERROR, 429: THROTTLED, 404: ERROR } } },
     '/v2': { get: { summary: 'Open Inference Protocol: server metadata', responses: { 200: ok('Server metadata') } } },
     '/v2/health/live': { get: { summary: 'OIP: server live', responses: { 200: ok('Live') } } },
     '/v2/health/ready': { get: { summary: 'OIP: server ready', responses: { 200: ok('Ready'), 503: ok('Not ready') } } },

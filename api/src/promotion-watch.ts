@@ -6,12 +6,14 @@ import type { ModelStore } from './model-store';
 export type ReloadAttempt = () => string | undefined;
 
 /**
- * Notices a new promotion of a served model (its `<MODEL_DIR>/<name>/current` changed) and asks for
- * a reload, which verifies every new version and swaps all or none (ModelStore.reload).
+ * Notices a new promotion of a served model (its `<MODEL_DIR>/<name>/current` changed), or, when the
+ * store discovers models (MODELS unset), a model promoted for the first time, and asks for a
+ * reload, which verifies every new version and swaps all or none (ModelStore.reload).
  *
  * It polls the pointer files rather than watching them: a Kubernetes PVC, an NFS share or a bind
  * mount may never deliver inotify events for a write made by another pod or host, and a poll of
- * two small files every couple of seconds costs nothing next to the traffic. The timer runs off
+ * a few small files (and a listing of the registry) every couple of seconds costs nothing next to
+ * the traffic. The timer runs off
  * the request path, is unref'd (it never keeps a finished process alive) and stops on drain.
  *
  * A promotion that fails to load is refused once per pointer state: the old models keep serving,
@@ -45,7 +47,7 @@ export class PromotionWatch {
   check(): 'unchanged' | 'reloaded' | 'refused' | 'already-refused' {
     const pointers = this.readPointers();
     const state = JSON.stringify(pointers);
-    const served = this.store.names.every((name) => this.store.get(name)?.version === pointers[name]);
+    const served = Object.entries(pointers).every(([name, pointer]) => this.store.get(name)?.version === pointer);
     if (served) {
       this.refused = undefined;
       return 'unchanged';
@@ -61,10 +63,10 @@ export class PromotionWatch {
     return 'refused';
   }
 
-  /** Each served model's pointer as written (trimmed, at most 100 characters); a missing or unreadable one reads as "". */
+  /** Each wanted model's pointer as written (trimmed, at most 100 characters); a missing or unreadable one reads as "". */
   private readPointers(): Record<string, string> {
     const pointers: Record<string, string> = {};
-    for (const name of new Set(this.store.names)) {
+    for (const name of this.store.wanted()) {
       try {
         pointers[name] = readFileSync(join(this.modelDir, name, 'current'), 'utf8').trim().slice(0, 100);
       } catch {

@@ -14,7 +14,8 @@ import { createMetrics, publishModelMetrics } from './metrics';
 import { ModelStore } from './model-store';
 import { PredictionLog } from './prediction-log';
 import { PromotionWatch } from './promotion-watch';
-import { servedModels } from './served-models';
+import type { ModelSelection } from './served-models';
+import { selectModels } from './served-models';
 
 /**
  * Reloads the promoted models (all or nothing, see ModelStore.reload) and republishes the model
@@ -22,11 +23,14 @@ import { servedModels } from './served-models';
  * models keep serving, and the caller decides how to report it. SIGHUP and the promotion watch
  * both come through here.
  */
-function reloadModels(store: ModelStore, config: Config, metrics: ApiMetrics, logger: Logger, trigger: 'SIGHUP' | 'poll'): string | undefined {
+function reloadModels(store: ModelStore, metrics: ApiMetrics, logger: Logger, trigger: 'SIGHUP' | 'poll'): string | undefined {
   try {
+    const pairBefore = store.pair;
     const changed = store.reload();
-    publishModelMetrics(metrics, store.all(), config.MODEL_NAME);
+    publishModelMetrics(metrics, store);
     logger.info({ trigger, changed, models: store.all().map((m) => `${m.name}@${m.version}`) }, 'reloaded promoted models');
+    const pair = store.pair;
+    if (pair?.dropped && pairBefore?.v2 !== pair.v2) logger.warn({ trigger, v1: pair.v1, v2: pair.v2 }, pair.dropped);
     return undefined;
   } catch (error) {
     return (error as Error).message;
@@ -89,7 +93,7 @@ function handleSignals({ server, lifecycle, config, logger, flush, store, metric
   process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('SIGINT', () => drain('SIGINT'));
   process.on('SIGHUP', () => {
-    const problem = reloadModels(store, config, metrics, logger, 'SIGHUP');
+    const problem = reloadModels(store, metrics, logger, 'SIGHUP');
     if (problem) logger.error({ trigger: 'SIGHUP', problem }, RELOAD_FAILED);
     flush();
   });
@@ -158,6 +162,26 @@ function startLogs(config: Config): { logger: Logger; flush: () => void } {
   return { logger, flush };
 }
 
+/**
+ * The store of the models the configuration selects (served-models.ts), not loaded yet; a MODELS
+ * that cannot be served stops the start here (exit 2, one line). Names chosen because MODEL_NAME
+ * or AB_MODEL_NAME was unset and its default is not in the registry are logged.
+ */
+function modelStore(config: Config, logger: Logger): ModelStore {
+  let selection: ModelSelection;
+  try {
+    selection = selectModels(config);
+  } catch (error) {
+    if (error instanceof ConfigError) fatal(error.message, 2);
+    throw error;
+  }
+  const { pair, chosen } = selection;
+  if (chosen.length > 0) {
+    logger.info({ MODEL_NAME: pair.v1, AB_MODEL_NAME: pair.v2, chosen }, `/predict answers from ${pair.v1} (v1) and ${pair.v2} (v2): ${chosen.join(' and ')} unset and the default model not served from ${config.MODEL_DIR}`);
+  }
+  return new ModelStore(config.MODEL_DIR, selection.names, selection);
+}
+
 /** Starts the server: config, logs, metrics, auth, models, listener and signal handling. */
 export function main(hooks: StartHooks = {}): void {
   let config: Config;
@@ -168,15 +192,10 @@ export function main(hooks: StartHooks = {}): void {
     throw error;
   }
   const { logger, flush } = startLogs(config);
-  const served = servedModels(config);
-  if (served.chosen.length > 0) {
-    logger.info({ MODEL_NAME: served.MODEL_NAME, AB_MODEL_NAME: served.AB_MODEL_NAME, chosen: served.chosen }, `serving ${served.MODEL_NAME} (v1) and ${served.AB_MODEL_NAME} (v2): ${served.chosen.join(' and ')} unset and the default model not promoted in ${config.MODEL_DIR}`);
-    config = { ...config, MODEL_NAME: served.MODEL_NAME, AB_MODEL_NAME: served.AB_MODEL_NAME };
-  }
+  const store = modelStore(config, logger);
   const metrics = createMetrics();
   const { auth, credentials } = startAuth(config, metrics, logger);
-  const store = new ModelStore(config.MODEL_DIR, [config.MODEL_NAME, config.AB_MODEL_NAME]);
-  const watch = new PromotionWatch(config.MODEL_DIR, store, () => reloadModels(store, config, metrics, logger, 'poll'), (problem, pointers) => {
+  const watch = new PromotionWatch(config.MODEL_DIR, store, () => reloadModels(store, metrics, logger, 'poll'), (problem, pointers) => {
     logger.error({ trigger: 'poll', problem, pointers }, RELOAD_FAILED);
     flush();
   });
@@ -208,13 +227,15 @@ export function main(hooks: StartHooks = {}): void {
       store.load();
     } catch (error) {
       if (error instanceof ArtifactError) fatal(error.message, 1);
+      if (error instanceof ConfigError) fatal(error.message, 2);
       throw error;
     }
-    publishModelMetrics(metrics, store.all(), config.MODEL_NAME);
+    if (store.pair?.dropped) logger.warn({ v1: store.pair.v1, v2: store.pair.v2 }, store.pair.dropped);
+    publishModelMetrics(metrics, store);
     watch.start(config.MODEL_POLL_INTERVAL_MS);
     const address = server.address();
     logger.info(
-      { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), startToReadyMs: Math.round(process.uptime() * 1000), ...hooks.readyFields },
+      { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), predict: store.pair, startToReadyMs: Math.round(process.uptime() * 1000), ...hooks.readyFields },
       'ready',
     );
     flush();

@@ -26,12 +26,13 @@ export function chooseVariant(requested: Variant, arms: readonly Variant[]): Var
 }
 
 /**
- * The arms a model serves in: v1 when it is MODEL_NAME, v2 when it is AB_MODEL_NAME, both when it
- * is both; a model outside the experiment answers as v1, the default arm.
+ * The arms a model serves in, in the A/B pair being served (model-store.ts: the configured pair, or
+ * v1 twice when the partner was dropped): v1 when it is the pair's v1, v2 when it is its v2, both
+ * when it is both; a model outside the experiment answers as v1, the default arm.
  */
-export function armsOf(modelName: string, experiment: { MODEL_NAME: string; AB_MODEL_NAME: string }): readonly Variant[] {
-  const v1 = modelName === experiment.MODEL_NAME;
-  const v2 = modelName === experiment.AB_MODEL_NAME;
+export function armsOf(modelName: string, pair: { v1: string; v2: string } | undefined): readonly Variant[] {
+  const v1 = modelName === pair?.v1;
+  const v2 = modelName === pair?.v2;
   if (v1 && v2) return BOTH_ARMS;
   return v2 ? V2_ONLY : V1_ONLY;
 }

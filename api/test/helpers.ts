@@ -14,6 +14,7 @@ import { createMetrics } from '../src/metrics';
 import type { ApiMetrics } from '../src/metrics';
 import { ModelStore } from '../src/model-store';
 import { ROOT } from '../../scripts/support/repo-root';
+import { selectModels } from '../src/served-models';
 
 export { ROOT };
 
@@ -56,7 +57,9 @@ export function makeApp(env: Record<string, string> = {}, extra: Partial<AppDeps
   const metrics = createMetrics(new Registry());
   const logs: string[] = [];
   const logger = pino({ level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, { write: (line: string) => logs.push(line) });
-  const store = new ModelStore(config.MODEL_DIR, [config.MODEL_NAME, config.AB_MODEL_NAME]);
+  // The models the server would serve with this environment (every promoted model, unless MODELS lists some).
+  const selection = selectModels(config, env);
+  const store = new ModelStore(config.MODEL_DIR, selection.names, selection);
   store.load();
   const app = createApp({ config, models: store, metrics, logger, auth: new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY }), ...extra });
   return { app, metrics, config, logs, store };

@@ -158,8 +158,12 @@ describe('the variant rule', () => {
     ['M2', 'M1', 'M2', ['v2']],
     ['M1', 'M1', 'M1', ['v1', 'v2']],
     ['M3', 'M1', 'M2', ['v1']],
-  ])('when %s is served with MODEL_NAME=%s and AB_MODEL_NAME=%s, then it serves in %j', (name, MODEL_NAME, AB_MODEL_NAME, arms) => {
-    expect(armsOf(name, { MODEL_NAME, AB_MODEL_NAME })).toEqual(arms);
+  ])('when %s is served and the pair served is v1=%s, v2=%s, then it serves in %j', (name, v1, v2, arms) => {
+    expect(armsOf(name, { v1, v2 })).toEqual(arms);
+  });
+
+  test('when the pair is not known yet, then every model answers as v1', () => {
+    expect(armsOf('M1', undefined)).toEqual(['v1']);
   });
 
   test('when the requested arm is one the route answers as, then it is chosen, else the route\'s first', () => {

@@ -1,17 +1,17 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { loadConfig } from '../src/config';
 import { createMetrics, publishModelMetrics } from '../src/metrics';
 import { ModelStore } from '../src/model-store';
+import type { StoreOptions } from '../src/model-store';
 import { PromotionWatch } from '../src/promotion-watch';
+import { promote } from '../../model/src/registry';
 import { promoteCorruptCopy, promoteFrom, servedOnDisk, trainAnotherVersion } from './promotion';
 import { copyRegistry } from './server-process';
 
-/** A store on a private registry and a watch whose reload is the store's own, as in server.ts. */
-function watched(): { dir: string; store: ModelStore; watch: PromotionWatch; refusals: string[] } {
-  const dir = copyRegistry();
-  const store = new ModelStore(dir, ['M1', 'M2']);
+/** A store on a private registry (or `dir`) and a watch whose reload is the store's own, as in server.ts. */
+function watched(options: StoreOptions = {}, dir = copyRegistry(), names = ['M1', 'M2']): { dir: string; store: ModelStore; watch: PromotionWatch; refusals: string[] } {
+  const store = new ModelStore(dir, names, options);
   store.load();
   const refusals: string[] = [];
   const reload = (): string | undefined => {
@@ -27,6 +27,7 @@ function watched(): { dir: string; store: ModelStore; watch: PromotionWatch; ref
 
 describe('promotion watch', () => {
   const retrained = trainAnotherVersion('M1');
+  const retrainedM3 = trainAnotherVersion('M3');
 
   test('when no pointer changed, then a poll does nothing', () => {
     const { watch, refusals } = watched();
@@ -74,14 +75,52 @@ describe('promotion watch', () => {
     expect(store.get('M1')!.version).toBe(good);
   });
 
+  test('when a new version of M3, a model outside the A/B pair, is promoted, then the poll of a store serving every model swaps it in', () => {
+    const { dir, store, watch } = watched({ discover: true, pair: { v1: 'M1', v2: 'M2', required: false } });
+    expect(store.names).toEqual(['M1', 'M2', 'M3']);
+    const m3 = retrainedM3;
+    expect(m3.version).not.toBe(store.get('M3')!.version);
+    promoteFrom(m3.registry, dir, 'M3', m3.version);
+    expect(watch.check()).toBe('reloaded');
+    expect(store.get('M3')).toMatchObject({ version: m3.version, sha256: m3.sha256, featureNames: ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'] });
+    expect(store.pair).toEqual({ v1: 'M1', v2: 'M2' });
+  });
+
+  test('when a model is promoted for the first time, then a store serving every model adds it at the next poll, and one given a list does not', () => {
+    const dir = copyRegistry();
+    rmSync(join(dir, 'M3'), { recursive: true });
+    const all = watched({ discover: true }, dir);
+    const listed = watched({}, dir);
+    expect(all.store.names).toEqual(['M1', 'M2']);
+    const m3 = retrainedM3;
+    promoteFrom(m3.registry, dir, 'M3', m3.version);
+    expect([all.watch.check(), listed.watch.check()]).toEqual(['reloaded', 'unchanged']);
+    expect(all.store.names).toEqual(['M1', 'M2', 'M3']);
+    expect(all.store.get('M3')?.version).toBe(m3.version);
+    expect(listed.store.get('M3')).toBeUndefined();
+  });
+
+  test('when a promotion would give the A/B pair other features, then it is refused and the pair keeps serving', () => {
+    // M3 trained on Iris can be M1's partner; the penguin version promoted after it cannot.
+    const dir = copyRegistry();
+    const penguins = servedOnDisk(dir, 'M3').version;
+    const onIris = trainAnotherVersion('M3', 0, 'iris');
+    promoteFrom(onIris.registry, dir, 'M3', onIris.version);
+    const { store, watch, refusals } = watched({ pair: { v1: 'M1', v2: 'M3', required: true } }, dir, ['M1', 'M3']);
+    expect(store.pair).toEqual({ v1: 'M1', v2: 'M3' });
+    promote(dir, 'M3', penguins);
+    expect(watch.check()).toBe('refused');
+    expect(refusals[0]).toMatch(/^AB_MODEL_NAME=M3 takes 4 features \(bill_length_mm, .*an A\/B pair must take the same features/);
+    expect(store.get('M3')!.version).toBe(onIris.version);
+  });
+
   test('when the poll swaps a version in, then model_info carries the new version and sha256 only', async () => {
     const { dir, store, watch } = watched();
     const metrics = createMetrics(new Registry(), false);
-    const config = loadConfig({});
-    publishModelMetrics(metrics, store.all(), config.MODEL_NAME);
+    publishModelMetrics(metrics, store);
     promoteFrom(retrained.registry, dir, 'M1', retrained.version);
     watch.check();
-    publishModelMetrics(metrics, store.all(), config.MODEL_NAME);
+    publishModelMetrics(metrics, store);
     const m1 = (await metrics.modelInfo.get()).values.filter((v) => v.labels.model === 'M1');
     expect(m1).toEqual([{ labels: { model: 'M1', version: retrained.version, variant: 'v1', sha256: retrained.sha256 }, value: 1 }]);
   });

@@ -8,6 +8,7 @@ import { loadIris } from '../../model/src/dataset';
 import { loadModelConfigs } from '../../model/src/algorithms/configs';
 import { promote } from '../../model/src/registry';
 import { trainModel } from '../../model/src/training';
+import { loadTrainingData } from '../../model/src/training-data';
 import { tempDir } from '../../model/test/helpers';
 import { ROOT } from './helpers';
 
@@ -26,12 +27,16 @@ export function servedOnDisk(modelDir: string, name: string): Promoted {
 
 /**
  * Trains `name` again with the real training code on another seed (so another split, another
- * model and another version), into a registry of its own, and promotes it there. Returns that
+ * model and another version), into a registry of its own, and promotes it there: on its own
+ * configured data, or on `data` (Iris for a model trained on other features). Returns that
  * registry and the new version.
  */
-export function trainAnotherVersion(name: string, seedOffset = 1): { registry: string } & Promoted {
-  const config = loadModelConfigs(join(ROOT, 'model/models.json'))[name]!;
-  const artifact = trainModel(loadIris(), name, { ...config, seed: config.seed + seedOffset });
+export function trainAnotherVersion(name: string, seedOffset = 1, data?: 'iris'): { registry: string } & Promoted {
+  const modelsFile = join(ROOT, 'model/models.json');
+  const configs = loadModelConfigs(modelsFile);
+  const config = configs[name]!;
+  const dataset = data === 'iris' ? loadIris() : loadTrainingData(modelsFile, configs, [name]).get(name)!;
+  const artifact = trainModel(dataset, name, { ...config, seed: config.seed + seedOffset });
   const registry = tempDir('mlship-retrain-');
   writeArtifact(registry, artifact, renderModelCard(artifact));
   promote(registry, name, artifact.version);

@@ -149,12 +149,13 @@ async function stepLineage(dir: string, registry: string, expected: ModelProvena
   const label = docker(['image', 'inspect', '--format', `{{index .Config.Labels "${PROVENANCE_LABEL}"}}`, tag]);
   record('when the image is inspected, then its label records the registry\'s provenance', label === formatProvenance(expected), label);
 
-  const api = await start(tag, { MODEL_NAME: 'M3', AB_MODEL_NAME: 'M1', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [`${users.file}:/run/mlship/users.txt:ro`]);
+  // MODEL_NAME another model than the default; MODELS unset, so every model the image holds is served.
+  const api = await start(tag, { MODEL_NAME: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [`${users.file}:/run/mlship/users.txt:ro`]);
   const status = JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served;
   const models = JSON.parse((await sendRequest(api.url, { path: '/models', headers: { authorization: users.header } })).body) as Served;
   const same = (served: Served): boolean =>
-    served.models.length === 2 && served.models.every((m) => expected.some((e) => e.name === m.name && e.version === m.version && e.sha256 === m.sha256));
-  record('when the image runs, then /status and /models report the artifact\'s versions and sha256', same(status) && same(models), status.models.map((m) => `${m.name}@${m.version} ${m.sha256}`).join(', '));
+    served.models.length === expected.length && served.models.every((m) => expected.some((e) => e.name === m.name && e.version === m.version && e.sha256 === m.sha256));
+  record('when the image runs, then /status and /models report every artifact\'s version and sha256', same(status) && same(models), status.models.map((m) => `${m.name}@${m.version} ${m.sha256}`).join(', '));
   const lineage = run('npx', ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--image', tag], { cwd: ROOT, okCodes: [0, 1, 2] });
   console.log(lineage.stdout.trim());
   record('when the deploys\' lineage check runs against it, then it passes', /^lineage ok/.test(lineage.stdout), (lineage.stdout + lineage.stderr).trim());
@@ -183,8 +184,8 @@ async function stepDrift(dir: string, tag: string, before: ModelProvenance[], us
     after.version !== old.version && after.sha256 !== old.sha256 && after.dataSha256 !== old.dataSha256,
     `M3 ${old.version} -> ${after.version}, data ${old.dataSha256.slice(0, 12)} -> ${after.dataSha256.slice(0, 12)}`,
   );
-  const api = await start(tag, { MODEL_NAME: 'M3', AB_MODEL_NAME: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [`${users.file}:/run/mlship/users.txt:ro`]);
-  const served = (JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served).models[0];
+  const api = await start(tag, { MODELS: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [`${users.file}:/run/mlship/users.txt:ro`]);
+  const served = (JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served).models.find((m) => m.name === 'M3');
   const check = run('npx', ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--expected', formatProvenance([after])], { cwd: ROOT, okCodes: [0, 1, 2] });
   record(
     'when the new artifact exists, then the image built from the old one still serves the old version (and lineage against the new one fails)',

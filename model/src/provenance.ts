@@ -97,9 +97,11 @@ export interface ServedIdentity {
 
 /**
  * Compares what an API serves with a provenance record: every served model must be recorded with
- * the same version and sha256. Returns one line per mismatch (empty when the lineage holds).
+ * the same version and sha256, and, when the API serves every promoted model (`allPromoted`: its
+ * MODELS is unset), every recorded model must be served. Returns one line per mismatch (empty when
+ * the lineage holds).
  */
-export function lineageMismatches(expected: readonly ModelProvenance[], served: readonly ServedIdentity[]): string[] {
+export function lineageMismatches(expected: readonly ModelProvenance[], served: readonly ServedIdentity[], allPromoted = false): string[] {
   if (served.length === 0) return ['the API reports no served model'];
   const byName = new Map(expected.map((m) => [m.name, m]));
   const problems: string[] = [];
@@ -108,6 +110,11 @@ export function lineageMismatches(expected: readonly ModelProvenance[], served: 
     if (!recorded) problems.push(`${model.name}: served, but not in the recorded models (${[...byName.keys()].join(', ')})`);
     else if (recorded.version !== model.version) problems.push(`${model.name}: serves version ${model.version}, recorded ${recorded.version}`);
     else if (recorded.sha256 !== model.sha256) problems.push(`${model.name}@${model.version}: serves sha256 ${model.sha256 ?? '(none reported)'}, recorded ${recorded.sha256}`);
+  }
+  if (!allPromoted) return problems;
+  const servedNames = new Set(served.map((m) => m.name));
+  for (const model of expected) {
+    if (!servedNames.has(model.name)) problems.push(`${model.name}@${model.version}: recorded, but not served by an API that serves every promoted model (${[...servedNames].join(', ')})`);
   }
   return problems;
 }

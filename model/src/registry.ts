@@ -38,6 +38,15 @@ export function listModelNames(modelDir: string): string[] {
     .sort();
 }
 
+/**
+ * Model names with a `current` pointer: the promoted ones, which the API serves when no list is
+ * given. The pointer is not read here, so a broken one is served, and fails its load loudly,
+ * rather than being skipped.
+ */
+export function listPromotedNames(modelDir: string): string[] {
+  return listModelNames(modelDir).filter((name) => existsSync(join(modelDir, name, 'current')));
+}
+
 /** Complete versions of `name` (hidden staging directories are never listed). */
 export function listVersions(modelDir: string, name: string): string[] {
   const dir = join(modelDir, name);

@@ -129,6 +129,13 @@ describe('lineage', () => {
     ]);
   });
 
+  test('when the API serves every promoted model, then a recorded model it does not serve is a mismatch; with a MODELS list it is not', () => {
+    const onlyM1 = [{ name: 'M1', version: 'aaaaaaaaaaaa', sha256: 'a'.repeat(64) }];
+    expect(lineageMismatches(expected, onlyM1, true)).toEqual(['M2@bbbbbbbbbbbb: recorded, but not served by an API that serves every promoted model (M1)']);
+    expect(lineageMismatches(expected, onlyM1, false)).toEqual([]);
+    expect(lineageMismatches(expected, [...onlyM1, { name: 'M2', version: 'bbbbbbbbbbbb', sha256: 'b'.repeat(64) }], true)).toEqual([]);
+  });
+
   test('when the API reports no sha256 or no model, then the lineage fails', () => {
     expect(lineageMismatches(expected, [{ name: 'M1', version: 'aaaaaaaaaaaa' }])).toEqual([`M1@aaaaaaaaaaaa: serves sha256 (none reported), recorded ${'a'.repeat(64)}`]);
     expect(lineageMismatches(expected, [])).toEqual(['the API reports no served model']);

@@ -17,6 +17,7 @@ export function healthRoutes(ctx: AppContext): Router {
         variant: ctx.config.API_VARIANT,
         ready: ctx.isReady(),
         models: ctx.models.all().map((m) => ({ name: m.name, version: m.version, sha256: m.sha256 })),
+        servesAllPromoted: ctx.config.MODELS === undefined,
         uptimeSeconds: Math.round((Date.now() - started) / 1000),
         devCredentials,
         warnings,

@@ -41,15 +41,35 @@ export function modelRoutes(ctx: AppContext): Router {
       res.json({ ...summary(model), scores: model.metrics.scores, card: model.card });
     })
     .all(allow('GET'));
-  // The original API's routes: the score of model 1 and model 2.
-  for (const name of ['M1', 'M2']) {
-    router
-      .route(`/${name}`)
-      .get(...ctx.protect, (_req, res) => {
-        const model = find(name);
-        res.json({ model: model.name, version: model.version, score: model.metrics.scores.accuracy, accuracy: model.metrics.scores.accuracy, macroF1: model.metrics.scores.macroF1 });
-      })
-      .all(allow('GET'));
-  }
+  return router;
+}
+
+/**
+ * GET /<name> for every served model: the original API's /M1 and /M2 (the score of model 1 and 2),
+ * for whichever models are served. Mounted after every other route, so a model named like one of
+ * them (status, docs) is still reached under /models/<name>; a name that is not served falls
+ * through to the 404. The metrics label the route by its path (one per served model, as /M1 and
+ * /M2 always were), not as /:name.
+ */
+export function modelScoreRoutes(ctx: AppContext): Router {
+  const scores = Router({ mergeParams: true });
+  scores
+    .route('/')
+    .get(...ctx.protect, (req, res) => {
+      const name = String((req.params as { name?: string }).name);
+      const model = ctx.models.get(name);
+      if (!model) throw new ApiError('not_found', `no model "${name}" is served here; see GET /models`);
+      res.json({ model: model.name, version: model.version, score: model.metrics.scores.accuracy, accuracy: model.metrics.scores.accuracy, macroF1: model.metrics.scores.macroF1 });
+    })
+    .all(allow('GET'));
+  const router = Router();
+  // A prefix match that enters no route: a path that is not a served model leaves with no route
+  // recorded, so its 404 is counted as unmatched like any other.
+  router.use('/:name', (req, res, next) => {
+    const served = ctx.models.get(String(req.params.name));
+    if (!served) return next('router');
+    res.locals.route = `/${served.name}`;
+    next();
+  }, scores);
   return router;
 }

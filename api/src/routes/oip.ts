@@ -173,7 +173,7 @@ function inferHandler(ctx: AppContext, find: (req: Request) => ServedModel): Req
     const unknown = wanted.find((o) => !(OUTPUTS as readonly string[]).includes(o.name));
     if (unknown) throw new ApiError('invalid_input', `unknown output "${unknown.name}"; outputs are ${OUTPUTS.join(', ')}`);
     const wantsProbabilities = wanted.some((o) => o.name === 'probabilities');
-    const route: PredictionRoute = { arms: armsOf(named.name, ctx.config), modelFor: () => named, wantsDetails: () => wantsProbabilities };
+    const route: PredictionRoute = { arms: armsOf(named.name, ctx.models.pair), modelFor: () => named, wantsDetails: () => wantsProbabilities };
     const read = (model: ServedModel): RowsRead => ({ rows: inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH) });
     const answer = (prediction: Prediction<RowsRead>): void => {
       setHeaderPairs(res, prediction.headers);

@@ -21,10 +21,11 @@ export function opsRoutes(ctx: AppContext): Router {
   router
     .route('/openapi.json')
     .get((_req, res) => {
-      const served = [ctx.config.MODEL_NAME, ctx.config.AB_MODEL_NAME].flatMap((name) => ctx.models.get(name) ?? []);
-      const key = served.map((m) => `${m.name}:${m.featureNames.length}`).join(',');
+      const served = ctx.models.all();
+      const behindPredict = (['v1', 'v2'] as const).flatMap((variant) => ctx.models.forVariant(variant) ?? []);
+      const key = [...served, ...behindPredict].map((m) => `${m.name}:${m.featureNames.length}`).join(',');
       if (document.key !== key || !document.text) {
-        const shape = served.length ? { features: served.map((m) => m.featureNames.length), models: served.map((m) => m.name) } : undefined;
+        const shape = served.length ? { features: behindPredict.map((m) => m.featureNames.length), inferFeatures: served.map((m) => m.featureNames.length), models: served.map((m) => m.name) } : undefined;
         document = { key, text: JSON.stringify(openApiDocument(ctx.config.MAX_BATCH, shape)) };
       }
       res.type('application/json').send(document.text);

@@ -84,10 +84,10 @@ function stopper(child: ChildProcess, cleanup: () => void = () => undefined): ()
  * (`dist/api/server.js`, built by `npm run build`) on 127.0.0.1:`port` (0 picks a free port) with
  * the rate limit out of the way, as a load test needs; everything else (auth, validation, metrics,
  * request logs) on. `serve` names the models to train, the first served as v1 (MODEL_NAME) and the
- * second, or the first again, as v2 (AB_MODEL_NAME); empty trains them all and serves the API's
- * defaults (M1 and M2). Its logs are drained and dropped; the registry is removed on stop.
- * `extraNodeFlags` go after production's (the profiler passes `--cpu-prof`, which NODE_OPTIONS
- * does not accept).
+ * second, or the first again, as v2 (AB_MODEL_NAME: the API refuses a pair with other features);
+ * empty trains them all and serves the API's defaults (every model; M1 and M2 behind /predict).
+ * Its logs are drained and dropped; the registry is removed on stop. `extraNodeFlags` go after
+ * production's (the profiler passes `--cpu-prof`, which NODE_OPTIONS does not accept).
  */
 export async function startApi(port: number, env: Record<string, string> = {}, extraNodeFlags: readonly string[] = [], serve: readonly string[] = []): Promise<Started> {
   const server = join(ROOT, 'dist/api/server.js');
