@@ -161,7 +161,7 @@ describe('models and scores', () => {
 
   test('when GET /models, then every model is listed with its full scores', async () => {
     const res = await request(app).get('/models').set('Authorization', ALICE);
-    expect(res.body.models.map((m: { name: string }) => m.name).sort()).toEqual(['M1', 'M2', 'M3']);
+    expect(res.body.models.map((m: { name: string }) => m.name).sort()).toEqual(['M1', 'M2', 'M3', 'M4']);
     for (const m of res.body.models) expect(m.scores).toEqual(metricsOf(m.name).scores);
   });
 
@@ -181,7 +181,7 @@ describe('health, docs and metrics', () => {
     expect(ready.status).toBe(200);
     const status = await request(app).get('/status');
     expect(status.body).toMatchObject({ status: 'ok', ready: true, variant: 'v1' });
-    expect(status.body.models).toHaveLength(3);
+    expect(status.body.models).toHaveLength(4);
     expect(status.body.servesAllPromoted).toBe(true);
   });
 

@@ -40,7 +40,7 @@ describe('server and OpenAPI document agree', () => {
   test('when the models are loaded, then the document gives the row length and the model names, and lists 429 and the OIP error shape', async () => {
     const doc = (await request(makeApp().app).get('/openapi.json')).body;
     expect(doc.components.schemas.Row).toMatchObject({ minItems: 4, maxItems: 4 });
-    expect(Object.keys(doc.components.parameters.ModelName.examples)).toEqual(['M1', 'M2', 'M3']);
+    expect(Object.keys(doc.components.parameters.ModelName.examples)).toEqual(['M1', 'M2', 'M3', 'M4']);
     expect(doc.paths['/models'].get.responses[429]).toBeDefined();
     expect(doc.paths['/v2/models/{name}/infer'].post.responses[400].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/OipError' });
     expect(doc.components.schemas.InferenceRequest.properties.outputs.items.required).toEqual(['name']);

@@ -77,7 +77,7 @@ describe('promotion watch', () => {
 
   test('when a new version of M3, a model outside the A/B pair, is promoted, then the poll of a store serving every model swaps it in', () => {
     const { dir, store, watch } = watched({ discover: true, pair: { v1: 'M1', v2: 'M2', required: false } });
-    expect(store.names).toEqual(['M1', 'M2', 'M3']);
+    expect(store.names).toEqual(['M1', 'M2', 'M3', 'M4']);
     const m3 = retrainedM3;
     expect(m3.version).not.toBe(store.get('M3')!.version);
     promoteFrom(m3.registry, dir, 'M3', m3.version);
@@ -91,11 +91,11 @@ describe('promotion watch', () => {
     rmSync(join(dir, 'M3'), { recursive: true });
     const all = watched({ discover: true }, dir);
     const listed = watched({}, dir);
-    expect(all.store.names).toEqual(['M1', 'M2']);
+    expect(all.store.names).toEqual(['M1', 'M2', 'M4']);
     const m3 = retrainedM3;
     promoteFrom(m3.registry, dir, 'M3', m3.version);
     expect([all.watch.check(), listed.watch.check()]).toEqual(['reloaded', 'unchanged']);
-    expect(all.store.names).toEqual(['M1', 'M2', 'M3']);
+    expect(all.store.names).toEqual(['M1', 'M2', 'M3', 'M4']);
     expect(all.store.get('M3')?.version).toBe(m3.version);
     expect(listed.store.get('M3')).toBeUndefined();
   });

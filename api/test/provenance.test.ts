@@ -15,7 +15,7 @@ function schemaErrors(schema: string, body: unknown): string[] {
 
 describe('provenance: the sha256 of each served model', () => {
   const { app, metrics, store } = makeApp();
-  const onDisk = { M1: servedOnDisk(trainedModelDir(), 'M1'), M2: servedOnDisk(trainedModelDir(), 'M2'), M3: servedOnDisk(trainedModelDir(), 'M3') };
+  const onDisk = { M1: servedOnDisk(trainedModelDir(), 'M1'), M2: servedOnDisk(trainedModelDir(), 'M2'), M3: servedOnDisk(trainedModelDir(), 'M3'), M4: servedOnDisk(trainedModelDir(), 'M4') };
 
   test('when GET /status, then each model is {name, version, sha256} as the registry records it, and the body matches the Status schema', async () => {
     const res = await request(app).get('/status');
@@ -23,6 +23,7 @@ describe('provenance: the sha256 of each served model', () => {
       { name: 'M1', ...onDisk.M1 },
       { name: 'M2', ...onDisk.M2 },
       { name: 'M3', ...onDisk.M3 },
+      { name: 'M4', ...onDisk.M4 },
     ]);
     expect(schemaErrors('Status', res.body)).toEqual([]);
   });
@@ -33,6 +34,7 @@ describe('provenance: the sha256 of each served model', () => {
       ['M1', onDisk.M1.version, onDisk.M1.sha256],
       ['M2', onDisk.M2.version, onDisk.M2.sha256],
       ['M3', onDisk.M3.version, onDisk.M3.sha256],
+      ['M4', onDisk.M4.version, onDisk.M4.sha256],
     ]);
     expect(schemaErrors('ModelList', list.body)).toEqual([]);
     const one = await request(app).get('/models/M2').set('Authorization', ALICE);
@@ -54,6 +56,7 @@ describe('provenance: the sha256 of each served model', () => {
       `model_info{model="M1",version="${onDisk.M1.version}",variant="v1",sha256="${onDisk.M1.sha256}"} 1`,
       `model_info{model="M2",version="${onDisk.M2.version}",variant="v2",sha256="${onDisk.M2.sha256}"} 1`,
       `model_info{model="M3",version="${onDisk.M3.version}",variant="v1",sha256="${onDisk.M3.sha256}"} 1`,
+      `model_info{model="M4",version="${onDisk.M4.version}",variant="v1",sha256="${onDisk.M4.sha256}"} 1`,
     ]);
   });
 });

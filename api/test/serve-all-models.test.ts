@@ -18,11 +18,11 @@ describe('every promoted model is served (MODELS unset)', () => {
   const { app, metrics, store } = makeApp();
   const infer = (name: string, row: number[]) => request(app).post(`/v2/models/${name}/infer`).set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(inferBody(row));
 
-  test('when GET /models and /status, then M1, M2 and M3 are listed, and /status says every promoted model is served', async () => {
+  test('when GET /models and /status, then M1, M2, M3 and M4 are listed, and /status says every promoted model is served', async () => {
     const models = await request(app).get('/models').set('Authorization', ALICE);
-    expect(models.body.models.map((m: { name: string; features: string[] }) => [m.name, m.features.length])).toEqual([['M1', 4], ['M2', 4], ['M3', 4]]);
+    expect(models.body.models.map((m: { name: string; features: string[] }) => [m.name, m.features.length])).toEqual([['M1', 4], ['M2', 4], ['M3', 4], ['M4', 4]]);
     const status = await request(app).get('/status');
-    expect(status.body).toMatchObject({ servesAllPromoted: true, models: [{ name: 'M1' }, { name: 'M2' }, { name: 'M3' }] });
+    expect(status.body).toMatchObject({ servesAllPromoted: true, models: [{ name: 'M1' }, { name: 'M2' }, { name: 'M3' }, { name: 'M4' }] });
   });
 
   test('when M3, a model outside the A/B pair, is asked for over the OIP, then its metadata, readiness and inference answer with its own features', async () => {
@@ -67,7 +67,7 @@ describe('every promoted model is served (MODELS unset)', () => {
   test('when model_info is published, then it has a series for every served model', async () => {
     publishModelMetrics(metrics, store);
     const series = (await metrics.modelInfo.get()).values.map((v) => [v.labels.model, v.labels.variant]);
-    expect(series).toEqual([['M1', 'v1'], ['M2', 'v2'], ['M3', 'v1']]);
+    expect(series).toEqual([['M1', 'v1'], ['M2', 'v2'], ['M3', 'v1'], ['M4', 'v1']]);
   });
 });
 
@@ -109,7 +109,7 @@ describe('the server refuses a selection it cannot serve', () => {
   };
 
   test('when MODELS names a model the registry has not promoted, then it exits 2 with one line naming it', async () => {
-    expect(await refusal({ MODELS: 'M1,W9' })).toEqual({ code: 2, output: `error: MODELS names W9, which is not promoted in ${trainedModelDir()} (no <name>/current); promoted there: M1, M2, M3` });
+    expect(await refusal({ MODELS: 'M1,W9' })).toEqual({ code: 2, output: `error: MODELS names W9, which is not promoted in ${trainedModelDir()} (no <name>/current); promoted there: M1, M2, M3, M4` });
     const empty = mkdtempSync(join(tmpdir(), 'mlship-empty-'));
     expect(await refusal({ MODEL_DIR: empty, MODELS: 'M1' })).toMatchObject({ code: 2, output: expect.stringMatching(/^error: MODELS names M1, which is not promoted in .*; promoted there: none \(run `npm run train -- --promote`\)$/) });
   });

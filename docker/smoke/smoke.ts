@@ -180,6 +180,36 @@ async function predictionChecks(send: Send, users: SmokeTarget['users']): Promis
   return results;
 }
 
+interface ListedModel {
+  name: string;
+  features: string[];
+  classes: string[];
+}
+
+/**
+ * Every model GET /models lists answers OIP inference at its own width with one of its own classes
+ * (whatever the algorithm and its data: the row is all ones, so only the width and the class set
+ * are checked).
+ */
+async function servedModelChecks(send: Send, { user, password }: { user: string; password: string }): Promise<CheckResult> {
+  return check('when every model GET /models lists is asked over OIP, then each answers one of its classes', async () => {
+    const authorization = basicAuth(user, password);
+    const listed = await send({ path: '/models', headers: { authorization } });
+    expect(listed.status === 200, `GET /models: status ${listed.status}`);
+    const models = (parse(listed.body).models ?? []) as ListedModel[];
+    expect(models.length > 0, 'GET /models lists no model');
+    const answers: string[] = [];
+    for (const model of models) {
+      const input = { name: 'input', datatype: 'FP32', shape: [1, model.features.length], data: model.features.map(() => 1) };
+      const res = await send({ path: `/v2/models/${encodeURIComponent(model.name)}/infer`, json: { inputs: [input] }, headers: { authorization } });
+      const label = (parse(res.body).outputs as Array<{ name: string; data: unknown[] }> | undefined)?.find((o) => o.name === 'label')?.data[0];
+      expect(res.status === 200 && model.classes.includes(String(label)), `${model.name}: status ${res.status}, label ${JSON.stringify(label)} (classes ${model.classes.join(', ')}): ${res.body.slice(0, 200)}`);
+      answers.push(`${model.name} ${String(label)}`);
+    }
+    return answers.join(', ');
+  });
+}
+
 /** The edge's own behaviour: request ids echoed, /metrics hidden, plain HTTP redirected. */
 async function edgeChecks(send: Send, httpUrl: string | undefined): Promise<CheckResult[]> {
   const results: CheckResult[] = [
@@ -212,7 +242,8 @@ async function edgeChecks(send: Send, httpUrl: string | undefined): Promise<Chec
 /** Runs every smoke check, each independent of the others' outcome. */
 export async function runSmoke(target: SmokeTarget): Promise<CheckResult[]> {
   const send: Send = (req) => sendRequest(target.baseUrl, req, target.client);
-  return [...(await authChecks(send)), ...(await predictionChecks(send, target.users)), ...(await edgeChecks(send, target.httpUrl))];
+  const models = target.users[0] ? [await servedModelChecks(send, target.users[0])] : [];
+  return [...(await authChecks(send)), ...(await predictionChecks(send, target.users)), ...models, ...(await edgeChecks(send, target.httpUrl))];
 }
 
 /** One line per check and the closing "N passed, N failed" line. */
