@@ -1,28 +1,28 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { BasicAuth } from './auth';
-import type { BatchPredictor } from './batch-predictor';
+import { BasicAuth } from './security/auth';
+import type { BatchPredictor } from './prediction/batch-predictor';
 import type { Config } from './config';
 import type { AppContext } from './context';
-import { CredentialReview } from './credential-posture';
-import { sendError } from './error-response';
-import { ApiError } from './errors';
-import type { Logger } from './logging';
-import type { ApiMetrics } from './metrics';
-import type { ModelStore } from './model-store';
-import { predictHandler } from './predict-fast-path';
-import type { PredictionLog } from './prediction-log';
-import { predictionRecorder } from './prediction-recorder';
-import { predictionStep } from './prediction-step';
-import type { RequestPipeline } from './pipeline';
-import { predictStages, requestPipeline } from './pipeline';
+import { CredentialReview } from './security/credential-posture';
+import { sendError } from './http/error-response';
+import { ApiError } from './http/errors';
+import type { Logger } from './observability/logging';
+import type { ApiMetrics } from './observability/metrics';
+import type { ModelStore } from './models/model-store';
+import { predictHandler } from './routes/predict-fast-path';
+import type { PredictionLog } from './observability/prediction-log';
+import { predictionRecorder } from './observability/prediction-recorder';
+import { predictionStep } from './prediction/prediction-step';
+import type { RequestPipeline } from './http/pipeline';
+import { predictStages, requestPipeline } from './http/pipeline';
 import { healthRoutes } from './routes/health';
 import { modelRoutes, modelScoreRoutes } from './routes/models';
 import { oipRoutes } from './routes/oip';
 import { opsRoutes } from './routes/ops';
 import { predictRoutes } from './routes/predict';
-import type { Variant } from './variant';
+import type { Variant } from './models/variant';
 
 /** What `createApp` needs; everything is injected so tests run without ports or globals. */
 export interface AppDeps {

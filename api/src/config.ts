@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { TrustedProxies } from './client-address';
-import { DEFAULT_TRUSTED_PROXIES, trustedProxyProblem } from './client-address';
+import type { TrustedProxies } from './security/client-address';
+import { DEFAULT_TRUSTED_PROXIES, trustedProxyProblem } from './security/client-address';
 
 /** A configuration problem: start-up stops with this one line. */
 export class ConfigError extends Error {

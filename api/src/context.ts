@@ -1,11 +1,11 @@
 import type { RequestHandler } from 'express';
 import type { Config } from './config';
-import type { CredentialReview } from './credential-posture';
-import type { Logger } from './logging';
-import type { ApiMetrics } from './metrics';
-import type { ModelStore, ServedModel } from './model-store';
-import type { PredictionStep } from './prediction-step';
-import type { Variant } from './variant';
+import type { CredentialReview } from './security/credential-posture';
+import type { Logger } from './observability/logging';
+import type { ApiMetrics } from './observability/metrics';
+import type { ModelStore, ServedModel } from './models/model-store';
+import type { PredictionStep } from './prediction/prediction-step';
+import type { Variant } from './models/variant';
 
 /** What route modules share: the app's dependencies plus the middleware built from them. */
 export interface AppContext {

@@ -2,20 +2,20 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { ArtifactError } from '../../model/src/errors';
 import { createApp } from './app';
-import { BatchPredictor, predictWorkerFile } from './batch-predictor';
-import { BasicAuth } from './auth';
+import { BatchPredictor, predictWorkerFile } from './prediction/batch-predictor';
+import { BasicAuth } from './security/auth';
 import type { Config } from './config';
 import { ConfigError, loadConfig } from './config';
-import { CredentialReview } from './credential-posture';
-import type { Logger } from './logging';
-import { createLogger, stdoutDestination } from './logging';
-import type { ApiMetrics } from './metrics';
-import { createMetrics, publishModelMetrics } from './metrics';
-import { ModelStore } from './model-store';
-import { PredictionLog } from './prediction-log';
-import { PromotionWatch } from './promotion-watch';
-import type { ModelSelection } from './served-models';
-import { selectModels } from './served-models';
+import { CredentialReview } from './security/credential-posture';
+import type { Logger } from './observability/logging';
+import { createLogger, stdoutDestination } from './observability/logging';
+import type { ApiMetrics } from './observability/metrics';
+import { createMetrics, publishModelMetrics } from './observability/metrics';
+import { ModelStore } from './models/model-store';
+import { PredictionLog } from './observability/prediction-log';
+import { PromotionWatch } from './models/promotion-watch';
+import type { ModelSelection } from './models/served-models';
+import { selectModels } from './models/served-models';
 
 /**
  * Reloads the promoted models (all or nothing, see ModelStore.reload) and republishes the model

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { batchBody } from '../../scripts/bench/requests';
-import { BatchPredictor, predictWorkerFile } from '../src/batch-predictor';
-import { predictLabels } from '../src/model-store';
-import type { ServedModel } from '../src/model-store';
-import { MODELS_KEPT } from '../src/predict-worker';
+import { BatchPredictor, predictWorkerFile } from '../src/prediction/batch-predictor';
+import { predictLabels } from '../src/models/model-store';
+import type { ServedModel } from '../src/models/model-store';
+import { MODELS_KEPT } from '../src/prediction/predict-worker';
 import { ALICE, makeApp, ROOT } from './helpers';
 
 const WORKER = predictWorkerFile(join(ROOT, 'dist', 'api'));

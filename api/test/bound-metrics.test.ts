@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry } from 'prom-client';
-import { BoundCounter, BoundHistogram } from '../src/bound-metrics';
+import { BoundCounter, BoundHistogram } from '../src/observability/bound-metrics';
 
 // No bound of -1 here: prom-client 15 files values above the last bound under the key -1 too.
 const BUCKETS = [-2, 0, 0.5, 1, 2.5];

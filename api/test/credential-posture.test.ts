@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { BasicAuth } from '../src/auth';
+import { BasicAuth } from '../src/security/auth';
 import { ConfigError, loadConfig } from '../src/config';
-import { assessCredentials, CredentialReview, isDevelopmentUsersFile, PUBLISHED_USER_ENTRIES, publishedUsers } from '../src/credential-posture';
-import { createMetrics } from '../src/metrics';
-import { hashPassword, UserTable } from '../src/users-file';
+import { assessCredentials, CredentialReview, isDevelopmentUsersFile, PUBLISHED_USER_ENTRIES, publishedUsers } from '../src/security/credential-posture';
+import { createMetrics } from '../src/observability/metrics';
+import { hashPassword, UserTable } from '../src/security/users-file';
 import { tempDir } from '../../model/test/helpers';
 import { ROOT } from './helpers';
 

@@ -7,14 +7,14 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createApp } from '../src/app';
 import type { AppDeps } from '../src/app';
-import { BasicAuth } from '../src/auth';
+import { BasicAuth } from '../src/security/auth';
 import type { Config } from '../src/config';
 import { loadConfig } from '../src/config';
-import { createMetrics } from '../src/metrics';
-import type { ApiMetrics } from '../src/metrics';
-import { ModelStore } from '../src/model-store';
+import { createMetrics } from '../src/observability/metrics';
+import type { ApiMetrics } from '../src/observability/metrics';
+import { ModelStore } from '../src/models/model-store';
 import { ROOT } from '../../scripts/support/repo-root';
-import { selectModels } from '../src/served-models';
+import { selectModels } from '../src/models/served-models';
 
 export { ROOT };
 

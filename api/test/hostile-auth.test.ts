@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
-import { BasicAuth, FAILURES_BEFORE_THROTTLE } from '../src/auth';
-import { createMetrics } from '../src/metrics';
+import { BasicAuth, FAILURES_BEFORE_THROTTLE } from '../src/security/auth';
+import { createMetrics } from '../src/observability/metrics';
 import { join } from 'node:path';
 import type { LiveServer } from './hostile-client';
 import { contractViolation, listen } from './hostile-client';

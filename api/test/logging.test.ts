@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SonicBoom from 'sonic-boom';
-import { accessLogger, batchedDestination, createLogger, isoTime } from '../src/logging';
+import { accessLogger, batchedDestination, createLogger, isoTime } from '../src/observability/logging';
 import { tempDir } from '../../model/test/helpers';
 
 /** A batched destination on a file, and a way to read what reached the file. */

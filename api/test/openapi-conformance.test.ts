@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { FAILURES_BEFORE_THROTTLE } from '../src/auth';
+import { FAILURES_BEFORE_THROTTLE } from '../src/security/auth';
 import { ALICE, basic, makeApp } from './helpers';
 
 /**

@@ -4,7 +4,7 @@ import type { Response } from 'supertest';
 import { ALICE, makeApp } from './helpers';
 
 /**
- * One request pipeline (api/src/pipeline.ts): every answer, from Express or from the POST /predict
+ * One request pipeline (api/src/http/pipeline.ts): every answer, from Express or from the POST /predict
  * fast path, success or error, carries the same security headers and a request id; every
  * prediction answer carries the model headers. The routes come from the app's own OpenAPI
  * document, so a route added there is covered here without editing this list.

@@ -2,10 +2,10 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { createMetrics } from '../src/metrics';
-import { inputJson } from '../src/predict-fast-path';
-import { PredictionLog } from '../src/prediction-log';
-import type { PredictionRecord } from '../src/prediction-log';
+import { createMetrics } from '../src/observability/metrics';
+import { inputJson } from '../src/routes/predict-fast-path';
+import { PredictionLog } from '../src/observability/prediction-log';
+import type { PredictionRecord } from '../src/observability/prediction-log';
 import { ALICE, makeApp } from './helpers';
 import { tempDir } from '../../model/test/helpers';
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { tempDir } from '../../model/test/helpers';
-import { BatchPredictor } from '../src/batch-predictor';
-import { createMetrics } from '../src/metrics';
-import { PredictionLog } from '../src/prediction-log';
-import type { Variant } from '../src/variant';
-import { armsOf, chooseVariant } from '../src/variant';
+import { BatchPredictor } from '../src/prediction/batch-predictor';
+import { createMetrics } from '../src/observability/metrics';
+import { PredictionLog } from '../src/observability/prediction-log';
+import type { Variant } from '../src/models/variant';
+import { armsOf, chooseVariant } from '../src/models/variant';
 import { ALICE, makeApp } from './helpers';
 
 /**

@@ -1,10 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { createMetrics, publishModelMetrics } from '../src/metrics';
-import { ModelStore } from '../src/model-store';
-import type { StoreOptions } from '../src/model-store';
-import { PromotionWatch } from '../src/promotion-watch';
+import { createMetrics, publishModelMetrics } from '../src/observability/metrics';
+import { ModelStore } from '../src/models/model-store';
+import type { StoreOptions } from '../src/models/model-store';
+import { PromotionWatch } from '../src/models/promotion-watch';
 import { promote } from '../../model/src/registry';
 import { promoteCorruptCopy, promoteFrom, servedOnDisk, trainAnotherVersion } from './promotion';
 import { copyRegistry } from './server-process';

@@ -1,7 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import request from 'supertest';
-import { openApiDocument } from '../src/openapi';
-import { publishModelMetrics } from '../src/metrics';
+import { openApiDocument } from '../src/http/openapi';
+import { publishModelMetrics } from '../src/observability/metrics';
 import { ALICE, makeApp, trainedModelDir } from './helpers';
 import { servedOnDisk } from './promotion';
 

@@ -1,4 +1,4 @@
-import { FixedWindowLimiter } from '../src/rate-limit';
+import { FixedWindowLimiter } from '../src/security/rate-limit';
 
 /** A limiter on a clock the test moves by hand. */
 function limiterAt(limit: number, windowMs = 60_000): { limiter: FixedWindowLimiter; advance: (ms: number) => void } {

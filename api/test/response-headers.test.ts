@@ -1,8 +1,8 @@
 import { ServerResponse } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
-import type { HeaderTarget } from '../src/response-headers';
-import { endWith, gatherHeaders, setResponseHeader } from '../src/response-headers';
+import type { HeaderTarget } from '../src/http/response-headers';
+import { endWith, gatherHeaders, setResponseHeader } from '../src/http/response-headers';
 import { ALICE, makeApp } from './helpers';
 
 /** A listener answering with three headers (one set twice, in another case) through the helpers. */

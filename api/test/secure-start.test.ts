@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashPassword } from '../src/users-file';
+import { hashPassword } from '../src/security/users-file';
 import { tempDir } from '../../model/test/helpers';
 import { ALICE, basic, ROOT } from './helpers';
 import type { RunningServer } from './server-process';

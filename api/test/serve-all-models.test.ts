@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { PairError } from '../src/ab-pair';
-import { publishModelMetrics } from '../src/metrics';
+import { PairError } from '../src/models/ab-pair';
+import { publishModelMetrics } from '../src/observability/metrics';
 import { ALICE, makeApp, trainedModelDir } from './helpers';
 import { startServer } from './server-process';
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
-import { selectModels } from '../src/served-models';
+import { selectModels } from '../src/models/served-models';
 
 /** A registry whose named models each have a `current` pointer, beside one trained but never promoted. */
 function registry(...names: string[]): string {

@@ -4,9 +4,9 @@ import { standardizeRow } from '../../model/src/preprocess';
 import { loadPromoted } from '../../model/src/registry';
 import { splitOf } from '../../model/src/training';
 import { loadTrainingData } from '../../model/src/training-data';
-import { createMetrics } from '../src/metrics';
-import { loadServedModel, predictLabels } from '../src/model-store';
-import { predictionRecorder } from '../src/prediction-recorder';
+import { createMetrics } from '../src/observability/metrics';
+import { loadServedModel, predictLabels } from '../src/models/model-store';
+import { predictionRecorder } from '../src/observability/prediction-recorder';
 import { ROOT, trainedModelDir } from './helpers';
 
 const MODELS_FILE = `${ROOT}/model/models.json`;

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:http';
-import { FAILURES_BEFORE_THROTTLE } from '../src/auth';
-import { clientAddressOf } from '../src/client-address';
+import { FAILURES_BEFORE_THROTTLE } from '../src/security/auth';
+import { clientAddressOf } from '../src/security/client-address';
 import { ConfigError, loadConfig } from '../src/config';
-import { UserTable } from '../src/users-file';
+import { UserTable } from '../src/security/users-file';
 import type { LiveServer, RawResponse } from './hostile-client';
 import { listen } from './hostile-client';
 import { ALICE, basic, makeApp, trainedModelDir, USERS } from './helpers';

@@ -3,9 +3,9 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { BasicAuth } from '../src/auth';
-import { createMetrics } from '../src/metrics';
-import { UserTable } from '../src/users-file';
+import { BasicAuth } from '../src/security/auth';
+import { createMetrics } from '../src/observability/metrics';
+import { UserTable } from '../src/security/users-file';
 import { tempDir } from '../../model/test/helpers';
 import { ALICE, basic, makeApp, ROOT } from './helpers';
 import { waitUntil } from './server-process';
@@ -24,11 +24,11 @@ describe('users file', () => {
   test('when `npm run users -- add` is given a password on stdin, then the new user can log in', async () => {
     const file = join(tempDir(), 'users.txt');
     copyFileSync(join(ROOT, 'api/users.dev.txt'), file);
-    const result = spawnSync(process.execPath, [join(ROOT, 'dist/api/src/users-cli.js'), 'add', 'dora', '--file', file], { input: 'explorer-42\n', encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'dora', '--file', file], { input: 'explorer-42\n', encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/^dora:scrypt\$16384\$8\$1\$/m);
     expect(await UserTable.load(file).verify('dora', 'explorer-42')).toBe(true);
-    const short = spawnSync(process.execPath, [join(ROOT, 'dist/api/src/users-cli.js'), 'add', 'eve', '--file', file], { input: 'short\n', encoding: 'utf8' });
+    const short = spawnSync(process.execPath, [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'eve', '--file', file], { input: 'short\n', encoding: 'utf8' });
     expect(short.status).toBe(2);
     expect(short.stderr).toMatch(/^error: the password needs at least 8 characters/);
   });

@@ -1,5 +1,5 @@
-import { ApiError } from '../src/errors';
-import { parsePredictBody } from '../src/validation';
+import { ApiError } from '../src/http/errors';
+import { parsePredictBody } from '../src/http/validation';
 
 /** The refusal `parsePredictBody` throws for `body`, as the client sees it. */
 function refusal(body: unknown, maxBatch = 3): { message: string; details: unknown } {

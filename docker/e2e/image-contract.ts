@@ -110,7 +110,7 @@ function remove(id: string): void {
 function realUsersFile(dir: string): { file: string; header: string } {
   const file = join(dir, 'users.txt');
   const password = 'image-contract-password';
-  run('node', [join(ROOT, 'dist/api/src/users-cli.js'), 'add', 'ops', '--file', file], { input: `${password}\n` });
+  run('node', [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'ops', '--file', file], { input: `${password}\n` });
   // What a secret volume gives the pod: owned by root, readable by the app's group (10001) only.
   chownSync(file, 0, 10001);
   chmodSync(file, 0o640);

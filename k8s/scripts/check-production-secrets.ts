@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
-import { UserTable } from '../../api/src/users-file';
+import { UserTable } from '../../api/src/security/users-file';
 import { ROOT } from '../../scripts/support/repo-root';
 
 const DEFAULT_DIR = join(ROOT, 'k8s', 'base', 'secrets');

@@ -28,7 +28,7 @@ describe('summariseProfile', () => {
     const profile = profileOf([
       { frames: [['onData', 'file:///app/node_modules/sonic-boom/index.js'], ['write', 'node:fs'], ['writeString', '']], micros: 30 },
       { frames: [['end', 'node:_http_outgoing'], ['_writev', 'node:net'], ['writev', '']], micros: 50 },
-      { frames: [['check', 'file:///app/api/src/auth.ts'], ['(anonymous)', 'node:events']], micros: 20 },
+      { frames: [['check', 'file:///app/api/src/security/auth.ts'], ['(anonymous)', 'node:events']], micros: 20 },
       { frames: [['(idle)', '']], micros: 400 },
     ]);
     const { busyMicros, byCategory } = summariseProfile(profile);

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context';
-import { ApiError } from '../errors';
+import { ApiError } from '../http/errors';
 import { allow } from './method-not-allowed';
 
 /** Liveness, readiness and the status summary: no auth, cheap, never touch the model files. */

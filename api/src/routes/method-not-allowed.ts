@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { ApiError } from '../errors';
+import { ApiError } from '../http/errors';
 
 /** The handler for a known path requested with a method it does not serve: 405 with `Allow`. */
 export function allow(...methods: string[]): RequestHandler {

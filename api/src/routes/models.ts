@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from '../context';
-import { ApiError } from '../errors';
-import type { ServedModel } from '../model-store';
+import { ApiError } from '../http/errors';
+import type { ServedModel } from '../models/model-store';
 import { allow } from './method-not-allowed';
 
 /** The common fields, with the algorithm's own hyperparameters after its name (k and distance, for one). */

@@ -3,14 +3,14 @@ import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { bodyLimitBytes } from '../config';
 import type { AppContext } from '../context';
-import { setHeaderPairs } from '../model-headers';
-import type { Prediction, PredictionRoute, RowsRead } from '../prediction-step';
-import { armsOf } from '../variant';
-import { ApiError } from '../errors';
-import { BINARY_EXTENSION, decodeTensor, encodeTensor, inferBody } from '../oip-binary';
-import type { InferBody } from '../oip-binary';
-import type { ServedModel } from '../model-store';
-import { MAX_FEATURE_MAGNITUDE, parseOrThrow } from '../validation';
+import { setHeaderPairs } from '../prediction/model-headers';
+import type { Prediction, PredictionRoute, RowsRead } from '../prediction/prediction-step';
+import { armsOf } from '../models/variant';
+import { ApiError } from '../http/errors';
+import { BINARY_EXTENSION, decodeTensor, encodeTensor, inferBody } from '../http/oip-binary';
+import type { InferBody } from '../http/oip-binary';
+import type { ServedModel } from '../models/model-store';
+import { MAX_FEATURE_MAGNITUDE, parseOrThrow } from '../http/validation';
 import { allow } from './method-not-allowed';
 
 /** The input tensor every model takes (any name is accepted: there is only one), and the outputs it gives. */

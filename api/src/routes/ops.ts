@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import express, { Router } from 'express';
-import { bearerToken } from '../auth';
+import { bearerToken } from '../security/auth';
 import type { AppContext } from '../context';
-import { openApiDocument } from '../openapi';
+import { openApiDocument } from '../http/openapi';
 import { allow } from './method-not-allowed';
 
 /** /metrics, /openapi.json and /docs (Swagger UI from the installed package, never a CDN). */

@@ -1,7 +1,7 @@
-import type { ServedModel } from './model-store';
-import type { HeaderTarget } from './response-headers';
-import { setResponseHeader } from './response-headers';
-import type { Variant } from './variant';
+import type { ServedModel } from '../models/model-store';
+import type { HeaderTarget } from '../http/response-headers';
+import { setResponseHeader } from '../http/response-headers';
+import type { Variant } from '../models/variant';
 
 /** Which model answered: the headers every prediction answer carries (/predict and OIP infer), as name, value, name, value. */
 export function modelHeaders(model: ServedModel, variant: Variant): string[] {

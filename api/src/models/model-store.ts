@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelArtifact } from '../../model/src/artifact';
-import { algorithmOf, loadInputOf } from '../../model/src/artifact';
-import type { MetricsFile } from '../../model/src/registry-files';
-import { readMetrics, versionDir } from '../../model/src/registry-files';
-import type { LoadInput, Predictor } from '../../model/src/algorithms/port';
-import { listPromotedNames, loadPromoted } from '../../model/src/registry';
+import type { ModelArtifact } from '../../../model/src/artifact';
+import { algorithmOf, loadInputOf } from '../../../model/src/artifact';
+import type { MetricsFile } from '../../../model/src/registry-files';
+import { readMetrics, versionDir } from '../../../model/src/registry-files';
+import type { LoadInput, Predictor } from '../../../model/src/algorithms/port';
+import { listPromotedNames, loadPromoted } from '../../../model/src/registry';
 import type { Pair, PairRule } from './ab-pair';
 import { choosePair, variantIn } from './ab-pair';
 import type { Variant } from './variant';

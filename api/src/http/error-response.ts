@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { endWith, setResponseHeader } from './response-headers';
 import { ApiError, errorBody } from './errors';
-import type { Logger } from './logging';
+import type { Logger } from '../observability/logging';
 
 /**
  * Maps anything thrown to a contract error. Our own code throws ApiError (the JSON body reader

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppContext } from './context';
-import { sendError } from './error-response';
-import type { ServedModel } from './model-store';
-import { setHeaderPairs } from './model-headers';
-import { endWith, gatherHeaders, setResponseHeader } from './response-headers';
-import type { LocalsResponse, Middleware } from './pipeline';
-import { runStages } from './pipeline';
-import type { Prediction, PredictionRoute, RowsRead } from './prediction-step';
-import { parsePredictBody } from './validation';
-import type { Variant } from './variant';
-import { BOTH_ARMS } from './variant';
+import type { AppContext } from '../context';
+import { sendError } from '../http/error-response';
+import type { ServedModel } from '../models/model-store';
+import { setHeaderPairs } from '../prediction/model-headers';
+import { endWith, gatherHeaders, setResponseHeader } from '../http/response-headers';
+import type { LocalsResponse, Middleware } from '../http/pipeline';
+import { runStages } from '../http/pipeline';
+import type { Prediction, PredictionRoute, RowsRead } from '../prediction/prediction-step';
+import { parsePredictBody } from '../http/validation';
+import type { Variant } from '../models/variant';
+import { BOTH_ARMS } from '../models/variant';
 
 /** The answer's JSON for `answers` (the batch's list, or the one detailed prediction). */
 function answerText(model: ServedModel, variant: Variant, batch: boolean, answers: unknown[]): string {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ServedModel } from './model-store';
+import type { ServedModel } from '../models/model-store';
 import type { FromWorker, ToWorker } from './predict-worker';
 import { MODELS_KEPT } from './predict-worker';
 

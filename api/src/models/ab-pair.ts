@@ -1,4 +1,4 @@
-import { ConfigError } from './config';
+import { ConfigError } from '../config';
 import type { Variant } from './variant';
 import { armsOf } from './variant';
 

@@ -1,13 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BatchPredictor } from './batch-predictor';
-import type { Config } from './config';
-import type { Logger } from './logging';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logging';
 import { modelHeaders } from './model-headers';
-import type { DetailedPrediction, ServedModel } from './model-store';
-import { predictDetailed, predictLabels } from './model-store';
-import type { RecordPrediction } from './prediction-recorder';
-import type { Variant } from './variant';
-import { chooseVariant, requestedVariant } from './variant';
+import type { DetailedPrediction, ServedModel } from '../models/model-store';
+import { predictDetailed, predictLabels } from '../models/model-store';
+import type { RecordPrediction } from '../observability/prediction-recorder';
+import type { Variant } from '../models/variant';
+import { chooseVariant, requestedVariant } from '../models/variant';
 
 /**
  * The prediction step, shared by POST /predict (the fast path) and OIP `infer` (Express): it picks

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError } from './errors';
-import { setResponseHeader } from './response-headers';
+import { ApiError } from '../http/errors';
+import { setResponseHeader } from '../http/response-headers';
 
 /** One key's count in its current window. */
 interface Window {

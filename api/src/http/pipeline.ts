@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BasicAuth } from './auth';
-import type { Config } from './config';
-import { bodyLimitBytes } from './config';
+import type { BasicAuth } from '../security/auth';
+import type { Config } from '../config';
+import { bodyLimitBytes } from '../config';
 import { jsonBody } from './json-body';
-import { accessLogger } from './logging';
-import type { Logger } from './logging';
-import type { ApiMetrics } from './metrics';
-import { observeRequest } from './observe';
-import { FixedWindowLimiter, rateLimitMiddleware } from './rate-limit';
+import { accessLogger } from '../observability/logging';
+import type { Logger } from '../observability/logging';
+import type { ApiMetrics } from '../observability/metrics';
+import { observeRequest } from '../observability/observe';
+import { FixedWindowLimiter, rateLimitMiddleware } from '../security/rate-limit';
 import { setResponseHeader } from './response-headers';
-import { helmetHeaders } from './security-headers';
+import { helmetHeaders } from '../security/security-headers';
 
 export type LocalsResponse = ServerResponse & { locals: Record<string, unknown> };
 

@@ -4,8 +4,8 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { TrustedProxies } from './client-address';
 import { clientAddressOf, DEFAULT_TRUSTED_PROXIES } from './client-address';
-import { ApiError } from './errors';
-import type { ApiMetrics } from './metrics';
+import { ApiError } from '../http/errors';
+import type { ApiMetrics } from '../observability/metrics';
 import { FixedWindowLimiter } from './rate-limit';
 import { UserTable } from './users-file';
 

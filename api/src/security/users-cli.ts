@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../../model/src/atomic-write';
+import { writeFileAtomic } from '../../../model/src/atomic-write';
 import { hashPassword, UserTable } from './users-file';
 
 const USAGE = 'npm run users -- add NAME [--file api/users.dev.txt]   (the password is read from standard input)';

@@ -1,8 +1,8 @@
-import { standardizeValue } from '../../model/src/preprocess';
-import type { Variant } from './variant';
+import { standardizeValue } from '../../../model/src/preprocess';
+import type { Variant } from '../models/variant';
 import { isoTime } from './logging';
 import type { ApiMetrics } from './metrics';
-import type { ServedModel } from './model-store';
+import type { ServedModel } from '../models/model-store';
 import type { PredictionLog } from './prediction-log';
 
 /** Rows of a batch whose inputs feed the drift histogram: enough for a distribution, bounded per request. */

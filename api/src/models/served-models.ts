@@ -16,10 +16,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { listPromotedNames } from '../../model/src/registry';
+import { listPromotedNames } from '../../../model/src/registry';
 import type { PairRule } from './ab-pair';
-import type { Config } from './config';
-import { ConfigError } from './config';
+import type { Config } from '../config';
+import { ConfigError } from '../config';
 
 /** What to serve, and which of MODEL_NAME and AB_MODEL_NAME were chosen here rather than set. */
 export interface ModelSelection {

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { BoundCounter, BoundHistogram } from './bound-metrics';
 import type { CounterChild, HistogramChild } from './bound-metrics';
-import type { ModelStore } from './model-store';
+import type { ModelStore } from '../models/model-store';
 
 /** Every metric of the contract (names are fixed: dashboards and alerts depend on them). */
 export interface ApiMetrics {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { Config } from './config';
+import type { Config } from '../config';
 import type { UserTable } from './users-file';
 
 /**

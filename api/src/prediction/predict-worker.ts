@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { loadWith } from '../../model/src/algorithms/loaders';
-import type { Predictor } from '../../model/src/algorithms/port';
-import type { Loadable } from './model-store';
+import { loadWith } from '../../../model/src/algorithms/loaders';
+import type { Predictor } from '../../../model/src/algorithms/port';
+import type { Loadable } from '../models/model-store';
 
 /**
  * The batch prediction thread (bundled to dist/bundle/predict-worker.js): it loads each model

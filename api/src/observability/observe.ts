@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
-import { setResponseHeader } from './response-headers';
+import { setResponseHeader } from '../http/response-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** `/metrics` as Express routes it: any case, an optional trailing slash, any query. */

@@ -1,4 +1,4 @@
-import { algorithms } from '../../model/src/algorithms';
+import { algorithms } from '../../../model/src/algorithms';
 /** What the document says about the served models, once they are loaded. */
 export interface ServedShape {
   /** Feature counts of the models behind /predict (v1 and v2). */
