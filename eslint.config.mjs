@@ -10,7 +10,15 @@ const { printWidth } = JSON.parse(readFileSync(`${import.meta.dirname}/.prettier
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'coverage/**', 'reports/**', 'node_modules/**', '.github/actions/*/dist/**', 'loadtest/results/**', '.venv-tools/**'],
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      'reports/**',
+      'node_modules/**',
+      '.github/actions/*/dist/**',
+      'loadtest/results/**',
+      '.venv-tools/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -50,7 +58,13 @@ export default tseslint.config(
     files: ['**/*.cjs', '**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', console: 'readonly' },
+      globals: {
+        process: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

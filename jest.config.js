@@ -81,6 +81,12 @@ module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testPathIgnorePatterns: [...IGNORED, ...INTEGRATION.map(integrationRegex)] },
     // Every test file the unit project leaves out, and nothing else: `npm test` runs each once.
-    { ...shared, displayName: 'integration', testMatch: undefined, testRegex: INTEGRATION.map(integrationRegex), testPathIgnorePatterns: IGNORED },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: undefined,
+      testRegex: INTEGRATION.map(integrationRegex),
+      testPathIgnorePatterns: IGNORED,
+    },
   ],
 };

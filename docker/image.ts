@@ -46,7 +46,17 @@ export interface ImageBuildResult {
 
 // What the image is built from: the same list .dockerignore allows, so a staged context and the
 // repository root give the same build.
-const CONTEXT_ENTRIES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', '.dockerignore', 'model', 'api', 'scripts', 'docker/Dockerfile'];
+const CONTEXT_ENTRIES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  '.dockerignore',
+  'model',
+  'api',
+  'scripts',
+  'docker/Dockerfile',
+];
 
 function gitRevision(): string {
   const result = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
@@ -61,7 +71,8 @@ function stageContext(modelDir: string): string {
     return rel.includes('node_modules') || rel.includes('test') || rel.join('/').startsWith('model/artifacts');
   };
   for (const entry of CONTEXT_ENTRIES) {
-    if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true, filter: (src) => !skipped(src) });
+    if (existsSync(join(ROOT, entry)))
+      cpSync(join(ROOT, entry), join(dir, entry), { recursive: true, filter: (src) => !skipped(src) });
   }
   cpSync(modelDir, join(dir, 'model/artifacts'), { recursive: true });
   return dir;
@@ -72,13 +83,23 @@ function stageContext(modelDir: string): string {
  * the build arg the Dockerfile checks it against again), so a broken registry fails before the
  * engine starts; a registry that changes in between fails inside the build.
  */
-export function buildImage(build: ImageBuild, provenance = formatProvenance(registryProvenance(build.modelDir ?? DEFAULT_REGISTRY))): ImageBuildResult {
+export function buildImage(
+  build: ImageBuild,
+  provenance = formatProvenance(registryProvenance(build.modelDir ?? DEFAULT_REGISTRY)),
+): ImageBuildResult {
   const modelDir = resolve(build.modelDir ?? DEFAULT_REGISTRY);
   const context = modelDir === resolve(DEFAULT_REGISTRY) ? ROOT : stageContext(modelDir);
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const args = ['build', '--network', 'host', '-f', join(context, 'docker/Dockerfile'), '-t', build.tag];
   args.push('--build-arg', `MODEL_PROVENANCE=${provenance}`);
-  args.push('--build-arg', `VERSION=${version}`, '--build-arg', `REVISION=${gitRevision()}`, '--build-arg', `CREATED=${new Date().toISOString()}`);
+  args.push(
+    '--build-arg',
+    `VERSION=${version}`,
+    '--build-arg',
+    `REVISION=${gitRevision()}`,
+    '--build-arg',
+    `CREATED=${new Date().toISOString()}`,
+  );
   if (build.baseImage) args.push('--build-arg', `NODE_IMAGE=${build.baseImage}`);
   const runtimeImage = build.runtimeImage ?? build.baseImage;
   if (runtimeImage) args.push('--build-arg', `RUNTIME_IMAGE=${runtimeImage}`);
@@ -123,5 +144,7 @@ export function runSteps(log: string): RunStep[] {
 
 /** The RUN steps a build executed (not served from the cache). */
 export function executedRunSteps(log: string): string[] {
-  return runSteps(log).filter((s) => !s.cached).map((s) => s.line);
+  return runSteps(log)
+    .filter((s) => !s.cached)
+    .map((s) => s.line);
 }

@@ -4,7 +4,8 @@
  *
  *   build  [--model-dir DIR] the image from the gated registry (trains the default one first when
  *          it is empty) -> mlship-api:local, labelled with the registry's provenance (NODE_IMAGE
- *          picks the build stages' base, RUNTIME_IMAGE the runtime's; the CA bundle in NODE_EXTRA_CA_CERTS goes in as a BuildKit secret)
+ *          picks the build stages' base, RUNTIME_IMAGE the runtime's; the CA bundle in NODE_EXTRA_CA_CERTS goes in as a
+ *          BuildKit secret)
  *   up     certificate + rendered nginx config in docker/.stack, the image if missing, then
  *          `up -d` (Compose v2 waits for every healthcheck; docker-compose 1.29 waits for the ones
  *          depends_on names)
@@ -57,7 +58,12 @@ function build(): void {
     ...(process.env.NODE_IMAGE ? { baseImage: process.env.NODE_IMAGE } : {}),
     ...(process.env.RUNTIME_IMAGE ? { runtimeImage: process.env.RUNTIME_IMAGE } : {}),
   };
-  const result = buildImage({ tag: IMAGE, ...(modelDir ? { modelDir } : {}), ...bases, extraArgs: ['--progress=plain'] });
+  const result = buildImage({
+    tag: IMAGE,
+    ...(modelDir ? { modelDir } : {}),
+    ...bases,
+    extraArgs: ['--progress=plain'],
+  });
   process.stderr.write(result.output);
   if (result.status !== 0) throw new Error(`docker build exited ${result.status}`);
   console.log(`${IMAGE} built in ${result.seconds.toFixed(1)} s; ${PROVENANCE_LABEL}=${result.provenance}`);
@@ -74,7 +80,11 @@ function prepareEdge(): void {
   const canary = Number(process.env.MLSHIP_CANARY_PERCENT || 0);
   writeFileSync(
     join(nginxDir, 'nginx.conf'),
-    renderNginxConfig({ ...DEFAULT_NGINX_OPTIONS, canaryPercent: canary, ...(htpasswd ? { edgeAuthFile: '/etc/mlship-nginx/htpasswd' } : {}) }),
+    renderNginxConfig({
+      ...DEFAULT_NGINX_OPTIONS,
+      canaryPercent: canary,
+      ...(htpasswd ? { edgeAuthFile: '/etc/mlship-nginx/htpasswd' } : {}),
+    }),
   );
 }
 
@@ -82,8 +92,13 @@ function up(): void {
   if (spawnSync(DOCKER, ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status !== 0) build();
   prepareEdge();
   const compose = composeCommand();
-  must(compose.command, [...compose.args, 'up', '-d', '--no-build', ...(compose.v2 ? ['--wait'] : [])], { MLSHIP_IMAGE: IMAGE });
-  console.log('mlship stack is up: https://127.0.0.1:8443 (self-signed), Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3000');
+  must(compose.command, [...compose.args, 'up', '-d', '--no-build', ...(compose.v2 ? ['--wait'] : [])], {
+    MLSHIP_IMAGE: IMAGE,
+  });
+  console.log(
+    'mlship stack is up: https://127.0.0.1:8443 (self-signed), Prometheus http://127.0.0.1:9090, Grafana ' +
+      'http://127.0.0.1:3000',
+  );
 }
 
 function down(): void {

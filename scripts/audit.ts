@@ -33,7 +33,14 @@ export interface Finding {
 }
 
 interface AuditReport {
-  vulnerabilities?: Record<string, { name: string; severity: string; via: Array<string | { url?: string; title?: string; severity?: string; name?: string }> }>;
+  vulnerabilities?: Record<
+    string,
+    {
+      name: string;
+      severity: string;
+      via: Array<string | { url?: string; title?: string; severity?: string; name?: string }>;
+    }
+  >;
   error?: { summary?: string };
   message?: string;
 }
@@ -46,18 +53,29 @@ export function findingsOf(report: AuditReport): Finding[] {
       // A string names another vulnerable package the advisory came through; that one is listed itself.
       if (typeof via === 'string') continue;
       const id = /GHSA-[\w-]+/.exec(via.url ?? '')?.[0] ?? via.url ?? 'unknown';
-      found.set(`${id} ${vuln.name}`, { id, package: vuln.name, severity: via.severity ?? vuln.severity, title: via.title ?? '' });
+      found.set(`${id} ${vuln.name}`, {
+        id,
+        package: vuln.name,
+        severity: via.severity ?? vuln.severity,
+        title: via.title ?? '',
+      });
     }
   }
   return [...found.values()].sort((a, b) => a.package.localeCompare(b.package) || a.id.localeCompare(b.id));
 }
 
 /** Splits findings into explained (a current exception covers them) and unexplained. */
-export function judge(findings: Finding[], exceptions: AuditException[], today: string): { explained: Array<Finding & { reason: string }>; unexplained: Finding[] } {
+export function judge(
+  findings: Finding[],
+  exceptions: AuditException[],
+  today: string,
+): { explained: Array<Finding & { reason: string }>; unexplained: Finding[] } {
   const explained: Array<Finding & { reason: string }> = [];
   const unexplained: Finding[] = [];
   for (const finding of findings) {
-    const exception = exceptions.find((e) => e.id === finding.id && e.package === finding.package && e.reviewBy >= today);
+    const exception = exceptions.find(
+      (e) => e.id === finding.id && e.package === finding.package && e.reviewBy >= today,
+    );
     if (exception) explained.push({ ...finding, reason: exception.reason });
     else unexplained.push(finding);
   }
@@ -68,17 +86,26 @@ function loadExceptions(file: string): AuditException[] {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { exceptions?: unknown };
   if (!Array.isArray(parsed.exceptions)) throw new Error(`${file}: expected {"exceptions": [...]}`);
   for (const e of parsed.exceptions as AuditException[]) {
-    if (!e.id || !e.package || !e.reason || !/^\d{4}-\d{2}-\d{2}$/.test(e.reviewBy ?? '')) throw new Error(`${file}: every exception needs id, package, reason and reviewBy (YYYY-MM-DD)`);
+    if (!e.id || !e.package || !e.reason || !/^\d{4}-\d{2}-\d{2}$/.test(e.reviewBy ?? ''))
+      throw new Error(`${file}: every exception needs id, package, reason and reviewBy (YYYY-MM-DD)`);
   }
   return parsed.exceptions as AuditException[];
 }
 
 function main(): number {
   const { values } = parseArgs({
-    options: { exceptions: { type: 'string', default: join(ROOT, 'scripts/audit-exceptions.json') }, json: { type: 'boolean', default: false }, 'allow-unavailable': { type: 'boolean', default: false } },
+    options: {
+      exceptions: { type: 'string', default: join(ROOT, 'scripts/audit-exceptions.json') },
+      json: { type: 'boolean', default: false },
+      'allow-unavailable': { type: 'boolean', default: false },
+    },
   });
   const exceptions = loadExceptions(values.exceptions);
-  const result = spawnSync('npm', ['audit', '--omit=dev', '--json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync('npm', ['audit', '--omit=dev', '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   let report: AuditReport;
   try {
     report = JSON.parse(result.stdout) as AuditReport;

@@ -15,10 +15,19 @@ import { parseAbOptions } from './bench/ab-options';
 const ROOT = resolve(__dirname, '..');
 const log = (line: string): void => console.error(line);
 
-function runRounds(old: Build, now: Build, rounds: number, seconds: number, model: string): { old: RoundResult[]; new: RoundResult[] } {
+function runRounds(
+  old: Build,
+  now: Build,
+  rounds: number,
+  seconds: number,
+  model: string,
+): { old: RoundResult[]; new: RoundResult[] } {
   const results = { old: [] as RoundResult[], new: [] as RoundResult[] };
   for (let round = 1; round <= rounds; round++) {
-    for (const [side, build] of [['old', old], ['new', now]] as const) {
+    for (const [side, build] of [
+      ['old', old],
+      ['new', now],
+    ] as const) {
       log(`bench:ab: round ${round} of ${rounds}, ${side} (${build.name})`);
       results[side].push(benchBuild(build, seconds, model));
     }
@@ -43,9 +52,22 @@ function main(): void {
     const results = runRounds({ ...old, name: oldName }, now, options.rounds, options.seconds, options.model);
     const comparisons = compare(results.old, results.new, options.tolerancePercent);
     if (options.json) {
-      console.log(JSON.stringify({ against: options.against, commit, rounds: options.rounds, seconds: options.seconds, model: options.model, results, comparisons }));
+      console.log(
+        JSON.stringify({
+          against: options.against,
+          commit,
+          rounds: options.rounds,
+          seconds: options.seconds,
+          model: options.model,
+          results,
+          comparisons,
+        }),
+      );
     } else {
-      console.log(`A/B: ${oldName} (old) against this checkout (new), ${options.rounds} rounds, old then new; bench:api --seconds ${options.seconds}, bench:model --model ${options.model}\n`);
+      console.log(
+        `A/B: ${oldName} (old) against this checkout (new), ${options.rounds} rounds, old then new; bench:api ` +
+          `--seconds ${options.seconds}, bench:model --model ${options.model}\n`,
+      );
       console.log(comparisonTable(comparisons, 'old', 'new', options.tolerancePercent));
     }
   } finally {

@@ -17,7 +17,9 @@ import { BENCH_AUTHORIZATION as AUTH, batchBody, positiveInt, SINGLE_ROW_BODY as
  * the API again with batches. Beside req/s and latency it reports each server's own CPU time per
  * request, from /proc. Prints a table, or one JSON line with --json.
  */
-const USAGE = 'usage: npm run bench:api -- [--json] [--seconds 10] [--connections 64] [--threads 2] [--batch-rows 1000] [--batch-connections 8] [--model NAME ...]';
+const USAGE =
+  'usage: npm run bench:api -- [--json] [--seconds 10] [--connections 64] [--threads 2] [--batch-rows 1000] ' +
+  '[--batch-connections 8] [--model NAME ...]';
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
@@ -53,16 +55,25 @@ async function measure(generator: LoadGeneratorName, server: Started, spec: Omit
 }
 
 async function expectOk(port: number, body: string, what: string): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: AUTH }, body });
-  if (res.status !== 200) throw new Error(`the API answered ${res.status} to the ${what} request: ${(await res.text()).slice(0, 200)}`);
+  const res = await fetch(`http://127.0.0.1:${port}/predict`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: AUTH },
+    body,
+  });
+  if (res.status !== 200)
+    throw new Error(`the API answered ${res.status} to the ${what} request: ${(await res.text()).slice(0, 200)}`);
 }
 
 function assertClean(load: LoadResult, what: string): void {
-  if (load.errors + load.non2xx > 0) throw new Error(`${what} failed ${load.errors} and refused ${load.non2xx} requests under load`);
+  if (load.errors + load.non2xx > 0)
+    throw new Error(`${what} failed ${load.errors} and refused ${load.non2xx} requests under load`);
 }
 
 /** Starts the API as production starts it: with V8's code cache (see the cold start note below). */
-async function startWarmApi(env: Record<string, string>, serve: readonly string[]): Promise<{ api: Started; coldStartToReadyMs?: number }> {
+async function startWarmApi(
+  env: Record<string, string>,
+  serve: readonly string[],
+): Promise<{ api: Started; coldStartToReadyMs?: number }> {
   // The image ships the cache and every start after the first writes it. A first start after a
   // build compiles from source; that figure is reported as coldStartToReadyMs and the server is
   // started again.
@@ -94,7 +105,10 @@ function parseOptions(): Options {
 
 /** One API's single-row and batch loads, with the start it needed. */
 async function loadApi(loadGenerator: LoadGeneratorName, o: Options, serve: readonly string[], predictions: string) {
-  const { api, coldStartToReadyMs } = await startWarmApi({ PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' }, serve);
+  const { api, coldStartToReadyMs } = await startWarmApi(
+    { PREDICTION_LOG_DIR: predictions, MONITORING_TOKEN: 'bench-monitoring-token-0123' },
+    serve,
+  );
   try {
     const batch = batchBody(o.batchRows);
     await expectOk(api.port, SINGLE_BODY, 'benchmark');
@@ -112,7 +126,14 @@ async function loadApi(loadGenerator: LoadGeneratorName, o: Options, serve: read
 
 /** One line of `models`: a served model's own figures. */
 function modelLine(model: string, { apiLoad, batchLoad }: Awaited<ReturnType<typeof loadApi>>, batchRows: number) {
-  return { model, apiRps: Math.round(apiLoad.requestsPerSecond), p50Ms: apiLoad.p50Ms, cpuMicrosPerRequest: round1(apiLoad.cpuMicrosPerRequest), batchRowsPerSecond: Math.round(batchLoad.requestsPerSecond * batchRows), batchCpuMicrosPerRequest: round1(batchLoad.cpuMicrosPerRequest) };
+  return {
+    model,
+    apiRps: Math.round(apiLoad.requestsPerSecond),
+    p50Ms: apiLoad.p50Ms,
+    cpuMicrosPerRequest: round1(apiLoad.cpuMicrosPerRequest),
+    batchRowsPerSecond: Math.round(batchLoad.requestsPerSecond * batchRows),
+    batchCpuMicrosPerRequest: round1(batchLoad.cpuMicrosPerRequest),
+  };
 }
 
 /** Loads each API in turn (one per --model, else the default one), then the bare server. */
@@ -121,11 +142,18 @@ async function bench(loadGenerator: LoadGeneratorName, o: Options, models: reado
   const predictions = mkdtempSync(join(tmpdir(), 'mlship-bench-predictions-'));
   try {
     const runs = [];
-    for (const model of models.length ? models : ['']) runs.push(await loadApi(loadGenerator, o, model ? [model] : [], predictions));
+    for (const model of models.length ? models : [''])
+      runs.push(await loadApi(loadGenerator, o, model ? [model] : [], predictions));
     const { api, coldStartToReadyMs, apiLoad, batchLoad } = runs[0]!;
     const bare = await startBare(0);
     started.push(bare);
-    const bareLoad = await measure(loadGenerator, bare, { authorization: AUTH, seconds: o.seconds, connections: o.connections, threads: o.threads, body: SINGLE_BODY });
+    const bareLoad = await measure(loadGenerator, bare, {
+      authorization: AUTH,
+      seconds: o.seconds,
+      connections: o.connections,
+      threads: o.threads,
+      body: SINGLE_BODY,
+    });
     assertClean(bareLoad, 'the bare server');
     return {
       loadGenerator,
@@ -162,7 +190,10 @@ async function bench(loadGenerator: LoadGeneratorName, o: Options, models: reado
 
 function printTable(result: Awaited<ReturnType<typeof bench>>): void {
   const r = result;
-  console.log(`load generator: ${r.loadGenerator} (${r.threads} threads, ${r.connections} connections, ${r.seconds} s per server after ${WARM_UP_SECONDS} s of warm-up)`);
+  console.log(
+    `load generator: ${r.loadGenerator} (${r.threads} threads, ${r.connections} connections, ${r.seconds} s per ` +
+      `server after ${WARM_UP_SECONDS} s of warm-up)`,
+  );
   console.table({
     'API req/s (auth, validation, metrics, logs)': r.apiRps,
     'bare node:http req/s': r.bareRps,
@@ -172,7 +203,8 @@ function printTable(result: Awaited<ReturnType<typeof bench>>): void {
     'API server CPU µs per request (target <= 45)': r.cpuMicrosPerRequest,
     'bare server CPU µs per request': r.bareCpuMicrosPerRequest,
     [`${r.batchRows}-row batches: rows/s through HTTP (target >= 500,000)`]: r.batchRowsPerSecond,
-    [`${r.batchRows}-row batches (${r.batchConnections} connections): p50 / p99 ms`]: `${r.batchP50Ms} / ${r.batchP99Ms}`,
+    [`${r.batchRows}-row batches (${r.batchConnections} connections): p50 / p99 ms`]:
+      `${r.batchP50Ms} / ` + `${r.batchP99Ms}`,
     'start to ready ms (target <= 300)': r.startToReadyMs,
     'first start after a build, no code cache yet, ms': r.coldStartToReadyMs ?? '-',
     'API peak RSS MB under load (target <= 100)': r.rssMb,
@@ -184,7 +216,10 @@ async function main(): Promise<void> {
   const options = parseOptions();
   const loadGenerator = availableLoadGenerator();
   if (loadGenerator === 'autocannon') {
-    console.error('bench:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon, a Node process on the same cores, so the bare ceiling reads low');
+    console.error(
+      'bench:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon, a Node process on the ' +
+        'same cores, so the bare ceiling reads low',
+    );
   }
   const result = await bench(loadGenerator, options, values.model);
   if (values.json) console.log(JSON.stringify(result));

@@ -17,7 +17,13 @@ import { loadTrainingData } from '../model/src/training-data';
  * reference rebuilt from the same artifact (one row per call, and 100-row batches), measured in
  * the same run by the Python of .venv-tools. Prints a table, or one JSON line with --json.
  */
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, model: { type: 'string', default: 'M1' }, seconds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    model: { type: 'string', default: 'M1' },
+    seconds: { type: 'string', default: '1' },
+  },
+});
 const configs = loadModelConfigs();
 const config = configs[values.model];
 if (!config) throw new Error(`unknown model ${values.model}`);
@@ -29,7 +35,10 @@ const predictor = algorithm.load(input);
 const rows = data.X;
 const budgetMs = Number(values.seconds) * 1000;
 
-/** Runs `pass` (one sweep over `rowsPerPass` rows, all the data's rows unless said) repeatedly for the time budget; returns µs per row. */
+/**
+ * Runs `pass` (one sweep over `rowsPerPass` rows, all the data's rows unless said) repeatedly for the time budget;
+ * returns µs per row.
+ */
 function usPerRow(pass: () => number, rowsPerPass = rows.length): number {
   let sink = 0;
   for (let i = 0; i < 50; i++) sink += pass(); // warm-up so the JIT has compiled both paths
@@ -82,7 +91,13 @@ function sklearnFigures(): { singleUsPerRow: number; batchUsPerRow: number; batc
     console.error('note: scikit-learn not measured: run npm run tools:install');
     return undefined;
   }
-  const spec = { ...reference.spec(values.model, input), queries: rows, mode: 'bench', benchSeconds: Number(values.seconds), batchRows: batch.length };
+  const spec = {
+    ...reference.spec(values.model, input),
+    queries: rows,
+    mode: 'bench',
+    benchSeconds: Number(values.seconds),
+    batchRows: batch.length,
+  };
   const script = join(__dirname, '..', '..', reference.script);
   const run = spawnSync(python, [script], { input: JSON.stringify(spec), encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0) throw new Error(`scikit-learn benchmark failed: ${run.stderr.trim().split('\n').pop() ?? ''}`);
@@ -109,8 +124,9 @@ if (values.json) {
     ...own,
     'predict, standardizing included (µs/sample)': result.predictUsPerSample,
     'batch predictions/s (standardize + predict)': result.batchPredictionsPerSecond,
-    'predictions/s on bench:api\'s 1,000 batch rows (far from the data)': result.farBatchPredictionsPerSecond,
-    'predictions/s on those rows as the batch thread predicts them (predictFlat)': result.threadBatchPredictionsPerSecond,
+    "predictions/s on bench:api's 1,000 batch rows (far from the data)": result.farBatchPredictionsPerSecond,
+    'predictions/s on those rows as the batch thread predicts them (predictFlat)':
+      result.threadBatchPredictionsPerSecond,
     'scikit-learn predict, one row per call (µs/sample)': result.sklearnUsPerSample ?? 'not measured',
     'scikit-learn predict, 100-row batches (µs/sample)': result.sklearnBatchUsPerSample ?? 'not measured',
   });

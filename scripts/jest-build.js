@@ -11,9 +11,23 @@ const { existsSync, mkdtempSync, readdirSync, statSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
-const SOURCES = ['api/src', 'model/src', 'scripts/bench-model.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
+const SOURCES = [
+  'api/src',
+  'model/src',
+  'scripts/bench-model.ts',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+  'package-lock.json',
+];
 /** Written by every `npm run build`, after tsc: one missing or old means the last build is not current. */
-const OUTPUTS = ['dist/api/server.bundle.js', 'dist/api/server.js', 'dist/bundle/train.js', 'dist/bundle/registry-cli.js', 'dist/bundle/users-cli.js'];
+const OUTPUTS = [
+  'dist/api/server.bundle.js',
+  'dist/api/server.js',
+  'dist/bundle/train.js',
+  'dist/bundle/registry-cli.js',
+  'dist/bundle/users-cli.js',
+];
 
 function newestMtime(path) {
   const stat = statSync(path);
@@ -25,7 +39,11 @@ function distIsCurrent(root) {
   const outputs = OUTPUTS.map((file) => join(root, file));
   if (!outputs.every((file) => existsSync(file))) return false;
   const oldestOutput = Math.min(...outputs.map((file) => statSync(file).mtimeMs));
-  const newestSource = Math.max(...SOURCES.map((p) => join(root, p)).filter((p) => existsSync(p)).map(newestMtime));
+  const newestSource = Math.max(
+    ...SOURCES.map((p) => join(root, p))
+      .filter((p) => existsSync(p))
+      .map(newestMtime),
+  );
   return newestSource <= oldestOutput;
 }
 

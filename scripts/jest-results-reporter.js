@@ -9,11 +9,27 @@ class ResultsReporter {
     const dir = join(process.cwd(), 'reports');
     mkdirSync(dir, { recursive: true });
     const tests = results.testResults.flatMap((file) =>
-      file.testResults.map((t) => ({ file: file.testFilePath.replace(process.cwd() + '/', ''), name: t.fullName, status: t.status, ms: t.duration })),
+      file.testResults.map((t) => ({
+        file: file.testFilePath.replace(process.cwd() + '/', ''),
+        name: t.fullName,
+        status: t.status,
+        ms: t.duration,
+      })),
     );
-    const summary = { startedAt: new Date(results.startTime).toISOString(), passed: results.numPassedTests, failed: results.numFailedTests, skipped: results.numPendingTests, suites: results.numTotalTestSuites, success: results.success, tests };
+    const summary = {
+      startedAt: new Date(results.startTime).toISOString(),
+      passed: results.numPassedTests,
+      failed: results.numFailedTests,
+      skipped: results.numPendingTests,
+      suites: results.numTotalTestSuites,
+      success: results.success,
+      tests,
+    };
     writeFileSync(join(dir, `test-results-${stamp}.json`), JSON.stringify(summary, null, 2) + '\n');
-    process.stdout.write(`\njest: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`);
+    process.stdout.write(
+      `\njest: ${results.numPassedTests} passed, ` +
+        `${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`,
+    );
   }
 }
 

@@ -18,17 +18,26 @@ import { InputError } from '../model/src/errors';
 import type { ModelProvenance, ServedIdentity } from '../model/src/provenance';
 import { lineageMismatches, parseProvenance, PROVENANCE_LABEL } from '../model/src/provenance';
 
-const USAGE = 'npm run -s lineage -- --url <API base URL> (--image <ref> | --expected <provenance JSON>) [--timeout-ms 10000]';
+const USAGE =
+  'npm run -s lineage -- --url <API base URL> (--image <ref> | --expected <provenance JSON>) [--timeout-ms 10000]';
 
 function labelOf(image: string): ModelProvenance[] {
   const docker = process.env.DOCKER || 'docker';
-  const inspect = spawnSync(docker, ['image', 'inspect', '--format', '{{json .Config.Labels}}', image], { encoding: 'utf8' });
+  const inspect = spawnSync(docker, ['image', 'inspect', '--format', '{{json .Config.Labels}}', image], {
+    encoding: 'utf8',
+  });
   if (inspect.error || inspect.status !== 0) {
-    throw new InputError(`cannot inspect image ${image}: ${(inspect.stderr || inspect.error?.message || '').trim().split('\n')[0]}`);
+    throw new InputError(
+      `cannot inspect image ${image}: ${(inspect.stderr || inspect.error?.message || '').trim().split('\n')[0]}`,
+    );
   }
   const labels = JSON.parse(inspect.stdout) as Record<string, string> | null;
   const label = labels?.[PROVENANCE_LABEL];
-  if (!label) throw new InputError(`image ${image} has no ${PROVENANCE_LABEL} label: it was not built by \`npm run image:build\` or the CI image job`);
+  if (!label)
+    throw new InputError(
+      `image ${image} has no ${PROVENANCE_LABEL} label: it was ` +
+        `not built by \`npm run image:build\` or the CI image job`,
+    );
   return parseProvenance(label, `the ${PROVENANCE_LABEL} label of ${image}`);
 }
 
@@ -55,14 +64,21 @@ async function servedModels(url: string, timeoutMs: number): Promise<Served> {
 
 async function main(): Promise<number> {
   const { values, positionals } = parseFlags(
-    { url: { type: 'string' }, image: { type: 'string' }, expected: { type: 'string' }, 'timeout-ms': { type: 'string', default: '10000' } },
+    {
+      url: { type: 'string' },
+      image: { type: 'string' },
+      expected: { type: 'string' },
+      'timeout-ms': { type: 'string', default: '10000' },
+    },
     USAGE,
   );
   if (positionals.length > 0) throw new InputError(`unexpected argument "${positionals[0]}"; usage: ${USAGE}`);
   if (!values.url) throw new InputError(`--url is required; usage: ${USAGE}`);
-  if (Boolean(values.image) === Boolean(values.expected)) throw new InputError(`give exactly one of --image and --expected; usage: ${USAGE}`);
+  if (Boolean(values.image) === Boolean(values.expected))
+    throw new InputError(`give exactly one of --image and --expected; usage: ${USAGE}`);
   const timeoutMs = Number(values['timeout-ms']);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InputError(`--timeout-ms must be a positive integer, got "${values['timeout-ms']}"`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new InputError(`--timeout-ms must be a positive integer, got "${values['timeout-ms']}"`);
 
   const expected = values.image ? labelOf(values.image) : parseProvenance(values.expected as string, '--expected');
   const { models: served, allPromoted } = await servedModels(values.url, timeoutMs);
@@ -71,7 +87,9 @@ async function main(): Promise<number> {
   if (problems.length > 0) return 1;
   const byName = new Map(expected.map((m) => [m.name, m]));
   console.log(
-    `lineage ok: ${values.url} serves ${served.map((m) => `${m.name}@${m.version} (sha256 ${m.sha256}, data ${byName.get(m.name)?.dataSha256.slice(0, 12)}…)`).join(', ')}, as ${values.image ? `image ${values.image} records` : 'recorded'}`,
+    `lineage ok: ${values.url} serves ` +
+      `${served.map((m) => `${m.name}@${m.version} (sha256 ${m.sha256}, data ${byName.get(m.name)?.dataSha256.slice(0, 12)}…)`).join(', ')}, ` +
+      `as ${values.image ? `image ${values.image} records` : 'recorded'}`,
   );
   return 0;
 }

@@ -16,7 +16,9 @@ import { BENCH_AUTHORIZATION, batchBody, positiveInt, SINGLE_ROW_BODY } from './
  * window, stops the server so V8 writes the .cpuprofile, and prints where the measured window's
  * CPU went, grouped by category (see scripts/bench/profile-summary.ts), as a Markdown table.
  */
-const USAGE = 'usage: npm run profile:api -- [--seconds 10] [--connections 64] [--threads 2] [--batch-rows N] [--model NAME] [--out reports/profile/api.cpuprofile]';
+const USAGE =
+  'usage: npm run profile:api -- [--seconds 10] [--connections 64] [--threads 2] [--batch-rows N] [--model NAME] ' +
+  '[--out reports/profile/api.cpuprofile]';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
@@ -36,16 +38,29 @@ async function main(): Promise<void> {
   const seconds = positiveInt('seconds', values.seconds, USAGE);
   const connections = positiveInt('connections', values.connections, USAGE);
   const threads = positiveInt('threads', values.threads, USAGE);
-  const batchRows = values['batch-rows'] === undefined ? undefined : positiveInt('batch-rows', values['batch-rows'], USAGE);
+  const batchRows =
+    values['batch-rows'] === undefined ? undefined : positiveInt('batch-rows', values['batch-rows'], USAGE);
   const generator = availableLoadGenerator();
-  if (generator === 'autocannon') console.error('profile:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon');
+  if (generator === 'autocannon')
+    console.error('profile:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon');
 
   const work = mkdtempSync(join(tmpdir(), 'mlship-profile-'));
   let api: Started | undefined;
   try {
     const profileDir = join(work, 'profile');
-    api = await startApi(0, { PREDICTION_LOG_DIR: join(work, 'predictions'), MONITORING_TOKEN: 'bench-monitoring-token-0123' }, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], values.model ? [values.model] : []);
-    const spec = { url: `http://127.0.0.1:${api.port}/predict`, body: batchRows ? batchBody(batchRows) : SINGLE_ROW_BODY, authorization: BENCH_AUTHORIZATION, connections, threads };
+    api = await startApi(
+      0,
+      { PREDICTION_LOG_DIR: join(work, 'predictions'), MONITORING_TOKEN: 'bench-monitoring-token-0123' },
+      ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+      values.model ? [values.model] : [],
+    );
+    const spec = {
+      url: `http://127.0.0.1:${api.port}/predict`,
+      body: batchRows ? batchBody(batchRows) : SINGLE_ROW_BODY,
+      authorization: BENCH_AUTHORIZATION,
+      connections,
+      threads,
+    };
     await runLoad(generator, { ...spec, seconds: WARM_UP_SECONDS });
     // V8's sample timestamps and process.hrtime read the same monotonic clock, so the window
     // below picks out the measured load from start-up and warm-up.
@@ -56,7 +71,8 @@ async function main(): Promise<void> {
     const to = nowMicros();
     await api.stop();
     api = undefined;
-    if (load.errors + load.non2xx > 0) throw new Error(`the API failed ${load.errors} and refused ${load.non2xx} requests under load`);
+    if (load.errors + load.non2xx > 0)
+      throw new Error(`the API failed ${load.errors} and refused ${load.non2xx} requests under load`);
 
     const written = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
     if (!written) throw new Error(`the server wrote no .cpuprofile into ${profileDir}`);
@@ -64,11 +80,27 @@ async function main(): Promise<void> {
     mkdirSync(dirname(out), { recursive: true });
     copyFileSync(join(profileDir, written), out);
     const profile = JSON.parse(readFileSync(out, 'utf8')) as CpuProfile;
-    printSummary(summariseProfile(profile, from, to), { requests: load.requests, processCpu, generator, seconds, connections, batchRows, out });
+    printSummary(summariseProfile(profile, from, to), {
+      requests: load.requests,
+      processCpu,
+      generator,
+      seconds,
+      connections,
+      batchRows,
+      out,
+    });
     const rows = batchRows ?? 1;
-    const answer = { model: 'M1', version: '190357a56951', variant: 'v1', ...(batchRows ? { predictions: Array<string>(rows).fill('versicolor') } : { prediction: 'versicolor' }) };
+    const answer = {
+      model: 'M1',
+      version: '190357a56951',
+      variant: 'v1',
+      ...(batchRows ? { predictions: Array<string>(rows).fill('versicolor') } : { prediction: 'versicolor' }),
+    };
     const json = jsonCosts(spec.body, answer);
-    console.log(`\nJSON, inside the categories above: JSON.parse of the body ${json.parseMicros.toFixed(2)} µs, JSON.stringify of the answer ${json.stringifyMicros.toFixed(2)} µs (timed here, not in the server)`);
+    console.log(
+      `\nJSON, inside the categories above: JSON.parse of the body ${json.parseMicros.toFixed(2)} µs, ` +
+        `JSON.stringify of the answer ${json.stringifyMicros.toFixed(2)} µs (timed here, not in the server)`,
+    );
   } finally {
     await api?.stop();
     rmSync(work, { recursive: true, force: true });
@@ -77,11 +109,22 @@ async function main(): Promise<void> {
 
 function printSummary(
   summary: ReturnType<typeof summariseProfile>,
-  run: { requests: number; processCpu: number; generator: string; seconds: number; connections: number; batchRows: number | undefined; out: string },
+  run: {
+    requests: number;
+    processCpu: number;
+    generator: string;
+    seconds: number;
+    connections: number;
+    batchRows: number | undefined;
+    out: string;
+  },
 ): void {
   const cpuPerRequest = run.processCpu / run.requests;
   const what = run.batchRows ? `${run.batchRows}-row batches` : 'single-row predictions';
-  console.log(`${run.requests} ${what} in ${run.seconds} s (${run.generator}, ${run.connections} connections); profile: ${run.out}`);
+  console.log(
+    `${run.requests} ${what} in ${run.seconds} s (${run.generator}, ${run.connections} connections); profile: ` +
+      `${run.out}`,
+  );
   console.log(`server CPU per request from /proc (all threads, profiler on): ${cpuPerRequest.toFixed(1)} µs\n`);
   // Sample intervals are wall time, so on a busy machine the profile's own sum overstates CPU;
   // its shares are applied to the /proc figure instead.

@@ -26,10 +26,17 @@ function fail(message: string): never {
 }
 
 async function startServer(env: Record<string, string>): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/api/server.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist/api/server.js')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the API did not start within 20 s: ${output.slice(-400)}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the API did not start within 20 s: ${output.slice(-400)}`)),
+      20_000,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const match = /"port":(\d+).*"msg":"ready"/.exec(output);
@@ -40,7 +47,9 @@ async function startServer(env: Record<string, string>): Promise<{ port: number;
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the API exited (${code}) before it was ready: ${output.slice(-400)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the API exited (${code}) before it was ready: ${output.slice(-400)}`)),
+    );
   });
   // Keep draining its log (one line per request) so the pipe never fills and stalls the server.
   child.stdout.removeAllListeners('data').resume();
@@ -52,7 +61,11 @@ async function main(): Promise<void> {
   if (!existsSync(SCHEMATHESIS)) fail('schemathesis is not installed: run npm run tools:install');
   if (!existsSync(join(ROOT, 'dist/api/server.js'))) fail('dist/ is missing: run npm run build');
   const modelDir = mkdtempSync(join(tmpdir(), 'mlship-schema-'));
-  const trained = await run(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', modelDir], { cwd: ROOT, timeoutMs: 120_000 });
+  const trained = await run(
+    process.execPath,
+    [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', modelDir],
+    { cwd: ROOT, timeoutMs: 120_000 },
+  );
   if (trained.status !== 0) fail(`training failed: ${trained.output.trim().split('\n').pop() ?? ''}`);
 
   const token = randomBytes(24).toString('hex');
@@ -66,8 +79,24 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '1000000',
   });
   try {
-    const args = ['--config-file', join(ROOT, 'tools/schemathesis.toml'), 'run', `http://127.0.0.1:${server.port}/openapi.json`, '--checks', 'all', '--max-examples', String(MAX_EXAMPLES), '--request-timeout', '10', '--no-color'];
-    const child = spawn(SCHEMATHESIS, args, { cwd: ROOT, env: { ...process.env, SCHEMA_USER: 'alice', SCHEMA_PASSWORD: 'wonderland', MONITORING_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = [
+      '--config-file',
+      join(ROOT, 'tools/schemathesis.toml'),
+      'run',
+      `http://127.0.0.1:${server.port}/openapi.json`,
+      '--checks',
+      'all',
+      '--max-examples',
+      String(MAX_EXAMPLES),
+      '--request-timeout',
+      '10',
+      '--no-color',
+    ];
+    const child = spawn(SCHEMATHESIS, args, {
+      cwd: ROOT,
+      env: { ...process.env, SCHEMA_USER: 'alice', SCHEMA_PASSWORD: 'wonderland', MONITORING_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     createInterface({ input: child.stdout }).on('line', (line) => {
       output += line + '\n';

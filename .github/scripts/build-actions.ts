@@ -57,13 +57,17 @@ async function checkAll(): Promise<number> {
     for (const name of actionNames()) {
       const fresh = readFileSync(await bundleAction(name, join(scratch, name)));
       const committedFile = join(ACTIONS_DIR, name, 'dist', 'index.js');
-      if (!existsSync(committedFile) || !fresh.equals(readFileSync(committedFile))) drifted.push(relative(ROOT, committedFile));
+      if (!existsSync(committedFile) || !fresh.equals(readFileSync(committedFile)))
+        drifted.push(relative(ROOT, committedFile));
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   if (drifted.length > 0) {
-    console.error(`check:dist: ${drifted.join(', ')} differ from a fresh build of src/: run \`npm run build:actions\` and commit dist/`);
+    console.error(
+      `check:dist: ${drifted.join(', ')} differ from a fresh build of src/: run \`npm run build:actions\` and ` +
+        `commit dist/`,
+    );
     return 1;
   }
   console.log(`check:dist: ${actionNames().length} action bundles match their sources`);

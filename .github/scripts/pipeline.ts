@@ -33,7 +33,12 @@ import { CI_WORKFLOW, jobOrder, readWorkflow, stepTitle } from './pipeline/workf
 import { ROOT } from '../../scripts/support/repo-root';
 
 function names(raw: string | undefined): string[] | undefined {
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 const EVENTS: readonly PipelineEvent[] = ['push', 'pull_request', 'workflow_dispatch'];
@@ -55,7 +60,9 @@ function list(file: string): void {
   for (const id of jobOrder(workflow)) {
     const job = workflow.jobs[id]!;
     console.log(`${id}${job.uses ? ` (calls ${job.uses})` : ''}`);
-    (job.steps ?? []).forEach((step, index) => console.log(`  ${step.uses ? 'uses' : 'run '}  ${stepTitle(step, index)}`));
+    (job.steps ?? []).forEach((step, index) =>
+      console.log(`  ${step.uses ? 'uses' : 'run '}  ${stepTitle(step, index)}`),
+    );
   }
 }
 
@@ -106,7 +113,9 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(reports, { recursive: true });
   writeFileSync(join(reports, 'pipeline.md'), `## mlship pipeline (${values.event})\n\n${table}`);
   writeFileSync(join(reports, 'pipeline.json'), JSON.stringify({ event: values.event, results }, null, 2) + '\n');
-  console.log(`\n${table}\nwritten: ${join(reports, 'pipeline.md')}, pipeline.json; artifacts and job summaries in ${runDir}`);
+  console.log(
+    `\n${table}\nwritten: ${join(reports, 'pipeline.md')}, pipeline.json; artifacts and job summaries in ${runDir}`,
+  );
   return results.some((r) => r.verdict === 'failed') ? 1 : 0;
 }
 

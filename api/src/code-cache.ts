@@ -57,7 +57,13 @@ export function requireWithCodeCache(file: string): CachedModule {
   const script = new Script(wrapper, { filename: file, ...(cachedData ? { cachedData } : {}) });
   let state: CodeCacheState = cachedData && !script.cachedDataRejected ? 'used' : 'compiled';
   const module = { exports: {} as unknown, filename: file, id: file, loaded: false };
-  const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
+  const run = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: unknown,
+    filename: string,
+    dirname: string,
+  ) => void;
   run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   module.loaded = true;
   return {
@@ -85,6 +91,7 @@ export function requireWithCodeCache(file: string): CachedModule {
 function removeStaleCaches(current: string): void {
   const prefix = basename(current).split('.').slice(0, -2).join('.');
   for (const name of readdirSync(dirname(current))) {
-    if (name !== basename(current) && name.startsWith(`${prefix}.`) && name.endsWith('.v8cache')) rmSync(join(dirname(current), name), { force: true });
+    if (name !== basename(current) && name.startsWith(`${prefix}.`) && name.endsWith('.v8cache'))
+      rmSync(join(dirname(current), name), { force: true });
   }
 }

@@ -33,7 +33,11 @@ const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'a model name (le
 const names = z.string().transform((value, ctx): string[] => {
   const list = value.split(',').map((entry) => entry.trim());
   for (const [index, entry] of list.entries()) {
-    const problem = !name.safeParse(entry).success ? `"${entry}" is not a model name (letters, digits, - and _; comma-separated)` : list.indexOf(entry) !== index ? `${entry} is listed twice` : undefined;
+    const problem = !name.safeParse(entry).success
+      ? `"${entry}" is not a model name (letters, digits, - and _; comma-separated)`
+      : list.indexOf(entry) !== index
+        ? `${entry} is listed twice`
+        : undefined;
     if (!problem) continue;
     ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
@@ -84,7 +88,10 @@ const settings = {
   /** Requests per minute per verified user. */
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   /** Largest request body accepted, in bytes or with a unit (100kb, 1mb). */
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)?$/i, 'bytes, or a number with b, kb or mb (e.g. 100kb)').default('1mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)?$/i, 'bytes, or a number with b, kb or mb (e.g. 100kb)')
+    .default('1mb'),
   /** Most rows in one batch prediction. */
   MAX_BATCH: positiveInt.max(100000).default(1000),
   /** Batches of at least this many rows are predicted on the batch thread; 0 keeps every batch on the event loop. */

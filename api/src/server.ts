@@ -23,12 +23,20 @@ import { selectModels } from './models/served-models';
  * models keep serving, and the caller decides how to report it. SIGHUP and the promotion watch
  * both come through here.
  */
-function reloadModels(store: ModelStore, metrics: ApiMetrics, logger: Logger, trigger: 'SIGHUP' | 'poll'): string | undefined {
+function reloadModels(
+  store: ModelStore,
+  metrics: ApiMetrics,
+  logger: Logger,
+  trigger: 'SIGHUP' | 'poll',
+): string | undefined {
   try {
     const pairBefore = store.pair;
     const changed = store.reload();
     publishModelMetrics(metrics, store);
-    logger.info({ trigger, changed, models: store.all().map((m) => `${m.name}@${m.version}`) }, 'reloaded promoted models');
+    logger.info(
+      { trigger, changed, models: store.all().map((m) => `${m.name}@${m.version}`) },
+      'reloaded promoted models',
+    );
     const pair = store.pair;
     if (pair?.dropped && pairBefore?.v2 !== pair.v2) logger.warn({ trigger, v1: pair.v1, v2: pair.v2 }, pair.dropped);
     return undefined;
@@ -64,7 +72,18 @@ interface Running {
   batchPredictor: BatchPredictor | undefined;
 }
 
-function handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog, batchPredictor }: Running): void {
+function handleSignals({
+  server,
+  lifecycle,
+  config,
+  logger,
+  flush,
+  store,
+  metrics,
+  watch,
+  predictionLog,
+  batchPredictor,
+}: Running): void {
   const drain = (signal: string): void => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -103,7 +122,12 @@ function handleSignals({ server, lifecycle, config, logger, flush, store, metric
 function logCredentialWarnings(logger: Logger, credentials: CredentialReview, config: Config): void {
   const { warnings } = credentials.current;
   if (warnings.length === 0) return;
-  const context = { warnings: warnings.map((w) => w.code), usersFile: config.USERS_FILE, nodeEnv: config.NODE_ENV, allowDevCredentials: config.ALLOW_DEV_CREDENTIALS };
+  const context = {
+    warnings: warnings.map((w) => w.code),
+    usersFile: config.USERS_FILE,
+    nodeEnv: config.NODE_ENV,
+    allowDevCredentials: config.ALLOW_DEV_CREDENTIALS,
+  };
   logger.warn(context, `insecure credentials: ${warnings.map((w) => w.message).join('; ')}`);
 }
 
@@ -112,7 +136,11 @@ function logCredentialWarnings(logger: Logger, credentials: CredentialReview, co
  * here (exit 2 and one line saying what to set); warnings are logged as one line. The file is
  * read again when it changes; a change that production mode must refuse keeps the previous users.
  */
-function startAuth(config: Config, metrics: ApiMetrics, logger: Logger): { auth: BasicAuth; credentials: CredentialReview } {
+function startAuth(
+  config: Config,
+  metrics: ApiMetrics,
+  logger: Logger,
+): { auth: BasicAuth; credentials: CredentialReview } {
   let auth: BasicAuth;
   try {
     auth = new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY });
@@ -126,7 +154,10 @@ function startAuth(config: Config, metrics: ApiMetrics, logger: Logger): { auth:
     vet: credentials.vet,
     reloaded: (outcome) => {
       if (outcome.problem !== undefined) {
-        logger.error({ usersFile: config.USERS_FILE, problem: outcome.problem }, 'users file change refused: still using the previous users');
+        logger.error(
+          { usersFile: config.USERS_FILE, problem: outcome.problem },
+          'users file change refused: still using the previous users',
+        );
         return;
       }
       logger.info({ usersFile: config.USERS_FILE, users: outcome.table.size }, 'users file reloaded');
@@ -177,7 +208,11 @@ function modelStore(config: Config, logger: Logger): ModelStore {
   }
   const { pair, chosen } = selection;
   if (chosen.length > 0) {
-    logger.info({ MODEL_NAME: pair.v1, AB_MODEL_NAME: pair.v2, chosen }, `/predict answers from ${pair.v1} (v1) and ${pair.v2} (v2): ${chosen.join(' and ')} unset and the default model not served from ${config.MODEL_DIR}`);
+    logger.info(
+      { MODEL_NAME: pair.v1, AB_MODEL_NAME: pair.v2, chosen },
+      `/predict answers from ${pair.v1} (v1) and ${pair.v2} (v2): ${chosen.join(' and ')} unset and the default ` +
+        `model not served from ${config.MODEL_DIR}`,
+    );
   }
   return new ModelStore(config.MODEL_DIR, selection.names, selection);
 }
@@ -195,17 +230,32 @@ export function main(hooks: StartHooks = {}): void {
   const store = modelStore(config, logger);
   const metrics = createMetrics();
   const { auth, credentials } = startAuth(config, metrics, logger);
-  const watch = new PromotionWatch(config.MODEL_DIR, store, () => reloadModels(store, metrics, logger, 'poll'), (problem, pointers) => {
-    logger.error({ trigger: 'poll', problem, pointers }, RELOAD_FAILED);
-    flush();
-  });
+  const watch = new PromotionWatch(
+    config.MODEL_DIR,
+    store,
+    () => reloadModels(store, metrics, logger, 'poll'),
+    (problem, pointers) => {
+      logger.error({ trigger: 'poll', problem, pointers }, RELOAD_FAILED);
+      flush();
+    },
+  );
   const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
   const lifecycle = { draining: false };
   // The batch thread runs the bundle beside this one; it starts with the first large batch (the
   // handler decides which batches go to it, BATCH_THREAD_MIN_ROWS=0 none).
   const workerFile = predictWorkerFile(__dirname);
   const batchPredictor = workerFile ? new BatchPredictor(workerFile) : undefined;
-  const app = createApp({ config, models: store, metrics, logger, auth, credentials, lifecycle, ...(predictionLog ? { predictionLog } : {}), ...(batchPredictor ? { batchPredictor } : {}) });
+  const app = createApp({
+    config,
+    models: store,
+    metrics,
+    logger,
+    auth,
+    credentials,
+    lifecycle,
+    ...(predictionLog ? { predictionLog } : {}),
+    ...(batchPredictor ? { batchPredictor } : {}),
+  });
   const server = createServer(app);
   // Longer than nginx's upstream keepalive_timeout, so the proxy closes idle connections first.
   server.keepAliveTimeout = 65_000;
@@ -217,10 +267,21 @@ export function main(hooks: StartHooks = {}): void {
       return;
     }
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const body = JSON.stringify({ error: { code: 'invalid_input', message: tooLarge ? 'the request headers are too large' : 'the request is not valid HTTP/1.1' } });
-    socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const body = JSON.stringify({
+      error: {
+        code: 'invalid_input',
+        message: tooLarge ? 'the request headers are too large' : 'the request is not valid HTTP/1.1',
+      },
+    });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: ` +
+        `application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: ` +
+        `close\r\n\r\n${body}`,
+    );
   });
-  server.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`, 1));
+  server.on('error', (error: NodeJS.ErrnoException) =>
+    fatal(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`, 1),
+  );
   server.listen(config.PORT, config.HOST, () => {
     // Listening first lets probes see "not ready" while the models load.
     try {
@@ -235,7 +296,14 @@ export function main(hooks: StartHooks = {}): void {
     watch.start(config.MODEL_POLL_INTERVAL_MS);
     const address = server.address();
     logger.info(
-      { port: typeof address === 'object' && address ? address.port : config.PORT, variant: config.API_VARIANT, models: store.all().map((m) => `${m.name}@${m.version}`), predict: store.pair, startToReadyMs: Math.round(process.uptime() * 1000), ...hooks.readyFields },
+      {
+        port: typeof address === 'object' && address ? address.port : config.PORT,
+        variant: config.API_VARIANT,
+        models: store.all().map((m) => `${m.name}@${m.version}`),
+        predict: store.pair,
+        startToReadyMs: Math.round(process.uptime() * 1000),
+        ...hooks.readyFields,
+      },
       'ready',
     );
     flush();

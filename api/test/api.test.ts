@@ -12,13 +12,22 @@ const SAMPLES = {
 describe('prediction API', () => {
   const { app } = makeApp();
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    request(app).post('/predict').set({ Authorization: ALICE, ...headers }).send(body as object);
+    request(app)
+      .post('/predict')
+      .set({ Authorization: ALICE, ...headers })
+      .send(body as object);
 
-  test.each(Object.entries(USERS))('when %s sends their password, then /predict answers 200', async (user, password) => {
-    const res = await request(app).post('/predict').set('Authorization', basic(user, password)).send({ X: SAMPLES.setosa });
-    expect(res.status).toBe(200);
-    expect(res.body.prediction).toBe('setosa');
-  });
+  test.each(Object.entries(USERS))(
+    'when %s sends their password, then /predict answers 200',
+    async (user, password) => {
+      const res = await request(app)
+        .post('/predict')
+        .set('Authorization', basic(user, password))
+        .send({ X: SAMPLES.setosa });
+      expect(res.status).toBe(200);
+      expect(res.body.prediction).toBe('setosa');
+    },
+  );
 
   test.each([
     ['a wrong password', basic('alice', 'nope')],
@@ -37,13 +46,16 @@ describe('prediction API', () => {
     expect(res.headers['www-authenticate']).toBeDefined();
   });
 
-  test.each(['M1', 'M2'])('when %s is asked for a canonical sample of each class, then it predicts it right', async (model) => {
-    for (const [cls, row] of Object.entries(SAMPLES)) {
-      const res = await post({ X: row }, model === 'M2' ? { 'X-Experiment-Group': 'debug' } : {});
-      expect(res.headers['x-model-name']).toBe(model);
-      expect([cls, res.body.prediction]).toEqual([cls, cls]);
-    }
-  });
+  test.each(['M1', 'M2'])(
+    'when %s is asked for a canonical sample of each class, then it predicts it right',
+    async (model) => {
+      for (const [cls, row] of Object.entries(SAMPLES)) {
+        const res = await post({ X: row }, model === 'M2' ? { 'X-Experiment-Group': 'debug' } : {});
+        expect(res.headers['x-model-name']).toBe(model);
+        expect([cls, res.body.prediction]).toEqual([cls, cls]);
+      }
+    },
+  );
 
   test('when given a batch, then it answers one prediction per row in order', async () => {
     const res = await post({ X: Object.values(SAMPLES) });
@@ -57,9 +69,16 @@ describe('prediction API', () => {
     expect(res.headers['x-variant']).toBe('v2');
     expect(res.headers['x-model-name']).toBe('M2');
     expect(res.body.prediction).toBe('virginica');
-    expect(Object.values(res.body.probabilities as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
+    expect(Object.values(res.body.probabilities as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(
+      1,
+      10,
+    );
     expect(res.body.neighbours.length).toBeGreaterThan(0);
-    expect(res.body.neighbours[0]).toEqual({ label: expect.any(String), distance: expect.any(Number), features: expect.any(Array) });
+    expect(res.body.neighbours[0]).toEqual({
+      label: expect.any(String),
+      distance: expect.any(Number),
+      features: expect.any(Array),
+    });
   });
 
   test('when API_VARIANT=v2, then v2 is the default without the header', async () => {
@@ -79,7 +98,10 @@ describe('prediction API', () => {
     ['a huge number', '{"X":[1e999,1,1,1]}', 'X'],
     ['nested too deep', { X: [[[1, 2, 3, 4]]] }, 'X'],
   ])('when the body has %s, then it is 400 naming the field', async (_what, body, field) => {
-    const res = await request(app).post('/predict').set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(body as object);
+    const res = await request(app)
+      .post('/predict')
+      .set({ Authorization: ALICE, 'Content-Type': 'application/json' })
+      .send(body as object);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_input');
     expect(res.body.error.message.startsWith(field)).toBe(true);
@@ -87,26 +109,38 @@ describe('prediction API', () => {
 
   test('when the batch is larger than MAX_BATCH, then it is 400', async () => {
     const small = makeApp({ MAX_BATCH: '2' }).app;
-    const res = await request(small).post('/predict').set('Authorization', ALICE).send({ X: [SAMPLES.setosa, SAMPLES.setosa, SAMPLES.setosa] });
+    const res = await request(small)
+      .post('/predict')
+      .set('Authorization', ALICE)
+      .send({ X: [SAMPLES.setosa, SAMPLES.setosa, SAMPLES.setosa] });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/at most 2 rows/);
   });
 
   test('when the JSON is malformed, then it is 400 malformed_json', async () => {
-    const res = await request(app).post('/predict').set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send('{"X": [1,2,');
+    const res = await request(app)
+      .post('/predict')
+      .set({ Authorization: ALICE, 'Content-Type': 'application/json' })
+      .send('{"X": [1,2,');
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('malformed_json');
   });
 
   test('when the body is not JSON, then it is 415', async () => {
-    const res = await request(app).post('/predict').set({ Authorization: ALICE, 'Content-Type': 'text/plain' }).send('5.1,3.5,1.4,0.2');
+    const res = await request(app)
+      .post('/predict')
+      .set({ Authorization: ALICE, 'Content-Type': 'text/plain' })
+      .send('5.1,3.5,1.4,0.2');
     expect(res.status).toBe(415);
     expect(res.body.error.code).toBe('unsupported_media_type');
   });
 
   test('when the body is over BODY_LIMIT, then it is 413', async () => {
     const tiny = makeApp({ BODY_LIMIT: '100b' }).app;
-    const res = await request(tiny).post('/predict').set('Authorization', ALICE).send({ X: Array.from({ length: 20 }, () => SAMPLES.setosa) });
+    const res = await request(tiny)
+      .post('/predict')
+      .set('Authorization', ALICE)
+      .send({ X: Array.from({ length: 20 }, () => SAMPLES.setosa) });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
   });
@@ -123,25 +157,42 @@ describe('prediction API', () => {
   test('when a user exceeds RATE_LIMIT_PER_MINUTE, then it is 429 with Retry-After and RateLimit headers', async () => {
     const limited = makeApp({ RATE_LIMIT_PER_MINUTE: '3' });
     const responses = [];
-    for (let i = 0; i < 5; i++) responses.push(await request(limited.app).post('/predict').set('Authorization', ALICE).send({ X: SAMPLES.setosa }));
+    for (let i = 0; i < 5; i++)
+      responses.push(
+        await request(limited.app).post('/predict').set('Authorization', ALICE).send({ X: SAMPLES.setosa }),
+      );
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
     const last = responses[4]!;
     expect(last.headers['retry-after']).toBeDefined();
     expect(last.headers.ratelimit).toBeDefined();
     expect(last.body.error.code).toBe('rate_limited');
     // Another user has their own budget.
-    expect((await request(limited.app).post('/predict').set('Authorization', basic('bob', USERS.bob)).send({ X: SAMPLES.setosa })).status).toBe(200);
+    expect(
+      (
+        await request(limited.app)
+          .post('/predict')
+          .set('Authorization', basic('bob', USERS.bob))
+          .send({ X: SAMPLES.setosa })
+      ).status,
+    ).toBe(200);
   });
 
-  test('when a client keeps failing to log in, then it is throttled with 429 even with the right password', async () => {
-    const fresh = makeApp();
-    for (let i = 0; i < 10; i++) await request(fresh.app).post('/predict').set('Authorization', basic('alice', `wrong${i}`)).send({ X: SAMPLES.setosa });
-    const res = await request(fresh.app).post('/predict').set('Authorization', ALICE).send({ X: SAMPLES.setosa });
-    expect(res.status).toBe(429);
-    expect(res.headers['retry-after']).toBeDefined();
-    const text = await fresh.metrics.registry.getSingleMetricAsString('auth_failures_total');
-    expect(text).toMatch(/auth_failures_total 10/);
-  });
+  test(
+    'when a client keeps failing to log in, ' + 'then it is throttled with 429 even with the right password',
+    async () => {
+      const fresh = makeApp();
+      for (let i = 0; i < 10; i++)
+        await request(fresh.app)
+          .post('/predict')
+          .set('Authorization', basic('alice', `wrong${i}`))
+          .send({ X: SAMPLES.setosa });
+      const res = await request(fresh.app).post('/predict').set('Authorization', ALICE).send({ X: SAMPLES.setosa });
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBeDefined();
+      const text = await fresh.metrics.registry.getSingleMetricAsString('auth_failures_total');
+      expect(text).toMatch(/auth_failures_total 10/);
+    },
+  );
 });
 
 describe('models and scores', () => {
@@ -149,14 +200,22 @@ describe('models and scores', () => {
   const dir = trainedModelDir();
   const metricsOf = (name: string) => {
     const version = readFileSync(join(dir, name, 'current'), 'utf8').trim();
-    return JSON.parse(readFileSync(join(dir, name, version, 'metrics.json'), 'utf8')) as { version: string; scores: Record<string, number> };
+    return JSON.parse(readFileSync(join(dir, name, version, 'metrics.json'), 'utf8')) as {
+      version: string;
+      scores: Record<string, number>;
+    };
   };
 
   test.each(['M1', 'M2'])('when GET /%s, then the score equals metrics.json', async (name) => {
     const res = await request(app).get(`/${name}`).set('Authorization', ALICE);
     expect(res.status).toBe(200);
     const metrics = metricsOf(name);
-    expect(res.body).toMatchObject({ model: name, version: metrics.version, score: metrics.scores.accuracy, macroF1: metrics.scores.macroF1 });
+    expect(res.body).toMatchObject({
+      model: name,
+      version: metrics.version,
+      score: metrics.scores.accuracy,
+      macroF1: metrics.scores.macroF1,
+    });
   });
 
   test('when GET /models, then every model is listed with its full scores', async () => {
@@ -185,16 +244,19 @@ describe('health, docs and metrics', () => {
     expect(status.body.servesAllPromoted).toBe(true);
   });
 
-  test('when draining, then /readyz answers 503 and requests still in flight finish with Connection: close', async () => {
-    const lifecycle = { draining: true };
-    const { app } = makeApp({}, { lifecycle });
-    const ready = await request(app).get('/readyz');
-    expect(ready.status).toBe(503);
-    expect(ready.body.error.code).toBe('not_ready');
-    const res = await request(app).post('/predict').set('Authorization', ALICE).send({ X: SAMPLES.setosa });
-    expect(res.status).toBe(200);
-    expect(res.headers.connection).toBe('close');
-  });
+  test(
+    'when draining, then /readyz answers 503 and requests ' + 'still in flight finish with Connection: close',
+    async () => {
+      const lifecycle = { draining: true };
+      const { app } = makeApp({}, { lifecycle });
+      const ready = await request(app).get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.code).toBe('not_ready');
+      const res = await request(app).post('/predict').set('Authorization', ALICE).send({ X: SAMPLES.setosa });
+      expect(res.status).toBe(200);
+      expect(res.headers.connection).toBe('close');
+    },
+  );
 
   test('when no model is loaded, then /readyz and /predict answer 503', async () => {
     const { app, store } = makeApp();
@@ -205,49 +267,77 @@ describe('health, docs and metrics', () => {
     expect(res.body.error.code).toBe('not_ready');
   });
 
-  test('when /openapi.json and /docs are asked for, then the document and Swagger UI come from the package', async () => {
-    const { app } = makeApp();
-    const doc = await request(app).get('/openapi.json');
-    expect(doc.body.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/predict', '/v2/models/{name}/infer', '/metrics']));
-    expect((await request(app).get('/docs')).status).toBe(301);
-    const page = await request(app).get('/docs/');
-    expect(page.text).toContain('swagger-ui-bundle.js');
-    expect(page.text).not.toMatch(/https?:\/\/(cdn|unpkg)/);
-    expect((await request(app).get('/docs/swagger-ui-bundle.js')).status).toBe(200);
-    expect((await request(app).get('/docs/swagger-initializer.js')).text).toContain('../openapi.json');
-  });
+  test(
+    'when /openapi.json and /docs are asked for, ' + 'then the document and Swagger UI come from the package',
+    async () => {
+      const { app } = makeApp();
+      const doc = await request(app).get('/openapi.json');
+      expect(doc.body.openapi).toBe('3.1.0');
+      expect(Object.keys(doc.body.paths)).toEqual(
+        expect.arrayContaining(['/predict', '/v2/models/{name}/infer', '/metrics']),
+      );
+      expect((await request(app).get('/docs')).status).toBe(301);
+      const page = await request(app).get('/docs/');
+      expect(page.text).toContain('swagger-ui-bundle.js');
+      expect(page.text).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+      expect((await request(app).get('/docs/swagger-ui-bundle.js')).status).toBe(200);
+      expect((await request(app).get('/docs/swagger-initializer.js')).text).toContain('../openapi.json');
+    },
+  );
 
   test('when traffic has flowed, then every contract metric is exported with route templates', async () => {
     const { app } = makeApp();
     await request(app).post('/predict').set('Authorization', ALICE).send({ X: SAMPLES.setosa });
-    await request(app).post('/predict').set({ Authorization: ALICE, 'X-Experiment-Group': 'debug' }).send({ X: SAMPLES.virginica });
+    await request(app)
+      .post('/predict')
+      .set({ Authorization: ALICE, 'X-Experiment-Group': 'debug' })
+      .send({ X: SAMPLES.virginica });
     await request(app).get('/models/M1').set('Authorization', ALICE);
     const text = (await request(app).get('/metrics')).text;
-    for (const name of ['http_requests_total', 'http_request_duration_seconds_bucket', 'http_requests_in_flight', 'model_predictions_total', 'model_inference_duration_seconds_bucket', 'model_input_feature_value_bucket', 'auth_failures_total', 'rate_limited_total', 'process_cpu_user_seconds_total']) {
+    for (const name of [
+      'http_requests_total',
+      'http_request_duration_seconds_bucket',
+      'http_requests_in_flight',
+      'model_predictions_total',
+      'model_inference_duration_seconds_bucket',
+      'model_input_feature_value_bucket',
+      'auth_failures_total',
+      'rate_limited_total',
+      'process_cpu_user_seconds_total',
+    ]) {
       expect([name, text.includes(name)]).toEqual([name, true]);
     }
     expect(text).toContain('route="/models/:name"');
     expect(text).not.toContain('route="/models/M1"');
-    expect(text).toMatch(/model_predictions_total\{model="M2",version="[0-9a-f]{12}",variant="v2",class="virginica"\} 1/);
+    expect(text).toMatch(
+      /model_predictions_total\{model="M2",version="[0-9a-f]{12}",variant="v2",class="virginica"\} 1/,
+    );
   });
 
   test('when MONITORING_TOKEN is set, then /metrics needs the bearer token', async () => {
     const token = 'a-long-monitoring-token-123';
     const { app } = makeApp({ MONITORING_TOKEN: token });
     expect((await request(app).get('/metrics')).status).toBe(401);
-    expect((await request(app).get('/metrics').set('Authorization', 'Bearer wrong-token-xxxxxxxxxxxx')).status).toBe(401);
+    expect((await request(app).get('/metrics').set('Authorization', 'Bearer wrong-token-xxxxxxxxxxxx')).status).toBe(
+      401,
+    );
     expect((await request(app).get('/metrics').set('Authorization', `Bearer ${token}`)).status).toBe(200);
   });
 
-  test('when a request carries X-Request-Id, then it is echoed and logged; credentials never reach a log line', async () => {
-    const { app, logs } = makeApp();
-    const res = await request(app).post('/predict').set({ Authorization: ALICE, 'X-Request-Id': 'trace-123' }).send({ X: SAMPLES.setosa });
-    expect(res.headers['x-request-id']).toBe('trace-123');
-    expect(res.headers['x-powered-by']).toBeUndefined();
-    expect(logs.some((l) => l.includes('"reqId":"trace-123"'))).toBe(true);
-    const secret = ALICE.slice(6);
-    expect(logs.join('\n')).not.toContain(secret);
-    expect(logs.join('\n')).not.toContain(USERS.alice);
-  });
+  test(
+    'when a request carries X-Request-Id, ' + 'then it is echoed and logged; credentials never reach a log line',
+    async () => {
+      const { app, logs } = makeApp();
+      const res = await request(app)
+        .post('/predict')
+        .set({ Authorization: ALICE, 'X-Request-Id': 'trace-123' })
+        .send({ X: SAMPLES.setosa });
+      expect(res.headers['x-request-id']).toBe('trace-123');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(logs.some((l) => l.includes('"reqId":"trace-123"'))).toBe(true);
+      const secret = ALICE.slice(6);
+      expect(logs.join('\n')).not.toContain(secret);
+      expect(logs.join('\n')).not.toContain(USERS.alice);
+    },
+  );
 });

@@ -33,7 +33,11 @@ export function trainedModelDir(): string {
   const shared = runDir ? join(runDir, 'trained') : undefined;
   if (shared && existsSync(shared)) return (trainedDir = shared);
   const fresh = mkdtempSync(join(runDir ?? tmpdir(), 'mlship-api-'));
-  const result = spawnSync(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', fresh], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', fresh],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`training failed (run npm run build first): ${result.stderr}`);
   if (!shared) return (trainedDir = fresh);
   // A rename is atomic: another worker either sees the whole registry or none. When one got there
@@ -52,15 +56,33 @@ export function basic(user: string, password: string): string {
 export const ALICE = basic('alice', USERS.alice);
 
 /** An app on a fresh metrics registry, real models and the committed dev users file; log lines captured. */
-export function makeApp(env: Record<string, string> = {}, extra: Partial<AppDeps> = {}): { app: RequestListener; metrics: ApiMetrics; config: Config; logs: string[]; store: ModelStore } {
-  const config = loadConfig({ MODEL_DIR: trainedModelDir(), USERS_FILE: join(ROOT, 'api/users.dev.txt'), LOG_LEVEL: 'info', ...env });
+export function makeApp(
+  env: Record<string, string> = {},
+  extra: Partial<AppDeps> = {},
+): { app: RequestListener; metrics: ApiMetrics; config: Config; logs: string[]; store: ModelStore } {
+  const config = loadConfig({
+    MODEL_DIR: trainedModelDir(),
+    USERS_FILE: join(ROOT, 'api/users.dev.txt'),
+    LOG_LEVEL: 'info',
+    ...env,
+  });
   const metrics = createMetrics(new Registry());
   const logs: string[] = [];
-  const logger = pino({ level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, { write: (line: string) => logs.push(line) });
+  const logger = pino(
+    { level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } },
+    { write: (line: string) => logs.push(line) },
+  );
   // The models the server would serve with this environment (every promoted model, unless MODELS lists some).
   const selection = selectModels(config, env);
   const store = new ModelStore(config.MODEL_DIR, selection.names, selection);
   store.load();
-  const app = createApp({ config, models: store, metrics, logger, auth: new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY }), ...extra });
+  const app = createApp({
+    config,
+    models: store,
+    metrics,
+    logger,
+    auth: new BasicAuth(config.USERS_FILE, metrics, { trustProxy: config.TRUST_PROXY }),
+    ...extra,
+  });
   return { app, metrics, config, logs, store };
 }

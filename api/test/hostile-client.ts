@@ -40,16 +40,27 @@ export async function listen(app: RequestListener): Promise<LiveServer> {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const send = (req: RawRequest): Promise<RawResponse> =>
     new Promise((resolve, reject) => {
-      const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
+      const body =
+        req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
       const headers: Record<string, string | number> = { ...req.headers };
-      // Explicit for chunked: node sends a body without framing for GET-like methods (DELETE, OPTIONS, TRACE) otherwise.
+      // Explicit for chunked: node sends a body without framing for GET-like methods (DELETE, OPTIONS, TRACE)
+      // otherwise.
       if (body) headers[req.chunked ? 'transfer-encoding' : 'content-length'] = req.chunked ? 'chunked' : body.length;
-      const outgoing = request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent, timeout: 20_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const outgoing = request(
+        { host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent, timeout: 20_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
       outgoing.on('timeout', () => outgoing.destroy(new Error(`timeout: ${req.method} ${req.path}`)));
       outgoing.on('error', reject);
       outgoing.end(body);
@@ -63,7 +74,11 @@ export async function listen(app: RequestListener): Promise<LiveServer> {
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; results keep the input order. */
-export async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -95,7 +110,8 @@ export function settledHeap(): number {
 export function contractViolation(req: RawRequest, res: RawResponse): string | undefined {
   if (res.status >= 500) return `status ${res.status}`;
   if (res.status < 400 || req.method === 'HEAD') return undefined;
-  if (!String(res.headers['content-type'] ?? '').startsWith('application/json')) return `error without JSON (${String(res.headers['content-type'])})`;
+  if (!String(res.headers['content-type'] ?? '').startsWith('application/json'))
+    return `error without JSON (${String(res.headers['content-type'])})`;
   let body: unknown;
   try {
     body = JSON.parse(res.body);
@@ -104,10 +120,12 @@ export function contractViolation(req: RawRequest, res: RawResponse): string | u
   }
   const error = (body as { error?: unknown; code?: unknown }).error;
   if (req.path.startsWith('/v2')) {
-    if (typeof error !== 'string' || typeof (body as { code?: unknown }).code !== 'string') return `not the OIP error shape: ${res.body.slice(0, 120)}`;
+    if (typeof error !== 'string' || typeof (body as { code?: unknown }).code !== 'string')
+      return `not the OIP error shape: ${res.body.slice(0, 120)}`;
     return undefined;
   }
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code !== 'string' || typeof message !== 'string') return `not the contract error shape: ${res.body.slice(0, 120)}`;
+  if (typeof code !== 'string' || typeof message !== 'string')
+    return `not the contract error shape: ${res.body.slice(0, 120)}`;
   return undefined;
 }

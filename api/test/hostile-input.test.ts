@@ -57,7 +57,8 @@ describe('hostile input on every route (fast-check, real server on port 0)', () 
   const logger = createLogger('info', {
     write: (line: string) => {
       logLines++;
-      for (const token of line.match(TOKEN) ?? []) if (secrets.has(token) || token.startsWith(SECRET_PREFIX)) leaks.push(`${token} in ${line.slice(0, 200)}`);
+      for (const token of line.match(TOKEN) ?? [])
+        if (secrets.has(token) || token.startsWith(SECRET_PREFIX)) leaks.push(`${token} in ${line.slice(0, 200)}`);
     },
   });
   const { app } = makeApp(
@@ -79,7 +80,10 @@ describe('hostile input on every route (fast-check, real server on port 0)', () 
   afterAll(async () => {
     await predictionLog.close();
     await live.close();
-    const summary = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(' ');
+    const summary = [...statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}:${n}`)
+      .join(' ');
     process.stdout.write(
       `${JSON.stringify({ hostileFigures: { requests: sent, statuses: summary, fiveXx: [...statuses].filter(([s]) => s >= 500).reduce((a, [, n]) => a + n, 0), fiveXxCauses, violations: violations.length, logLines, heapBeforeMB: +(heapBefore / 1048576).toFixed(1), heapAfterMB: +(heapAfter / 1048576).toFixed(1) } })}\n`,
     );
@@ -95,32 +99,51 @@ describe('hostile input on every route (fast-check, real server on port 0)', () 
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         outcome = contractViolation(req, res);
         if (res.status >= 500) {
-          const cause = badPercentEncoding(req.path) ? 'malformed percent-encoding in a route parameter' : String(req.body ?? '').includes('[[[[[[[[') ? 'deeply nested JSON' : 'other';
+          const cause = badPercentEncoding(req.path)
+            ? 'malformed percent-encoding in a route parameter'
+            : String(req.body ?? '').includes('[[[[[[[[')
+              ? 'deeply nested JSON'
+              : 'other';
           fiveXxCauses[cause] = (fiveXxCauses[cause] ?? 0) + 1;
         }
       } catch (error) {
         outcome = `no response: ${(error as Error).message}`;
       }
       sent++;
-      if (outcome) violations.push(`${outcome} <- ${req.method} ${req.path.slice(0, 60)} ${JSON.stringify(req.headers).slice(0, 160)} body ${String(req.body ?? '').slice(0, 100)} (${req.body?.length ?? 0} bytes)`);
+      if (outcome)
+        violations.push(
+          `${outcome} <- ${req.method} ${req.path.slice(0, 60)} ${JSON.stringify(req.headers).slice(0, 160)} body ` +
+            `${String(req.body ?? '').slice(0, 100)} (${req.body?.length ?? 0} bytes)`,
+        );
     });
   };
 
-  test(`when ${REQUESTS} generated requests hit every route, then none is answered 5xx and every error is the contract's JSON`, async () => {
-    for (let chunk = 0; chunk < WARM_UP / CHUNK; chunk++) await runChunk(chunk);
-    heapBefore = settledHeap();
-    for (let chunk = WARM_UP / CHUNK; chunk < REQUESTS / CHUNK; chunk++) await runChunk(chunk);
-    heapAfter = settledHeap();
-    expect(sent).toBeGreaterThanOrEqual(REQUESTS);
-    // Every contract status was reached, so the generators really got past auth and parsing.
-    for (const status of [200, 400, 401, 404, 405, 413, 415, 429]) expect([status, statuses.has(status)]).toEqual([status, true]);
-    expect(violations.slice(0, 20)).toEqual([]);
-  }, 180_000);
+  test(
+    `when ${REQUESTS} generated requests hit every route, then none is answered 5xx and every error is the ` +
+      `contract's JSON`,
+    async () => {
+      for (let chunk = 0; chunk < WARM_UP / CHUNK; chunk++) await runChunk(chunk);
+      heapBefore = settledHeap();
+      for (let chunk = WARM_UP / CHUNK; chunk < REQUESTS / CHUNK; chunk++) await runChunk(chunk);
+      heapAfter = settledHeap();
+      expect(sent).toBeGreaterThanOrEqual(REQUESTS);
+      // Every contract status was reached, so the generators really got past auth and parsing.
+      for (const status of [200, 400, 401, 404, 405, 413, 415, 429])
+        expect([status, statuses.has(status)]).toEqual([status, true]);
+      expect(violations.slice(0, 20)).toEqual([]);
+    },
+    180_000,
+  );
 
   test('when the run is over, then the process is healthy and answers correctly', async () => {
     expect((await live.send({ method: 'GET', path: '/healthz', headers: {} })).status).toBe(200);
     expect((await live.send({ method: 'GET', path: '/readyz', headers: {} })).status).toBe(200);
-    const res = await live.send({ method: 'POST', path: '/predict', headers: { authorization: ALICE, 'content-type': 'application/json' }, body: '{"X":[5.1,3.5,1.4,0.2]}' });
+    const res = await live.send({
+      method: 'POST',
+      path: '/predict',
+      headers: { authorization: ALICE, 'content-type': 'application/json' },
+      body: '{"X":[5.1,3.5,1.4,0.2]}',
+    });
     expect([res.status, JSON.parse(res.body).prediction]).toEqual([200, 'setosa']);
   });
 
@@ -139,7 +162,9 @@ describe('hostile input on every route (fast-check, real server on port 0)', () 
     await predictionLog.flush();
     expect(logLines).toBeGreaterThanOrEqual(REQUESTS);
     expect(leaks.slice(0, 5)).toEqual([]);
-    const text = readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
+    const text = readdirSync(logDir)
+      .map((f) => readFileSync(join(logDir, f), 'utf8'))
+      .join('\n');
     expect(text.length).toBeGreaterThan(0);
     const leaked = (text.match(TOKEN) ?? []).filter((t) => secrets.has(t) || t.startsWith(SECRET_PREFIX));
     expect(leaked.slice(0, 5)).toEqual([]);
@@ -153,14 +178,20 @@ describe('hostile input: cases found by the property run, kept as plain regressi
     live = await listen(app);
   });
   afterAll(() => live.close());
-  const post = (path: string, body: string) => live.send({ method: 'POST', path, headers: { authorization: ALICE, 'content-type': 'application/json' }, body });
+  const post = (path: string, body: string) =>
+    live.send({ method: 'POST', path, headers: { authorization: ALICE, 'content-type': 'application/json' }, body });
 
-  test.each([2_000, 20_000])('when /v2 infer gets tensor data nested %i deep, then it is 400, not a stack overflow', async (depth) => {
-    const body = `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":${'['.repeat(depth)}${']'.repeat(depth)}}]}`;
-    const res = await post('/v2/models/M1/infer', body);
-    expect(res.status).toBe(400);
-    expect(JSON.parse(res.body)).toMatchObject({ code: 'invalid_input' });
-  });
+  test.each([2_000, 20_000])(
+    'when /v2 infer gets tensor data nested %i deep, then it is 400, not a stack overflow',
+    async (depth) => {
+      const body =
+        `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":${'['.repeat(depth)}` +
+        `${']'.repeat(depth)}}]}`;
+      const res = await post('/v2/models/M1/infer', body);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'invalid_input' });
+    },
+  );
 
   test.each([2_000, 60_000])('when /predict gets X nested %i deep, then it is 400 naming X', async (depth) => {
     const res = await post('/predict', `{"X":${'['.repeat(depth)}${']'.repeat(depth)}}`);
@@ -170,7 +201,12 @@ describe('hostile input: cases found by the property run, kept as plain regressi
 
   test('when a route parameter is not valid percent-encoding, then it is a 4xx JSON error', async () => {
     for (const path of ['/models/%', '/v2/models/%E0%A4%A/infer', '/v2/models/%/ready']) {
-      const res = await live.send({ method: path.endsWith('infer') ? 'POST' : 'GET', path, headers: { authorization: ALICE, 'content-type': 'application/json' }, body: path.endsWith('infer') ? '{}' : undefined });
+      const res = await live.send({
+        method: path.endsWith('infer') ? 'POST' : 'GET',
+        path,
+        headers: { authorization: ALICE, 'content-type': 'application/json' },
+        body: path.endsWith('infer') ? '{}' : undefined,
+      });
       expect([path, contractViolation({ method: 'GET', path, headers: {} }, res)]).toEqual([path, undefined]);
       expect(res.status).toBeLessThan(500);
     }

@@ -40,7 +40,9 @@ export const ROUTES = [
   '/docs/swagger-initializer.js',
 ] as const;
 
-const secretText = fc.string({ minLength: 4, maxLength: 16, unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789') }).map((s) => `${SECRET_PREFIX}${s}`);
+const secretText = fc
+  .string({ minLength: 4, maxLength: 16, unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789') })
+  .map((s) => `${SECRET_PREFIX}${s}`);
 const anyText = fc.string({ maxLength: 40, unit: 'binary' });
 const encoded = anyText.map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '?')));
 
@@ -75,7 +77,21 @@ const path: fc.Arbitrary<string> = fc.oneof(
 
 const method = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('GET', 'POST') },
-  { weight: 2, arbitrary: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'SEARCH', 'MKCOL') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'PUT',
+      'DELETE',
+      'PATCH',
+      'HEAD',
+      'OPTIONS',
+      'TRACE',
+      'PROPFIND',
+      'PURGE',
+      'SEARCH',
+      'MKCOL',
+    ),
+  },
 );
 
 const contentType = fc.option(
@@ -104,7 +120,10 @@ const credentials: fc.Arbitrary<{ authorization?: string; attacker: boolean }> =
   { weight: 12, arbitrary: fc.constant({ authorization: ALICE, attacker: false }) },
   { weight: 2, arbitrary: fc.constant({ attacker: true }) },
   { weight: 1, arbitrary: secretText.map((p) => ({ authorization: basic('alice', p), attacker: true })) },
-  { weight: 1, arbitrary: fc.tuple(secretText, secretText).map(([u, p]) => ({ authorization: basic(u, p), attacker: true })) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(secretText, secretText).map(([u, p]) => ({ authorization: basic(u, p), attacker: true })),
+  },
   {
     weight: 1,
     arbitrary: fc
@@ -126,9 +145,18 @@ const number = fc.oneof(
   fc.constantFrom(0, -0, 5.1, 1e308, -1e308, 5e-324, Number.MAX_SAFE_INTEGER),
 );
 const row = fc.array(number, { minLength: 0, maxLength: 6 });
-const jsonNumberText = fc.constantFrom('1e999', '-1e999', '1e-999', '123456789012345678901234567890123456789', `1${'0'.repeat(400)}`, '-0', '0.0000000000000000000001');
+const jsonNumberText = fc.constantFrom(
+  '1e999',
+  '-1e999',
+  '1e-999',
+  '123456789012345678901234567890123456789',
+  `1${'0'.repeat(400)}`,
+  '-0',
+  '0.0000000000000000000001',
+);
 const nanish = fc.constantFrom('NaN', 'Infinity', '-Infinity', 'nan', '1e3', '0x10', '', ' 5 ', 'null');
-const nest = (depth: number, open: string, close: string, inner: string): string => open.repeat(depth) + inner + close.repeat(depth);
+const nest = (depth: number, open: string, close: string, inner: string): string =>
+  open.repeat(depth) + inner + close.repeat(depth);
 
 /** A predict body as JSON text: right, nearly right, and wrong in every way. */
 const predictBody: fc.Arbitrary<string> = fc.oneof(
@@ -160,7 +188,9 @@ const predictBody: fc.Arbitrary<string> = fc.oneof(
     '   ',
     '',
   ),
-  fc.integer({ min: 1, max: 2000 }).map((n) => JSON.stringify({ X: Array.from({ length: n }, () => [5.1, 3.5, 1.4, 0.2]) })),
+  fc
+    .integer({ min: 1, max: 2000 })
+    .map((n) => JSON.stringify({ X: Array.from({ length: n }, () => [5.1, 3.5, 1.4, 0.2]) })),
   fc.integer({ min: 2, max: 60_000 }).map((n) => `{"X":${nest(n, '[', ']', '')}}`),
   fc.integer({ min: 2, max: 30_000 }).map((n) => nest(n, '{"X":', '}', '1')),
 );
@@ -170,9 +200,13 @@ const tensor = (data: string, shape = '[1,4]', datatype = '"FP32"', name = '"inp
 
 /** An Open Inference Protocol request as JSON text. */
 const inferBody: fc.Arbitrary<string> = fc.oneof(
-  fc.tuple(row, fc.array(fc.integer({ min: -2, max: 5000 }), { maxLength: 3 }), fc.constantFrom('FP32', 'FP64', 'INT8', 'BYTES', '')).map(([data, shape, datatype]) =>
-    tensor(JSON.stringify(data), JSON.stringify(shape), JSON.stringify(datatype)),
-  ),
+  fc
+    .tuple(
+      row,
+      fc.array(fc.integer({ min: -2, max: 5000 }), { maxLength: 3 }),
+      fc.constantFrom('FP32', 'FP64', 'INT8', 'BYTES', ''),
+    )
+    .map(([data, shape, datatype]) => tensor(JSON.stringify(data), JSON.stringify(shape), JSON.stringify(datatype))),
   fc.jsonValue({ maxDepth: 4 }).map((data) => tensor(JSON.stringify(data))),
   fc.constantFrom(
     tensor('[5.1,3.5,1.4,0.2]'),
@@ -207,9 +241,21 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 
 const extraHeaders = fc.record(
   {
-    'x-experiment-group': fc.oneof(fc.constantFrom('debug', 'DEBUG', 'v2', ''), anyText.map((s) => s.replace(/[^\x20-\x7e]/g, ''))),
-    'x-request-id': fc.oneof(fc.constantFrom('ok-id-1', '../../etc/passwd', '<script>', 'a'.repeat(300)), anyText.map((s) => s.replace(/[^\x20-\x7e]/g, ''))),
-    'x-forwarded-for': fc.constantFrom('198.51.100.7', '198.51.100.7, 203.0.113.9', 'unknown', '::ffff:198.51.100.8', ''),
+    'x-experiment-group': fc.oneof(
+      fc.constantFrom('debug', 'DEBUG', 'v2', ''),
+      anyText.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+    ),
+    'x-request-id': fc.oneof(
+      fc.constantFrom('ok-id-1', '../../etc/passwd', '<script>', 'a'.repeat(300)),
+      anyText.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+    ),
+    'x-forwarded-for': fc.constantFrom(
+      '198.51.100.7',
+      '198.51.100.7, 203.0.113.9',
+      'unknown',
+      '::ffff:198.51.100.8',
+      '',
+    ),
     'content-encoding': fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-unknown'),
     accept: fc.constantFrom('application/json', 'text/html', '*/*', ''),
     cookie: secretText.map((s) => `session=${s}`),
@@ -223,9 +269,17 @@ export const hostileRequest: fc.Arbitrary<RawRequest> = fc
   .record({ method, path, contentType, credentials, extra: extraHeaders, chunked: fc.boolean(), kind: fc.nat(9) })
   .chain((r) => {
     const body: fc.Arbitrary<string | Buffer | undefined> = r.path.includes('/infer')
-      ? fc.oneof({ weight: 6, arbitrary: inferBody }, { weight: 1, arbitrary: otherBody }, { weight: 1, arbitrary: fc.constant(undefined) })
+      ? fc.oneof(
+          { weight: 6, arbitrary: inferBody },
+          { weight: 1, arbitrary: otherBody },
+          { weight: 1, arbitrary: fc.constant(undefined) },
+        )
       : r.path.startsWith('/predict')
-        ? fc.oneof({ weight: 6, arbitrary: predictBody }, { weight: 1, arbitrary: otherBody }, { weight: 1, arbitrary: fc.constant(undefined) })
+        ? fc.oneof(
+            { weight: 6, arbitrary: predictBody },
+            { weight: 1, arbitrary: otherBody },
+            { weight: 1, arbitrary: fc.constant(undefined) },
+          )
         : fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: otherBody });
     return body.map((b) => {
       const headers: Record<string, string> = { ...r.extra };

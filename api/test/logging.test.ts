@@ -22,9 +22,21 @@ describe('log destination and time', () => {
     for (let i = 0; i < 100; i++) logger.info({ reqId: `r${i}`, status: 200, ms: i / 4 }, 'request');
     await new Promise<void>((resolve) => file.destination.flush(() => resolve()));
     file.destination.flushSync();
-    const lines = file.read().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = file
+      .read()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.map((line) => line.reqId)).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
-    expect(lines[3]).toEqual({ level: 30, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), service: 'mlship-api', reqId: 'r3', status: 200, ms: 0.75, msg: 'request' });
+    expect(lines[3]).toEqual({
+      level: 30,
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      service: 'mlship-api',
+      reqId: 'r3',
+      status: 200,
+      ms: 0.75,
+      msg: 'request',
+    });
     file.close();
   });
 

@@ -44,7 +44,12 @@ async function everyDocumentedOperation(app: RequestListener, version: string): 
     const path = template.replace('{name}', 'M1').replace('{version}', version);
     for (const method of Object.keys(operations)) {
       const what = `${method.toUpperCase()} ${path}`;
-      const req = method === 'post' ? request(app).post(path).send(path === '/predict' ? { X: ROW } : INFER_BODY) : request(app).get(path);
+      const req =
+        method === 'post'
+          ? request(app)
+              .post(path)
+              .send(path === '/predict' ? { X: ROW } : INFER_BODY)
+          : request(app).get(path);
       const id = `id-${answers.length}`;
       answers.push({ what, id, res: await req.set('Authorization', ALICE).set('X-Request-Id', id) });
     }
@@ -56,13 +61,33 @@ async function everyDocumentedOperation(app: RequestListener, version: string): 
 async function errorAnswers(app: RequestListener): Promise<Answer[]> {
   const cases: Array<[string, () => request.Test]> = [
     ['POST /predict without credentials', () => request(app).post('/predict').send({ X: ROW })],
-    ['POST /predict, wrong password', () => request(app).post('/predict').set('Authorization', 'Basic YWxpY2U6bm8=').send({ X: ROW })],
-    ['POST /predict, not JSON', () => request(app).post('/predict').set('Authorization', ALICE).set('Content-Type', 'text/plain').send('5.9')],
-    ['POST /predict, malformed JSON', () => request(app).post('/predict').set('Authorization', ALICE).set('Content-Type', 'application/json').send('{"X":')],
-    ['POST /predict, invalid input', () => request(app).post('/predict').set('Authorization', ALICE).send({ X: [1, 2] })],
+    [
+      'POST /predict, wrong password',
+      () => request(app).post('/predict').set('Authorization', 'Basic YWxpY2U6bm8=').send({ X: ROW }),
+    ],
+    [
+      'POST /predict, not JSON',
+      () => request(app).post('/predict').set('Authorization', ALICE).set('Content-Type', 'text/plain').send('5.9'),
+    ],
+    [
+      'POST /predict, malformed JSON',
+      () =>
+        request(app).post('/predict').set('Authorization', ALICE).set('Content-Type', 'application/json').send('{"X":'),
+    ],
+    [
+      'POST /predict, invalid input',
+      () =>
+        request(app)
+          .post('/predict')
+          .set('Authorization', ALICE)
+          .send({ X: [1, 2] }),
+    ],
     ['GET /predict (405)', () => request(app).get('/predict')],
     ['GET /nowhere (404)', () => request(app).get('/nowhere')],
-    ['POST /v2/models/M1/infer, invalid input', () => request(app).post('/v2/models/M1/infer').set('Authorization', ALICE).send({ inputs: [] })],
+    [
+      'POST /v2/models/M1/infer, invalid input',
+      () => request(app).post('/v2/models/M1/infer').set('Authorization', ALICE).send({ inputs: [] }),
+    ],
     ['GET /models without credentials', () => request(app).get('/models')],
   ];
   const answers: Answer[] = [];
@@ -93,28 +118,40 @@ describe('one request pipeline: the same headers on every route', () => {
   }, 60_000);
 
   test('when every documented operation is called, then each is answered (the list is the real one)', () => {
-    const operations = answers.filter((a) => !a.what.includes(',') && !a.what.includes('(') && !a.what.includes('without'));
-    expect(operations.map((a) => a.what)).toEqual(expect.arrayContaining(['POST /predict', 'POST /v2/models/M1/infer', 'GET /status', 'GET /metrics', 'GET /docs']));
+    const operations = answers.filter(
+      (a) => !a.what.includes(',') && !a.what.includes('(') && !a.what.includes('without'),
+    );
+    expect(operations.map((a) => a.what)).toEqual(
+      expect.arrayContaining(['POST /predict', 'POST /v2/models/M1/infer', 'GET /status', 'GET /metrics', 'GET /docs']),
+    );
     for (const { what, res } of operations) expect([what, res.status < 500]).toEqual([what, true]);
   });
 
   test('when any route answers, success or error, then it carries every security header with the same value', () => {
     for (const header of SECURITY_HEADERS) expect(reference[header]).toEqual(expect.any(String));
-    for (const { what, res } of answers) expect({ what, headers: headersOf(res, SECURITY_HEADERS) }).toEqual({ what, headers: reference });
+    for (const { what, res } of answers)
+      expect({ what, headers: headersOf(res, SECURITY_HEADERS) }).toEqual({ what, headers: reference });
   });
 
   test('when any route answers, then it echoes the X-Request-Id the client sent', () => {
     for (const { what, id, res } of answers) expect({ what, id: res.headers['x-request-id'] }).toEqual({ what, id });
   });
 
-  test('when a prediction is answered, on the fast path or the Open Inference Protocol, then it names the model, version and variant', () => {
-    const predictions = answers.filter((a) => a.what === 'POST /predict' || a.what === 'POST /v2/models/M1/infer');
-    expect(predictions).toHaveLength(2);
-    for (const { what, res } of predictions) {
-      expect([what, res.status]).toEqual([what, 200]);
-      expect({ what, headers: headersOf(res, MODEL_HEADERS) }).toEqual({ what, headers: { 'x-model-name': 'M1', 'x-model-version': version, 'x-variant': 'v1' } });
-    }
-  });
+  test(
+    'when a prediction is answered, on the fast path or the Open Inference Protocol, then it names the model, ' +
+      'version and variant',
+    () => {
+      const predictions = answers.filter((a) => a.what === 'POST /predict' || a.what === 'POST /v2/models/M1/infer');
+      expect(predictions).toHaveLength(2);
+      for (const { what, res } of predictions) {
+        expect([what, res.status]).toEqual([what, 200]);
+        expect({ what, headers: headersOf(res, MODEL_HEADERS) }).toEqual({
+          what,
+          headers: { 'x-model-name': 'M1', 'x-model-version': version, 'x-variant': 'v1' },
+        });
+      }
+    },
+  );
 
   test('when requests end, on the fast path or on Express, then each is counted under its route template', () => {
     expect(exposition).toContain('http_requests_total{method="POST",route="/predict",status="200"} 1');

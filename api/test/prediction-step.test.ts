@@ -40,10 +40,17 @@ function predict(app: Routed['app'], rows: number[][], group?: string) {
 }
 
 function infer(app: Routed['app'], model: string, rows: number[][], group?: string, outputs?: string[]) {
-  const body = { inputs: [{ name: 'input', shape: [rows.length, 4], datatype: 'FP64', data: rows }], ...(outputs ? { outputs: outputs.map((name) => ({ name })) } : {}) };
+  const body = {
+    inputs: [{ name: 'input', shape: [rows.length, 4], datatype: 'FP64', data: rows }],
+    ...(outputs ? { outputs: outputs.map((name) => ({ name })) } : {}),
+  };
   return request(app)
     .post(`/v2/models/${model}/infer`)
-    .set({ Authorization: ALICE, 'Content-Type': 'application/json', ...(group === undefined ? {} : { 'X-Experiment-Group': group }) })
+    .set({
+      Authorization: ALICE,
+      'Content-Type': 'application/json',
+      ...(group === undefined ? {} : { 'X-Experiment-Group': group }),
+    })
     .send(JSON.stringify(body));
 }
 
@@ -53,7 +60,11 @@ function infer(app: Routed['app'], model: string, rows: number[][], group?: stri
  */
 async function modelSeries(routed: Routed): Promise<string[]> {
   const text = await routed.metrics.registry.metrics();
-  return text.split('\n').filter((line) => /^model_predictions_total\{|^model_inference_duration_seconds_count\{|^model_input_feature_value_/.test(line));
+  return text
+    .split('\n')
+    .filter((line) =>
+      /^model_predictions_total\{|^model_inference_duration_seconds_count\{|^model_input_feature_value_/.test(line),
+    );
 }
 
 /** The log's records without what differs per request (time, request id), outputs reduced to their labels. */
@@ -64,11 +75,20 @@ async function loggedRecords(routed: Routed): Promise<unknown[]> {
     .split('\n')
     .map((line) => {
       const { time: _time, requestId: _id, output, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      return { ...rest, labels: (output as Array<string | { prediction: string }>).map((o) => (typeof o === 'string' ? o : o.prediction)) };
+      return {
+        ...rest,
+        labels: (output as Array<string | { prediction: string }>).map((o) =>
+          typeof o === 'string' ? o : o.prediction,
+        ),
+      };
     });
 }
 
-const modelHeaders = (res: request.Response) => ({ name: res.headers['x-model-name'], version: res.headers['x-model-version'], variant: res.headers['x-variant'] });
+const modelHeaders = (res: request.Response) => ({
+  name: res.headers['x-model-name'],
+  version: res.headers['x-model-version'],
+  variant: res.headers['x-variant'],
+});
 
 describe('one prediction step for POST /predict and OIP infer', () => {
   test.each([
@@ -79,7 +99,8 @@ describe('one prediction step for POST /predict and OIP infer', () => {
     ['one model in both arms, no header', { MODEL_NAME: 'M1', AB_MODEL_NAME: 'M1' }, undefined, 'M1', 'v1'],
     ['one model in both arms, the experiment header', { MODEL_NAME: 'M1', AB_MODEL_NAME: 'M1' }, 'debug', 'M1', 'v2'],
   ] as Array<[string, Record<string, string>, string | undefined, string, Variant]>)(
-    'when the same rows come through both routes with %s, then the predictions, arm, headers, metric series and log record are the same',
+    'when the same rows come through both routes with %s, then the predictions, arm, headers, metric series and log ' +
+      'record are the same',
     async (_what, env, group, model, variant) => {
       const viaPredict = appWithLog(env);
       const viaOip = appWithLog(env);
@@ -93,11 +114,17 @@ describe('one prediction step for POST /predict and OIP infer', () => {
 
       const outputs = o.body.outputs as Array<{ name: string; data: Array<string | number> }>;
       const classes = viaOip.store.get(model)!.classNames;
-      const answers = p.body.predictions as Array<string | { prediction: string; probabilities: Record<string, number> }>;
-      expect(outputs.find((t) => t.name === 'label')!.data).toEqual(answers.map((a) => (typeof a === 'string' ? a : a.prediction)));
+      const answers = p.body.predictions as Array<
+        string | { prediction: string; probabilities: Record<string, number> }
+      >;
+      expect(outputs.find((t) => t.name === 'label')!.data).toEqual(
+        answers.map((a) => (typeof a === 'string' ? a : a.prediction)),
+      );
       if (variant === 'v2') {
         // v2's detailed answer and OIP's probabilities tensor come from the same prediction.
-        const probabilities = answers.flatMap((a) => classes.map((c) => (a as { probabilities: Record<string, number> }).probabilities[c]));
+        const probabilities = answers.flatMap((a) =>
+          classes.map((c) => (a as { probabilities: Record<string, number> }).probabilities[c]),
+        );
         expect(outputs.find((t) => t.name === 'probabilities')!.data).toEqual(probabilities);
       }
 
@@ -110,46 +137,55 @@ describe('one prediction step for POST /predict and OIP infer', () => {
     },
   );
 
-  test('when OIP names the model of the other arm than the header asks for, then it answers as the arm that model serves', async () => {
-    const { app, metrics } = makeApp();
-    const res = await infer(app, 'M1', ROWS.slice(0, 1), 'debug');
-    expect(modelHeaders(res)).toMatchObject({ name: 'M1', variant: 'v1' });
-    expect(await metrics.registry.getSingleMetricAsString('model_predictions_total')).not.toMatch(/variant="v2"/);
-  });
+  test(
+    'when OIP names the model of the other arm than the header asks for, then it answers as the arm that model ' +
+      'serves',
+    async () => {
+      const { app, metrics } = makeApp();
+      const res = await infer(app, 'M1', ROWS.slice(0, 1), 'debug');
+      expect(modelHeaders(res)).toMatchObject({ name: 'M1', variant: 'v1' });
+      expect(await metrics.registry.getSingleMetricAsString('model_predictions_total')).not.toMatch(/variant="v2"/);
+    },
+  );
 
-  test('when a batch reaches BATCH_THREAD_MIN_ROWS, then both routes hand it to the batch thread for labels only, and keep details on the event loop', async () => {
-    // A thread that exits at once: each attempt to use it shows as one warning, and the batch is predicted here.
-    const dying = join(mkdtempSync(join(tmpdir(), 'mlship-thread-')), 'dies.js');
-    writeFileSync(dying, 'process.exit(7);\n');
-    const rows = Array.from({ length: 64 }, (_, i) => ROWS[i % ROWS.length]!);
-    const warnings = (logs: string[]) => logs.filter((line) => line.includes('batch prediction thread failed')).length;
-    const predictors: BatchPredictor[] = [];
-    const withThread = () => {
-      const batchPredictor = new BatchPredictor(dying);
-      predictors.push(batchPredictor);
-      return makeApp({ BATCH_THREAD_MIN_ROWS: '64' }, { batchPredictor });
-    };
-    try {
-      const details = [withThread(), withThread()];
-      expect((await predict(details[0]!.app, rows, 'debug')).status).toBe(200);
-      expect((await infer(details[1]!.app, 'M1', rows)).status).toBe(200);
-      expect(details.map((d) => warnings(d.logs))).toEqual([0, 0]);
+  test(
+    'when a batch reaches BATCH_THREAD_MIN_ROWS, then both routes hand it to the batch thread for labels only, ' +
+      'and keep details on the event loop',
+    async () => {
+      // A thread that exits at once: each attempt to use it shows as one warning, and the batch is predicted here.
+      const dying = join(mkdtempSync(join(tmpdir(), 'mlship-thread-')), 'dies.js');
+      writeFileSync(dying, 'process.exit(7);\n');
+      const rows = Array.from({ length: 64 }, (_, i) => ROWS[i % ROWS.length]!);
+      const warnings = (logs: string[]) =>
+        logs.filter((line) => line.includes('batch prediction thread failed')).length;
+      const predictors: BatchPredictor[] = [];
+      const withThread = () => {
+        const batchPredictor = new BatchPredictor(dying);
+        predictors.push(batchPredictor);
+        return makeApp({ BATCH_THREAD_MIN_ROWS: '64' }, { batchPredictor });
+      };
+      try {
+        const details = [withThread(), withThread()];
+        expect((await predict(details[0]!.app, rows, 'debug')).status).toBe(200);
+        expect((await infer(details[1]!.app, 'M1', rows)).status).toBe(200);
+        expect(details.map((d) => warnings(d.logs))).toEqual([0, 0]);
 
-      const small = [withThread(), withThread()];
-      await predict(small[0]!.app, rows.slice(1));
-      await infer(small[1]!.app, 'M1', rows.slice(1), undefined, ['label']);
-      expect(small.map((d) => warnings(d.logs))).toEqual([0, 0]);
+        const small = [withThread(), withThread()];
+        await predict(small[0]!.app, rows.slice(1));
+        await infer(small[1]!.app, 'M1', rows.slice(1), undefined, ['label']);
+        expect(small.map((d) => warnings(d.logs))).toEqual([0, 0]);
 
-      const labels = [withThread(), withThread()];
-      const p = await predict(labels[0]!.app, rows);
-      const o = await infer(labels[1]!.app, 'M1', rows, undefined, ['label']);
-      expect([p.status, o.status]).toEqual([200, 200]);
-      expect(labels.map((d) => warnings(d.logs))).toEqual([1, 1]);
-      expect(o.body.outputs[0].data).toEqual(p.body.predictions);
-    } finally {
-      await Promise.all(predictors.map((p) => p.close()));
-    }
-  });
+        const labels = [withThread(), withThread()];
+        const p = await predict(labels[0]!.app, rows);
+        const o = await infer(labels[1]!.app, 'M1', rows, undefined, ['label']);
+        expect([p.status, o.status]).toEqual([200, 200]);
+        expect(labels.map((d) => warnings(d.logs))).toEqual([1, 1]);
+        expect(o.body.outputs[0].data).toEqual(p.body.predictions);
+      } finally {
+        await Promise.all(predictors.map((p) => p.close()));
+      }
+    },
+  );
 });
 
 describe('the variant rule', () => {
@@ -166,7 +202,7 @@ describe('the variant rule', () => {
     expect(armsOf('M1', undefined)).toEqual(['v1']);
   });
 
-  test('when the requested arm is one the route answers as, then it is chosen, else the route\'s first', () => {
+  test("when the requested arm is one the route answers as, then it is chosen, else the route's first", () => {
     expect(chooseVariant('v2', ['v1', 'v2'])).toBe('v2');
     expect(chooseVariant('v2', ['v1'])).toBe('v1');
     expect(chooseVariant('v1', ['v2'])).toBe('v2');

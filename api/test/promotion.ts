@@ -21,7 +21,9 @@ export interface Promoted {
 /** The version `current` names in `modelDir`, with its sha256. */
 export function servedOnDisk(modelDir: string, name: string): Promoted {
   const version = readFileSync(join(modelDir, name, 'current'), 'utf8').trim();
-  const { sha256 } = JSON.parse(readFileSync(join(versionDir(modelDir, name, version), 'model.json'), 'utf8')) as { sha256: string };
+  const { sha256 } = JSON.parse(readFileSync(join(versionDir(modelDir, name, version), 'model.json'), 'utf8')) as {
+    sha256: string;
+  };
   return { version, sha256 };
 }
 

@@ -15,22 +15,33 @@ function schemaErrors(schema: string, body: unknown): string[] {
 
 describe('provenance: the sha256 of each served model', () => {
   const { app, metrics, store } = makeApp();
-  const onDisk = { M1: servedOnDisk(trainedModelDir(), 'M1'), M2: servedOnDisk(trainedModelDir(), 'M2'), M3: servedOnDisk(trainedModelDir(), 'M3'), M4: servedOnDisk(trainedModelDir(), 'M4') };
+  const onDisk = {
+    M1: servedOnDisk(trainedModelDir(), 'M1'),
+    M2: servedOnDisk(trainedModelDir(), 'M2'),
+    M3: servedOnDisk(trainedModelDir(), 'M3'),
+    M4: servedOnDisk(trainedModelDir(), 'M4'),
+  };
 
-  test('when GET /status, then each model is {name, version, sha256} as the registry records it, and the body matches the Status schema', async () => {
-    const res = await request(app).get('/status');
-    expect(res.body.models).toEqual([
-      { name: 'M1', ...onDisk.M1 },
-      { name: 'M2', ...onDisk.M2 },
-      { name: 'M3', ...onDisk.M3 },
-      { name: 'M4', ...onDisk.M4 },
-    ]);
-    expect(schemaErrors('Status', res.body)).toEqual([]);
-  });
+  test(
+    'when GET /status, then each model is {name, version, sha256} as the registry records it, and the body ' +
+      'matches the Status schema',
+    async () => {
+      const res = await request(app).get('/status');
+      expect(res.body.models).toEqual([
+        { name: 'M1', ...onDisk.M1 },
+        { name: 'M2', ...onDisk.M2 },
+        { name: 'M3', ...onDisk.M3 },
+        { name: 'M4', ...onDisk.M4 },
+      ]);
+      expect(schemaErrors('Status', res.body)).toEqual([]);
+    },
+  );
 
   test('when GET /models and /models/:name, then every entry carries its sha256 and matches the schemas', async () => {
     const list = await request(app).get('/models').set('Authorization', ALICE);
-    expect(list.body.models.map((m: { name: string; version: string; sha256: string }) => [m.name, m.version, m.sha256])).toEqual([
+    expect(
+      list.body.models.map((m: { name: string; version: string; sha256: string }) => [m.name, m.version, m.sha256]),
+    ).toEqual([
       ['M1', onDisk.M1.version, onDisk.M1.sha256],
       ['M2', onDisk.M2.version, onDisk.M2.sha256],
       ['M3', onDisk.M3.version, onDisk.M3.sha256],
@@ -43,10 +54,22 @@ describe('provenance: the sha256 of each served model', () => {
   });
 
   test('when a body lacks the sha256, then the schemas reject it (they are not vacuous)', () => {
-    expect(schemaErrors('Status', { status: 'ok', service: 'mlship-api', variant: 'v1', ready: true, models: [{ name: 'M1', version: onDisk.M1.version }], servesAllPromoted: true, uptimeSeconds: 1, devCredentials: false, warnings: [] })).toEqual([
-      "/models/0 must have required property 'sha256'",
-    ]);
-    expect(schemaErrors('ModelList', { models: [{ name: 'M1', version: onDisk.M1.version }] })[0]).toMatch(/must have required property/);
+    expect(
+      schemaErrors('Status', {
+        status: 'ok',
+        service: 'mlship-api',
+        variant: 'v1',
+        ready: true,
+        models: [{ name: 'M1', version: onDisk.M1.version }],
+        servesAllPromoted: true,
+        uptimeSeconds: 1,
+        devCredentials: false,
+        warnings: [],
+      }),
+    ).toEqual(["/models/0 must have required property 'sha256'"]);
+    expect(schemaErrors('ModelList', { models: [{ name: 'M1', version: onDisk.M1.version }] })[0]).toMatch(
+      /must have required property/,
+    );
   });
 
   test('when the models are published, then model_info has the labels model, version, variant and sha256', async () => {

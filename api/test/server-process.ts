@@ -15,17 +15,28 @@ export interface RunningServer {
   exited: Promise<{ code: number | null; atMs: number }>;
 }
 
-/** Starts dist/api/server.js (under `nodeFlags`) on 127.0.0.1 and port 0; resolves at its "ready" line or when it exits. */
+/**
+ * Starts dist/api/server.js (under `nodeFlags`) on 127.0.0.1 and port 0; resolves at its "ready" line or when it exits.
+ */
 export function startServer(env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<RunningServer> {
   const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist/api/server.js')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', USERS_FILE: join(ROOT, 'api/users.dev.txt'), SHUTDOWN_TIMEOUT_MS: '5000', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      USERS_FILE: join(ROOT, 'api/users.dev.txt'),
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; atMs: number }>((resolve) => child.on('exit', (code) => resolve({ code, atMs: Date.now() })));
+  const exited = new Promise<{ code: number | null; atMs: number }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, atMs: Date.now() })),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready: ${output}`)), 15_000);
     const poll = setInterval(() => {
@@ -52,7 +63,9 @@ export function copyRegistry(): string {
 }
 
 /** A raw connection whose bytes the test writes by hand (for slow uploads and half-sent requests). */
-export async function rawConnection(port: number): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+export async function rawConnection(
+  port: number,
+): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
   const socket = connect(port, '127.0.0.1');
   let received = '';
   socket.on('data', (d) => (received += d.toString()));
@@ -71,7 +84,11 @@ export function sleep(ms: number): Promise<void> {
  * late, so a test waits for the event it depends on rather than for a fixed time; it still fails
  * (with `what` in the message) when the event never comes.
  */
-export async function waitUntil(ready: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitUntil(
+  ready: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ready())) {
     if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);

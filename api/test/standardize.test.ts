@@ -23,7 +23,10 @@ describe.each(Object.keys(configs))('%s: training, serving and the drift metric 
 
   test('when the API predicts the held-out test rows, then it scores exactly the accuracy training recorded', () => {
     const { test: held } = splitOf(data, configs[name]!);
-    const labels = predictLabels(served, held.map((i) => data.X[i]!));
+    const labels = predictLabels(
+      served,
+      held.map((i) => data.X[i]!),
+    );
     const correct = labels.filter((label, i) => label === data.classNames[data.y[held[i]!]!]).length;
     expect(correct / held.length).toBe(artifact.scores.accuracy);
   });
@@ -32,9 +35,20 @@ describe.each(Object.keys(configs))('%s: training, serving and the drift metric 
     const registry = new Registry();
     const record = predictionRecorder(createMetrics(registry, false), undefined);
     const batch = rows.slice(0, 64);
-    record({ model: served, variant: 'v1', rows: batch, labels: predictLabels(served, batch), seconds: 0.001, requestId: 'test', output: {} });
+    record({
+      model: served,
+      variant: 'v1',
+      rows: batch,
+      labels: predictLabels(served, batch),
+      seconds: 0.001,
+      requestId: 'test',
+      output: {},
+    });
     const sums = (await registry.getMetricsAsJSON())
-      .flatMap((metric) => metric.values as Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>)
+      .flatMap(
+        (metric) =>
+          metric.values as Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>,
+      )
       .filter((v) => v.metricName === 'model_input_feature_value_sum');
     const standardized = batch.map((row) => standardizeRow(artifact.preprocessing, row));
     served.featureNames.forEach((feature, j) => {

@@ -24,11 +24,19 @@ describe('users file', () => {
   test('when `npm run users -- add` is given a password on stdin, then the new user can log in', async () => {
     const file = join(tempDir(), 'users.txt');
     copyFileSync(join(ROOT, 'api/users.dev.txt'), file);
-    const result = spawnSync(process.execPath, [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'dora', '--file', file], { input: 'explorer-42\n', encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'dora', '--file', file],
+      { input: 'explorer-42\n', encoding: 'utf8' },
+    );
     expect(result.status).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/^dora:scrypt\$16384\$8\$1\$/m);
     expect(await UserTable.load(file).verify('dora', 'explorer-42')).toBe(true);
-    const short = spawnSync(process.execPath, [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'eve', '--file', file], { input: 'short\n', encoding: 'utf8' });
+    const short = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'eve', '--file', file],
+      { input: 'short\n', encoding: 'utf8' },
+    );
     expect(short.status).toBe(2);
     expect(short.stderr).toMatch(/^error: the password needs at least 8 characters/);
   });
@@ -47,10 +55,20 @@ describe('users file', () => {
     auth.watch(20);
     try {
       const { app } = makeApp({}, { auth, metrics });
-      const send = (header: string) => request(app).post('/predict').set('Authorization', header).send({ X: [5.1, 3.5, 1.4, 0.2] });
+      const send = (header: string) =>
+        request(app)
+          .post('/predict')
+          .set('Authorization', header)
+          .send({ X: [5.1, 3.5, 1.4, 0.2] });
       expect((await send(ALICE)).status).toBe(200);
       // alice is removed: her cached login must not outlive the file.
-      writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('alice:')).join('\n'));
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => !l.startsWith('alice:'))
+          .join('\n'),
+      );
       await waitUntil(async () => (await send(ALICE)).status === 401, 'the edited users file to apply');
       expect((await send(basic('bob', 'builder'))).status).toBe(200);
     } finally {

@@ -13,6 +13,7 @@ export function offlineBaseImage(kind: 'base' | 'runtime'): string {
   const args = [BUILD_SCRIPT, '--print-name', ...(kind === 'runtime' ? ['--runtime'] : [])];
   const result = spawnSync('bash', args, { encoding: 'utf8' });
   const name = result.stdout.trim();
-  if (result.status !== 0 || !name) throw new Error(`bash ${args.join(' ')} exited ${result.status}: ${result.stderr.trim()}`);
+  if (result.status !== 0 || !name)
+    throw new Error(`bash ${args.join(' ')} exited ${result.status}: ${result.stderr.trim()}`);
   return name;
 }

@@ -19,7 +19,10 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 
 const DOCKER = process.env.DOCKER || '/usr/bin/docker';
-const FLOOR_SERVER = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), process.env.HOST, () => console.log(JSON.stringify({ time: new Date().toISOString(), startToReadyMs: Math.round(process.uptime() * 1000), msg: 'ready' })))";
+const FLOOR_SERVER =
+  "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), process.env.HOST, () " +
+  '=> console.log(JSON.stringify({ time: new Date().toISOString(), startToReadyMs: ' +
+  "Math.round(process.uptime() * 1000), msg: 'ready' })))";
 
 interface Phases {
   returned: number;
@@ -34,7 +37,9 @@ const PHASES = ['returned', 'started', 'process', 'firstLog', 'ready', 'first200
 
 /** CPU time (ms) a host PID has used: utime + stime from /proc, in clock ticks of 10 ms. */
 function cpuMs(pid: string): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
@@ -70,7 +75,22 @@ async function firstOk(port: number, deadline: number): Promise<number> {
 }
 
 async function once(image: string, port: number, floor: boolean): Promise<Phases> {
-  const args = ['run', '-d', '--network', 'host', '--read-only', '--tmpfs', '/tmp', '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', 'ALLOW_DEV_CREDENTIALS=true', image];
+  const args = [
+    'run',
+    '-d',
+    '--network',
+    'host',
+    '--read-only',
+    '--tmpfs',
+    '/tmp',
+    '-e',
+    `PORT=${port}`,
+    '-e',
+    'HOST=127.0.0.1',
+    '-e',
+    'ALLOW_DEV_CREDENTIALS=true',
+    image,
+  ];
   if (floor) args.push('node', '-e', FLOOR_SERVER);
   const t0 = Date.now();
   const id = docker(args);
@@ -79,13 +99,23 @@ async function once(image: string, port: number, floor: boolean): Promise<Phases
     const pid = docker(['inspect', '--format', '{{.State.Pid}}', id]);
     const first200 = await firstOk(port, t0 + 20_000);
     const cpu = cpuMs(pid);
-    const started = Date.parse(docker(['inspect', '--format', '{{.State.StartedAt}}', id]).replace(/(\.\d{3})\d*/, '$1'));
+    const started = Date.parse(
+      docker(['inspect', '--format', '{{.State.StartedAt}}', id]).replace(/(\.\d{3})\d*/, '$1'),
+    );
     const lines = docker(['logs', id]).split('\n');
     const line = lines.find((l) => l.includes('"msg":"ready"'));
     const firstLog = Date.parse((JSON.parse(lines[0]!) as { time: string }).time);
     const ready = line ? (JSON.parse(line) as { time: string; startToReadyMs: number }) : undefined;
     const readyAt = ready ? Date.parse(ready.time) : NaN;
-    return { returned: returned - t0, started: started - t0, process: readyAt - (ready?.startToReadyMs ?? NaN) - t0, firstLog: firstLog - t0, ready: readyAt - t0, first200: first200 - t0, cpu };
+    return {
+      returned: returned - t0,
+      started: started - t0,
+      process: readyAt - (ready?.startToReadyMs ?? NaN) - t0,
+      firstLog: firstLog - t0,
+      ready: readyAt - t0,
+      first200: first200 - t0,
+      cpu,
+    };
   } finally {
     docker(['rm', '-f', id]);
   }
@@ -103,8 +133,12 @@ async function main(): Promise<void> {
     all.push(phases);
     console.log(PHASES.map((k) => `${k} ${Math.round(phases[k])}`).join('  '));
   }
-  const median = (key: keyof Phases): number => all.map((p) => p[key]).sort((a, b) => a - b)[Math.floor(all.length / 2)]!;
-  console.log(`median (ms after docker run, ${floor ? 'floor: node -e server' : image}): ${PHASES.map((k) => `${k} ${Math.round(median(k))}`).join('  ')}`);
+  const median = (key: keyof Phases): number =>
+    all.map((p) => p[key]).sort((a, b) => a - b)[Math.floor(all.length / 2)]!;
+  console.log(
+    `median (ms after docker run, ${floor ? 'floor: node -e server' : image}): ` +
+      `${PHASES.map((k) => `${k} ${Math.round(median(k))}`).join('  ')}`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -1,8 +1,8 @@
 /**
  * End-to-end proof of the container image and the edge, with a real Docker engine, registry, nginx
  * and Prometheus, all on 127.0.0.1 (`npm run test:e2e`):
- *   1. build the image with BuildKit (first, then again for the cache check), push it to a local registry, remove it and
- *      pull it back by digest;
+ *   1. build the image with BuildKit (first, then again for the cache check), push it to a local registry, remove it
+ *      and pull it back by digest;
  *   2. start the API replicas from docker/compose.yaml (read-only root filesystem, non-root), plus
  *      nginx and Prometheus from Debian with the repo's own config;
  *   3. assert through nginx over TLS: auth, predictions, spread over the v1 replicas, debug header
@@ -69,7 +69,10 @@ function docker(args: string[], timeoutMs = 120_000): string {
 }
 
 function compose(args: string[], env: NodeJS.ProcessEnv): string {
-  return run('docker-compose', ['-f', COMPOSE_FILE, '-p', PROJECT, ...args], { env: { ...process.env, ...env }, timeoutMs: 180_000 }).stdout.trim();
+  return run('docker-compose', ['-f', COMPOSE_FILE, '-p', PROJECT, ...args], {
+    env: { ...process.env, ...env },
+    timeoutMs: 180_000,
+  }).stdout.trim();
 }
 
 function mib(bytes: number): string {
@@ -80,8 +83,12 @@ async function preflight(): Promise<void> {
   docker(['info', '--format', '{{.ServerVersion}}'], 15_000);
   const busy: number[] = [];
   for (const port of CONTRACT_PORTS) if (await portInUse(port)) busy.push(port);
-  if (busy.length) throw new Error(`ports already in use on 127.0.0.1: ${busy.join(', ')} (stop the stack or whatever holds them)`);
-  for (const [image, how] of [[BASE_IMAGE, 'npm run base-image (or set NODE_IMAGE)'], [RUNTIME_IMAGE, 'npm run base-image -- --runtime (or set RUNTIME_IMAGE)']]) {
+  if (busy.length)
+    throw new Error(`ports already in use on 127.0.0.1: ${busy.join(', ')} (stop the stack or whatever holds them)`);
+  for (const [image, how] of [
+    [BASE_IMAGE, 'npm run base-image (or set NODE_IMAGE)'],
+    [RUNTIME_IMAGE, 'npm run base-image -- --runtime (or set RUNTIME_IMAGE)'],
+  ]) {
     try {
       docker(['image', 'inspect', image as string]);
     } catch {
@@ -91,9 +98,16 @@ async function preflight(): Promise<void> {
 }
 
 function buildImage(tag: string, log: string): number {
-  const result = buildShared({ tag, baseImage: BASE_IMAGE, runtimeImage: RUNTIME_IMAGE, extraArgs: ['--progress=plain'], docker: DOCKER });
+  const result = buildShared({
+    tag,
+    baseImage: BASE_IMAGE,
+    runtimeImage: RUNTIME_IMAGE,
+    extraArgs: ['--progress=plain'],
+    docker: DOCKER,
+  });
   writeFileSync(log, result.output);
-  if (result.status !== 0) throw new Error(`docker build exited ${result.status}:\n${result.output.split('\n').slice(-25).join('\n')}`);
+  if (result.status !== 0)
+    throw new Error(`docker build exited ${result.status}:\n${result.output.split('\n').slice(-25).join('\n')}`);
   return result.seconds;
 }
 
@@ -113,12 +127,19 @@ async function stepImage(owned: Owned): Promise<string> {
   // Warm means every step came from the cache: no RUN step executed again.
   const warmLog = readFileSync(join(owned.dir, 'build-warm.log'), 'utf8');
   const reran = executedRunSteps(warmLog);
-  record('when the image is built again unchanged, then every step comes from the cache', reran.length === 0, `first ${first.toFixed(1)} s, warm ${warm.toFixed(1)} s${reran.length ? `; re-ran ${reran.join(' | ')}` : ''}`);
+  record(
+    'when the image is built again unchanged, then every step comes from the cache',
+    reran.length === 0,
+    `first ${first.toFixed(1)} s, warm ${warm.toFixed(1)} s${reran.length ? `; re-ran ${reran.join(' | ')}` : ''}`,
+  );
 
   const size = Number(docker(['image', 'inspect', '--format', '{{.Size}}', tag]));
   const baseSize = Number(docker(['image', 'inspect', '--format', '{{.Size}}', RUNTIME_IMAGE]));
-  const layers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag])) as string[]).length;
-  const baseLayers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', RUNTIME_IMAGE])) as string[]).length;
+  const layers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag])) as string[])
+    .length;
+  const baseLayers = (
+    JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', RUNTIME_IMAGE])) as string[]
+  ).length;
   figures['image size'] = mib(size);
   figures['layers above base'] = `${layers - baseLayers} layers, ${mib(size - baseSize)}`;
 
@@ -130,8 +151,12 @@ async function stepImage(owned: Owned): Promise<string> {
   };
   record(
     'when the image is inspected, then it runs as a numeric non-root user with a Node healthcheck and OCI labels',
-    /^[1-9]\d*(:\d+)?$/.test(config.User) && config.Healthcheck?.Test[1] === 'node' && Boolean(config.Labels['org.opencontainers.image.revision']) && '8000/tcp' in config.ExposedPorts,
-    `user ${config.User}, healthcheck ${config.Healthcheck?.Test.slice(0, 2).join(' ')}, version ${config.Labels['org.opencontainers.image.version']}`,
+    /^[1-9]\d*(:\d+)?$/.test(config.User) &&
+      config.Healthcheck?.Test[1] === 'node' &&
+      Boolean(config.Labels['org.opencontainers.image.revision']) &&
+      '8000/tcp' in config.ExposedPorts,
+    `user ${config.User}, healthcheck ${config.Healthcheck?.Test.slice(0, 2).join(' ')}, version ` +
+      `${config.Labels['org.opencontainers.image.version']}`,
   );
 
   checkArtifacts(tag);
@@ -152,7 +177,11 @@ async function stepImage(owned: Owned): Promise<string> {
   owned.images.add(ref);
   docker(['pull', ref], 300_000);
   const pulled = docker(['image', 'inspect', '--format', '{{index .RepoDigests 0}}', ref]);
-  record('when the image is pushed, removed and pulled by digest, then the same digest comes back', gone && pulled === ref, ref);
+  record(
+    'when the image is pushed, removed and pulled by digest, then the same digest comes back',
+    gone && pulled === ref,
+    ref,
+  );
   return ref;
 }
 
@@ -160,7 +189,11 @@ async function stepImage(owned: Owned): Promise<string> {
 function checkArtifacts(tag: string): void {
   const label = docker(['image', 'inspect', '--format', `{{index .Config.Labels "${PROVENANCE_LABEL}"}}`, tag]);
   const expected = formatProvenance(registryProvenance(DEFAULT_REGISTRY));
-  record('when the image is built, then it records the local registry\'s provenance in its label', label === expected, label);
+  record(
+    "when the image is built, then it records the local registry's provenance in its label",
+    label === expected,
+    label,
+  );
 }
 
 function containerIds(): string[] {
@@ -178,13 +211,20 @@ async function waitForReplicas(ids: Record<string, string>, upStarted: number): 
   await Promise.all(
     API_SERVICES.map(async (service) => {
       const port = ports[service]!;
-      await waitFor(`${service} /readyz on ${port}`, async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200, { timeoutMs: 60_000, intervalMs: 50 });
+      await waitFor(
+        `${service} /readyz on ${port}`,
+        async () =>
+          (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200,
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
       // The replica's own "ready" line, not the time this poll got through: compose starts the
       // replicas one after another and returns only then, so polling begins late for the first ones.
       const logs = run(DOCKER, ['logs', ids[service]!]);
       const readyLine = `${logs.stdout}${logs.stderr}`.split('\n').find((l) => l.includes('"msg":"ready"'));
       const readyAt = readyLine ? Date.parse((JSON.parse(readyLine) as { time: string }).time) : Date.now();
-      const startedAt = Date.parse(docker(['inspect', '--format', '{{.State.StartedAt}}', ids[service]!]).replace(/(\.\d{3})\d*/, '$1'));
+      const startedAt = Date.parse(
+        docker(['inspect', '--format', '{{.State.StartedAt}}', ids[service]!]).replace(/(\.\d{3})\d*/, '$1'),
+      );
       readyMs.push(readyAt - startedAt);
     }),
   );
@@ -200,7 +240,12 @@ async function checkReplicas(ids: Record<string, string>): Promise<void> {
     { timeoutMs: 60_000, intervalMs: 1000 },
   );
   const hardening = API_SERVICES.map((s) => {
-    const [readOnly, user] = docker(['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}', ids[s]!]).split(' ');
+    const [readOnly, user] = docker([
+      'inspect',
+      '--format',
+      '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}',
+      ids[s]!,
+    ]).split(' ');
     const uid = docker(['exec', ids[s]!, 'id', '-u']);
     let writable = true;
     try {
@@ -208,12 +253,15 @@ async function checkReplicas(ids: Record<string, string>): Promise<void> {
     } catch {
       writable = false;
     }
-    return readOnly === 'true' && uid !== '0' && !writable ? '' : `${s}: read-only ${readOnly}, user ${user}, uid ${uid}, /app writable ${writable}`;
+    return readOnly === 'true' && uid !== '0' && !writable
+      ? ''
+      : `${s}: read-only ${readOnly}, user ${user}, uid ${uid}, /app writable ${writable}`;
   });
   record(
     'when the replicas run, then they are healthy, non-root and on a read-only root filesystem',
     hardening.every((h) => h === ''),
-    hardening.filter(Boolean).join('; ') || `${API_SERVICES.length} containers healthy, uid 10001, root filesystem read-only`,
+    hardening.filter(Boolean).join('; ') ||
+      `${API_SERVICES.length} containers healthy, uid 10001, root filesystem read-only`,
   );
 
   // The ready line says whether V8's code cache (written in the image build) was accepted.
@@ -221,7 +269,9 @@ async function checkReplicas(ids: Record<string, string>): Promise<void> {
   record(
     'when the replicas start, then each compiles nothing: V8 accepts the code cache the image build wrote',
     cold.length === 0,
-    cold.length ? `no "codeCache":"used" in the ready line of ${cold.join(', ')}` : `${API_SERVICES.length} replicas started from the code cache`,
+    cold.length
+      ? `no "codeCache":"used" in the ready line of ${cold.join(', ')}`
+      : `${API_SERVICES.length} replicas started from the code cache`,
   );
 }
 
@@ -239,7 +289,16 @@ async function stepServices(owned: Owned, image: string): Promise<{ edge: Edge; 
   await waitForReplicas(ids, upStarted);
   await checkReplicas(ids);
 
-  const edge = await startEdge({ dir: join(owned.dir, 'nginx'), v1Ports: V1_PORTS, v2Ports: V2_PORTS, ratePerSecond: RATE_PER_SECOND, rateBurst: RATE_BURST }, owned.services);
+  const edge = await startEdge(
+    {
+      dir: join(owned.dir, 'nginx'),
+      v1Ports: V1_PORTS,
+      v2Ports: V2_PORTS,
+      ratePerSecond: RATE_PER_SECOND,
+      rateBurst: RATE_BURST,
+    },
+    owned.services,
+  );
   const exporters = await startExporters(join(owned.dir, 'exporters'), owned.services);
   await startPrometheus(
     join(owned.dir, 'prometheus'),
@@ -277,7 +336,12 @@ async function teardown(owned: Owned): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const owned: Owned = { services: [], containers: new Set(), images: new Set(), dir: mkdtempSync(join(tmpdir(), 'mlship-e2e-')) };
+  const owned: Owned = {
+    services: [],
+    containers: new Set(),
+    images: new Set(),
+    dir: mkdtempSync(join(tmpdir(), 'mlship-e2e-')),
+  };
   // The services run as nobody when the harness is root: they must reach their own subdirectories.
   chmodSync(owned.dir, 0o755);
   const interrupted = noteInterrupts();

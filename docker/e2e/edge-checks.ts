@@ -56,18 +56,31 @@ function accessLog(edge: Edge): Logged[] {
 /** Round-robin must use every v1 replica and, with no canary share, never v2. */
 async function checkSpread(run: EdgeRun, client: Client): Promise<void> {
   const spreadIds = Array.from({ length: 30 }, (_v, i) => `e2e-spread-${i}-${Date.now()}`);
-  for (const id of spreadIds) await client.send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: client.alice, 'x-request-id': id } });
+  for (const id of spreadIds)
+    await client.send({
+      path: '/predict',
+      json: { X: SETOSA },
+      headers: { authorization: client.alice, 'x-request-id': id },
+    });
   const wanted = new Set(spreadIds);
   const served: Record<string, number> = {};
-  for (const entry of accessLog(run.edge)) if (wanted.has(entry.request_id)) served[entry.upstream] = (served[entry.upstream] ?? 0) + 1;
+  for (const entry of accessLog(run.edge))
+    if (wanted.has(entry.request_id)) served[entry.upstream] = (served[entry.upstream] ?? 0) + 1;
   const v1Hit = run.v1Ports.every((p) => (served[`127.0.0.1:${p}`] ?? 0) > 0);
-  run.record('when 30 predictions go through the edge, then every v1 replica serves some and v2 none', v1Hit && !served['127.0.0.1:8004'], JSON.stringify(served));
+  run.record(
+    'when 30 predictions go through the edge, then every v1 replica serves some and v2 none',
+    v1Hit && !served['127.0.0.1:8004'],
+    JSON.stringify(served),
+  );
 }
 
 /** Metrics stay behind the bearer token on each replica. */
 async function checkMetricsToken(run: EdgeRun): Promise<void> {
   const bare = await sendRequest('http://127.0.0.1:8001', { path: '/metrics' });
-  const withToken = await sendRequest('http://127.0.0.1:8001', { path: '/metrics', headers: { authorization: `Bearer ${MONITORING_TOKEN}` } });
+  const withToken = await sendRequest('http://127.0.0.1:8001', {
+    path: '/metrics',
+    headers: { authorization: `Bearer ${MONITORING_TOKEN}` },
+  });
   run.record(
     'when /metrics is scraped on a replica, then it needs the monitoring token',
     bare.status === 401 && withToken.status === 200 && withToken.body.includes('http_requests_total'),
@@ -83,7 +96,9 @@ async function checkPrometheusTargets(run: EdgeRun): Promise<void> {
       'every Prometheus target up',
       async () => {
         const targets = await prometheusTargets();
-        last = targets.map((t) => `${t.job}/${t.instance}=${t.health}${t.lastError ? ` (${t.lastError})` : ''}`).join(', ');
+        last = targets
+          .map((t) => `${t.job}/${t.instance}=${t.health}${t.lastError ? ` (${t.lastError})` : ''}`)
+          .join(', ');
         const apis = targets.filter((t) => t.job === 'mlship-api').length;
         return apis === run.v1Ports.length + run.v2Ports.length && targets.every((t) => t.health === 'up');
       },
@@ -98,10 +113,19 @@ async function checkPrometheusTargets(run: EdgeRun): Promise<void> {
 /** Burst: far over rate + burst at once, so limit_req must answer 429 (and nothing else fails). */
 async function checkBurst(run: EdgeRun, client: Client): Promise<void> {
   const burst = await Promise.all(
-    Array.from({ length: 200 }, () => client.send({ path: '/healthz' }).then((r) => r.status, () => -1)),
+    Array.from({ length: 200 }, () =>
+      client.send({ path: '/healthz' }).then(
+        (r) => r.status,
+        () => -1,
+      ),
+    ),
   );
   const count = (s: number): number => burst.filter((b) => b === s).length;
-  run.record('when 200 requests arrive at once, then the edge answers 429 beyond the burst', count(429) > 0 && count(200) + count(429) === burst.length, `${count(200)} x 200, ${count(429)} x 429, ${burst.length - count(200) - count(429)} other`);
+  run.record(
+    'when 200 requests arrive at once, then the edge answers 429 beyond the burst',
+    count(429) > 0 && count(200) + count(429) === burst.length,
+    `${count(200)} x 200, ${count(429)} x 429, ${burst.length - count(200) - count(429)} other`,
+  );
   await sleep(Math.ceil((run.rate.burst / run.rate.perSecond) * 1000) + 1000);
 }
 
@@ -121,7 +145,8 @@ async function checkFailover(run: EdgeRun, client: Client): Promise<void> {
   run.record(
     `when ${victim} is stopped under load, then no request fails`,
     report.failures.length === 0 && report.total > 100,
-    `${report.total} requests in ${report.durationMs} ms, statuses ${JSON.stringify(report.statuses)}, stop took ${report.action ? report.action.finishedMs - report.action.startedMs : '?'} ms` +
+    `${report.total} requests in ${report.durationMs} ms, statuses ${JSON.stringify(report.statuses)}, stop took ` +
+      `${report.action ? report.action.finishedMs - report.action.startedMs : '?'} ms` +
       (report.failures.length ? `; first failures ${JSON.stringify(report.failures.slice(0, 3))}` : ''),
   );
 }
@@ -130,8 +155,19 @@ async function checkFailover(run: EdgeRun, client: Client): Promise<void> {
 export async function stepAssertions(run: EdgeRun): Promise<void> {
   const ca = readFileSync(run.edge.caFile);
   const agent = new Agent({ keepAlive: true, maxSockets: 64, ca });
-  const client: Client = { ca, agent, send: (req) => sendRequest(EDGE, req, { ca, agent }), alice: basicAuth(DEV_USERS[0]!.user, DEV_USERS[0]!.password) };
-  for (const r of await runSmoke({ baseUrl: EDGE, httpUrl: 'http://127.0.0.1:8080', users: DEV_USERS, client: { ca, agent } })) run.record(r.name, r.passed, r.detail);
+  const client: Client = {
+    ca,
+    agent,
+    send: (req) => sendRequest(EDGE, req, { ca, agent }),
+    alice: basicAuth(DEV_USERS[0]!.user, DEV_USERS[0]!.password),
+  };
+  for (const r of await runSmoke({
+    baseUrl: EDGE,
+    httpUrl: 'http://127.0.0.1:8080',
+    users: DEV_USERS,
+    client: { ca, agent },
+  }))
+    run.record(r.name, r.passed, r.detail);
   await checkSpread(run, client);
   await checkMetricsToken(run);
   await checkPrometheusTargets(run);

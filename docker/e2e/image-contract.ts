@@ -81,7 +81,17 @@ function fileDigests(dir: string): Map<string, string> {
 
 function build(tag: string, modelDir: string, provenance?: string): ReturnType<typeof buildImage> {
   owned.images.add(tag);
-  return buildImage({ tag, modelDir, baseImage: BASE_IMAGE, runtimeImage: RUNTIME_IMAGE, extraArgs: ['--progress=plain'], docker: DOCKER }, provenance);
+  return buildImage(
+    {
+      tag,
+      modelDir,
+      baseImage: BASE_IMAGE,
+      runtimeImage: RUNTIME_IMAGE,
+      extraArgs: ['--progress=plain'],
+      docker: DOCKER,
+    },
+    provenance,
+  );
 }
 
 interface Running {
@@ -93,11 +103,16 @@ interface Running {
 async function start(image: string, env: Record<string, string>, mounts: string[] = []): Promise<Running> {
   const port = await freePort();
   const args = ['run', '-d', '--network', 'host', '--read-only', ...mounts.flatMap((m) => ['-v', m])];
-  for (const [key, value] of Object.entries({ HOST: '127.0.0.1', PORT: String(port), ...env })) args.push('-e', `${key}=${value}`);
+  for (const [key, value] of Object.entries({ HOST: '127.0.0.1', PORT: String(port), ...env }))
+    args.push('-e', `${key}=${value}`);
   const id = docker([...args, image]);
   owned.containers.add(id);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${image} ready on ${port}`, async () => (await sendRequest(url, { path: '/readyz', timeoutMs: 1000 })).status === 200, { timeoutMs: 60_000, intervalMs: 100 });
+  await waitFor(
+    `${image} ready on ${port}`,
+    async () => (await sendRequest(url, { path: '/readyz', timeoutMs: 1000 })).status === 200,
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
   return { id, url };
 }
 
@@ -110,7 +125,9 @@ function remove(id: string): void {
 function realUsersFile(dir: string): { file: string; header: string } {
   const file = join(dir, 'users.txt');
   const password = 'image-contract-password';
-  run('node', [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'ops', '--file', file], { input: `${password}\n` });
+  run('node', [join(ROOT, 'dist/api/src/security/users-cli.js'), 'add', 'ops', '--file', file], {
+    input: `${password}\n`,
+  });
   // What a secret volume gives the pod: owned by root, readable by the app's group (10001) only.
   chownSync(file, 0, 10001);
   chmodSync(file, 0o640);
@@ -121,7 +138,12 @@ interface Served {
   models: Array<{ name: string; version: string; sha256?: string }>;
 }
 
-async function stepLineage(dir: string, registry: string, expected: ModelProvenance[], users: { file: string; header: string }): Promise<string> {
+async function stepLineage(
+  dir: string,
+  registry: string,
+  expected: ModelProvenance[],
+  users: { file: string; header: string },
+): Promise<string> {
   const tag = `mlship-api:lineage-${Date.now()}`;
   const built = build(tag, registry);
   if (built.status !== 0) throw new Error(`image build failed:\n${built.output.split('\n').slice(-30).join('\n')}`);
@@ -131,7 +153,8 @@ async function stepLineage(dir: string, registry: string, expected: ModelProvena
   record(
     'when the image is built from a gated registry, then no build step trains',
     steps.length > 0 && training.length === 0,
-    `${steps.length} RUN steps (${steps.filter((s) => !s.cached).length} executed): ${steps.map((s) => s.line.replace(/^#\d+ /, '').slice(0, 60)).join(' | ')}`,
+    `${steps.length} RUN steps (${steps.filter((s) => !s.cached).length} executed): ` +
+      `${steps.map((s) => s.line.replace(/^#\d+ /, '').slice(0, 60)).join(' | ')}`,
   );
 
   const copy = join(dir, 'image-registry');
@@ -143,29 +166,64 @@ async function stepLineage(dir: string, registry: string, expected: ModelProvena
   }
   const shipped = fileDigests(copy);
   const source = fileDigests(registry);
-  const differs = [...shipped].filter(([path, digest]) => !path.endsWith('history') && source.get(path) !== digest).map(([path]) => path);
-  record('when the image is built, then its models are the registry\'s promoted versions byte for byte', shipped.size > 0 && differs.length === 0, `${shipped.size} files${differs.length ? `; differ: ${differs.join(', ')}` : ', identical'}`);
+  const differs = [...shipped]
+    .filter(([path, digest]) => !path.endsWith('history') && source.get(path) !== digest)
+    .map(([path]) => path);
+  record(
+    "when the image is built, then its models are the registry's promoted versions byte for byte",
+    shipped.size > 0 && differs.length === 0,
+    `${shipped.size} files${differs.length ? `; differ: ${differs.join(', ')}` : ', identical'}`,
+  );
 
   const label = docker(['image', 'inspect', '--format', `{{index .Config.Labels "${PROVENANCE_LABEL}"}}`, tag]);
-  record('when the image is inspected, then its label records the registry\'s provenance', label === formatProvenance(expected), label);
+  record(
+    "when the image is inspected, then its label records the registry's provenance",
+    label === formatProvenance(expected),
+    label,
+  );
 
   // MODEL_NAME another model than the default; MODELS unset, so every model the image holds is served.
-  const api = await start(tag, { MODEL_NAME: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [`${users.file}:/run/mlship/users.txt:ro`]);
+  const api = await start(tag, { MODEL_NAME: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [
+    `${users.file}:/run/mlship/users.txt:ro`,
+  ]);
   const status = JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served;
-  const models = JSON.parse((await sendRequest(api.url, { path: '/models', headers: { authorization: users.header } })).body) as Served;
+  const models = JSON.parse(
+    (await sendRequest(api.url, { path: '/models', headers: { authorization: users.header } })).body,
+  ) as Served;
   const same = (served: Served): boolean =>
-    served.models.length === expected.length && served.models.every((m) => expected.some((e) => e.name === m.name && e.version === m.version && e.sha256 === m.sha256));
-  record('when the image runs, then /status and /models report every artifact\'s version and sha256', same(status) && same(models), status.models.map((m) => `${m.name}@${m.version} ${m.sha256}`).join(', '));
-  const lineage = run('npx', ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--image', tag], { cwd: ROOT, okCodes: [0, 1, 2] });
+    served.models.length === expected.length &&
+    served.models.every((m) =>
+      expected.some((e) => e.name === m.name && e.version === m.version && e.sha256 === m.sha256),
+    );
+  record(
+    "when the image runs, then /status and /models report every artifact's version and sha256",
+    same(status) && same(models),
+    status.models.map((m) => `${m.name}@${m.version} ${m.sha256}`).join(', '),
+  );
+  const lineage = run('npx', ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--image', tag], {
+    cwd: ROOT,
+    okCodes: [0, 1, 2],
+  });
   console.log(lineage.stdout.trim());
-  record('when the deploys\' lineage check runs against it, then it passes', /^lineage ok/.test(lineage.stdout), (lineage.stdout + lineage.stderr).trim());
+  record(
+    "when the deploys' lineage check runs against it, then it passes",
+    /^lineage ok/.test(lineage.stdout),
+    (lineage.stdout + lineage.stderr).trim(),
+  );
   remove(api.id);
   return tag;
 }
 
-async function stepDrift(dir: string, tag: string, before: ModelProvenance[], users: { file: string; header: string }): Promise<void> {
+async function stepDrift(
+  dir: string,
+  tag: string,
+  before: ModelProvenance[],
+  users: { file: string; header: string },
+): Promise<void> {
   const csv = join(dir, 'penguins-changed.csv');
-  const config = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as { models: Record<string, { data: { path?: string; label?: string } }> };
+  const config = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as {
+    models: Record<string, { data: { path?: string; label?: string } }>;
+  };
   const lines = readFileSync(join(ROOT, config.models.M3!.data.path as string), 'utf8').split('\n');
   // One row, one value: the first feature of the first data row, nudged by 0.1.
   const feature = lines[0]!.split(',').findIndex((column) => column !== config.models.M3!.data.label);
@@ -176,7 +234,15 @@ async function stepDrift(dir: string, tag: string, before: ModelProvenance[], us
   config.models.M3!.data.path = csv;
   writeFileSync(join(dir, 'models-changed.json'), JSON.stringify(config));
   const changed = join(dir, 'registry-changed');
-  node('dist/model/src/train.js', ['--models', join(dir, 'models-changed.json'), '--model', 'M3', '--promote', '--model-dir', changed]);
+  node('dist/model/src/train.js', [
+    '--models',
+    join(dir, 'models-changed.json'),
+    '--model',
+    'M3',
+    '--promote',
+    '--model-dir',
+    changed,
+  ]);
   const after = registryProvenance(changed)[0]!;
   const old = before.find((m) => m.name === 'M3')!;
   record(
@@ -184,11 +250,20 @@ async function stepDrift(dir: string, tag: string, before: ModelProvenance[], us
     after.version !== old.version && after.sha256 !== old.sha256 && after.dataSha256 !== old.dataSha256,
     `M3 ${old.version} -> ${after.version}, data ${old.dataSha256.slice(0, 12)} -> ${after.dataSha256.slice(0, 12)}`,
   );
-  const api = await start(tag, { MODELS: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [`${users.file}:/run/mlship/users.txt:ro`]);
-  const served = (JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served).models.find((m) => m.name === 'M3');
-  const check = run('npx', ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--expected', formatProvenance([after])], { cwd: ROOT, okCodes: [0, 1, 2] });
+  const api = await start(tag, { MODELS: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [
+    `${users.file}:/run/mlship/users.txt:ro`,
+  ]);
+  const served = (JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served).models.find(
+    (m) => m.name === 'M3',
+  );
+  const check = run(
+    'npx',
+    ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--expected', formatProvenance([after])],
+    { cwd: ROOT, okCodes: [0, 1, 2] },
+  );
   record(
-    'when the new artifact exists, then the image built from the old one still serves the old version (and lineage against the new one fails)',
+    'when the new artifact exists, then the image built from the old one still serves the old version (and lineage ' +
+      'against the new one fails)',
     served?.version === old.version && check.stdout === '' && /lineage mismatch: M3: serves version/.test(check.stderr),
     `serves M3@${served?.version}; lineage vs new: ${check.stderr.trim()}`,
   );
@@ -231,8 +306,14 @@ function stepTamper(dir: string, registry: string, provenance: string): void {
     const file = join(tampered, model, version, 'model.json');
     writeFileSync(file, change(readFileSync(file, 'utf8')));
     const built = build(`mlship-api:tampered-${Date.now()}`, tampered, provenance);
-    const line = built.output.split('\n').find((l) => l.includes(`${model}/${version}/model.json`) && l.includes('sha256 mismatch'));
-    record(`when one byte of ${model}'s model.json (${what}) is changed, then the image build fails naming the file`, built.status !== 0 && Boolean(line), line?.replace(/^#\d+ [\d.]+ /, '') ?? `exit ${built.status}, no line naming the file`);
+    const line = built.output
+      .split('\n')
+      .find((l) => l.includes(`${model}/${version}/model.json`) && l.includes('sha256 mismatch'));
+    record(
+      `when one byte of ${model}'s model.json (${what}) is changed, then the image build fails naming the file`,
+      built.status !== 0 && Boolean(line),
+      line?.replace(/^#\d+ [\d.]+ /, '') ?? `exit ${built.status}, no line naming the file`,
+    );
   }
 }
 
@@ -241,35 +322,69 @@ async function stepOnnx(tag: string): Promise<void> {
   const api = await start(tag, { MODEL_NAME: 'M4', AB_MODEL_NAME: 'M4', ALLOW_DEV_CREDENTIALS: 'true' });
   const auth = { authorization: basicAuth('alice', 'wonderland') };
   const single = await sendRequest(api.url, { path: '/predict', json: { X: [39.1, 18.7, 181, 3750] }, headers: auth });
-  const infer = await sendRequest(api.url, { path: '/v2/models/M4/infer', json: { inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [50, 15, 220, 5000] }] }, headers: auth });
+  const infer = await sendRequest(api.url, {
+    path: '/v2/models/M4/infer',
+    json: { inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [50, 15, 220, 5000] }] },
+    headers: auth,
+  });
   const prediction = (JSON.parse(single.body) as { prediction?: string }).prediction;
   const label = (JSON.parse(infer.body) as { outputs?: { data: unknown[] }[] }).outputs?.[0]?.data[0];
-  record('when the image serves the ONNX model M4, then /predict and OIP infer answer with onnxruntime', prediction === 'Adelie' && label === 'Gentoo', `/predict ${single.status} ${prediction}; infer ${infer.status} ${String(label)}`);
+  record(
+    'when the image serves the ONNX model M4, then /predict and OIP infer answer with onnxruntime',
+    prediction === 'Adelie' && label === 'Gentoo',
+    `/predict ${single.status} ${prediction}; infer ${infer.status} ${String(label)}`,
+  );
   remove(api.id);
 }
 
 async function stepSecrets(tag: string, users: { file: string; header: string }): Promise<void> {
-  const refused = spawnSync(DOCKER, ['run', '--rm', '--network', 'host', '-e', `PORT=${await freePort()}`, '-e', 'HOST=127.0.0.1', tag], { encoding: 'utf8', timeout: 60_000 });
+  const refused = spawnSync(
+    DOCKER,
+    ['run', '--rm', '--network', 'host', '-e', `PORT=${await freePort()}`, '-e', 'HOST=127.0.0.1', tag],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   const lines = `${refused.stdout ?? ''}${refused.stderr ?? ''}`.trim().split('\n').filter(Boolean);
   record(
     'when the image runs with no settings, then it exits 2 with one line naming what to set',
     refused.status === 2 && lines.length === 1 && /USERS_FILE|MONITORING_TOKEN/.test(lines[0] ?? ''),
     `exit ${refused.status}: ${lines.join(' | ')}`,
   );
-  const real = await start(tag, { USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [`${users.file}:/run/mlship/users.txt:ro`]);
-  const ok = await sendRequest(real.url, { path: '/predict', json: { X: [5.1, 3.5, 1.4, 0.2] }, headers: { authorization: users.header } });
-  const alice = await sendRequest(real.url, { path: '/predict', json: { X: [5.1, 3.5, 1.4, 0.2] }, headers: { authorization: basicAuth('alice', 'wonderland') } });
-  record('when the image runs with a real users file and token, then it serves them and not the development users', ok.status === 200 && alice.status === 401, `ops ${ok.status}, alice ${alice.status}`);
+  const real = await start(tag, { USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [
+    `${users.file}:/run/mlship/users.txt:ro`,
+  ]);
+  const ok = await sendRequest(real.url, {
+    path: '/predict',
+    json: { X: [5.1, 3.5, 1.4, 0.2] },
+    headers: { authorization: users.header },
+  });
+  const alice = await sendRequest(real.url, {
+    path: '/predict',
+    json: { X: [5.1, 3.5, 1.4, 0.2] },
+    headers: { authorization: basicAuth('alice', 'wonderland') },
+  });
+  record(
+    'when the image runs with a real users file and token, then it serves them and not the development users',
+    ok.status === 200 && alice.status === 401,
+    `ops ${ok.status}, alice ${alice.status}`,
+  );
   remove(real.id);
   const demo = await start(tag, { ALLOW_DEV_CREDENTIALS: 'true' });
   const demoStatus = JSON.parse((await sendRequest(demo.url, { path: '/status' })).body) as Record<string, unknown>;
-  const alicePredicts = await sendRequest(demo.url, { path: '/predict', json: { X: [5.1, 3.5, 1.4, 0.2] }, headers: { authorization: basicAuth('alice', 'wonderland') } });
+  const alicePredicts = await sendRequest(demo.url, {
+    path: '/predict',
+    json: { X: [5.1, 3.5, 1.4, 0.2] },
+    headers: { authorization: basicAuth('alice', 'wonderland') },
+  });
   const logs = run(DOCKER, ['logs', demo.id]);
-  const warned = `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => /"level":40/.test(l) && l.includes('insecure credentials: '));
+  const warned = `${logs.stdout}${logs.stderr}`
+    .split('\n')
+    .filter((l) => /"level":40/.test(l) && l.includes('insecure credentials: '));
   record(
-    'when the image runs with ALLOW_DEV_CREDENTIALS=true, then it serves the development users, warns once and says so in /status',
+    'when the image runs with ALLOW_DEV_CREDENTIALS=true, then it serves the development users, warns once and says ' +
+      'so in /status',
     alicePredicts.status === 200 && warned.length === 1 && demoStatus.devCredentials === true,
-    `alice ${alicePredicts.status}; ${warned.length} warning line(s); /status devCredentials ${String(demoStatus.devCredentials)}, warnings ${JSON.stringify(demoStatus.warnings)}`,
+    `alice ${alicePredicts.status}; ${warned.length} warning line(s); /status devCredentials ` +
+      `${String(demoStatus.devCredentials)}, warnings ${JSON.stringify(demoStatus.warnings)}`,
   );
   remove(demo.id);
 }

@@ -97,7 +97,9 @@ export interface ClosedLoopOptions<T extends Pick<HttpResponse, 'status' | 'body
  * other than 200, and a network error, is a failure in the tally: data for the caller to assert
  * on, never a throw. `done` resolves once every client has stopped.
  */
-export function closedLoop<T extends Pick<HttpResponse, 'status' | 'body'>>(options: ClosedLoopOptions<T>): { tally: LoopTally; done: Promise<void> } {
+export function closedLoop<T extends Pick<HttpResponse, 'status' | 'body'>>(
+  options: ClosedLoopOptions<T>,
+): { tally: LoopTally; done: Promise<void> } {
   const started = Date.now();
   const tally: LoopTally = { total: 0, statuses: {}, failures: [] };
   const client = async (): Promise<void> => {
@@ -108,7 +110,11 @@ export function closedLoop<T extends Pick<HttpResponse, 'status' | 'body'>>(opti
         const answer = await options.send();
         tally.statuses[answer.status] = (tally.statuses[answer.status] ?? 0) + 1;
         options.onAnswer?.(answer, sentAt);
-        if (answer.status !== 200) tally.failures.push({ atMs: sentAt - started, what: `status ${answer.status}: ${answer.body.slice(0, 120)}` });
+        if (answer.status !== 200)
+          tally.failures.push({
+            atMs: sentAt - started,
+            what: `status ${answer.status}: ${answer.body.slice(0, 120)}`,
+          });
       } catch (e) {
         tally.statuses.error = (tally.statuses.error ?? 0) + 1;
         tally.failures.push({ atMs: sentAt - started, what: e instanceof Error ? e.message : String(e) });

@@ -41,7 +41,11 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   const ok = options.okCodes ?? [0];
   if (result.error || result.status === null || !ok.includes(result.status)) {
     const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-25).join('\n');
-    const why = result.error ? result.error.message : result.status === null ? `killed by ${String(result.signal)}` : `exit ${result.status}`;
+    const why = result.error
+      ? result.error.message
+      : result.status === null
+        ? `killed by ${String(result.signal)}`
+        : `exit ${result.status}`;
     throw new Error(`${command} ${args.join(' ')}: ${why}\n${tail}`);
   }
   return { stdout, stderr, seconds };
@@ -56,7 +60,13 @@ export interface Service {
 }
 
 /** Starts a long-running program with its output in `logFile`; its PID is recorded by the caller. */
-export function startService(name: string, command: string, args: string[], logFile: string, options: SpawnOptions = {}): Service {
+export function startService(
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  options: SpawnOptions = {},
+): Service {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(command, args, { ...options, stdio: ['ignore', fd, fd] });

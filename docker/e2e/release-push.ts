@@ -23,7 +23,11 @@ export function pushAsReleased(tag: string, dir: string, record: RecordCheck): s
   run('bash', [script('save-tested-image.sh'), tag, tested], { cwd: ROOT, timeoutMs: 300_000 });
   const expected = formatProvenance(registryProvenance(DEFAULT_REGISTRY));
   const refused = (archive: string, models: string): string => {
-    const result = run('bash', [script('push-tested-image.sh'), archive, `${tag}-refused`], { cwd: ROOT, okCodes: [0, 1], env: { ...process.env, EXPECTED_MODELS: models } });
+    const result = run('bash', [script('push-tested-image.sh'), archive, `${tag}-refused`], {
+      cwd: ROOT,
+      okCodes: [0, 1],
+      env: { ...process.env, EXPECTED_MODELS: models },
+    });
     return result.stderr.trim();
   };
   const other = join(dir, 'tested-image-other-id');
@@ -39,10 +43,18 @@ export function pushAsReleased(tag: string, dir: string, record: RecordCheck): s
   );
   const outputs = join(dir, 'push-output');
   writeFileSync(outputs, '');
-  const pushed = run('bash', [script('push-tested-image.sh'), tested, tag], { cwd: ROOT, timeoutMs: 300_000, env: { ...process.env, EXPECTED_MODELS: expected, GITHUB_OUTPUT: outputs } });
+  const pushed = run('bash', [script('push-tested-image.sh'), tested, tag], {
+    cwd: ROOT,
+    timeoutMs: 300_000,
+    env: { ...process.env, EXPECTED_MODELS: expected, GITHUB_OUTPUT: outputs },
+  });
   const digest = /^digest=(sha256:[0-9a-f]{64})$/m.exec(readFileSync(outputs, 'utf8'))?.[1];
   const id = readFileSync(join(tested, 'image-id'), 'utf8').trim();
-  record('when the release pushes the tested image, then the pushed manifest names the tested image ID', Boolean(digest) && pushed.stdout.includes(`(tested image ${id})`), pushed.stdout.trim());
+  record(
+    'when the release pushes the tested image, then the pushed manifest names the tested image ID',
+    Boolean(digest) && pushed.stdout.includes(`(tested image ${id})`),
+    pushed.stdout.trim(),
+  );
   if (!digest) throw new Error(`push-tested-image.sh wrote no digest output:\n${pushed.stdout}${pushed.stderr}`);
   return digest;
 }

@@ -2,8 +2,8 @@
  * Rolling restart under load, for real: three v1 API processes and one v2 on 127.0.0.1 behind nginx
  * from Debian with the repo's edge config (docker/nginx/nginx.conf.template, rendered by render.ts),
  * over TLS. While a bounded load runs, each v1 replica in turn gets SIGTERM, drains and exits, and a
- * new process takes its port, round after round until the load ends; the run passes when not one request failed out of at least
- * --min-requests (default 20,000).
+ * new process takes its port, round after round until the load ends; the run passes when not one request failed out of
+ * at least --min-requests (default 20,000).
  *
  *   npm run build && npx tsx docker/e2e/rolling-restart.ts [--min-requests 20000] [--max-seconds 150] [--json]
  *
@@ -37,11 +37,19 @@ interface Options {
 }
 
 function options(): Options {
-  const { values } = parseArgs({ options: { 'min-requests': { type: 'string', default: '20000' }, 'max-seconds': { type: 'string', default: '150' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      'min-requests': { type: 'string', default: '20000' },
+      'max-seconds': { type: 'string', default: '150' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const minRequests = Number(values['min-requests']);
   const maxSeconds = Number(values['max-seconds']);
-  if (!Number.isInteger(minRequests) || minRequests < 1) throw new Error(`--min-requests must be a positive integer, got "${values['min-requests']}"`);
-  if (!Number.isFinite(maxSeconds) || maxSeconds < 10) throw new Error(`--max-seconds must be at least 10, got "${values['max-seconds']}"`);
+  if (!Number.isInteger(minRequests) || minRequests < 1)
+    throw new Error(`--min-requests must be a positive integer, got "${values['min-requests']}"`);
+  if (!Number.isFinite(maxSeconds) || maxSeconds < 10)
+    throw new Error(`--max-seconds must be at least 10, got "${values['max-seconds']}"`);
   return { minRequests, maxSeconds, json: values.json ?? false };
 }
 
@@ -57,21 +65,31 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** Starts one API replica on `port` and waits until it is ready. */
 async function startReplica(port: number, variant: 'v1' | 'v2', modelDir: string, dir: string): Promise<Service> {
-  const service = startService(`api-${port}`, process.execPath, [join(ROOT, 'dist/api/server.js')], join(dir, `api-${port}.log`), {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      MODEL_DIR: modelDir,
-      API_VARIANT: variant,
-      USERS_FILE: join(ROOT, 'api/users.dev.txt'),
-      RATE_LIMIT_PER_MINUTE: '100000000',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+  const service = startService(
+    `api-${port}`,
+    process.execPath,
+    [join(ROOT, 'dist/api/server.js')],
+    join(dir, `api-${port}.log`),
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        MODEL_DIR: modelDir,
+        API_VARIANT: variant,
+        USERS_FILE: join(ROOT, 'api/users.dev.txt'),
+        RATE_LIMIT_PER_MINUTE: '100000000',
+        LOG_LEVEL: 'warn',
+        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      },
     },
-  });
-  await waitFor(`API on 127.0.0.1:${port}`, async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200, { timeoutMs: 20_000, intervalMs: 100 });
+  );
+  await waitFor(
+    `API on 127.0.0.1:${port}`,
+    async () => (await sendRequest(`http://127.0.0.1:${port}`, { path: '/readyz', timeoutMs: 1000 })).status === 200,
+    { timeoutMs: 20_000, intervalMs: 100 },
+  );
   return service;
 }
 
@@ -102,8 +120,15 @@ async function startNginx(dir: string, services: Service[]): Promise<string> {
   const pid = `pid ${join(dir, 'nginx.pid')};`;
   run('nginx', [...base, '-t', '-q', '-g', pid]);
   giveToService(dir);
-  services.push(startService('nginx', 'nginx', [...base, '-g', `daemon off; ${pid}`], join(dir, 'nginx.out'), unprivileged()));
-  await waitFor(`nginx on 127.0.0.1:${HTTP_PORT}`, async () => (await sendRequest(`http://127.0.0.1:${HTTP_PORT}`, { path: '/stub_status', timeoutMs: 1000 })).status === 200, { timeoutMs: 15_000, intervalMs: 100 });
+  services.push(
+    startService('nginx', 'nginx', [...base, '-g', `daemon off; ${pid}`], join(dir, 'nginx.out'), unprivileged()),
+  );
+  await waitFor(
+    `nginx on 127.0.0.1:${HTTP_PORT}`,
+    async () =>
+      (await sendRequest(`http://127.0.0.1:${HTTP_PORT}`, { path: '/stub_status', timeoutMs: 1000 })).status === 200,
+    { timeoutMs: 15_000, intervalMs: 100 },
+  );
   return join(dir, 'certs/tls.crt');
 }
 
@@ -127,12 +152,15 @@ async function preflight(): Promise<void> {
   for (const port of [...V1_PORTS, V2_PORT, HTTPS_PORT, HTTP_PORT]) {
     if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what holds it and run again`);
   }
-  if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) throw new Error('nginx is not installed (apt-get install nginx)');
+  if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0)
+    throw new Error('nginx is not installed (apt-get install nginx)');
 }
 
 /** Trains into the stack's registry, starts the replicas and nginx; returns the edge's CA. */
 async function startStack(stack: Stack): Promise<Buffer> {
-  run(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', stack.modelDir], { cwd: ROOT });
+  run(process.execPath, [join(ROOT, 'dist/model/src/train.js'), '--promote', '--model-dir', stack.modelDir], {
+    cwd: ROOT,
+  });
   for (const port of V1_PORTS) stack.replicas.set(port, await startReplica(port, 'v1', stack.modelDir, stack.dir));
   stack.replicas.set(V2_PORT, await startReplica(V2_PORT, 'v2', stack.modelDir, stack.dir));
   return readFileSync(await startNginx(join(stack.dir, 'edge'), stack.services));
@@ -154,14 +182,20 @@ async function restartReplica(port: number, context: RolloutContext): Promise<Re
   const { stack, tally, started } = context;
   const old = stack.replicas.get(port)!;
   const t0 = Date.now();
-  // stopService sends SIGTERM and waits for the exit (SIGKILL only past the grace period, which would show as a failure below).
+  // stopService sends SIGTERM and waits for the exit (SIGKILL only past the grace period, which would show as a failure
+  // below).
   await stopService(old, SHUTDOWN_TIMEOUT_MS + 5000);
   const drainMs = Date.now() - t0;
-  if (old.child.signalCode === 'SIGKILL') tally.failures.push({ atMs: Date.now() - started, what: `replica ${port} needed SIGKILL` });
+  if (old.child.signalCode === 'SIGKILL')
+    tally.failures.push({ atMs: Date.now() - started, what: `replica ${port} needed SIGKILL` });
   stack.replicas.set(port, await startReplica(port, 'v1', stack.modelDir, stack.dir));
   const restart = { port, drainMs, readyMs: Date.now() - t0 - drainMs };
-  context.log(`  replica ${port}: drained and exited in ${drainMs} ms (exit ${old.child.exitCode}), replacement ready in ${restart.readyMs} ms; ${tally.total} requests so far, ${tally.failures.length} failed`);
-  if (old.child.exitCode !== 0) tally.failures.push({ atMs: Date.now() - started, what: `replica ${port} exited ${old.child.exitCode}` });
+  context.log(
+    `  replica ${port}: drained and exited in ${drainMs} ms (exit ${old.child.exitCode}), replacement ready in ` +
+      `${restart.readyMs} ms; ${tally.total} requests so far, ${tally.failures.length} failed`,
+  );
+  if (old.child.exitCode !== 0)
+    tally.failures.push({ atMs: Date.now() - started, what: `replica ${port} exited ${old.child.exitCode}` });
   return restart;
 }
 
@@ -169,10 +203,17 @@ async function restartReplica(port: number, context: RolloutContext): Promise<Re
  * Round after round of restarts until the request target is met, so faults span the whole load.
  * `restartsDone` is false when it stopped on a signal or had no time for a whole round.
  */
-async function rollout(context: RolloutContext, restarts: Restart[]): Promise<{ rounds: number; restartsDone: boolean }> {
+async function rollout(
+  context: RolloutContext,
+  restarts: Restart[],
+): Promise<{ rounds: number; restartsDone: boolean }> {
   let rounds = 0;
   await sleep(SETTLE_MS);
-  while (!context.stopping() && Date.now() < context.deadline && (rounds === 0 || context.tally.total < context.minRequests)) {
+  while (
+    !context.stopping() &&
+    Date.now() < context.deadline &&
+    (rounds === 0 || context.tally.total < context.minRequests)
+  ) {
     for (const port of V1_PORTS) {
       if (context.stopping()) return { rounds, restartsDone: false };
       restarts.push(await restartReplica(port, context));
@@ -184,7 +225,10 @@ async function rollout(context: RolloutContext, restarts: Restart[]): Promise<{ 
 }
 
 /** Prints the verdict (one JSON line with --json) and returns whether the run passed. */
-function report(opts: Options, outcome: { tally: LoopTally; seconds: number; rounds: number; restartsDone: boolean; restarts: Restart[] }): boolean {
+function report(
+  opts: Options,
+  outcome: { tally: LoopTally; seconds: number; rounds: number; restartsDone: boolean; restarts: Restart[] },
+): boolean {
   const { tally, seconds, rounds, restartsDone, restarts } = outcome;
   const passed = restartsDone && tally.failures.length === 0 && tally.total >= opts.minRequests;
   const summary = {
@@ -201,10 +245,16 @@ function report(opts: Options, outcome: { tally: LoopTally; seconds: number; rou
   if (opts.json) console.log(JSON.stringify({ rollingRestart: summary }));
   else {
     console.log(`restarts: ${restarts.length} (${rounds} rounds over the 3 v1 replicas)`);
-    console.log(`requests: ${tally.total} in ${summary.seconds} s (${summary.requestsPerSecond}/s), statuses ${JSON.stringify(tally.statuses)}`);
+    console.log(
+      `requests: ${tally.total} in ${summary.seconds} s (${summary.requestsPerSecond}/s), statuses ` +
+        `${JSON.stringify(tally.statuses)}`,
+    );
     if (tally.failures.length) console.log(`first failures: ${JSON.stringify(summary.firstFailures)}`);
     if (!restartsDone) console.log('not every replica was restarted before the time limit');
-    if (tally.total < opts.minRequests) console.log(`fewer than ${opts.minRequests} requests in ${opts.maxSeconds} s: raise --max-seconds on a slow machine`);
+    if (tally.total < opts.minRequests)
+      console.log(
+        `fewer than ${opts.minRequests} requests in ${opts.maxSeconds} s: raise --max-seconds on a slow machine`,
+      );
     console.log(`rolling restart: ${passed ? 'passed' : 'FAILED'}: ${tally.failures.length} failed of ${tally.total}`);
   }
   return passed;
@@ -215,7 +265,10 @@ async function loadWhileRolling(opts: Options, stack: Stack, ca: Buffer, stoppin
   const log = (line: string): void => {
     if (!opts.json) console.log(line);
   };
-  log(`rolling restart: 3 v1 replicas + 1 v2 behind nginx ${EDGE}; load until ${opts.minRequests} requests and every replica restarted`);
+  log(
+    `rolling restart: 3 v1 replicas + 1 v2 behind nginx ${EDGE}; load until ${opts.minRequests} requests and every ` +
+      `replica restarted`,
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: WORKERS, ca });
   const alice = basicAuth('alice', 'wonderland');
   const started = Date.now();
@@ -223,11 +276,24 @@ async function loadWhileRolling(opts: Options, stack: Stack, ca: Buffer, stoppin
   let restartsDone = false;
   const load = closedLoop({
     clients: WORKERS,
-    send: () => sendRequest(EDGE, { path: '/predict', json: { X: SETOSA }, headers: { authorization: alice }, timeoutMs: 15_000 }, { agent, ca }),
+    send: () =>
+      sendRequest(
+        EDGE,
+        { path: '/predict', json: { X: SETOSA }, headers: { authorization: alice }, timeoutMs: 15_000 },
+        { agent, ca },
+      ),
     keepGoing: (tally) => !stopping() && Date.now() < deadline && !(restartsDone && tally.total >= opts.minRequests),
   });
   const restarts: Restart[] = [];
-  const context: RolloutContext = { stack, tally: load.tally, started, deadline, minRequests: opts.minRequests, stopping, log };
+  const context: RolloutContext = {
+    stack,
+    tally: load.tally,
+    started,
+    deadline,
+    minRequests: opts.minRequests,
+    stopping,
+    log,
+  };
   const [, rolled] = await Promise.all([
     load.done,
     rollout(context, restarts).then((result) => {

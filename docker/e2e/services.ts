@@ -61,11 +61,26 @@ export async function startRegistry(dir: string, services: Service[]): Promise<v
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    ['version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'storage')}`, 'http:', '  addr: 127.0.0.1:5000', ''].join('\n'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'storage')}`,
+      'http:',
+      '  addr: 127.0.0.1:5000',
+      '',
+    ].join('\n'),
   );
   giveToService(dir);
-  services.push(startService('registry', 'docker-registry', ['serve', config], join(dir, 'registry.log'), unprivileged()));
-  await waitFor('the registry on 127.0.0.1:5000', () => httpOk('http://127.0.0.1:5000/v2/'), { timeoutMs: 20_000, intervalMs: 250 });
+  services.push(
+    startService('registry', 'docker-registry', ['serve', config], join(dir, 'registry.log'), unprivileged()),
+  );
+  await waitFor('the registry on 127.0.0.1:5000', () => httpOk('http://127.0.0.1:5000/v2/'), {
+    timeoutMs: 20_000,
+    intervalMs: 250,
+  });
 }
 
 /** What the edge needs from the caller. */
@@ -93,7 +108,9 @@ export async function startEdge(setup: EdgeSetup, services: Service[]): Promise<
   for (const sub of ['logs', 'tmp', 'certs']) mkdirSync(join(dir, sub), { recursive: true });
   run('bash', [join(ROOT, 'docker/nginx/make-cert.sh'), join(dir, 'certs')]);
   // Edge basic auth with the same dev users as the API (apr1: nginx verifies it itself).
-  const htpasswd = DEV_USERS.map(({ user, password }) => `${user}:${run('openssl', ['passwd', '-apr1', password]).stdout.trim()}`);
+  const htpasswd = DEV_USERS.map(
+    ({ user, password }) => `${user}:${run('openssl', ['passwd', '-apr1', password]).stdout.trim()}`,
+  );
   writeFileSync(join(dir, 'htpasswd'), `${htpasswd.join('\n')}\n`);
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
@@ -119,8 +136,13 @@ export async function startEdge(setup: EdgeSetup, services: Service[]): Promise<
   run('nginx', [...base, '-t', '-q', '-g', pid]);
   // After the check, which may have created the log files as this user.
   giveToService(dir);
-  services.push(startService('nginx', 'nginx', [...base, '-g', `daemon off; ${pid}`], join(dir, 'nginx.out'), unprivileged()));
-  await waitFor('nginx on 127.0.0.1:8080', () => httpOk('http://127.0.0.1:8080/stub_status'), { timeoutMs: 15_000, intervalMs: 250 });
+  services.push(
+    startService('nginx', 'nginx', [...base, '-g', `daemon off; ${pid}`], join(dir, 'nginx.out'), unprivileged()),
+  );
+  await waitFor('nginx on 127.0.0.1:8080', () => httpOk('http://127.0.0.1:8080/stub_status'), {
+    timeoutMs: 15_000,
+    intervalMs: 250,
+  });
   return { caFile: join(dir, 'certs/tls.crt'), accessLog: join(dir, 'logs/access.log'), errorLog };
 }
 
@@ -158,12 +180,21 @@ export async function startExporters(dir: string, services: Service[]): Promise<
   }
   if (have.node) {
     services.push(
-      startService('node-exporter', 'prometheus-node-exporter', ['--web.listen-address=127.0.0.1:9100'], join(dir, 'node-exporter.log'), unprivileged()),
+      startService(
+        'node-exporter',
+        'prometheus-node-exporter',
+        ['--web.listen-address=127.0.0.1:9100'],
+        join(dir, 'node-exporter.log'),
+        unprivileged(),
+      ),
     );
     targets.node.push('127.0.0.1:9100');
   }
   for (const target of [...targets.nginx, ...targets.node]) {
-    await waitFor(`exporter on ${target}`, () => httpOk(`http://${target}/metrics`), { timeoutMs: 15_000, intervalMs: 250 });
+    await waitFor(`exporter on ${target}`, () => httpOk(`http://${target}/metrics`), {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    });
   }
   return targets;
 }
@@ -185,7 +216,8 @@ export interface PrometheusTargets {
 export async function startPrometheus(dir: string, targets: PrometheusTargets, services: Service[]): Promise<void> {
   mkdirSync(join(dir, 'targets'), { recursive: true });
   mkdirSync(join(dir, 'data'), { recursive: true });
-  for (const entry of ['prometheus.yml', 'rules', 'secrets']) cpSync(join(ROOT, 'prometheus', entry), join(dir, entry), { recursive: true });
+  for (const entry of ['prometheus.yml', 'rules', 'secrets'])
+    cpSync(join(ROOT, 'prometheus', entry), join(dir, entry), { recursive: true });
   const group = (list: string[], labels?: Record<string, string>): string =>
     list.length === 0 ? '[]\n' : `${JSON.stringify([{ targets: list, ...(labels ? { labels } : {}) }])}\n`;
   writeFileSync(join(dir, 'targets/api-v1.yml'), group(targets.v1, { variant: 'v1' }));
@@ -200,12 +232,19 @@ export async function startPrometheus(dir: string, targets: PrometheusTargets, s
     startService(
       'prometheus',
       'prometheus',
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:9090'],
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        '--web.listen-address=127.0.0.1:9090',
+      ],
       join(dir, 'prometheus.log'),
       unprivileged(),
     ),
   );
-  await waitFor('Prometheus on 127.0.0.1:9090', () => httpOk('http://127.0.0.1:9090/-/ready'), { timeoutMs: 30_000, intervalMs: 250 });
+  await waitFor('Prometheus on 127.0.0.1:9090', () => httpOk('http://127.0.0.1:9090/-/ready'), {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+  });
 }
 
 /** One scrape target as Prometheus reports it. */
@@ -219,6 +258,13 @@ export interface TargetHealth {
 /** The active targets and their health, from Prometheus' API. */
 export async function prometheusTargets(): Promise<TargetHealth[]> {
   const res = await sendRequest('http://127.0.0.1:9090', { path: '/api/v1/targets?state=active' });
-  const body = JSON.parse(res.body) as { data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> } };
-  return body.data.activeTargets.map((t) => ({ job: t.labels.job ?? '', instance: t.labels.instance ?? '', health: t.health, lastError: t.lastError }));
+  const body = JSON.parse(res.body) as {
+    data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> };
+  };
+  return body.data.activeTargets.map((t) => ({
+    job: t.labels.job ?? '',
+    instance: t.labels.instance ?? '',
+    health: t.health,
+    lastError: t.lastError,
+  }));
 }

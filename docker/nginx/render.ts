@@ -64,15 +64,23 @@ function check(condition: boolean, message: string): void {
 }
 
 function validate(o: NginxOptions): void {
-  for (const port of [o.httpsPort, o.httpPort]) check(Number.isInteger(port) && port > 0 && port < 65536, `bad port ${port}`);
+  for (const port of [o.httpsPort, o.httpPort])
+    check(Number.isInteger(port) && port > 0 && port < 65536, `bad port ${port}`);
   check(o.v1Servers.length > 0, 'at least one v1 server is needed');
   check(o.v2Servers.length > 0, 'at least one v2 server is needed');
   for (const s of [...o.v1Servers, ...o.v2Servers]) check(HOST_PORT.test(s), `server "${s}" is not host:port`);
-  check(Number.isInteger(o.canaryPercent) && o.canaryPercent >= 0 && o.canaryPercent <= 100, `canary percent ${o.canaryPercent} is not an integer 0-100`);
+  check(
+    Number.isInteger(o.canaryPercent) && o.canaryPercent >= 0 && o.canaryPercent <= 100,
+    `canary percent ${o.canaryPercent} is not an integer 0-100`,
+  );
   check(Number.isInteger(o.ratePerSecond) && o.ratePerSecond > 0, `rate ${o.ratePerSecond} is not a positive integer`);
   check(Number.isInteger(o.rateBurst) && o.rateBurst >= 0, `burst ${o.rateBurst} is not a non-negative integer`);
-  check(o.workerProcesses === 'auto' || (Number.isInteger(o.workerProcesses) && o.workerProcesses > 0), 'worker processes must be auto or a positive integer');
-  for (const p of [o.tlsCert, o.tlsKey, o.accessLog, o.tempDir, o.edgeAuthFile ?? 'unset']) check(SAFE_PATH.test(p), `unsafe path "${p}"`);
+  check(
+    o.workerProcesses === 'auto' || (Number.isInteger(o.workerProcesses) && o.workerProcesses > 0),
+    'worker processes must be auto or a positive integer',
+  );
+  for (const p of [o.tlsCert, o.tlsKey, o.accessLog, o.tempDir, o.edgeAuthFile ?? 'unset'])
+    check(SAFE_PATH.test(p), `unsafe path "${p}"`);
   check(/^[0-9.]+$|^[A-Za-z0-9.-]+$/.test(o.listenAddress), `bad listen address "${o.listenAddress}"`);
 }
 
@@ -134,7 +142,11 @@ function main(): void {
       burst: { type: 'string' },
     },
   });
-  if (!values.out) throw new Error('usage: render.ts --out FILE [--canary-percent N] [--edge-auth FILE] [--v1 h:p,...] [--v2 h:p,...] [--rate N] [--burst N]');
+  if (!values.out)
+    throw new Error(
+      'usage: render.ts --out FILE [--canary-percent N] [--edge-auth FILE] [--v1 h:p,...] [--v2 h:p,...] [--rate N] ' +
+        '[--burst N]',
+    );
   const options: NginxOptions = { ...DEFAULT_NGINX_OPTIONS };
   if (values['canary-percent'] !== undefined) options.canaryPercent = Number(values['canary-percent']);
   if (values['edge-auth']) options.edgeAuthFile = values['edge-auth'];

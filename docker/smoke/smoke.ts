@@ -59,7 +59,9 @@ export function sendRequest(baseUrl: string, req: HttpRequest, options: ClientOp
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -134,11 +136,18 @@ async function authChecks(send: Send): Promise<CheckResult[]> {
     await check('when POST /predict has no credentials, then 401 with WWW-Authenticate', async () => {
       const res = await send({ path: '/predict', json: { X: SETOSA } });
       expect(res.status === 401, `status ${res.status}`);
-      expect(/^Basic/i.test(String(res.headers['www-authenticate'] ?? '')), `WWW-Authenticate "${String(res.headers['www-authenticate'])}"`);
+      expect(
+        /^Basic/i.test(String(res.headers['www-authenticate'] ?? '')),
+        `WWW-Authenticate "${String(res.headers['www-authenticate'])}"`,
+      );
       return '401';
     }),
     await check('when POST /predict has a wrong password, then 401', async () => {
-      const res = await send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: basicAuth('alice', 'not-the-password') } });
+      const res = await send({
+        path: '/predict',
+        json: { X: SETOSA },
+        headers: { authorization: basicAuth('alice', 'not-the-password') },
+      });
       expect(res.status === 401, `status ${res.status}`);
       return '401';
     }),
@@ -151,11 +160,18 @@ async function predictionChecks(send: Send, users: SmokeTarget['users']): Promis
   for (const { user, password } of users) {
     results.push(
       await check(`when ${user} posts a setosa row, then 200 and "setosa"`, async () => {
-        const res = await send({ path: '/predict', json: { X: SETOSA }, headers: { authorization: basicAuth(user, password) } });
+        const res = await send({
+          path: '/predict',
+          json: { X: SETOSA },
+          headers: { authorization: basicAuth(user, password) },
+        });
         expect(res.status === 200, `status ${res.status}: ${res.body.slice(0, 200)}`);
         const body = parse(res.body);
         expect(body.prediction === 'setosa', `prediction ${JSON.stringify(body.prediction)}`);
-        return `${String(res.headers['x-model-name'])} ${String(res.headers['x-model-version'])} ${String(res.headers['x-variant'])}`;
+        return (
+          `${String(res.headers['x-model-name'])} ${String(res.headers['x-model-version'])} ` +
+          `${String(res.headers['x-variant'])}`
+        );
       }),
     );
   }
@@ -191,23 +207,44 @@ interface ListedModel {
  * (whatever the algorithm and its data: the row is all ones, so only the width and the class set
  * are checked).
  */
-async function servedModelChecks(send: Send, { user, password }: { user: string; password: string }): Promise<CheckResult> {
-  return check('when every model GET /models lists is asked over OIP, then each answers one of its classes', async () => {
-    const authorization = basicAuth(user, password);
-    const listed = await send({ path: '/models', headers: { authorization } });
-    expect(listed.status === 200, `GET /models: status ${listed.status}`);
-    const models = (parse(listed.body).models ?? []) as ListedModel[];
-    expect(models.length > 0, 'GET /models lists no model');
-    const answers: string[] = [];
-    for (const model of models) {
-      const input = { name: 'input', datatype: 'FP32', shape: [1, model.features.length], data: model.features.map(() => 1) };
-      const res = await send({ path: `/v2/models/${encodeURIComponent(model.name)}/infer`, json: { inputs: [input] }, headers: { authorization } });
-      const label = (parse(res.body).outputs as Array<{ name: string; data: unknown[] }> | undefined)?.find((o) => o.name === 'label')?.data[0];
-      expect(res.status === 200 && model.classes.includes(String(label)), `${model.name}: status ${res.status}, label ${JSON.stringify(label)} (classes ${model.classes.join(', ')}): ${res.body.slice(0, 200)}`);
-      answers.push(`${model.name} ${String(label)}`);
-    }
-    return answers.join(', ');
-  });
+async function servedModelChecks(
+  send: Send,
+  { user, password }: { user: string; password: string },
+): Promise<CheckResult> {
+  return check(
+    'when every model GET /models lists is asked over OIP, then each answers one of its classes',
+    async () => {
+      const authorization = basicAuth(user, password);
+      const listed = await send({ path: '/models', headers: { authorization } });
+      expect(listed.status === 200, `GET /models: status ${listed.status}`);
+      const models = (parse(listed.body).models ?? []) as ListedModel[];
+      expect(models.length > 0, 'GET /models lists no model');
+      const answers: string[] = [];
+      for (const model of models) {
+        const input = {
+          name: 'input',
+          datatype: 'FP32',
+          shape: [1, model.features.length],
+          data: model.features.map(() => 1),
+        };
+        const res = await send({
+          path: `/v2/models/${encodeURIComponent(model.name)}/infer`,
+          json: { inputs: [input] },
+          headers: { authorization },
+        });
+        const label = (parse(res.body).outputs as Array<{ name: string; data: unknown[] }> | undefined)?.find(
+          (o) => o.name === 'label',
+        )?.data[0];
+        expect(
+          res.status === 200 && model.classes.includes(String(label)),
+          `${model.name}: status ${res.status}, label ${JSON.stringify(label)} (classes ${model.classes.join(', ')}` +
+            `): ${res.body.slice(0, 200)}`,
+        );
+        answers.push(`${model.name} ${String(label)}`);
+      }
+      return answers.join(', ');
+    },
+  );
 }
 
 /** The edge's own behaviour: request ids echoed, /metrics hidden, plain HTTP redirected. */
@@ -243,7 +280,12 @@ async function edgeChecks(send: Send, httpUrl: string | undefined): Promise<Chec
 export async function runSmoke(target: SmokeTarget): Promise<CheckResult[]> {
   const send: Send = (req) => sendRequest(target.baseUrl, req, target.client);
   const models = target.users[0] ? [await servedModelChecks(send, target.users[0])] : [];
-  return [...(await authChecks(send)), ...(await predictionChecks(send, target.users)), ...models, ...(await edgeChecks(send, target.httpUrl))];
+  return [
+    ...(await authChecks(send)),
+    ...(await predictionChecks(send, target.users)),
+    ...models,
+    ...(await edgeChecks(send, target.httpUrl)),
+  ];
 }
 
 /** One line per check and the closing "N passed, N failed" line. */
@@ -280,7 +322,10 @@ async function main(): Promise<number> {
   if (dir) {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `smoke-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify({ started: started.toISOString(), baseUrl: target.baseUrl, results }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ started: started.toISOString(), baseUrl: target.baseUrl, results }, null, 2)}\n`,
+    );
     console.log(`results in ${file}`);
   }
   return results.every((r) => r.passed) ? 0 : 1;

@@ -30,14 +30,18 @@ describe('renderNginxConfig', () => {
   });
 
   test('when the canary is 0, 30 or 100 percent, then the split sends that share to v2', () => {
-    expect(renderNginxConfig(options({ canaryPercent: 0 }))).toMatch(/split_clients "\$request_id" \$mlship_canary \{\s*\* mlship_v1;\s*\}/);
+    expect(renderNginxConfig(options({ canaryPercent: 0 }))).toMatch(
+      /split_clients "\$request_id" \$mlship_canary \{\s*\* mlship_v1;\s*\}/,
+    );
     expect(renderNginxConfig(options({ canaryPercent: 30 }))).toMatch(/30% mlship_v2;\s*\* mlship_v1;/);
     expect(renderNginxConfig(options({ canaryPercent: 100 }))).toMatch(/\{\s*\* mlship_v2;\s*\}/);
   });
 
   test('when edge auth is off, then no auth_basic; when on, then the user file is named', () => {
     expect(renderNginxConfig(options())).not.toMatch(/^\s*auth_basic /m);
-    expect(renderNginxConfig(options({ edgeAuthFile: '/etc/nginx/htpasswd' }))).toMatch(/auth_basic_user_file \/etc\/nginx\/htpasswd;/);
+    expect(renderNginxConfig(options({ edgeAuthFile: '/etc/nginx/htpasswd' }))).toMatch(
+      /auth_basic_user_file \/etc\/nginx\/htpasswd;/,
+    );
   });
 
   test.each([
@@ -61,12 +65,28 @@ describe('renderNginxConfig', () => {
       for (const sub of ['logs', 'tmp']) mkdirSync(join(dir, sub));
       expect(spawnSync('bash', [join(ROOT, 'docker/nginx/make-cert.sh'), join(dir, 'certs')]).status).toBe(0);
       writeFileSync(join(dir, 'htpasswd'), 'alice:$apr1$abcdefgh$0000000000000000000000\n');
-      const local = { tlsCert: 'certs/tls.crt', tlsKey: 'certs/tls.key', accessLog: 'logs/access.log', tempDir: 'tmp', workerProcesses: 1 as const };
+      const local = {
+        tlsCert: 'certs/tls.crt',
+        tlsKey: 'certs/tls.key',
+        accessLog: 'logs/access.log',
+        tempDir: 'tmp',
+        workerProcesses: 1 as const,
+      };
       for (const variant of [{}, { canaryPercent: 25 }, { canaryPercent: 100, edgeAuthFile: 'htpasswd' }]) {
         writeFileSync(join(dir, 'nginx.conf'), renderNginxConfig(options({ ...local, ...variant })));
         const result = spawnSync(
           'nginx',
-          ['-t', '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs/error.log'), '-g', `pid ${join(dir, 'nginx.pid')};`],
+          [
+            '-t',
+            '-p',
+            `${dir}/`,
+            '-c',
+            join(dir, 'nginx.conf'),
+            '-e',
+            join(dir, 'logs/error.log'),
+            '-g',
+            `pid ${join(dir, 'nginx.pid')};`,
+          ],
           { encoding: 'utf8' },
         );
         expect(result.stderr).toMatch(/test is successful/);

@@ -25,21 +25,34 @@ function hexAddress(hex: string): string {
 }
 
 /** A dotted netmask as its prefix length (the 15 of 198.18.0.0/15). */
-const prefixLength = (mask: string): number => mask.split('.').reduce((n, part) => n + Number(part).toString(2).replace(/0/g, '').length, 0);
+const prefixLength = (mask: string): number =>
+  mask.split('.').reduce((n, part) => n + Number(part).toString(2).replace(/0/g, '').length, 0);
 
 /** The routes of /proc/net/route as "destination/prefix via gateway". */
 export function routesOf(procNetRoute: string): string[] {
-  return procNetRoute.split('\n').slice(1).filter((line) => line.trim() !== '').map((line) => {
-    const [, destination, gateway, , , , , mask] = line.trim().split(/\s+/);
-    const via = hexAddress(gateway!) === '0.0.0.0' ? '' : ` via ${hexAddress(gateway!)}`;
-    return `${hexAddress(destination!)}/${prefixLength(hexAddress(mask!))}${via}`;
-  });
+  return procNetRoute
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [, destination, gateway, , , , , mask] = line.trim().split(/\s+/);
+      const via = hexAddress(gateway!) === '0.0.0.0' ? '' : ` via ${hexAddress(gateway!)}`;
+      return `${hexAddress(destination!)}/${prefixLength(hexAddress(mask!))}${via}`;
+    });
 }
 
 /** ok when every route stays inside 198.18.0.0/15, one of them is that range, and none is a default route. */
 export function isPodRouteTable(procNetRoute: string): { ok: boolean; detail: string } {
   const routes = routesOf(procNetRoute);
-  const outside = routes.filter((route) => !inRange(route.split('/')[0]!, '198.18.0.0/15') || Number(route.split(/[/ ]/)[1]) < 15);
-  const ok = routes.length > 0 && outside.length === 0 && routes.some((route) => route.startsWith('198.18.0.0/15 via '));
-  return { ok, detail: `routes ${routes.join(', ') || 'none'}${outside.length > 0 ? `; outside 198.18.0.0/15: ${outside.join(', ')}` : ''}` };
+  const outside = routes.filter(
+    (route) => !inRange(route.split('/')[0]!, '198.18.0.0/15') || Number(route.split(/[/ ]/)[1]) < 15,
+  );
+  const ok =
+    routes.length > 0 && outside.length === 0 && routes.some((route) => route.startsWith('198.18.0.0/15 via '));
+  return {
+    ok,
+    detail:
+      `routes ${routes.join(', ') || 'none'}` +
+      `${outside.length > 0 ? `; outside 198.18.0.0/15: ${outside.join(', ')}` : ''}`,
+  };
 }

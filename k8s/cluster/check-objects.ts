@@ -31,7 +31,11 @@ const containerSecurity: IContainer['securityContext'] = {
   capabilities: { drop: ['ALL'] },
 };
 
-export function apiObjects(image: string): { apiVersion: 'v1'; kind: 'List'; items: Array<INamespace | IDeployment | IService> } {
+export function apiObjects(image: string): {
+  apiVersion: 'v1';
+  kind: 'List';
+  items: Array<INamespace | IDeployment | IService>;
+} {
   const deployment: IDeployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -45,19 +49,21 @@ export function apiObjects(image: string): { apiVersion: 'v1'; kind: 'List'; ite
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurity,
-          containers: [{
-            name: 'api',
-            image,
-            imagePullPolicy: 'Never',
-            // The image's development users, allowed in production mode: a throwaway cluster.
-            env: [{ name: 'ALLOW_DEV_CREDENTIALS', value: 'true' }],
-            ports: [{ name: 'http', containerPort: 8000 }],
-            startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 60 },
-            readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, failureThreshold: 2 },
-            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-            securityContext: containerSecurity,
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-          }],
+          containers: [
+            {
+              name: 'api',
+              image,
+              imagePullPolicy: 'Never',
+              // The image's development users, allowed in production mode: a throwaway cluster.
+              env: [{ name: 'ALLOW_DEV_CREDENTIALS', value: 'true' }],
+              ports: [{ name: 'http', containerPort: 8000 }],
+              startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 60 },
+              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, failureThreshold: 2 },
+              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+              securityContext: containerSecurity,
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
           volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
         },
       },
@@ -67,9 +73,17 @@ export function apiObjects(image: string): { apiVersion: 'v1'; kind: 'List'; ite
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'api', namespace: NAMESPACE },
-    spec: { type: 'NodePort', selector: LABELS, ports: [{ name: 'http', port: 8000, targetPort: 'http', nodePort: NODE_PORT }] },
+    spec: {
+      type: 'NodePort',
+      selector: LABELS,
+      ports: [{ name: 'http', port: 8000, targetPort: 'http', nodePort: NODE_PORT }],
+    },
   };
-  return { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }, deployment, service] };
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }, deployment, service],
+  };
 }
 
 /** A pod that GETs `url` once (3 s timeout) and ends Succeeded on a 200, Failed otherwise. */
@@ -88,7 +102,16 @@ export function clientPod(name: string, image: string, url: string): IPod {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: podSecurity,
-      containers: [{ name: 'client', image, imagePullPolicy: 'Never', command: ['node', '-e', script], env: [{ name: 'URL', value: url }], securityContext: containerSecurity }],
+      containers: [
+        {
+          name: 'client',
+          image,
+          imagePullPolicy: 'Never',
+          command: ['node', '-e', script],
+          env: [{ name: 'URL', value: url }],
+          securityContext: containerSecurity,
+        },
+      ],
     },
   };
 }

@@ -6,8 +6,8 @@
  * 1. snapshots the host (host-snapshot.ts), 2. `up.sh --load IMAGE` (the API image from the local
  * Docker engine, built with `npm run image:build` when missing), 3. while up: the node is Ready
  * at the pinned version (versions.env) on 198.18.1.1, a Deployment of the API rolls out under the restricted security
- * context, answers GET /readyz through a NodePort on the node IP and on 127.0.0.1 (never eth0's), its pod has no default route,
- * a client pod reaches it through its ClusterIP until a deny-all NetworkPolicy (kube-router)
+ * context, answers GET /readyz through a NodePort on the node IP and on 127.0.0.1 (never eth0's), its pod has no
+ * default route, a client pod reaches it through its ClusterIP until a deny-all NetworkPolicy (kube-router)
  * blocks it, and every address in the cluster's iptables rules is inside 198.18.0.0/15,
  * 4. `down.sh`, 5. snapshots again: every kind of host setting must equal the first snapshot and
  * no process of the run may be left, 6. a second `up` builds nothing; with the API running, the
@@ -49,7 +49,11 @@ function run(command: string, args: string[]): Promise<Shown> {
 }
 
 function kubectl(settings: ClusterSettings, args: string[], input?: string): { status: number; out: string } {
-  const result = spawnSync(settings.kubectl, ['--kubeconfig', settings.kubeconfig, ...args], { encoding: 'utf8', input, timeout: 180_000 });
+  const result = spawnSync(settings.kubectl, ['--kubeconfig', settings.kubeconfig, ...args], {
+    encoding: 'utf8',
+    input,
+    timeout: 180_000,
+  });
   return { status: result.status ?? 1, out: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
 }
 
@@ -85,12 +89,19 @@ function figure(output: string, pattern: RegExp): string {
 
 async function waitForPhase(settings: ClusterSettings, pod: string): Promise<string> {
   const phase = () => kubectl(settings, ['-n', NAMESPACE, 'get', 'pod', pod, '-o', 'jsonpath={.status.phase}']).out;
-  const polled = await pollUntil(phase, (p) => p === 'Succeeded' || p === 'Failed', { timeoutMs: 60_000, intervalMs: 500 });
+  const polled = await pollUntil(phase, (p) => p === 'Succeeded' || p === 'Failed', {
+    timeoutMs: 60_000,
+    intervalMs: 500,
+  });
   return polled.done ? polled.value : 'timeout';
 }
 
 /** A client pod's GET of the API through its ClusterIP: Succeeded when it got 200. */
-async function clientGets(settings: ClusterSettings, name: string, url: string): Promise<{ phase: string; log: string }> {
+async function clientGets(
+  settings: ClusterSettings,
+  name: string,
+  url: string,
+): Promise<{ phase: string; log: string }> {
   kubectl(settings, ['apply', '-f', '-'], JSON.stringify(clientPod(name, IMAGE, url)));
   const phase = await waitForPhase(settings, name);
   return { phase, log: kubectl(settings, ['-n', NAMESPACE, 'logs', name]).out };
@@ -101,7 +112,11 @@ function checkNode(settings: ClusterSettings): void {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
   const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
   const version = node.status?.nodeInfo?.kubeletVersion;
-  record('node Ready', ready === 'True' && ip === settings.nodeIp && version === settings.kubernetesVersion, `Ready=${ready}, InternalIP ${ip}, kubelet ${version}`);
+  record(
+    'node Ready',
+    ready === 'True' && ip === settings.nodeIp && version === settings.kubernetesVersion,
+    `Ready=${ready}, InternalIP ${ip}, kubelet ${version}`,
+  );
 }
 
 async function checkApi(settings: ClusterSettings): Promise<void> {
@@ -110,25 +125,53 @@ async function checkApi(settings: ClusterSettings): Promise<void> {
   const rollout = kubectl(settings, ['-n', NAMESPACE, 'rollout', 'status', 'deployment/api', '--timeout=180s']);
   const podReady = ((Date.now() - start) / 1000).toFixed(1);
   timings.push(`apply → API pod Ready ${podReady} s`);
-  const pod = json<{ items: IPod[] }>(kubectl(settings, ['-n', NAMESPACE, 'get', 'pods', '-l', 'app=api', '-o', 'json']).out, { items: [] }).items[0];
+  const pod = json<{ items: IPod[] }>(
+    kubectl(settings, ['-n', NAMESPACE, 'get', 'pods', '-l', 'app=api', '-o', 'json']).out,
+    { items: [] },
+  ).items[0];
   const podIp = pod?.status?.podIP ?? '';
-  if (!pod || !record('API pod Ready', rollout.status === 0 && inRange(podIp, settings.podCidr), `${IMAGE} rolled out in ${podReady} s, pod IP ${podIp} (in ${settings.podCidr})`)) {
+  if (
+    !pod ||
+    !record(
+      'API pod Ready',
+      rollout.status === 0 && inRange(podIp, settings.podCidr),
+      `${IMAGE} rolled out in ${podReady} s, pod IP ${podIp} (in ${settings.podCidr})`,
+    )
+  ) {
     console.log(kubectl(settings, ['-n', NAMESPACE, 'describe', 'pods']).out.split('\n').slice(-25).join('\n'));
     return;
   }
   // kube-proxy writes the NodePort's rules once the ready endpoint reaches it: up to a few seconds.
   const nodePortStart = Date.now();
-  const { value: readyz } = await pollUntil(() => httpStatus(`http://${settings.nodeIp}:${NODE_PORT}/readyz`), (s) => s === '200', { timeoutMs: 20_000, intervalMs: 500 });
-  record('NodePort', readyz === '200', `GET http://${settings.nodeIp}:${NODE_PORT}/readyz → ${readyz} (${((Date.now() - nodePortStart) / 1000).toFixed(1)} s after the rollout)`);
+  const { value: readyz } = await pollUntil(
+    () => httpStatus(`http://${settings.nodeIp}:${NODE_PORT}/readyz`),
+    (s) => s === '200',
+    { timeoutMs: 20_000, intervalMs: 500 },
+  );
+  record(
+    'NodePort',
+    readyz === '200',
+    `GET http://${settings.nodeIp}:${NODE_PORT}/readyz → ${readyz} (` +
+      `${((Date.now() - nodePortStart) / 1000).toFixed(1)} s after the rollout)`,
+  );
   // And on loopback, as kind maps it to the host (deploy.yml's kind job reaches 127.0.0.1:30080).
   const loopback = await httpStatus(`http://127.0.0.1:${NODE_PORT}/readyz`);
   record('NodePort on loopback', loopback === '200', `GET http://127.0.0.1:${NODE_PORT}/readyz → ${loopback}`);
   // Never on the host's other addresses (eth0's network).
-  const hostAddresses = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout.split('\n')
-    .map((line) => line.split(/\s+/)[3]?.split('/')[0] ?? '').filter((ip) => ip !== '' && !inRange(ip, '198.18.0.0/15') && !inRange(ip, '127.0.0.0/8'));
-  const elsewhere = await Promise.all(hostAddresses.map(async (ip) => `${ip} ${await httpStatus(`http://${ip}:${NODE_PORT}/readyz`)}`));
-  record('NodePort elsewhere', elsewhere.length > 0 && elsewhere.every((answer) => answer.includes(' error ')), `GET :${NODE_PORT}/readyz on ${elsewhere.join(', ')}`);
-  const exec = (script: string): { status: number; out: string } => kubectl(settings, ['-n', NAMESPACE, 'exec', pod.metadata?.name ?? '', '--', 'node', '-e', script]);
+  const hostAddresses = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((line) => line.split(/\s+/)[3]?.split('/')[0] ?? '')
+    .filter((ip) => ip !== '' && !inRange(ip, '198.18.0.0/15') && !inRange(ip, '127.0.0.0/8'));
+  const elsewhere = await Promise.all(
+    hostAddresses.map(async (ip) => `${ip} ${await httpStatus(`http://${ip}:${NODE_PORT}/readyz`)}`),
+  );
+  record(
+    'NodePort elsewhere',
+    elsewhere.length > 0 && elsewhere.every((answer) => answer.includes(' error ')),
+    `GET :${NODE_PORT}/readyz on ${elsewhere.join(', ')}`,
+  );
+  const exec = (script: string): { status: number; out: string } =>
+    kubectl(settings, ['-n', NAMESPACE, 'exec', pod.metadata?.name ?? '', '--', 'node', '-e', script]);
   const routes = exec("process.stdout.write(require('fs').readFileSync('/proc/net/route', 'utf8'))");
   const verdict = isPodRouteTable(routes.out);
   record('pod routes', routes.status === 0 && verdict.ok, `kubectl exec: ${verdict.detail}`);
@@ -136,18 +179,36 @@ async function checkApi(settings: ClusterSettings): Promise<void> {
   const resolv = exec("process.stdout.write(require('fs').readFileSync('/etc/resolv.conf', 'utf8'))");
   const nameservers = [...resolv.out.matchAll(/^nameserver\s+(\S+)/gm)].map(([, ip]) => ip!);
   const outside = nameservers.filter((ip) => !inRange(ip, '198.18.0.0/15') && !inRange(ip, '127.0.0.0/8'));
-  record('pod resolver', resolv.status === 0 && outside.length === 0, `nameservers in the pod's /etc/resolv.conf: ${nameservers.join(', ') || 'none'}; outside the pod and 198.18.0.0/15: ${outside.join(', ') || 'none'}`);
+  record(
+    'pod resolver',
+    resolv.status === 0 && outside.length === 0,
+    `nameservers in the pod's /etc/resolv.conf: ${nameservers.join(', ') || 'none'}; outside the pod and ` +
+      `198.18.0.0/15: ${outside.join(', ') || 'none'}`,
+  );
   await checkPolicy(settings);
 }
 
 async function checkPolicy(settings: ClusterSettings): Promise<void> {
-  const clusterIp = kubectl(settings, ['-n', NAMESPACE, 'get', 'service', 'api', '-o', 'jsonpath={.spec.clusterIP}']).out;
+  const clusterIp = kubectl(settings, [
+    '-n',
+    NAMESPACE,
+    'get',
+    'service',
+    'api',
+    '-o',
+    'jsonpath={.spec.clusterIP}',
+  ]).out;
   const url = `http://${clusterIp}:8000/readyz`;
   const open = await clientGets(settings, 'client-open', url);
-  record('ClusterIP from a pod', open.phase === 'Succeeded' && inRange(clusterIp, settings.serviceCidr), `GET ${url} from a pod: ${open.phase} (${open.log})`);
+  record(
+    'ClusterIP from a pod',
+    open.phase === 'Succeeded' && inRange(clusterIp, settings.serviceCidr),
+    `GET ${url} from a pod: ${open.phase} (${open.log})`,
+  );
   kubectl(settings, ['apply', '-f', '-'], JSON.stringify(denyApiPolicy()));
   // kube-router programs a policy within seconds: wait for its chain before asking.
-  const chain = () => spawnSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).stdout.includes(':KUBE-NWPLCY-');
+  const chain = () =>
+    spawnSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).stdout.includes(':KUBE-NWPLCY-');
   const { done: programmed } = await pollUntil(chain, (found) => found, { timeoutMs: 30_000, intervalMs: 500 });
   const denied = await clientGets(settings, 'client-denied', url);
   // The policy deleted, the same GET answers again: the block was the policy's doing.
@@ -157,32 +218,53 @@ async function checkPolicy(settings: ClusterSettings): Promise<void> {
     if (attempt > 1) await sleep(1000);
     reopened = await clientGets(settings, `client-reopened-${attempt}`, url);
   }
-  record('NetworkPolicy (kube-router)', programmed && denied.phase === 'Failed' && reopened.phase === 'Succeeded',
-    `deny-all ingress on the API (${programmed ? 'chain programmed' : 'no KUBE-NWPLCY chain'}): the same GET ${denied.phase} (${denied.log}); policy deleted: ${reopened.phase} (${reopened.log})`);
+  record(
+    'NetworkPolicy (kube-router)',
+    programmed && denied.phase === 'Failed' && reopened.phase === 'Succeeded',
+    `deny-all ingress on the API (${programmed ? 'chain programmed' : 'no KUBE-NWPLCY chain'}): the same GET ` +
+      `${denied.phase} (${denied.log}); policy deleted: ${reopened.phase} (${reopened.log})`,
+  );
 }
 
 function checkIptablesAddresses(): void {
-  const rules = ['iptables-save'].flatMap((tool) => spawnSync(tool, [], { encoding: 'utf8' }).stdout.split('\n')).filter((line) => /KUBE-|CNI-/.test(line));
-  const outside = [...new Set(rules.flatMap((line) => line.match(/\b\d{1,3}(\.\d{1,3}){3}\b/g) ?? []))]
-    .filter((ip) => !inRange(ip, '198.18.0.0/15') && !inRange(ip, '127.0.0.0/8') && ip !== '0.0.0.0');
-  record('iptables addresses', rules.length > 0 && outside.length === 0, `${rules.length} cluster rules; addresses outside 198.18.0.0/15 and loopback: ${outside.join(', ') || 'none'}`);
+  const rules = ['iptables-save']
+    .flatMap((tool) => spawnSync(tool, [], { encoding: 'utf8' }).stdout.split('\n'))
+    .filter((line) => /KUBE-|CNI-/.test(line));
+  const outside = [...new Set(rules.flatMap((line) => line.match(/\b\d{1,3}(\.\d{1,3}){3}\b/g) ?? []))].filter(
+    (ip) => !inRange(ip, '198.18.0.0/15') && !inRange(ip, '127.0.0.0/8') && ip !== '0.0.0.0',
+  );
+  record(
+    'iptables addresses',
+    rules.length > 0 && outside.length === 0,
+    `${rules.length} cluster rules; addresses outside 198.18.0.0/15 and loopback: ${outside.join(', ') || 'none'}`,
+  );
 }
 
 /** Every TCP socket the cluster's daemons listen on is on loopback or the node IP, never eth0's. */
 function checkListeners(settings: ClusterSettings, pids: Record<string, string>): void {
   const ours = new Set(Object.values(pids));
-  const listeners = spawnSync('ss', ['-Hltnp'], { encoding: 'utf8' }).stdout.split('\n').flatMap((line) => {
-    const pid = /pid=(\d+)/.exec(line)?.[1];
-    const local = line.trim().split(/\s+/)[3];
-    return pid && local && ours.has(pid) ? [`${local} (${/\(\("([^"]+)"/.exec(line)?.[1]})`] : [];
-  });
-  const exposed = listeners.filter((local) => !local.startsWith('127.0.0.1:') && !local.startsWith(`${settings.nodeIp}:`));
-  record('listeners', listeners.length > 0 && exposed.length === 0, `${listeners.length} sockets; outside 127.0.0.1 and ${settings.nodeIp}: ${exposed.join(', ') || 'none'}`);
+  const listeners = spawnSync('ss', ['-Hltnp'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .flatMap((line) => {
+      const pid = /pid=(\d+)/.exec(line)?.[1];
+      const local = line.trim().split(/\s+/)[3];
+      return pid && local && ours.has(pid) ? [`${local} (${/\(\("([^"]+)"/.exec(line)?.[1]})`] : [];
+    });
+  const exposed = listeners.filter(
+    (local) => !local.startsWith('127.0.0.1:') && !local.startsWith(`${settings.nodeIp}:`),
+  );
+  record(
+    'listeners',
+    listeners.length > 0 && exposed.length === 0,
+    `${listeners.length} sockets; outside 127.0.0.1 and ${settings.nodeIp}: ${exposed.join(', ') || 'none'}`,
+  );
 }
 
 function pidFileProcesses(settings: ClusterSettings): Record<string, string> {
   const dir = join(settings.run, 'pids');
-  return Object.fromEntries(readdirSync(dir).map((file) => [file.replace(/\.pid$/, ''), readFileSync(join(dir, file), 'utf8').trim()]));
+  return Object.fromEntries(
+    readdirSync(dir).map((file) => [file.replace(/\.pid$/, ''), readFileSync(join(dir, file), 'utf8').trim()]),
+  );
 }
 
 function compareHost(before: Snapshot, during: Snapshot, after: Snapshot): void {
@@ -190,7 +272,9 @@ function compareHost(before: Snapshot, during: Snapshot, after: Snapshot): void 
   for (const difference of compareSnapshots(before, after)) {
     const clean = difference.added.length === 0 && difference.removed.length === 0;
     const changed = byUp.get(difference.kind);
-    const detail = clean ? `as before up (up had changed: ${changed ? describeDifference(changed, 2) : 'nothing'})` : describeDifference(difference);
+    const detail = clean
+      ? `as before up (up had changed: ${changed ? describeDifference(changed, 2) : 'nothing'})`
+      : describeDifference(difference);
     record(`host ${difference.kind}`, clean, detail);
   }
 }
@@ -198,15 +282,28 @@ function compareHost(before: Snapshot, during: Snapshot, after: Snapshot): void 
 /** up.sh with the image loaded; its figures go to the timings, prefixed with `label`. */
 async function up(label: string): Promise<{ ok: boolean; output: string }> {
   const result = await run('bash', ['k8s/cluster/up.sh', '--load', IMAGE]);
-  const build = /reused the cached binaries/.test(result.output) ? 'cache reused' : `build ${figure(result.output, /build done in ([\d.]+) s/)} s`;
-  timings.push(`${label}up ${result.seconds.toFixed(1)} s (${build}), start → node Ready ${figure(result.output, /Ready ([\d.]+) s after the start/)} s, image import ${figure(result.output, /loaded \S+ \([^)]*\) in ([\d.]+) s/)} s`);
-  return { ok: record(`${label}up`, result.status === 0, `exit ${result.status} in ${result.seconds.toFixed(1)} s, ${build}`), output: result.output };
+  const build = /reused the cached binaries/.test(result.output)
+    ? 'cache reused'
+    : `build ${figure(result.output, /build done in ([\d.]+) s/)} s`;
+  timings.push(
+    `${label}up ${result.seconds.toFixed(1)} s (${build}), start → node Ready ` +
+      `${figure(result.output, /Ready ([\d.]+) s after the start/)} s, image import ` +
+      `${figure(result.output, /loaded \S+ \([^)]*\) in ([\d.]+) s/)} s`,
+  );
+  return {
+    ok: record(`${label}up`, result.status === 0, `exit ${result.status} in ${result.seconds.toFixed(1)} s, ${build}`),
+    output: result.output,
+  };
 }
 
 async function down(label: string): Promise<void> {
   const result = await run('bash', ['k8s/cluster/down.sh']);
   timings.push(`${label}down ${result.seconds.toFixed(1)} s`);
-  record(`${label}down`, result.status === 0 && /host restored/.test(result.output), `exit ${result.status} in ${result.seconds.toFixed(1)} s`);
+  record(
+    `${label}down`,
+    result.status === 0 && /host restored/.test(result.output),
+    `exit ${result.status} in ${result.seconds.toFixed(1)} s`,
+  );
 }
 
 /** The graceful run: up, every live check, down, each kind of host setting compared. */
@@ -229,8 +326,14 @@ async function gracefulRun(settings: ClusterSettings, before: Snapshot): Promise
   await down('');
   compareHost(before, during, takeSnapshot(settings));
   const left = clusterProcesses(settings);
-  const pidList = Object.entries(pids).map(([name, pid]) => `${name} ${pid}`).join(', ');
-  record('processes', left.length === 0, left.length === 0 ? `none left from the pid files (${pidList || 'none'})` : `still running: ${left.join('; ')}`);
+  const pidList = Object.entries(pids)
+    .map(([name, pid]) => `${name} ${pid}`)
+    .join(', ');
+  record(
+    'processes',
+    left.length === 0,
+    left.length === 0 ? `none left from the pid files (${pidList || 'none'})` : `still running: ${left.join('; ')}`,
+  );
 }
 
 /**
@@ -239,17 +342,34 @@ async function gracefulRun(settings: ClusterSettings, before: Snapshot): Promise
  */
 async function crashRun(settings: ClusterSettings, before: Snapshot): Promise<void> {
   const second = await up('crash run: ');
-  record('second up builds nothing', /reused the cached binaries/.test(second.output) && !/built /.test(second.output), 'up printed "reused the cached binaries" and no "built" line');
+  record(
+    'second up builds nothing',
+    /reused the cached binaries/.test(second.output) && !/built /.test(second.output),
+    'up printed "reused the cached binaries" and no "built" line',
+  );
   if (second.ok) {
     kubectl(settings, ['apply', '-f', '-'], JSON.stringify(apiObjects(IMAGE)));
     const rollout = kubectl(settings, ['-n', NAMESPACE, 'rollout', 'status', 'deployment/api', '--timeout=180s']);
     const pids = pidFileProcesses(settings);
     for (const name of ['kubelet', 'kube-apiserver', 'containerd']) process.kill(Number(pids[name]), 'SIGKILL');
-    record('crash', rollout.status === 0, `the API pod Ready, then SIGKILL to kubelet ${pids.kubelet}, kube-apiserver ${pids['kube-apiserver']}, containerd ${pids.containerd}`);
+    record(
+      'crash',
+      rollout.status === 0,
+      `the API pod Ready, then SIGKILL to kubelet ${pids.kubelet}, kube-apiserver ${pids['kube-apiserver']}, ` +
+        `containerd ${pids.containerd}`,
+    );
   }
   await down('crash run: ');
-  const differences = compareSnapshots(before, takeSnapshot(settings)).filter((difference) => difference.added.length + difference.removed.length > 0);
-  record('crash run: host after down', differences.length === 0, differences.length === 0 ? 'every kind of setting as before up' : differences.map((d) => `${d.kind} ${describeDifference(d)}`).join('; '));
+  const differences = compareSnapshots(before, takeSnapshot(settings)).filter(
+    (difference) => difference.added.length + difference.removed.length > 0,
+  );
+  record(
+    'crash run: host after down',
+    differences.length === 0,
+    differences.length === 0
+      ? 'every kind of setting as before up'
+      : differences.map((d) => `${d.kind} ${describeDifference(d)}`).join('; '),
+  );
 }
 
 async function main(): Promise<void> {
@@ -263,7 +383,11 @@ async function main(): Promise<void> {
   await gracefulRun(settings, before);
   await crashRun(settings, before);
   const again = await run('bash', ['k8s/cluster/down.sh']);
-  record('down without a cluster', again.status === 0 && /nothing to do/.test(again.output), `exit ${again.status}: ${again.output.trim()}`);
+  record(
+    'down without a cluster',
+    again.status === 0 && /nothing to do/.test(again.output),
+    `exit ${again.status}: ${again.output.trim()}`,
+  );
 }
 
 main()

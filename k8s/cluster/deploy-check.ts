@@ -52,56 +52,148 @@ async function kindJob(cluster: LiveCluster, twin: TwinSetting, tagged: string):
   const run = await runDeployJob(twin, { target: 'kind', environment: 'staging', image: tagged, scenario: 'load' });
   cluster.timing('kind job', run.seconds);
   cluster.record('kind job of deploy.yml', run.status === 0, `${closing(run)} in ${run.seconds.toFixed(0)} s`);
-  const steps = deployStepsPassed(run, ['Wait for the rollout', 'Smoke test on the NodePort', 'Lineage (the API serves the image', 'k6 load test, recording the replica count']);
+  const steps = deployStepsPassed(run, [
+    'Wait for the rollout',
+    'Smoke test on the NodePort',
+    'Lineage (the API serves the image',
+    'k6 load test, recording the replica count',
+  ]);
   cluster.record('kind: rollout, smoke, lineage on the NodePort, load', steps.ok, steps.detail);
   // The local runner writes its summary into a timestamped folder of SUMMARY_DIR.
   const results = join(twin.workspace, 'loadtest/results/deploy');
   // This run's only: a checkout keeps the reports of earlier rehearsals.
-  const summaries = readdirSync(results, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('summary.json') && statSync(join(results, file)).mtimeMs >= started);
+  const summaries = readdirSync(results, { recursive: true, encoding: 'utf8' }).filter(
+    (file) => file.endsWith('summary.json') && statSync(join(results, file)).mtimeMs >= started,
+  );
   const verdict = /mlship load test: load: [^\n]*/.exec(run.output)?.[0] ?? 'no verdict line from the load runner';
   const replicas = readText(join(results, 'replicas.md'));
   const peak = Number(/Peak ready replicas: (\d+)/.exec(replicas)?.[1] ?? 0);
-  cluster.record('kind: load scenario and replica counts', summaries.length === 1 && /PASSED/.test(verdict) && peak >= 2,
-    `${verdict}; ${summaries.join(', ') || 'no summary.json'}; peak ready replicas of deployment/api ${peak} (${replicas.split('\n').filter((line) => /^\| \d/.test(line)).length} samples)`);
+  cluster.record(
+    'kind: load scenario and replica counts',
+    summaries.length === 1 && /PASSED/.test(verdict) && peak >= 2,
+    `${verdict}; ${summaries.join(', ') || 'no summary.json'}; peak ready replicas of deployment/api ${peak} (` +
+      `${replicas.split('\n').filter((line) => /^\| \d/.test(line)).length} samples)`,
+  );
   const images = podImages(cluster, NAMESPACE);
-  cluster.record('kind: every pod runs the loaded image', images.length >= 3 && images.every((image) => image.startsWith('kind.invalid/mlship:deploy-')), images.join(', '));
+  cluster.record(
+    'kind: every pod runs the loaded image',
+    images.length >= 3 && images.every((image) => image.startsWith('kind.invalid/mlship:deploy-')),
+    images.join(', '),
+  );
 }
 
-async function kubernetesJob(cluster: LiveCluster, twin: TwinSetting, pinned: string, secrets: Record<string, string>): Promise<void> {
+async function kubernetesJob(
+  cluster: LiveCluster,
+  twin: TwinSetting,
+  pinned: string,
+  secrets: Record<string, string>,
+): Promise<void> {
   // Off the node first (a reused cluster may have it): the kubelet must pull it by digest.
   removeFromNode(cluster, pinned);
   const run = await runDeployJob(twin, { target: 'kubernetes', environment: 'production', image: pinned }, secrets);
   cluster.timing('kubernetes job', run.seconds);
   const deploy = step(run, 'Deploy with the production overlay');
-  cluster.record('kubernetes job of deploy.yml', run.status === 0 && deploy?.verdict === 'passed', `${closing(run)}; deploy-kubernetes.sh ${deploy?.verdict ?? 'not run'} in ${deploy?.seconds.toFixed(0) ?? '?'} s`);
+  cluster.record(
+    'kubernetes job of deploy.yml',
+    run.status === 0 && deploy?.verdict === 'passed',
+    `${closing(run)}; deploy-kubernetes.sh ${deploy?.verdict ?? 'not run'} in ${deploy?.seconds.toFixed(0) ?? '?'} s`,
+  );
   const images = podImages(cluster, NAMESPACE);
-  cluster.record('kubernetes: every pod runs the image by digest', images.length >= 2 && images.every((image) => image === pinned), `${images.length} pods: ${[...new Set(images)].join(', ')}`);
-  const pulled = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'events', '--field-selector', 'reason=Pulled', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
+  cluster.record(
+    'kubernetes: every pod runs the image by digest',
+    images.length >= 2 && images.every((image) => image === pinned),
+    `${images.length} pods: ${[...new Set(images)].join(', ')}`,
+  );
+  const pulled = clusterCommand(cluster, [
+    '-n',
+    NAMESPACE,
+    'get',
+    'events',
+    '--field-selector',
+    'reason=Pulled',
+    '-o',
+    'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+  ]);
   const pull = pulled.split('\n').find((line) => line.startsWith(`Successfully pulled image "${pinned}"`));
-  cluster.record('kubernetes: the kubelet pulled it from the local registry', pull !== undefined, pull ?? `no pull of ${pinned} among the events: ${pulled.slice(0, 300)}`);
-  const users = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'secret', '-l', 'app.kubernetes.io/name=mlship', '-o', 'jsonpath={.items[0].data.users\\.txt}']);
-  const config = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'configmap', '-l', 'app.kubernetes.io/name=mlship', '-o', 'json']);
+  cluster.record(
+    'kubernetes: the kubelet pulled it from the local registry',
+    pull !== undefined,
+    pull ?? `no pull of ${pinned} among the events: ${pulled.slice(0, 300)}`,
+  );
+  const users = clusterCommand(cluster, [
+    '-n',
+    NAMESPACE,
+    'get',
+    'secret',
+    '-l',
+    'app.kubernetes.io/name=mlship',
+    '-o',
+    'jsonpath={.items[0].data.users\\.txt}',
+  ]);
+  const config = clusterCommand(cluster, [
+    '-n',
+    NAMESPACE,
+    'get',
+    'configmap',
+    '-l',
+    'app.kubernetes.io/name=mlship',
+    '-o',
+    'json',
+  ]);
   const usersText = Buffer.from(users, 'base64').toString();
-  cluster.record('kubernetes: production secrets, no development credentials', /^rehearsal:/m.test(usersText) && !/^alice:/m.test(usersText) && !config.includes('ALLOW_DEV_CREDENTIALS'),
-    `users.txt holds ${usersText.split('\n').filter(Boolean).map((line) => line.split(':')[0]).join(', ')}; ALLOW_DEV_CREDENTIALS ${config.includes('ALLOW_DEV_CREDENTIALS') ? 'set' : 'absent'}`);
+  cluster.record(
+    'kubernetes: production secrets, no development credentials',
+    /^rehearsal:/m.test(usersText) && !/^alice:/m.test(usersText) && !config.includes('ALLOW_DEV_CREDENTIALS'),
+    `users.txt holds ${usersText
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(':')[0])
+      .join(', ')}; ALLOW_DEV_CREDENTIALS ${config.includes('ALLOW_DEV_CREDENTIALS') ? 'set' : 'absent'}`,
+  );
 }
 
 /** `images.good` is serving; `images.bad` claims models it does not serve. */
-async function rollback(cluster: LiveCluster, twin: TwinSetting, images: { good: string; bad: string }, secrets: Record<string, string>, authorization: string): Promise<void> {
+async function rollback(
+  cluster: LiveCluster,
+  twin: TwinSetting,
+  images: { good: string; bad: string },
+  secrets: Record<string, string>,
+  authorization: string,
+): Promise<void> {
   const ip = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'service', 'api', '-o', 'jsonpath={.spec.clusterIP}']);
   const traffic = startTraffic(`http://${ip}`, authorization, SETOSA);
   let rollingBackAt = 0;
-  const run = await runDeployJob({ ...twin, onOutput: (text) => { if (!rollingBackAt && text.includes('rolling back')) rollingBackAt = Date.now(); } }, { target: 'kubernetes', environment: 'production', image: images.bad }, secrets);
+  const run = await runDeployJob(
+    {
+      ...twin,
+      onOutput: (text) => {
+        if (!rollingBackAt && text.includes('rolling back')) rollingBackAt = Date.now();
+      },
+    },
+    { target: 'kubernetes', environment: 'production', image: images.bad },
+    secrets,
+  );
   const rolledBackIn = rollingBackAt ? (Date.now() - rollingBackAt) / 1000 : 0;
   const load = await traffic.stop();
   cluster.timing('rollback (undo to both Deployments ready)', rolledBackIn);
-  cluster.record('rollback: the deploy fails on lineage and rolls back', run.status !== 0 && /lineage check failed/.test(run.output) && rollingBackAt > 0,
-    `${closing(run)}; "${/deploy-kubernetes: [^\n]*rolling back/.exec(run.output)?.[0] ?? 'no rollback line'}"; rolled back in ${rolledBackIn.toFixed(1)} s`);
+  cluster.record(
+    'rollback: the deploy fails on lineage and rolls back',
+    run.status !== 0 && /lineage check failed/.test(run.output) && rollingBackAt > 0,
+    `${closing(run)}; "${/deploy-kubernetes: [^\n]*rolling back/.exec(run.output)?.[0] ?? 'no rollback line'}"; ` +
+      `rolled back in ${rolledBackIn.toFixed(1)} s`,
+  );
   const serving = podImages(cluster, NAMESPACE);
-  cluster.record('rollback: the old ReplicaSet serves again', serving.length >= 4 && serving.every((image) => image === images.good), `${serving.length} pods run ${[...new Set(serving)].join(', ')}`);
-  cluster.record('rollback: requests sent throughout', load.sent > 100 && load.failed === 0,
-    `${load.sent} requests to the Service over ${load.seconds.toFixed(0)} s, ${load.failed} failed${load.failures.length ? `: ${load.failures.join('; ')}` : ''}`);
+  cluster.record(
+    'rollback: the old ReplicaSet serves again',
+    serving.length >= 4 && serving.every((image) => image === images.good),
+    `${serving.length} pods run ${[...new Set(serving)].join(', ')}`,
+  );
+  cluster.record(
+    'rollback: requests sent throughout',
+    load.sent > 100 && load.failed === 0,
+    `${load.sent} requests to the Service over ${load.seconds.toFixed(0)} s, ${load.failed} failed` +
+      `${load.failures.length ? `: ${load.failures.join('; ')}` : ''}`,
+  );
 }
 
 function readText(file: string): string {
@@ -122,7 +214,9 @@ const LAST = ['drain'];
 
 /** Every live check but those FROM_THE_START and LAST, in their order: the lane beside the kubernetes job. */
 function trafficLane(): string[] {
-  return loadChecks().map((check) => check.name).filter((name) => !FROM_THE_START.includes(name) && !LAST.includes(name));
+  return loadChecks()
+    .map((check) => check.name)
+    .filter((name) => !FROM_THE_START.includes(name) && !LAST.includes(name));
 }
 
 /**
@@ -136,7 +230,11 @@ async function deployAndCheck(cluster: LiveCluster, only: string[], dir: string,
   const wants = (name: string): boolean => only.length === 0 || only.includes(name);
   const good = pushImage(IMAGE, 'rehearsal');
   const settings = cluster.settings;
-  const env = { ...process.env, KUBECONFIG: settings.kubeconfig, PATH: `${settings.kubectl.replace(/\/kubectl$/, '')}:${settings.kustomize}:${process.env.PATH}` };
+  const env = {
+    ...process.env,
+    KUBECONFIG: settings.kubeconfig,
+    PATH: `${settings.kubectl.replace(/\/kubectl$/, '')}:${settings.kustomize}:${process.env.PATH}`,
+  };
   const checkout = prepareCheckout(dir);
   const twin = { ...checkout, env };
   const lanes: Lane[] = [];
@@ -160,21 +258,40 @@ async function deployAndCheck(cluster: LiveCluster, only: string[], dir: string,
   }
 }
 
-async function kubernetesAndRollback(cluster: LiveCluster, twin: TwinSetting & { restore: () => void }, good: { pinned: string }, andRollback: boolean): Promise<void> {
+async function kubernetesAndRollback(
+  cluster: LiveCluster,
+  twin: TwinSetting & { restore: () => void },
+  good: { pinned: string },
+  andRollback: boolean,
+): Promise<void> {
   const secrets = productionSecrets(IMAGE);
-  const twinSecrets = { KUBECONFIG: readFileSync(cluster.settings.kubeconfig, 'utf8'), MONITORING_TOKEN: secrets.monitoringToken, MLSHIP_USERS_FILE: secrets.usersFile, LOADTEST_USER: secrets.user, LOADTEST_PASSWORD: secrets.password };
+  const twinSecrets = {
+    KUBECONFIG: readFileSync(cluster.settings.kubeconfig, 'utf8'),
+    MONITORING_TOKEN: secrets.monitoringToken,
+    MLSHIP_USERS_FILE: secrets.usersFile,
+    LOADTEST_USER: secrets.user,
+    LOADTEST_PASSWORD: secrets.password,
+  };
   await kubernetesJob(cluster, twin, good.pinned, twinSecrets);
   twin.restore();
   if (andRollback) {
     const bad = mislabel(IMAGE, 'mislabelled');
-    await rollback(cluster, twin, { good: good.pinned, bad: bad.pinned }, twinSecrets, `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`);
+    await rollback(
+      cluster,
+      twin,
+      { good: good.pinned, bad: bad.pinned },
+      twinSecrets,
+      `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`,
+    );
   }
   // Nothing after this uses the namespace: it goes while the checks go on, and `down` ends it.
   retireNamespaces(cluster, [NAMESPACE]);
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { 'reuse-cluster': { type: 'boolean', default: false }, only: { type: 'string', default: '' } } });
+  const { values } = parseArgs({
+    options: { 'reuse-cluster': { type: 'boolean', default: false }, only: { type: 'string', default: '' } },
+  });
   const only = values.only.split(',').filter(Boolean);
   const results: LiveResults = { rows: [], timings: [] };
   const cluster = liveCluster(clusterSettings(), IMAGE, results);
@@ -186,7 +303,11 @@ async function main(): Promise<number> {
   const services: Service[] = [];
   try {
     await startRegistry(join(dir, 'registry'), services);
-    if (!values['reuse-cluster'] && !cluster.record('up', await clusterScript('up.sh', ['--load', IMAGE]), 'npm run cluster:up -- --load ' + IMAGE)) return printSummary('cluster-deploy', results);
+    if (
+      !values['reuse-cluster'] &&
+      !cluster.record('up', await clusterScript('up.sh', ['--load', IMAGE]), 'npm run cluster:up -- --load ' + IMAGE)
+    )
+      return printSummary('cluster-deploy', results);
     await deployAndCheck(cluster, only, dir, results);
   } catch (error) {
     cluster.record('deploy-check', false, (error as Error).stack ?? String(error));
@@ -199,7 +320,9 @@ async function main(): Promise<number> {
 }
 
 main()
-  .then((code) => { process.exitCode = code; })
+  .then((code) => {
+    process.exitCode = code;
+  })
   .catch((error: Error) => {
     console.log(`FAIL deploy-check: ${error.stack ?? error.message}`);
     process.exitCode = 1;

@@ -41,15 +41,53 @@ const CLUSTER_DIR = __dirname;
 
 /** Reads lib.sh's variables through bash, so that the check and the scripts share one definition. */
 export function clusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSettings {
-  const names = ['RUN', 'CACHE', 'NODE_IP', 'NODE_NAME', 'BRIDGE', 'CNI_NETWORK', 'POD_CIDR', 'SERVICE_CIDR', 'HOST_PATHS', 'K8S_BIN', 'KUBECONFIG_ADMIN', 'KUBERNETES_VERSION', 'KUSTOMIZE_BIN'];
+  const names = [
+    'RUN',
+    'CACHE',
+    'NODE_IP',
+    'NODE_NAME',
+    'BRIDGE',
+    'CNI_NETWORK',
+    'POD_CIDR',
+    'SERVICE_CIDR',
+    'HOST_PATHS',
+    'K8S_BIN',
+    'KUBECONFIG_ADMIN',
+    'KUBERNETES_VERSION',
+    'KUSTOMIZE_BIN',
+  ];
   const script = `. "${join(CLUSTER_DIR, 'lib.sh')}" && printf '%s\\n' ${names.map((name) => `"$${name}"`).join(' ')}`;
   const result = spawnSync('bash', ['-c', script], { encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`lib.sh: ${result.stderr}`);
-  const [run, cache, nodeIp, nodeName, bridge, cniNetwork, podCidr, serviceCidr, hostPaths, bin, kubeconfig, kubernetesVersion, kustomize] = result.stdout.split('\n');
+  const [
+    run,
+    cache,
+    nodeIp,
+    nodeName,
+    bridge,
+    cniNetwork,
+    podCidr,
+    serviceCidr,
+    hostPaths,
+    bin,
+    kubeconfig,
+    kubernetesVersion,
+    kustomize,
+  ] = result.stdout.split('\n');
   return {
-    run: run!, cache: cache!, nodeIp: nodeIp!, nodeName: nodeName!, bridge: bridge!, cniNetwork: cniNetwork!,
-    podCidr: podCidr!, serviceCidr: serviceCidr!, hostPaths: hostPaths!.split(' '),
-    kubectl: join(bin!, 'kubectl'), kustomize: kustomize!, kubeconfig: kubeconfig!, kubernetesVersion: kubernetesVersion!,
+    run: run!,
+    cache: cache!,
+    nodeIp: nodeIp!,
+    nodeName: nodeName!,
+    bridge: bridge!,
+    cniNetwork: cniNetwork!,
+    podCidr: podCidr!,
+    serviceCidr: serviceCidr!,
+    hostPaths: hostPaths!.split(' '),
+    kubectl: join(bin!, 'kubectl'),
+    kustomize: kustomize!,
+    kubeconfig: kubeconfig!,
+    kubernetesVersion: kubernetesVersion!,
   };
 }
 
@@ -60,10 +98,13 @@ function lines(command: string, args: string[]): string[] {
 }
 
 /** Kernel counters that move on their own on a busy machine. */
-const VOLATILE_SYSCTL = /^(fs\.(dentry-state|file-nr|inode-nr|inode-state|aio-nr|quota\..*)|kernel\.(ns_last_pid|pty\.nr|random\..*)|net\.netfilter\.nf_conntrack_count) = /;
+const VOLATILE_SYSCTL =
+  /^(fs\.(dentry-state|file-nr|inode-nr|inode-state|aio-nr|quota\..*)|kernel\.(ns_last_pid|pty\.nr|random\..*)|net\.netfilter\.nf_conntrack_count) = /;
 
 function sysctls(): string[] {
-  return lines('sysctl', ['-a']).filter((line) => !VOLATILE_SYSCTL.test(line)).map((line) => line.replace(/\t/g, ' '));
+  return lines('sysctl', ['-a'])
+    .filter((line) => !VOLATILE_SYSCTL.test(line))
+    .map((line) => line.replace(/\t/g, ' '));
 }
 
 /** iptables-save without comments, COMMIT lines or counters: "table line". */
@@ -78,13 +119,23 @@ function iptablesRules(tool: string): string[] {
 
 /** Mount points (with their file system type) at or below the paths the cluster mounts on. */
 function mounts(settings: ClusterSettings): string[] {
-  const prefixes = [settings.run, '/var/lib/kubelet', '/run/netns', '/var/run/netns', '/run/containerd', '/var/lib/cni', '/var/log/pods'];
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').flatMap((line) => {
-    const fields = line.split(' ');
-    const point = fields[4] ?? '';
-    const type = fields[fields.indexOf('-') + 1] ?? '';
-    return prefixes.some((prefix) => point === prefix || point.startsWith(`${prefix}/`)) ? [`${point} ${type}`] : [];
-  });
+  const prefixes = [
+    settings.run,
+    '/var/lib/kubelet',
+    '/run/netns',
+    '/var/run/netns',
+    '/run/containerd',
+    '/var/lib/cni',
+    '/var/log/pods',
+  ];
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      const fields = line.split(' ');
+      const point = fields[4] ?? '';
+      const type = fields[fields.indexOf('-') + 1] ?? '';
+      return prefixes.some((prefix) => point === prefix || point.startsWith(`${prefix}/`)) ? [`${point} ${type}`] : [];
+    });
 }
 
 function kubepodsCgroups(): string[] {
@@ -93,22 +144,36 @@ function kubepodsCgroups(): string[] {
 
 /** Which of the paths written outside the run folder exist (and the CNI results of this network). */
 function hostPaths(settings: ClusterSettings): string[] {
-  const paths = [...settings.hostPaths, '/etc/cni', '/opt/cni', '/opt/containerd', '/etc/kubernetes', '/var/lib/kube-router', '/var/lib/etcd'];
-  const results = existsSync('/var/lib/cni/results') ? readdirSync('/var/lib/cni/results').filter((name) => name.startsWith(`${settings.cniNetwork}-`)) : [];
+  const paths = [
+    ...settings.hostPaths,
+    '/etc/cni',
+    '/opt/cni',
+    '/opt/containerd',
+    '/etc/kubernetes',
+    '/var/lib/kube-router',
+    '/var/lib/etcd',
+  ];
+  const results = existsSync('/var/lib/cni/results')
+    ? readdirSync('/var/lib/cni/results').filter((name) => name.startsWith(`${settings.cniNetwork}-`))
+    : [];
   return [...paths.filter((path) => existsSync(path)), ...results.map((name) => `/var/lib/cni/results/${name}`)];
 }
 
 /** Processes whose command line names the run folder or the binary cache: "pid command". */
 export function clusterProcesses(settings: ClusterSettings): string[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid).flatMap((pid) => {
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-    } catch {
-      return []; // gone meanwhile
-    }
-    return cmdline.includes(settings.run) || cmdline.includes(settings.cache) ? [`${pid} ${cmdline.slice(0, 120)}`] : [];
-  });
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .flatMap((pid) => {
+      let cmdline: string;
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      } catch {
+        return []; // gone meanwhile
+      }
+      return cmdline.includes(settings.run) || cmdline.includes(settings.cache)
+        ? [`${pid} ${cmdline.slice(0, 120)}`]
+        : [];
+    });
 }
 
 export function takeSnapshot(settings: ClusterSettings): Snapshot {
@@ -120,7 +185,10 @@ export function takeSnapshot(settings: ClusterSettings): Snapshot {
     ipsets: lines('ipset', ['list', '-n']),
     links: lines('ip', ['-o', 'link', 'show']).map((line) => line.split(/\s+/).slice(1, 2).join(' ').replace(/:$/, '')),
     addresses: lines('ip', ['-o', 'addr', 'show']).map((line) => line.split(/\s+/).slice(1, 4).join(' ')),
-    routes: [...lines('ip', ['route', 'show', 'table', 'all']), ...lines('ip', ['-6', 'route', 'show', 'table', 'all'])].map((line) => line.replace(/ expires \d+sec/, '')),
+    routes: [
+      ...lines('ip', ['route', 'show', 'table', 'all']),
+      ...lines('ip', ['-6', 'route', 'show', 'table', 'all']),
+    ].map((line) => line.replace(/ expires \d+sec/, '')),
     netns: existsSync('/run/netns') ? readdirSync('/run/netns') : [],
     mounts: mounts(settings),
     cgroups: kubepodsCgroups(),
@@ -144,6 +212,8 @@ export function compareSnapshots(before: Snapshot, after: Snapshot): SnapshotDif
 /** One line for a difference: what appeared and what went, the first few of each. */
 export function describeDifference({ added, removed }: SnapshotDifference, limit = 4): string {
   const part = (sign: string, items: string[]): string =>
-    items.length === 0 ? '' : `${sign}${items.length} (${items.slice(0, limit).join('; ')}${items.length > limit ? '; …' : ''})`;
+    items.length === 0
+      ? ''
+      : `${sign}${items.length} (${items.slice(0, limit).join('; ')}${items.length > limit ? '; …' : ''})`;
   return [part('+', added), part('-', removed)].filter(Boolean).join(' ') || 'unchanged';
 }

@@ -28,18 +28,31 @@ function userLines(file: string): string[] {
 }
 
 function tokenProblems(file: string, shown: string): string[] {
-  if (!existsSync(file)) return [`${shown} is missing: write MONITORING_TOKEN=<a random token> into it (the deploy workflow does, from the MONITORING_TOKEN secret)`];
-  const token = (parseEnv(readFileSync(file, 'utf8')) as Record<string, string | undefined>).MONITORING_TOKEN?.trim() ?? '';
-  const devToken = (parseEnv(readFileSync(DEV_TOKEN_FILE, 'utf8')) as Record<string, string | undefined>).MONITORING_TOKEN;
-  if (!token) return [`${shown} has no MONITORING_TOKEN: add MONITORING_TOKEN=<a random token> (e.g. openssl rand -hex 32)`];
-  if (token.startsWith('change-me') || token === devToken) return [`${shown}: MONITORING_TOKEN is a published placeholder: set a random token (e.g. openssl rand -hex 32)`];
-  if (token.length < MIN_TOKEN_LENGTH) return [`${shown}: MONITORING_TOKEN has ${token.length} characters, fewer than ${MIN_TOKEN_LENGTH}: set a random token (e.g. openssl rand -hex 32)`];
+  if (!existsSync(file))
+    return [
+      `${shown} is missing: write MONITORING_TOKEN=<a random token> into it (the deploy workflow does, from the ` +
+        `MONITORING_TOKEN secret)`,
+    ];
+  const token =
+    (parseEnv(readFileSync(file, 'utf8')) as Record<string, string | undefined>).MONITORING_TOKEN?.trim() ?? '';
+  const devToken = (parseEnv(readFileSync(DEV_TOKEN_FILE, 'utf8')) as Record<string, string | undefined>)
+    .MONITORING_TOKEN;
+  if (!token)
+    return [`${shown} has no MONITORING_TOKEN: add MONITORING_TOKEN=<a random token> (e.g. openssl rand -hex 32)`];
+  if (token.startsWith('change-me') || token === devToken)
+    return [`${shown}: MONITORING_TOKEN is a published placeholder: set a random token (e.g. openssl rand -hex 32)`];
+  if (token.length < MIN_TOKEN_LENGTH)
+    return [
+      `${shown}: MONITORING_TOKEN has ${token.length} characters, fewer than ${MIN_TOKEN_LENGTH}: set a random ` +
+        `token (e.g. openssl rand -hex 32)`,
+    ];
   return [];
 }
 
 function usersProblems(file: string, shown: string): string[] {
   const make = `make one with \`npm run users -- add NAME --file ${shown}\``;
-  if (!existsSync(file)) return [`${shown} is missing: ${make} (the deploy workflow writes it from the MLSHIP_USERS_FILE secret)`];
+  if (!existsSync(file))
+    return [`${shown} is missing: ${make} (the deploy workflow writes it from the MLSHIP_USERS_FILE secret)`];
   let size: number;
   try {
     size = UserTable.load(file).size;
@@ -48,8 +61,11 @@ function usersProblems(file: string, shown: string): string[] {
   }
   if (size === 0) return [`${shown} has no user: ${make}`];
   const published = new Set(userLines(DEV_USERS_FILE));
-  const devUsers = userLines(file).filter((line) => published.has(line)).map((line) => line.slice(0, line.indexOf(':')));
-  if (devUsers.length > 0) return [`${shown} holds the published development user(s) ${devUsers.join(', ')}: remove them and ${make}`];
+  const devUsers = userLines(file)
+    .filter((line) => published.has(line))
+    .map((line) => line.slice(0, line.indexOf(':')));
+  if (devUsers.length > 0)
+    return [`${shown} holds the published development user(s) ${devUsers.join(', ')}: remove them and ${make}`];
   return [];
 }
 
@@ -62,7 +78,10 @@ function display(path: string): string {
 /** Every problem with the production secret files in `dir`; empty when they are fit to deploy. */
 export function productionSecretProblems(dir: string): string[] {
   const shown = (name: string): string => display(join(dir, name));
-  return [...tokenProblems(join(dir, 'secrets.env'), shown('secrets.env')), ...usersProblems(join(dir, 'users.txt'), shown('users.txt'))];
+  return [
+    ...tokenProblems(join(dir, 'secrets.env'), shown('secrets.env')),
+    ...usersProblems(join(dir, 'users.txt'), shown('users.txt')),
+  ];
 }
 
 function main(argv: string[]): number {
@@ -72,7 +91,10 @@ function main(argv: string[]): number {
     console.error(problems.join('; '));
     return 2;
   }
-  console.log(`production secrets in ${display(resolve(values.dir))}: a monitoring token and real users, no development credential`);
+  console.log(
+    `production secrets in ${display(resolve(values.dir))}: a monitoring token and real users, no development ` +
+      `credential`,
+  );
   return 0;
 }
 

@@ -26,7 +26,8 @@ export function readGroups(files: readonly string[]): RuleGroup[] {
   const seen = new Map<string, string>();
   for (const file of files) {
     const content = parse(readFileSync(file, 'utf8')) as { groups?: RuleGroup[] } | null;
-    if (!content || !Array.isArray(content.groups)) throw new Error(`${file}: no "groups" list: not a Prometheus rule file`);
+    if (!content || !Array.isArray(content.groups))
+      throw new Error(`${file}: no "groups" list: not a Prometheus rule file`);
     for (const group of content.groups) {
       if (typeof group?.name !== 'string') throw new Error(`${file}: a group has no name`);
       const earlier = seen.get(group.name);

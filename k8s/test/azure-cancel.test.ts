@@ -10,7 +10,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Rule, Run, TrafficEntry } from './support/azure-sandbox';
-import { IMAGE, NEW_V1, OLD_V1, OLD_V2, STABLE_ONLY, WITH_V2, changes, liveApp, sandbox } from './support/azure-sandbox';
+import {
+  IMAGE,
+  NEW_V1,
+  OLD_V1,
+  OLD_V2,
+  STABLE_ONLY,
+  WITH_V2,
+  changes,
+  liveApp,
+  sandbox,
+} from './support/azure-sandbox';
 import { ROOT } from './support/render';
 
 jest.setTimeout(60_000);
@@ -54,12 +64,22 @@ interface Scenario {
   sigterm?: (calls: () => string[]) => Promise<void>;
 }
 
-/** Runs the deploy step until the stand-in has recorded a call that `busy` matches, then cancels it as the runner does. */
-async function cancelDeploy(rules: Rule[], busy: (call: string) => boolean, { live = STABLE_ONLY, sigterm = () => sleep(7_500) }: Scenario = {}): Promise<Cancelled> {
+/**
+ * Runs the deploy step until the stand-in has recorded a call that `busy` matches, then cancels it as the runner does.
+ */
+async function cancelDeploy(
+  rules: Rule[],
+  busy: (call: string) => boolean,
+  { live = STABLE_ONLY, sigterm = () => sleep(7_500) }: Scenario = {},
+): Promise<Cancelled> {
   const box = sandbox(rules, liveApp(live), {});
   const file = join(box.dir, 'step.sh');
   writeFileSync(file, `${deployStep.run!}\n`);
-  const child = spawn('bash', runnerShell(deployStep, file), { cwd: ROOT, env: { ...box.env, IMAGE, EXPECTED_MODELS: MODELS }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', runnerShell(deployStep, file), {
+    cwd: ROOT,
+    env: { ...box.env, IMAGE, EXPECTED_MODELS: MODELS },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -89,42 +109,67 @@ async function cancelDeploy(rules: Rule[], busy: (call: string) => boolean, { li
 const appSmoke = (c: string): boolean => c.startsWith('curl') && c.includes('app.example.net');
 
 describe('a cancelled Azure Container Apps deploy', () => {
-  test('when the deploy step is cancelled during the health wait, then the new revision is deactivated at the first signal and the step fails', async () => {
-    const run = await cancelDeploy([{ match: ['revision show', 'healthState'], pause: 15, stdout: 'Healthy' }], (c) => c.includes('healthState'));
-    expect(run.signals).toEqual(['SIGINT']);
-    expect(run.status).toBe(1);
-    expect(run.out).toMatch(/deploy: interrupted/);
-    expect(run.out).toMatch(/rolling back/);
-    expect(changes(run)).toEqual([expect.stringMatching(/^az containerapp update /), `az containerapp revision deactivate --revision ${NEW_V1}`]);
-    // Written before anything changed, for the rollback step should the runner kill this undo.
-    expect(run.outputs).toBe(`previous=${OLD_V1}\n`);
-  });
+  test(
+    'when the deploy step is cancelled during the health wait, then the new revision is deactivated at the first ' +
+      'signal and the step fails',
+    async () => {
+      const run = await cancelDeploy([{ match: ['revision show', 'healthState'], pause: 15, stdout: 'Healthy' }], (c) =>
+        c.includes('healthState'),
+      );
+      expect(run.signals).toEqual(['SIGINT']);
+      expect(run.status).toBe(1);
+      expect(run.out).toMatch(/deploy: interrupted/);
+      expect(run.out).toMatch(/rolling back/);
+      expect(changes(run)).toEqual([
+        expect.stringMatching(/^az containerapp update /),
+        `az containerapp revision deactivate --revision ${NEW_V1}`,
+      ]);
+      // Written before anything changed, for the rollback step should the runner kill this undo.
+      expect(run.outputs).toBe(`previous=${OLD_V1}\n`);
+    },
+  );
 
-  test('when the deploy step is cancelled after traffic moved, then traffic, labels and the new revision are put back at the first signal', async () => {
-    const run = await cancelDeploy([{ match: ['curl', 'app.example.net'], pause: 15 }], appSmoke, { live: WITH_V2 });
-    expect(run.signals).toEqual(['SIGINT']);
-    expect(run.status).toBe(1);
-    const all = changes(run);
-    expect(all).toContain(`az containerapp ingress traffic set --revision-weight ${NEW_V1}=90 ${OLD_V1}=0 ${OLD_V2}=10`);
-    expect(all.slice(all.indexOf(`az containerapp revision label add --label v2 --revision ${OLD_V2} --yes`) + 1)).toEqual([
-      `az containerapp ingress traffic set --revision-weight ${OLD_V1}=90 ${OLD_V2}=10 ${NEW_V1}=0`,
-      `az containerapp revision label add --label stable --revision ${OLD_V1} --yes`,
-      `az containerapp revision label add --label v2 --revision ${OLD_V2} --yes`,
-      `az containerapp revision deactivate --revision ${NEW_V1}`,
-    ]);
-    expect(run.out).toMatch(/traffic and labels are back as they were/);
-  });
+  test(
+    'when the deploy step is cancelled after traffic moved, then traffic, labels and the new revision are put ' +
+      'back at the first signal',
+    async () => {
+      const run = await cancelDeploy([{ match: ['curl', 'app.example.net'], pause: 15 }], appSmoke, { live: WITH_V2 });
+      expect(run.signals).toEqual(['SIGINT']);
+      expect(run.status).toBe(1);
+      const all = changes(run);
+      expect(all).toContain(
+        `az containerapp ingress traffic set --revision-weight ${NEW_V1}=90 ${OLD_V1}=0 ${OLD_V2}=10`,
+      );
+      expect(
+        all.slice(all.indexOf(`az containerapp revision label add --label v2 --revision ${OLD_V2} --yes`) + 1),
+      ).toEqual([
+        `az containerapp ingress traffic set --revision-weight ${OLD_V1}=90 ${OLD_V2}=10 ${NEW_V1}=0`,
+        `az containerapp revision label add --label stable --revision ${OLD_V1} --yes`,
+        `az containerapp revision label add --label v2 --revision ${OLD_V2} --yes`,
+        `az containerapp revision deactivate --revision ${NEW_V1}`,
+      ]);
+      expect(run.out).toMatch(/traffic and labels are back as they were/);
+    },
+  );
 
-  test('when the runner\'s SIGTERM arrives during the rollback, then the rollback still finishes', async () => {
+  test("when the runner's SIGTERM arrives during the rollback, then the rollback still finishes", async () => {
     const restore = `${OLD_V1}=100 ${NEW_V1}=0`;
-    const run = await cancelDeploy([{ match: ['curl', 'app.example.net'], pause: 15 }, { match: ['ingress traffic set', restore], pause: 1 }], appSmoke, {
-      // The held call only has to span the SIGTERM: the runner's SIGKILL follows 2.5 s later, and
-      // the rest of the rollback (two more stand-in calls) must fit in what the pause leaves.
-      // While the stand-in holds the first rollback call (7.5 s after SIGINT at the latest).
-      sigterm: async (calls) => {
-        for (let waited = 0; waited < 7_500 && !calls().some((c) => c.includes(restore)); waited += 20) await sleep(20);
+    const run = await cancelDeploy(
+      [
+        { match: ['curl', 'app.example.net'], pause: 15 },
+        { match: ['ingress traffic set', restore], pause: 1 },
+      ],
+      appSmoke,
+      {
+        // The held call only has to span the SIGTERM: the runner's SIGKILL follows 2.5 s later, and
+        // the rest of the rollback (two more stand-in calls) must fit in what the pause leaves.
+        // While the stand-in holds the first rollback call (7.5 s after SIGINT at the latest).
+        sigterm: async (calls) => {
+          for (let waited = 0; waited < 7_500 && !calls().some((c) => c.includes(restore)); waited += 20)
+            await sleep(20);
+        },
       },
-    });
+    );
     expect(run.signals).toEqual(['SIGINT', 'SIGTERM']);
     expect(run.status).toBe(1);
     expect(changes(run).slice(-3)).toEqual([
@@ -139,17 +184,25 @@ describe('a cancelled Azure Container Apps deploy', () => {
     const box = sandbox([], liveApp(STABLE_ONLY), {});
     const file = join(box.dir, 'rollback.sh');
     writeFileSync(file, `${rollback.run!}\n`);
-    const result = spawnSync('bash', runnerShell(rollback, file), { cwd: ROOT, env: { ...box.env, PREVIOUS: OLD_V1 }, encoding: 'utf8' });
+    const result = spawnSync('bash', runnerShell(rollback, file), {
+      cwd: ROOT,
+      env: { ...box.env, PREVIOUS: OLD_V1 },
+      encoding: 'utf8',
+    });
     const run = box.collect(result.status, result.stderr);
     expect(run.status).toBe(0);
     expect(run.out).toMatch(/already carries the label stable/);
     expect(changes(run)).toEqual([]);
   });
 
-  test('when the run is cancelled after the deploy step, during the later smoke, lineage or k6 steps, then the rollback step runs', () => {
-    const rollback = steps.find((s) => s.run?.includes('deploy.sh --rollback'))!;
-    expect(rollback.if).toMatch(/\bcancelled\(\)/);
-    expect(rollback.if).toMatch(/\bfailure\(\)/);
-    expect(rollback.if).toMatch(/steps\.deploy\.outputs\.previous != ''/);
-  });
+  test(
+    'when the run is cancelled after the deploy step, during the later smoke, lineage or k6 steps, then the ' +
+      'rollback step runs',
+    () => {
+      const rollback = steps.find((s) => s.run?.includes('deploy.sh --rollback'))!;
+      expect(rollback.if).toMatch(/\bcancelled\(\)/);
+      expect(rollback.if).toMatch(/\bfailure\(\)/);
+      expect(rollback.if).toMatch(/steps\.deploy\.outputs\.previous != ''/);
+    },
+  );
 });

@@ -22,9 +22,18 @@ interface ContainerApp {
       registries?: Array<{ server: string; username?: string; passwordSecretRef?: string; identity?: string }>;
     };
     template: {
-      containers: Array<{ image: string; env: Array<{ name: string; value?: string; secretRef?: string }>; probes: Probe[]; volumeMounts?: Array<{ volumeName: string; mountPath: string }> }>;
+      containers: Array<{
+        image: string;
+        env: Array<{ name: string; value?: string; secretRef?: string }>;
+        probes: Probe[];
+        volumeMounts?: Array<{ volumeName: string; mountPath: string }>;
+      }>;
       volumes?: Array<{ name: string; storageType: string; secrets?: Array<{ secretRef: string; path?: string }> }>;
-      scale: { minReplicas: number; maxReplicas: number; rules: Array<{ name: string; http?: { metadata: { concurrentRequests: string } } }> };
+      scale: {
+        minReplicas: number;
+        maxReplicas: number;
+        rules: Array<{ name: string; http?: { metadata: { concurrentRequests: string } } }>;
+      };
     };
   };
 }
@@ -65,11 +74,16 @@ describe('containerapp.yaml', () => {
     const referenced = [
       ...container.env.filter((e) => e.secretRef).map((e) => e.secretRef!),
       ...(app.properties.template.volumes ?? []).flatMap((v) => (v.secrets ?? []).map((s) => s.secretRef)),
-      ...(app.properties.configuration.registries ?? []).flatMap((r) => (r.passwordSecretRef ? [r.passwordSecretRef] : [])),
+      ...(app.properties.configuration.registries ?? []).flatMap((r) =>
+        r.passwordSecretRef ? [r.passwordSecretRef] : [],
+      ),
     ];
     expect(referenced.length).toBeGreaterThan(0);
     for (const ref of referenced) expect(names.has(ref)).toBe(true);
-    expect(container.env.find((e) => e.name === 'MONITORING_TOKEN')).toEqual({ name: 'MONITORING_TOKEN', secretRef: 'monitoring-token' });
+    expect(container.env.find((e) => e.name === 'MONITORING_TOKEN')).toEqual({
+      name: 'MONITORING_TOKEN',
+      secretRef: 'monitoring-token',
+    });
   });
 
   test('when read, then it never opts in to the development credentials and takes both secrets from Key Vault', () => {
@@ -77,7 +91,9 @@ describe('containerapp.yaml', () => {
     // in; the Container App is production, so it supplies real secrets instead.
     expect(container.env.map((e) => e.name)).not.toContain('ALLOW_DEV_CREDENTIALS');
     const secrets = new Map(app.properties.configuration.secrets.map((s) => [s.name, s.keyVaultUrl]));
-    expect(secrets.get(container.env.find((e) => e.name === 'MONITORING_TOKEN')!.secretRef!)).toBe('__KEY_VAULT_URL__/secrets/mlship-monitoring-token');
+    expect(secrets.get(container.env.find((e) => e.name === 'MONITORING_TOKEN')!.secretRef!)).toBe(
+      '__KEY_VAULT_URL__/secrets/mlship-monitoring-token',
+    );
     const usersFile = container.env.find((e) => e.name === 'USERS_FILE')!.value!;
     const mount = container.volumeMounts!.find((m) => usersFile.startsWith(`${m.mountPath}/`))!;
     const volume = app.properties.template.volumes!.find((v) => v.name === mount.volumeName)!;
@@ -91,7 +107,9 @@ describe('containerapp.yaml', () => {
       { server: 'ghcr.io', username: '__GHCR_USERNAME__', passwordSecretRef: 'ghcr-token' },
       { server: '__ACR_SERVER__', identity: '__IDENTITY_ID__' },
     ]);
-    expect(app.properties.configuration.secrets.find((s) => s.name === 'ghcr-token')?.keyVaultUrl).toBe('__KEY_VAULT_URL__/secrets/mlship-ghcr-token');
+    expect(app.properties.configuration.secrets.find((s) => s.name === 'ghcr-token')?.keyVaultUrl).toBe(
+      '__KEY_VAULT_URL__/secrets/mlship-ghcr-token',
+    );
   });
 
   test('when read, then env holds only API settings and PORT matches the target port', () => {
@@ -103,18 +121,41 @@ describe('containerapp.yaml', () => {
 
 describe('deploy.sh', () => {
   const run = (args: string[], env: Record<string, string> = {}): { status: number | null; out: string } => {
-    const result = spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AZURE_RESOURCE_GROUP: 'rg-mlship', DEPLOY_ATTEMPT: 'a1', ...env } });
+    const result = spawnSync('bash', [SCRIPT, ...args], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        AZURE_RESOURCE_GROUP: 'rg-mlship',
+        DEPLOY_ATTEMPT: 'a1',
+        ...env,
+      },
+    });
     return { status: result.status, out: `${result.stdout}${result.stderr}` };
   };
   /** The YAML the script would pass to az, as printed in --dry-run mode. */
-  type RenderedApp = ContainerApp & { properties: { configuration: { ingress: { traffic: Array<Record<string, unknown>> } } } };
+  type RenderedApp = ContainerApp & {
+    properties: { configuration: { ingress: { traffic: Array<Record<string, unknown>> } } };
+  };
   const renderedApp = (out: string): RenderedApp =>
-    parse(out.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.slice(2)).join('\n')) as RenderedApp;
-  const variantOf = (out: string): string | undefined => renderedApp(out).properties.template.containers[0]!.env.find((e) => e.name === 'API_VARIANT')?.value;
-  const commands = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('+ ')).map((l) => l.replace(/\\/g, ''));
+    parse(
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('| '))
+        .map((l) => l.slice(2))
+        .join('\n'),
+    ) as RenderedApp;
+  const variantOf = (out: string): string | undefined =>
+    renderedApp(out).properties.template.containers[0]!.env.find((e) => e.name === 'API_VARIANT')?.value;
+  const commands = (out: string): string[] =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('+ '))
+      .map((l) => l.replace(/\\/g, ''));
 
   test('when shellcheck reads it, its sourced parts and the test stand-in, then it has no finding', () => {
-    expect(() => execFileSync('shellcheck', ['-x', SCRIPT, join(K8S_DIR, 'test', 'support', 'fake-cli.sh')], { encoding: 'utf8' })).not.toThrow();
+    expect(() =>
+      execFileSync('shellcheck', ['-x', SCRIPT, join(K8S_DIR, 'test', 'support', 'fake-cli.sh')], { encoding: 'utf8' }),
+    ).not.toThrow();
     // The sourced parts share deploy.sh's variables, which the run above checks in context; alone,
     // each would report them as unassigned (SC2154) or unused (SC2034).
     const parts = ['lib.sh', 'validate.sh', 'render.sh'].map((f) => join(AZURE_DIR, f));
@@ -126,32 +167,41 @@ describe('deploy.sh', () => {
     expect(status).toBe(0);
     const steps = commands(out).map((c) => c.split(' -n ')[0]);
     expect(steps).toEqual([
-      '+ az containerapp list -g rg-mlship --query [?name==\'mlship\'] | length(@) > `0` && \'yes\' || \'no\' -o tsv',
+      "+ az containerapp list -g rg-mlship --query [?name=='mlship'] | length(@) > `0` && 'yes' || 'no' -o tsv",
       '+ az containerapp show',
       '+ az containerapp revision list',
       '+ az containerapp update',
       '+ az containerapp revision show',
       '+ az containerapp revision show',
-      '+ curl -fsS --retry 5 --retry-all-errors https://mlship--v1-cdcdcdcd-a1.example.azurecontainerapps.io/readyz https://mlship--v1-cdcdcdcd-a1.example.azurecontainerapps.io/status',
+      '+ curl -fsS --retry 5 --retry-all-errors https://mlship--v1-cdcdcdcd-a1.example.azurecontainerapps.io/readyz ' +
+        'https://mlship--v1-cdcdcdcd-a1.example.azurecontainerapps.io/status',
       '+ az containerapp ingress traffic set',
       '+ az containerapp revision label add',
       '+ az containerapp show',
-      '+ curl -fsS --retry 5 --retry-all-errors https://mlship.example.azurecontainerapps.io/readyz https://mlship.example.azurecontainerapps.io/status',
+      '+ curl -fsS --retry 5 --retry-all-errors https://mlship.example.azurecontainerapps.io/readyz ' +
+        'https://mlship.example.azurecontainerapps.io/status',
       '+ az containerapp revision deactivate',
     ]);
     expect(out).toContain('--revision-weight mlship--v1-cdcdcdcd-a1=100 mlship--v1-previous=0');
     // The rendered YAML carries the image and pins traffic to the previous revision until healthy.
     const rendered = renderedApp(out);
     expect(rendered.properties.template.containers[0]!.image).toBe(DIGEST_IMAGE);
-    expect(rendered.properties.configuration.ingress.traffic).toEqual([{ revisionName: 'mlship--v1-previous', weight: 100, label: 'stable' }]);
+    expect(rendered.properties.configuration.ingress.traffic).toEqual([
+      { revisionName: 'mlship--v1-previous', weight: 100, label: 'stable' },
+    ]);
     expect(variantOf(out)).toBe('v1');
     expect(out).not.toMatch(/^\| .*__[A-Z_]+__/m);
   });
 
   test('when the app does not exist, then it is created in the environment', () => {
-    const { status, out } = run(['--image', 'ghcr.io/acme/mlship:1.0.0', '--dry-run'], { DRY_RUN_APP_EXISTS: 'no', AZURE_CONTAINERAPP_ENV: 'mlship-env' });
+    const { status, out } = run(['--image', 'ghcr.io/acme/mlship:1.0.0', '--dry-run'], {
+      DRY_RUN_APP_EXISTS: 'no',
+      AZURE_CONTAINERAPP_ENV: 'mlship-env',
+    });
     expect(status).toBe(0);
-    expect(commands(out)).toContainEqual(expect.stringMatching(/^\+ az containerapp create -n mlship -g rg-mlship --environment mlship-env --yaml /));
+    expect(commands(out)).toContainEqual(
+      expect.stringMatching(/^\+ az containerapp create -n mlship -g rg-mlship --environment mlship-env --yaml /),
+    );
     expect(renderedApp(out).properties.configuration.ingress.traffic).toEqual([{ latestRevision: true, weight: 100 }]);
   });
 
@@ -174,26 +224,41 @@ describe('deploy.sh', () => {
 
   test.each([
     [DIGEST_IMAGE, [], [{ server: 'ghcr.io', username: 'acme', passwordSecretRef: 'ghcr-token' }], true],
-    [`acme.azurecr.io/mlship@sha256:${'cd'.repeat(32)}`, [], [{ server: 'acme.azurecr.io', identity: '<AZURE_IDENTITY_ID>' }], false],
+    [
+      `acme.azurecr.io/mlship@sha256:${'cd'.repeat(32)}`,
+      [],
+      [{ server: 'acme.azurecr.io', identity: '<AZURE_IDENTITY_ID>' }],
+      false,
+    ],
     [DIGEST_IMAGE, ['--registry', 'public'], undefined, false],
-  ])('when %s is deployed with %j, then the app pulls it with the matching credentials', (image, extra, registries, tokenSecret) => {
-    const { status, out } = run(['--image', image, ...extra, '--dry-run'], { GHCR_USERNAME: 'acme' });
-    expect(status).toBe(0);
-    const configuration = renderedApp(out).properties.configuration;
-    expect(configuration.registries).toEqual(registries);
-    expect(configuration.secrets.some((s) => s.name === 'ghcr-token')).toBe(tokenSecret);
-    expect(out).not.toMatch(/^\| .*# @registry/m);
-  });
+  ])(
+    'when %s is deployed with %j, then the app pulls it with the matching credentials',
+    (image, extra, registries, tokenSecret) => {
+      const { status, out } = run(['--image', image, ...extra, '--dry-run'], { GHCR_USERNAME: 'acme' });
+      expect(status).toBe(0);
+      const configuration = renderedApp(out).properties.configuration;
+      expect(configuration.registries).toEqual(registries);
+      expect(configuration.secrets.some((s) => s.name === 'ghcr-token')).toBe(tokenSecret);
+      expect(out).not.toMatch(/^\| .*# @registry/m);
+    },
+  );
 
-  test('when --expect-models is given in --dry-run, then the lineage command is printed after the revision smoke', () => {
-    const models = '[{"name":"M1","version":"a1b2c3d4e5f6","sha256":"' + 'e'.repeat(64) + '"}]';
-    const { status, out } = run(['--image', DIGEST_IMAGE, '--expect-models', models, '--dry-run']);
-    expect(status).toBe(0);
-    const cmds = commands(out);
-    const lineage = cmds.findIndex((c) => c.startsWith('+ npm run -s lineage -- --url https://mlship--v1-cdcdcdcd-a1.example.azurecontainerapps.io --expected '));
-    expect(lineage).toBeGreaterThan(cmds.findIndex((c) => c.startsWith('+ curl')));
-    expect(lineage).toBeLessThan(cmds.findIndex((c) => c.includes('traffic set')));
-  });
+  test(
+    'when --expect-models is given in --dry-run, ' + 'then the lineage command is printed after the revision smoke',
+    () => {
+      const models = '[{"name":"M1","version":"a1b2c3d4e5f6","sha256":"' + 'e'.repeat(64) + '"}]';
+      const { status, out } = run(['--image', DIGEST_IMAGE, '--expect-models', models, '--dry-run']);
+      expect(status).toBe(0);
+      const cmds = commands(out);
+      const lineage = cmds.findIndex((c) =>
+        c.startsWith(
+          '+ npm run -s lineage -- --url https://mlship--v1-cdcdcdcd-a1.example.azurecontainerapps.io --expected ',
+        ),
+      );
+      expect(lineage).toBeGreaterThan(cmds.findIndex((c) => c.startsWith('+ curl')));
+      expect(lineage).toBeLessThan(cmds.findIndex((c) => c.includes('traffic set')));
+    },
+  );
 
   test.each([
     [['--dry-run'], /--image is required/],

@@ -29,7 +29,9 @@ function peakRequestsPerSecond(scenario: Scenario): number {
     case 'constant-vus':
       return scenario.thinkTime ? profile.vus / scenario.thinkTime : Infinity;
     case 'ramping-vus':
-      return scenario.thinkTime ? Math.max(profile.startVUs, ...profile.stages.map((s) => s.target)) / scenario.thinkTime : Infinity;
+      return scenario.thinkTime
+        ? Math.max(profile.startVUs, ...profile.stages.map((s) => s.target)) / scenario.thinkTime
+        : Infinity;
   }
 }
 
@@ -61,7 +63,10 @@ test('when deploy.yml offers scenarios, then the kind job runs them, stress and 
   expect(offered).toEqual(expect.arrayContaining(['smoke', 'load', 'stress', 'spike']));
 });
 
-test.each(offered)('when the kind job runs %s from one user, then one pod could take its peak under the overlay\'s rate limit', (name) => {
-  const perMinute = peakRequestsPerSecond(loadScenario(name)) * 60;
-  expect([name, perMinute <= kindRateLimit()]).toEqual([name, true]);
-});
+test.each(offered)(
+  "when the kind job runs %s from one user, then one pod could take its peak under the overlay's rate limit",
+  (name) => {
+    const perMinute = peakRequestsPerSecond(loadScenario(name)) * 60;
+    expect([name, perMinute <= kindRateLimit()]).toEqual([name, true]);
+  },
+);

@@ -13,7 +13,9 @@ describe('the live checks and docs/kubernetes.md', () => {
   it('runs every module of the checks folder', () => {
     const dir = join(__dirname, '..', 'cluster', 'live', 'checks');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- each module, as the folder holds it
-    const modules = readdirSync(dir).filter((file) => file.endsWith('.ts')).map((file) => (require(join(dir, file)) as { check: LiveCheck }).check);
+    const modules = readdirSync(dir)
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => (require(join(dir, file)) as { check: LiveCheck }).check);
     expect(new Set(ALL_CHECKS)).toEqual(new Set(modules));
   });
 
@@ -33,6 +35,8 @@ describe('the live checks and docs/kubernetes.md', () => {
   });
 
   it('refuses an unknown check name in one message that lists the real ones', () => {
-    expect(() => loadChecks(['no-such-check'])).toThrow(/no live check named no-such-check \(there are: pod-security, /);
+    expect(() => loadChecks(['no-such-check'])).toThrow(
+      /no live check named no-such-check \(there are: pod-security, /,
+    );
   });
 });

@@ -9,7 +9,14 @@ import { kedaFallbackProblem } from './support/policy-availability';
 import { credentialsPolicy } from './support/policy-credentials';
 import { kindPortMappings, kindRedirectPolicy } from './support/policy-kind';
 import type { K8sObject, Workspace } from './support/render';
-import { K8S_DIR, kubectlVersion, makeWorkspace, PRODUCTION_SECRETS_FIXTURE, renderCombination, setImage } from './support/render';
+import {
+  K8S_DIR,
+  kubectlVersion,
+  makeWorkspace,
+  PRODUCTION_SECRETS_FIXTURE,
+  renderCombination,
+  setImage,
+} from './support/render';
 import { validateObject } from './support/validate';
 import { readAllDocPages } from '../../scripts/test/doc-pages';
 
@@ -59,18 +66,24 @@ describe.each(COMBINATIONS.map((c) => [label(c), c] as const))('%s', (name, comb
     expect(new Set(images)).toEqual(new Set([expected]));
   });
 
-  test('when rendered, then the only Secret is the generated one with the overlay\'s values', () => {
+  test("when rendered, then the only Secret is the generated one with the overlay's values", () => {
     expect(secretsPolicy(expectedSecrets(combination.overlay))(docs())).toEqual([]);
     expect(docs().filter((d) => d.kind === 'Secret')).toHaveLength(1);
   });
 
-  test(`when rendered, then ${combination.overlay === 'kind' ? 'the API opts in to the development credentials' : 'no container opts in and the credentials are real'}`, () => {
-    expect(credentialsPolicy(combination.overlay)(docs())).toEqual([]);
-  });
+  test(
+    `when rendered, then ` +
+      `${combination.overlay === 'kind' ? 'the API opts in to the development credentials' : 'no container opts in and the credentials are real'}`,
+    () => {
+      expect(credentialsPolicy(combination.overlay)(docs())).toEqual([]);
+    },
+  );
 
   test('when rendered, then the components it lists are there', () => {
     const kinds = new Set(docs().map((d) => d.kind));
-    expect(kinds.has('ServiceMonitor') && kinds.has('PrometheusRule')).toBe(combination.components.includes('monitoring'));
+    expect(kinds.has('ServiceMonitor') && kinds.has('PrometheusRule')).toBe(
+      combination.components.includes('monitoring'),
+    );
     expect(kinds.has('ScaledObject')).toBe(combination.components.includes('keda'));
     expect(kinds.has('Job')).toBe(combination.components.includes('retraining'));
   });
@@ -83,7 +96,8 @@ describe.each(COMBINATIONS.map((c) => [label(c), c] as const))('%s', (name, comb
 });
 
 describe('overlay specifics', () => {
-  const find = (name: string, kind: string, objectName: string): K8sObject | undefined => renders.get(name)!.find((d) => d.kind === kind && d.metadata.name === objectName);
+  const find = (name: string, kind: string, objectName: string): K8sObject | undefined =>
+    renders.get(name)!.find((d) => d.kind === kind && d.metadata.name === objectName);
   const spec = (doc: K8sObject | undefined): Record<string, unknown> => (doc?.spec ?? {}) as Record<string, unknown>;
 
   test('when kind is rendered, then v1 has 2 replicas, v2 has 2, NodePort 30080 and no CPU autoscaler', () => {
@@ -93,27 +107,43 @@ describe('overlay specifics', () => {
     expect(find('kind', 'HorizontalPodAutoscaler', 'api')).toBeUndefined();
   });
 
-  test('when production is rendered, then the HPA from 3 owns v1\'s count, v2 has 2, a real host and shared volumes', () => {
-    expect(spec(find('production', 'Deployment', 'api'))).not.toHaveProperty('replicas');
-    expect(spec(find('production', 'Deployment', 'api-v2')).replicas).toBe(2);
-    expect(spec(find('production', 'HorizontalPodAutoscaler', 'api')).minReplicas).toBe(3);
-    const hosts = renders.get('production')!.filter((d) => d.kind === 'Ingress').flatMap((d) => (spec(d).rules as Array<{ host: string }>).map((r) => r.host));
-    expect(new Set(hosts)).toEqual(new Set(['mlship.example.com']));
-    for (const claim of ['model-registry', 'prediction-logs']) expect(spec(find('production + retraining', 'PersistentVolumeClaim', claim)).accessModes).toEqual(['ReadWriteMany']);
-    expect(spec(find('kind + retraining', 'PersistentVolumeClaim', 'model-registry')).accessModes).toEqual(['ReadWriteOnce']);
-  });
+  test(
+    "when production is rendered, then the HPA from 3 owns v1's count, " + 'v2 has 2, a real host and shared volumes',
+    () => {
+      expect(spec(find('production', 'Deployment', 'api'))).not.toHaveProperty('replicas');
+      expect(spec(find('production', 'Deployment', 'api-v2')).replicas).toBe(2);
+      expect(spec(find('production', 'HorizontalPodAutoscaler', 'api')).minReplicas).toBe(3);
+      const hosts = renders
+        .get('production')!
+        .filter((d) => d.kind === 'Ingress')
+        .flatMap((d) => (spec(d).rules as Array<{ host: string }>).map((r) => r.host));
+      expect(new Set(hosts)).toEqual(new Set(['mlship.example.com']));
+      for (const claim of ['model-registry', 'prediction-logs'])
+        expect(spec(find('production + retraining', 'PersistentVolumeClaim', claim)).accessModes).toEqual([
+          'ReadWriteMany',
+        ]);
+      expect(spec(find('kind + retraining', 'PersistentVolumeClaim', 'model-registry')).accessModes).toEqual([
+        'ReadWriteOnce',
+      ]);
+    },
+  );
 
-  test('when no component is added, then the API serves the image\'s models: no registry PVC, no Job', () => {
+  test("when no component is added, then the API serves the image's models: no registry PVC, no Job", () => {
     for (const overlay of ['kind', 'production']) {
       expect(find(overlay, 'PersistentVolumeClaim', 'model-registry')).toBeUndefined();
       expect(renders.get(overlay)!.filter((d) => d.kind === 'Job')).toEqual([]);
-      const config = renders.get(overlay)!.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('mlship-config-'))!;
+      const config = renders
+        .get(overlay)!
+        .find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('mlship-config-'))!;
       expect((config.data as Record<string, string>).MODEL_DIR).toBe('/app/model/artifacts');
     }
   });
 
   test('when custom-metrics-hpa is added, then the HPA also scales on requests in flight', () => {
-    const metrics = spec(find('production + custom-metrics-hpa', 'HorizontalPodAutoscaler', 'api')).metrics as Array<{ type: string; pods?: { metric: { name: string } } }>;
+    const metrics = spec(find('production + custom-metrics-hpa', 'HorizontalPodAutoscaler', 'api')).metrics as Array<{
+      type: string;
+      pods?: { metric: { name: string } };
+    }>;
     expect(metrics.map((m) => m.pods?.metric.name ?? m.type)).toEqual(['Resource', 'http_requests_in_flight']);
   });
 
@@ -129,7 +159,11 @@ describe('overlay specifics', () => {
     const monitor = spec(find('production + monitoring', 'ServiceMonitor', 'api'));
     const endpoint = (monitor.endpoints as Array<Record<string, unknown>>)[0]!;
     const secret = renders.get('production + monitoring')!.find((d) => d.kind === 'Secret')!;
-    expect(endpoint).toMatchObject({ port: 'http', path: '/metrics', authorization: { credentials: { name: secret.metadata.name, key: 'MONITORING_TOKEN' } } });
+    expect(endpoint).toMatchObject({
+      port: 'http',
+      path: '/metrics',
+      authorization: { credentials: { name: secret.metadata.name, key: 'MONITORING_TOKEN' } },
+    });
     expect(endpoint.relabelings).toContainEqual({ targetLabel: 'job', replacement: 'mlship-api' });
   });
 });

@@ -18,7 +18,11 @@ function yamlFiles(dir: string): string[] {
 
 describe('committed secrets', () => {
   test('when the k8s tree is scanned, then no committed manifest is a Secret', () => {
-    const secrets = yamlFiles(K8S_DIR).filter((file) => parseAllDocuments(readFileSync(file, 'utf8')).some((doc) => (doc.toJS() as { kind?: string } | null)?.kind === 'Secret'));
+    const secrets = yamlFiles(K8S_DIR).filter((file) =>
+      parseAllDocuments(readFileSync(file, 'utf8')).some(
+        (doc) => (doc.toJS() as { kind?: string } | null)?.kind === 'Secret',
+      ),
+    );
     expect(secrets.map((f) => relative(ROOT, f))).toEqual([]);
   });
 
@@ -29,15 +33,23 @@ describe('committed secrets', () => {
     }
   });
 
-  test('when kind\'s development credentials are read, then they are the API\'s documented ones and nothing else', () => {
+  test("when kind's development credentials are read, then they are the API's documented ones and nothing else", () => {
     const dir = join(K8S_DIR, 'overlays', 'kind', 'dev-credentials');
-    expect(readFileSync(join(dir, 'users.dev.txt'), 'utf8')).toBe(readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8'));
-    const env = readFileSync(join(dir, 'monitoring.env'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    expect(readFileSync(join(dir, 'users.dev.txt'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8'),
+    );
+    const env = readFileSync(join(dir, 'monitoring.env'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
     expect(env).toEqual(['MONITORING_TOKEN=dev-monitoring-token']);
   });
 
   test('when git looks at the real secret files, then it ignores them', () => {
-    const ignored = execFileSync('git', ['check-ignore', '--no-index', 'k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt'], { cwd: ROOT, encoding: 'utf8' });
+    const ignored = execFileSync(
+      'git',
+      ['check-ignore', '--no-index', 'k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(ignored.trim().split('\n')).toEqual(['k8s/base/secrets/secrets.env', 'k8s/base/secrets/users.txt']);
   });
 });
@@ -56,25 +68,31 @@ describe('generated PrometheusRule', () => {
     expect(rule.spec.groups).toEqual(readGroups(files));
   });
 
-  test('when two files define the same group or a file is not a rule file, then generation stops with the file name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlship-rules-'));
-    try {
-      writeFileSync(join(dir, 'a.yml'), 'groups:\n  - name: g\n    rules: []\n');
-      writeFileSync(join(dir, 'b.yml'), 'groups:\n  - name: g\n    rules: []\n');
-      expect(() => renderPrometheusRule(dir, dir)).toThrow(/b\.yml: group "g" is also in .*a\.yml/);
-      writeFileSync(join(dir, 'b.yml'), 'scrape_configs: []\n');
-      expect(() => renderPrometheusRule(dir, dir)).toThrow(/b\.yml: no "groups" list/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  test(
+    'when two files define the same group or a file is not a rule file, ' + 'then generation stops with the file name',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mlship-rules-'));
+      try {
+        writeFileSync(join(dir, 'a.yml'), 'groups:\n  - name: g\n    rules: []\n');
+        writeFileSync(join(dir, 'b.yml'), 'groups:\n  - name: g\n    rules: []\n');
+        expect(() => renderPrometheusRule(dir, dir)).toThrow(/b\.yml: group "g" is also in .*a\.yml/);
+        writeFileSync(join(dir, 'b.yml'), 'scrape_configs: []\n');
+        expect(() => renderPrometheusRule(dir, dir)).toThrow(/b\.yml: no "groups" list/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('kind-cluster.yaml', () => {
   interface KindCluster {
     kind: string;
     apiVersion: string;
-    nodes: Array<{ role: string; extraPortMappings?: Array<{ containerPort: number; hostPort: number; listenAddress?: string }> }>;
+    nodes: Array<{
+      role: string;
+      extraPortMappings?: Array<{ containerPort: number; hostPort: number; listenAddress?: string }>;
+    }>;
   }
   const cluster = parse(readFileSync(join(K8S_DIR, 'kind-cluster.yaml'), 'utf8')) as KindCluster;
 
@@ -95,29 +113,41 @@ describe('base deployments', () => {
   }
   interface Deployment {
     metadata: { name: string; labels: Labels };
-    spec: { replicas?: number; selector: { matchLabels: Labels }; template: { metadata: { labels: Labels }; spec: PodSpec } };
+    spec: {
+      replicas?: number;
+      selector: { matchLabels: Labels };
+      template: { metadata: { labels: Labels }; spec: PodSpec };
+    };
   }
   const rendered = (): Deployment[] =>
     parseAllDocuments(execFileSync(kubectlPath(), ['kustomize', join(K8S_DIR, 'base')], { encoding: 'utf8' }))
       .map((doc) => doc.toJS() as Deployment & { kind: string })
       .filter((o) => o.kind === 'Deployment');
 
-  test('when the base is rendered, then api-v2 is api with only its name, instance, variant and replicas changed', () => {
-    const deployments = rendered();
-    const v1 = deployments.find((d) => d.metadata.name === 'api')!;
-    const v2 = deployments.find((d) => d.metadata.name === 'api-v2')!;
-    const expected = structuredClone(v1);
-    expected.metadata.name = 'api-v2';
-    for (const labels of [expected.metadata.labels, expected.spec.selector.matchLabels, expected.spec.template.metadata.labels]) {
-      labels['app.kubernetes.io/instance'] = 'api-v2';
-      if (labels['mlship.io/variant']) labels['mlship.io/variant'] = 'v2';
-    }
-    for (const constraint of expected.spec.template.spec.topologySpreadConstraints) constraint.labelSelector.matchLabels['app.kubernetes.io/instance'] = 'api-v2';
-    expected.spec.template.spec.containers[0]!.env[0] = { name: 'API_VARIANT', value: 'v2' };
-    expected.spec.replicas = 2;
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['api', 'api-v2']);
-    expect(v2).toEqual(expected);
-  });
+  test(
+    'when the base is rendered, then api-v2 is api with only its name, ' + 'instance, variant and replicas changed',
+    () => {
+      const deployments = rendered();
+      const v1 = deployments.find((d) => d.metadata.name === 'api')!;
+      const v2 = deployments.find((d) => d.metadata.name === 'api-v2')!;
+      const expected = structuredClone(v1);
+      expected.metadata.name = 'api-v2';
+      for (const labels of [
+        expected.metadata.labels,
+        expected.spec.selector.matchLabels,
+        expected.spec.template.metadata.labels,
+      ]) {
+        labels['app.kubernetes.io/instance'] = 'api-v2';
+        if (labels['mlship.io/variant']) labels['mlship.io/variant'] = 'v2';
+      }
+      for (const constraint of expected.spec.template.spec.topologySpreadConstraints)
+        constraint.labelSelector.matchLabels['app.kubernetes.io/instance'] = 'api-v2';
+      expected.spec.template.spec.containers[0]!.env[0] = { name: 'API_VARIANT', value: 'v2' };
+      expected.spec.replicas = 2;
+      expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['api', 'api-v2']);
+      expect(v2).toEqual(expected);
+    },
+  );
 
   test('when api-v2 is rendered, then nothing in it still selects or labels the v1 pods', () => {
     const v2 = rendered().find((d) => d.metadata.name === 'api-v2');
@@ -126,13 +156,19 @@ describe('base deployments', () => {
 });
 
 describe('component READMEs', () => {
-  const components = readdirSync(join(K8S_DIR, 'components')).filter((c) => statSync(join(K8S_DIR, 'components', c)).isDirectory());
+  const components = readdirSync(join(K8S_DIR, 'components')).filter((c) =>
+    statSync(join(K8S_DIR, 'components', c)).isDirectory(),
+  );
 
-  test.each(components)('when %s is read, then its README says what it adds, what it needs and how to enable it', (component) => {
-    const readme = readFileSync(join(K8S_DIR, 'components', component, 'README.md'), 'utf8');
-    for (const heading of ['## What it adds', '## What it needs in the cluster', '## How to enable it']) expect(readme).toContain(heading);
-    expect(readme).toContain(`- ../../components/${component}`);
-  });
+  test.each(components)(
+    'when %s is read, then its README says what it adds, what it needs and how to enable it',
+    (component) => {
+      const readme = readFileSync(join(K8S_DIR, 'components', component, 'README.md'), 'utf8');
+      for (const heading of ['## What it adds', '## What it needs in the cluster', '## How to enable it'])
+        expect(readme).toContain(heading);
+      expect(readme).toContain(`- ../../components/${component}`);
+    },
+  );
 });
 
 describe('image registry', () => {

@@ -18,11 +18,14 @@ beforeAll(() => {
 afterAll(() => fresh?.cleanup());
 
 describe('a fresh clone (no secret file written)', () => {
-  test('when the kind overlay is rendered, then it needs no manual step and carries the development credentials', () => {
-    const docs = renderCombination(fresh, 'kind', []);
-    expect(docs.filter((d) => d.kind === 'Secret')).toHaveLength(1);
-    expect(credentialsPolicy('kind')(docs)).toEqual([]);
-  });
+  test(
+    'when the kind overlay is rendered, then it needs no ' + 'manual step and carries the development credentials',
+    () => {
+      const docs = renderCombination(fresh, 'kind', []);
+      expect(docs.filter((d) => d.kind === 'Secret')).toHaveLength(1);
+      expect(credentialsPolicy('kind')(docs)).toEqual([]);
+    },
+  );
 
   test('when the production overlay is rendered, then kustomize refuses and names the missing file', () => {
     expect(() => renderCombination(fresh, 'production', [])).toThrow(/base\/secrets\/secrets\.env: no such file/);
@@ -33,7 +36,9 @@ describe('a fresh clone (no secret file written)', () => {
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/secrets\.env is missing: write MONITORING_TOKEN=.*users\.txt is missing: make one with `npm run users -- add NAME/);
+    expect(run.stderr).toMatch(
+      /secrets\.env is missing: write MONITORING_TOKEN=.*users\.txt is missing: make one with `npm run users -- add NAME/,
+    );
   });
 });
 
@@ -53,7 +58,7 @@ describe('check-production-secrets', () => {
     expect(run.status).toBe(0);
   });
 
-  test('when the token is the example placeholder or kind\'s, then it is refused', () => {
+  test("when the token is the example placeholder or kind's, then it is refused", () => {
     writeFileSync(join(dir(), 'secrets.env'), readFileSync(join(K8S_DIR, 'base', 'secrets', 'secrets.example.env')));
     expect(productionSecretProblems(dir()).join('\n')).toMatch(/MONITORING_TOKEN is a published placeholder/);
     copyFileSync(join(K8S_DIR, 'overlays', 'kind', 'dev-credentials', 'monitoring.env'), join(dir(), 'secrets.env'));
@@ -63,9 +68,16 @@ describe('check-production-secrets', () => {
   });
 
   test('when the users file holds a published development user beside real ones, then it is refused', () => {
-    const devUsers = readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8').split('\n').filter((l) => l.startsWith('bob:'));
-    writeFileSync(join(dir(), 'users.txt'), `${readFileSync(join(PRODUCTION_SECRETS_FIXTURE, 'users.txt'), 'utf8')}${devUsers.join('\n')}\n`);
-    expect(productionSecretProblems(dir())).toEqual([expect.stringMatching(/holds the published development user\(s\) bob: remove them/)]);
+    const devUsers = readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('bob:'));
+    writeFileSync(
+      join(dir(), 'users.txt'),
+      `${readFileSync(join(PRODUCTION_SECRETS_FIXTURE, 'users.txt'), 'utf8')}${devUsers.join('\n')}\n`,
+    );
+    expect(productionSecretProblems(dir())).toEqual([
+      expect.stringMatching(/holds the published development user\(s\) bob: remove them/),
+    ]);
   });
 
   test('when the users file is empty or malformed, then the problem names the file and line', () => {

@@ -47,28 +47,37 @@ test('when the volume is empty, then every promoted model of the image is seeded
   }
 });
 
-test('when the volume already serves a version, then seeding leaves it, and the Job retrains into the seeded volume', () => {
-  const volume = join(work, 'promoted');
-  mkdirSync(volume);
-  expect(run(SEED, [image, volume]).status).toBe(0);
-  const name = listModelNames(image)[0]!;
-  // What a promotion by the Job looks like to the seeder: `current` names another version.
-  writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
-  const again = run(SEED, [image, volume]);
-  expect(again.status).toBe(0);
-  expect(again.stdout).toContain(`${name}: ${volume} already serves abcdefabcdef; left as it is`);
-  expect(current(volume, name)).toBe('abcdefabcdef');
-  writeFileSync(join(volume, name, 'current'), `${current(image, name)}\n`);
-  const retrained = run(TRAIN, ['--promote', '--model-dir', volume]);
-  expect(retrained.status).toBe(0);
-  expect(current(volume, name)).toBe(current(image, name));
-});
+test(
+  'when the volume already serves a version, then seeding leaves it, ' + 'and the Job retrains into the seeded volume',
+  () => {
+    const volume = join(work, 'promoted');
+    mkdirSync(volume);
+    expect(run(SEED, [image, volume]).status).toBe(0);
+    const name = listModelNames(image)[0]!;
+    // What a promotion by the Job looks like to the seeder: `current` names another version.
+    writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
+    const again = run(SEED, [image, volume]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`${name}: ${volume} already serves abcdefabcdef; left as it is`);
+    expect(current(volume, name)).toBe('abcdefabcdef');
+    writeFileSync(join(volume, name, 'current'), `${current(image, name)}\n`);
+    const retrained = run(TRAIN, ['--promote', '--model-dir', volume]);
+    expect(retrained.status).toBe(0);
+    expect(current(volume, name)).toBe(current(image, name));
+  },
+);
 
 test('when several pods seed one volume at once, then each succeeds and nothing half-written remains', async () => {
   const volume = join(work, 'race');
   mkdirSync(volume);
   const exits = await Promise.all(
-    Array.from({ length: 4 }, () => new Promise<number | null>((done) => spawn(process.execPath, [SEED, image, volume], { stdio: 'ignore' }).on('exit', done))),
+    Array.from(
+      { length: 4 },
+      () =>
+        new Promise<number | null>((done) =>
+          spawn(process.execPath, [SEED, image, volume], { stdio: 'ignore' }).on('exit', done),
+        ),
+    ),
   );
   expect(exits).toEqual([0, 0, 0, 0]);
   for (const name of listModelNames(image)) {
@@ -85,7 +94,7 @@ test('when the image has no promoted model, then the seed exits 1 with one line'
   expect(result.stderr.trim()).toBe(`seed-registry: ${empty} has no promoted model to seed from`);
 });
 
-describe('when the image\'s models change (a new release, or a rollback to an older image)', () => {
+describe("when the image's models change (a new release, or a rollback to an older image)", () => {
   let release: string;
 
   beforeAll(() => {
@@ -94,44 +103,77 @@ describe('when the image\'s models change (a new release, or a rollback to an ol
     cpSync(image, release, { recursive: true });
     const name = listModelNames(image)[0]!;
     rmSync(join(release, name), { recursive: true });
-    const models = JSON.parse(readFileSync(join(ROOT, 'model', 'models.json'), 'utf8')) as { models: Record<string, { seed: number }> };
+    const models = JSON.parse(readFileSync(join(ROOT, 'model', 'models.json'), 'utf8')) as {
+      models: Record<string, { seed: number }>;
+    };
     models.models[name]!.seed += 1;
     writeFileSync(join(work, 'models.json'), JSON.stringify(models));
-    const trained = run(TRAIN, ['--models', join(work, 'models.json'), '--model', name, '--promote', '--model-dir', release]);
+    const trained = run(TRAIN, [
+      '--models',
+      join(work, 'models.json'),
+      '--model',
+      name,
+      '--promote',
+      '--model-dir',
+      release,
+    ]);
     if (trained.status !== 0) throw new Error(`training the release failed: ${trained.stderr}`);
     expect(current(release, name)).not.toBe(current(image, name));
   });
 
-  test('then the seed replaces the volume\'s current with the image\'s, and a Job\'s promotion stays only while the image is the same', () => {
-    const volume = join(work, 'releases');
-    mkdirSync(volume);
-    const name = listModelNames(image)[0]!;
-    expect(run(SEED, [image, volume]).status).toBe(0);
-    // The Job promotes: the same image keeps it.
-    writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
-    expect(run(SEED, [image, volume]).stdout).toContain(`${name}: ${volume} already serves abcdefabcdef; left as it is`);
-    // A release whose models changed: every model serves the release's version, verified.
-    const upgraded = run(SEED, [release, volume]);
-    expect(upgraded.status).toBe(0);
-    expect(upgraded.stdout).toContain(`${name}: the image's models changed; ${volume} served abcdefabcdef, now serves the image's ${current(release, name)}`);
-    for (const model of listModelNames(release)) {
-      expect(loadPromoted(volume, model).sha256).toBe(loadPromoted(release, model).sha256);
-    }
-    expect(readFileSync(join(volume, name, 'history'), 'utf8').trim().split('\n').at(-1)).toBe(current(release, name));
-    // The Job promotes under the release: kept while the release is the image.
-    writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
-    expect(run(SEED, [release, volume]).stdout).toContain(`${name}: ${volume} already serves abcdefabcdef; left as it is`);
-    // A rollback to the older image: its models again.
-    expect(run(SEED, [image, volume]).status).toBe(0);
-    for (const model of listModelNames(image)) expect(loadPromoted(volume, model).sha256).toBe(loadPromoted(image, model).sha256);
-  });
+  test(
+    "then the seed replaces the volume's current with the image's, and a Job's promotion stays only while the " +
+      'image is the same',
+    () => {
+      const volume = join(work, 'releases');
+      mkdirSync(volume);
+      const name = listModelNames(image)[0]!;
+      expect(run(SEED, [image, volume]).status).toBe(0);
+      // The Job promotes: the same image keeps it.
+      writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
+      expect(run(SEED, [image, volume]).stdout).toContain(
+        `${name}: ${volume} already serves abcdefabcdef; left as it is`,
+      );
+      // A release whose models changed: every model serves the release's version, verified.
+      const upgraded = run(SEED, [release, volume]);
+      expect(upgraded.status).toBe(0);
+      expect(upgraded.stdout).toContain(
+        `${name}: the image's models changed; ${volume} served abcdefabcdef, now serves the image's ` +
+          `${current(release, name)}`,
+      );
+      for (const model of listModelNames(release)) {
+        expect(loadPromoted(volume, model).sha256).toBe(loadPromoted(release, model).sha256);
+      }
+      expect(
+        readFileSync(join(volume, name, 'history'), 'utf8')
+          .trim()
+          .split('\n')
+          .at(-1),
+      ).toBe(current(release, name));
+      // The Job promotes under the release: kept while the release is the image.
+      writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
+      expect(run(SEED, [release, volume]).stdout).toContain(
+        `${name}: ${volume} already serves abcdefabcdef; left as it is`,
+      );
+      // A rollback to the older image: its models again.
+      expect(run(SEED, [image, volume]).status).toBe(0);
+      for (const model of listModelNames(image))
+        expect(loadPromoted(volume, model).sha256).toBe(loadPromoted(image, model).sha256);
+    },
+  );
 
   test('then several pods reseeding one volume at once each succeed and leave nothing half-written', async () => {
     const volume = join(work, 'reseed-race');
     mkdirSync(volume);
     expect(run(SEED, [image, volume]).status).toBe(0);
     const exits = await Promise.all(
-      Array.from({ length: 4 }, () => new Promise<number | null>((done) => spawn(process.execPath, [SEED, release, volume], { stdio: 'ignore' }).on('exit', done))),
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<number | null>((done) =>
+            spawn(process.execPath, [SEED, release, volume], { stdio: 'ignore' }).on('exit', done),
+          ),
+      ),
     );
     expect(exits).toEqual([0, 0, 0, 0]);
     for (const name of listModelNames(release)) {
@@ -141,7 +183,7 @@ describe('when the image\'s models change (a new release, or a rollback to an ol
     expect(readdirSync(volume).filter((entry) => entry.startsWith('.'))).toEqual([]);
   });
 
-  test('then a volume seeded before the provenance was recorded serves the image\'s models too', () => {
+  test("then a volume seeded before the provenance was recorded serves the image's models too", () => {
     const volume = join(work, 'unrecorded');
     mkdirSync(volume);
     const name = listModelNames(image)[0]!;
@@ -150,6 +192,12 @@ describe('when the image\'s models change (a new release, or a rollback to an ol
     writeFileSync(join(volume, name, 'current'), 'abcdefabcdef\n');
     expect(run(SEED, [image, volume]).status).toBe(0);
     expect(current(volume, name)).toBe(current(image, name));
-    expect(JSON.parse(readFileSync(join(volume, SEEDED_FROM), 'utf8'))).toEqual(listModelNames(image).map((model) => ({ name: model, version: current(image, model), sha256: loadPromoted(image, model).sha256 })));
+    expect(JSON.parse(readFileSync(join(volume, SEEDED_FROM), 'utf8'))).toEqual(
+      listModelNames(image).map((model) => ({
+        name: model,
+        version: current(image, model),
+        sha256: loadPromoted(image, model).sha256,
+      })),
+    );
   });
 });

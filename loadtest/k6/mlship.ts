@@ -35,7 +35,8 @@ declare const console: { warn(...values: unknown[]): void };
 
 const SCENARIOS = ['smoke', 'load', 'stress', 'spike', 'soak'];
 const scenarioName = __ENV.SCENARIO || 'smoke';
-if (!SCENARIOS.includes(scenarioName)) throw new Error(`SCENARIO must be one of ${SCENARIOS.join(', ')}; got "${scenarioName}"`);
+if (!SCENARIOS.includes(scenarioName))
+  throw new Error(`SCENARIO must be one of ${SCENARIOS.join(', ')}; got "${scenarioName}"`);
 
 // open() in the init context, resolved against this file rather than the working directory.
 const scenario = JSON.parse(open(import.meta.resolve(`../scenarios/${scenarioName}.json`))) as Scenario;
@@ -78,7 +79,12 @@ function discoverModels(): TrafficModels {
   const discovery = new ModelDiscovery(AUTHORIZATION, MODEL);
   try {
     for (let call = discovery.next(); call; call = discovery.next()) {
-      const res = http.request(call.method, `${BASE_URL}${call.path}`, call.body ?? null, { headers: call.headers, timeout: '10s', tags: { kind: 'discovery', name: 'discovery' }, responseCallback: EXPECTED_ANY });
+      const res = http.request(call.method, `${BASE_URL}${call.path}`, call.body ?? null, {
+        headers: call.headers,
+        timeout: '10s',
+        tags: { kind: 'discovery', name: 'discovery' },
+        responseCallback: EXPECTED_ANY,
+      });
       discovery.answer({ status: res.status, body: typeof res.body === 'string' ? res.body : '', headers: {} });
     }
     const models = discovery.result();
@@ -92,7 +98,11 @@ function discoverModels(): TrafficModels {
 /** Fails the run before any load when the target is not ready or does not say what it serves. */
 export function setup(): SetupData {
   const res = http.get(`${BASE_URL}/readyz`, { timeout: '10s', tags: { kind: 'readyz' } });
-  if (res.status !== 200) fail(`${BASE_URL}/readyz answered ${res.status || res.error}: the target is not ready, not starting the ${scenario.name} test`);
+  if (res.status !== 200)
+    fail(
+      `${BASE_URL}/readyz answered ${res.status || res.error}: the target is not ready, not starting the ` +
+        `${scenario.name} test`,
+    );
   return { ready: res.json(), models: discoverModels() };
 }
 
@@ -110,12 +120,17 @@ export default function (data: SetupData): void {
     tags: { kind, name: kind },
     responseCallback: EXPECTED[spec.expectedStatus as keyof typeof EXPECTED],
   });
-  const judgement = judge(spec, { status: res.status, body: typeof res.body === 'string' ? res.body : '', headers: lowerCaseKeys(res.headers) });
+  const judgement = judge(spec, {
+    status: res.status,
+    body: typeof res.body === 'string' ? res.body : '',
+    headers: lowerCaseKeys(res.headers),
+  });
   const checks: Record<string, () => boolean> = {};
   for (const result of judgement.checks) checks[result.name] = () => result.ok;
   check(res, checks, { kind });
   if (judgement.predictions) {
-    for (const cls of judgement.predictions.classes) predictions.add(1, { class: cls, variant: judgement.predictions.variant });
+    for (const cls of judgement.predictions.classes)
+      predictions.add(1, { class: cls, variant: judgement.predictions.variant });
   }
   if (judgement.everyClass !== undefined) classesCovered.add(judgement.everyClass, { kind });
   if (scenario.thinkTime) sleep(scenario.thinkTime);

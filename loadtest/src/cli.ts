@@ -49,7 +49,8 @@ class UsageError extends Error {}
 function number(name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
@@ -121,7 +122,8 @@ function settingsFrom(args: Args): RunSettings {
   if (args['start-server'] && args.url) throw new UsageError('give either --url or --start-server, not both');
   if (args.serve !== undefined && !args['start-server']) throw new UsageError('--serve goes with --start-server');
   const serve = args.serve?.split(',').map((name) => name.trim()) ?? [];
-  if (serve.length > 2 || serve.some((name) => !/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name))) throw new UsageError(`--serve takes one or two model names, v1 first: "${args.serve}"`);
+  if (serve.length > 2 || serve.some((name) => !/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name)))
+    throw new UsageError(`--serve takes one or two model names, v1 first: "${args.serve}"`);
   const user = process.env.API_USER || 'alice';
   const password = process.env.API_PASSWORD || 'wonderland';
   return {
@@ -182,16 +184,28 @@ async function prepareTarget(args: Args, settings: RunSettings, started: Started
 
 /** As the k6 script's setup(): false (and one line on stderr) when the target is not ready. */
 async function targetReady(base: string, scenarioName: string): Promise<boolean> {
-  const ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(10000) }).catch((error: unknown) => error as Error);
+  const ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(10000) }).catch(
+    (error: unknown) => error as Error,
+  );
   if (ready instanceof Error || ready.status !== 200) {
-    console.error(`${base}/readyz ${ready instanceof Error ? `failed: ${ready.message}` : `answered ${ready.status}`}: the target is not ready, not starting the ${scenarioName} test`);
+    console.error(
+      `${base}/readyz ${ready instanceof Error ? `failed: ${ready.message}` : `answered ${ready.status}`}: the ` +
+        `target is not ready, not starting the ${scenarioName} test`,
+    );
     return false;
   }
   return true;
 }
 
-/** Phase 3: what the target serves and real rows of its classes; undefined (and one line on stderr) when it cannot be load-tested. */
-async function trafficModels(base: string, settings: RunSettings, inferModel: string | undefined): Promise<TrafficModels | undefined> {
+/**
+ * Phase 3: what the target serves and real rows of its classes; undefined (and one line on stderr) when it cannot be
+ * load-tested.
+ */
+async function trafficModels(
+  base: string,
+  settings: RunSettings,
+  inferModel: string | undefined,
+): Promise<TrafficModels | undefined> {
   try {
     const models = await discoverModels(base, settings.authorization, inferModel);
     settings.log(describeModels(models));
@@ -205,25 +219,59 @@ async function trafficModels(base: string, settings: RunSettings, inferModel: st
 }
 
 /** Phase 4 (--compare-bare): the API's and a bare node:http server's ceiling, as a report table. */
-async function compareWithBare(base: string, settings: RunSettings, load: { steps: Step[]; result: RunResult; models: TrafficModels }, started: Started[]): Promise<ExtraTable> {
+async function compareWithBare(
+  base: string,
+  settings: RunSettings,
+  load: { steps: Step[]; result: RunResult; models: TrafficModels },
+  started: Started[],
+): Promise<ExtraTable> {
   const { authorization, ceilingSeconds, scenario } = settings;
   const connections = Math.max(8, ...load.steps.map((s) => s.connections));
   settings.log(`measuring the ceilings: ${ceilingSeconds}s each with ${connections} connections…`);
   const bare = await startBare(settings.barePort);
   started.push(bare);
   const apiCeiling = await measureCeiling(base, authorization, load.models, ceilingSeconds, connections);
-  const bareCeiling = await measureCeiling(`http://127.0.0.1:${bare.port}`, authorization, load.models, ceilingSeconds, connections);
+  const bareCeiling = await measureCeiling(
+    `http://127.0.0.1:${bare.port}`,
+    authorization,
+    load.models,
+    ceilingSeconds,
+    connections,
+  );
   const head = overview(load.result.summary);
   const ratio = bareCeiling.requestsPerSecond > 0 ? apiCeiling.requestsPerSecond / bareCeiling.requestsPerSecond : 0;
   return {
     title: 'API versus the bare Node ceiling',
     columns: ['load', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'errors + non-2xx'],
     rows: [
-      [`${scenario.name} scenario (mix, paced)`, Math.round(head.requestsPerSecond), '', '', head.requests, head.failedRequests],
-      ['API ceiling: POST /predict, closed loop', Math.round(apiCeiling.requestsPerSecond), apiCeiling.p50Ms, apiCeiling.p99Ms, apiCeiling.requests, apiCeiling.errors + apiCeiling.non2xx],
-      ['bare node:http ceiling, closed loop', Math.round(bareCeiling.requestsPerSecond), bareCeiling.p50Ms, bareCeiling.p99Ms, bareCeiling.requests, bareCeiling.errors + bareCeiling.non2xx],
+      [
+        `${scenario.name} scenario (mix, paced)`,
+        Math.round(head.requestsPerSecond),
+        '',
+        '',
+        head.requests,
+        head.failedRequests,
+      ],
+      [
+        'API ceiling: POST /predict, closed loop',
+        Math.round(apiCeiling.requestsPerSecond),
+        apiCeiling.p50Ms,
+        apiCeiling.p99Ms,
+        apiCeiling.requests,
+        apiCeiling.errors + apiCeiling.non2xx,
+      ],
+      [
+        'bare node:http ceiling, closed loop',
+        Math.round(bareCeiling.requestsPerSecond),
+        bareCeiling.p50Ms,
+        bareCeiling.p99Ms,
+        bareCeiling.requests,
+        bareCeiling.errors + bareCeiling.non2xx,
+      ],
     ],
-    note: `API/bare throughput ratio ${ratio.toFixed(3)}; ${connections} connections, ${ceilingSeconds}s each, same machine, same run. The API runs with auth, validation, metrics and request logs on.`,
+    note:
+      `API/bare throughput ratio ${ratio.toFixed(3)}; ${connections} connections, ${ceilingSeconds}s each, same ` +
+      `machine, same run. The API runs with auth, validation, metrics and request logs on.`,
   };
 }
 
@@ -233,17 +281,40 @@ function report(args: Args, settings: RunSettings, base: string, result: RunResu
   const input: ReportInput = {
     summary: result.summary,
     title: `mlship load test: ${scenario.name}`,
-    meta: { scenario: scenario.name, target: base, runner: 'autocannon (local)', 'time scale': String(timeScale), started: new Date(Date.now() - result.summary.state.testRunDurationMs).toISOString() },
+    meta: {
+      scenario: scenario.name,
+      target: base,
+      runner: 'autocannon (local)',
+      'time scale': String(timeScale),
+      started: new Date(Date.now() - result.summary.state.testRunDurationMs).toISOString(),
+    },
     timeline: result.timeline,
     tables,
   };
   const files = writeResults(resolve(args.out, timestampDir()), input, scenario.name);
   const head = overview(result.summary);
   if (args.json) {
-    console.log(JSON.stringify({ scenario: scenario.name, passed: head.passed, thresholdsFailed: head.thresholdsFailed, requests: head.requests, requestsPerSecond: Number(head.requestsPerSecond.toFixed(1)), ...files }));
+    console.log(
+      JSON.stringify({
+        scenario: scenario.name,
+        passed: head.passed,
+        thresholdsFailed: head.thresholdsFailed,
+        requests: head.requests,
+        requestsPerSecond: Number(head.requestsPerSecond.toFixed(1)),
+        ...files,
+      }),
+    );
   } else {
     console.log(textSummary(result.summary, { title: input.title!, enableColors: Boolean(process.stdout.isTTY) }));
-    for (const table of tables) console.table(Object.fromEntries(table.rows.map((row) => [String(row[0]), Object.fromEntries(table.columns.slice(1).map((c, i) => [c, row[i + 1]]))])));
+    for (const table of tables)
+      console.table(
+        Object.fromEntries(
+          table.rows.map((row) => [
+            String(row[0]),
+            Object.fromEntries(table.columns.slice(1).map((c, i) => [c, row[i + 1]])),
+          ]),
+        ),
+      );
     console.log(`results: ${files.dir}\n  report: ${files.html}`);
   }
   return head.passed ? 0 : 1;
@@ -259,10 +330,24 @@ async function loadTest(args: Args, settings: RunSettings): Promise<number> {
     if (!models) return 1;
     const steps = planSteps(scenario, { timeScale, maxSeconds });
     const planned = steps.reduce((s, step) => s + step.seconds, 0);
-    log(`${scenario.name}: ${scenario.description}\n${steps.length} steps over ${planned.toFixed(1)}s (time scale ${timeScale}), at most ${maxRequests} requests, against ${base}`);
-    const result = await runScenario({ scenario, steps, base, authorization: settings.authorization, maxRequests, seed: settings.seed, log, models });
+    log(
+      `${scenario.name}: ${scenario.description}\n${steps.length} steps over ${planned.toFixed(1)}s (time scale ` +
+        `${timeScale}), at most ${maxRequests} requests, against ${base}`,
+    );
+    const result = await runScenario({
+      scenario,
+      steps,
+      base,
+      authorization: settings.authorization,
+      maxRequests,
+      seed: settings.seed,
+      log,
+      models,
+    });
     if (result.stoppedEarly) log(`stopped early: ${result.stoppedEarly}`);
-    const tables = args['compare-bare'] ? [await compareWithBare(base, settings, { steps, result, models }, started)] : [];
+    const tables = args['compare-bare']
+      ? [await compareWithBare(base, settings, { steps, result, models }, started)]
+      : [];
     return report(args, settings, base, result, tables);
   });
 }
@@ -286,7 +371,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const usage = error instanceof UsageError;
-    console.error(`loadtest: ${error instanceof Error ? error.message : String(error)}${usage ? '\n(--help for usage)' : ''}`);
+    console.error(
+      `loadtest: ${error instanceof Error ? error.message : String(error)}${usage ? '\n(--help for usage)' : ''}`,
+    );
     process.exitCode = usage ? 2 : 1;
   },
 );

@@ -58,25 +58,44 @@ function nearest(model: FakeModel, row: number[]): Array<{ label: string; distan
     .slice(0, K);
 }
 
-function predict(model: FakeModel, row: number[]): { prediction: string; probabilities: Record<string, number>; neighbours: ReturnType<typeof nearest> } {
+function predict(
+  model: FakeModel,
+  row: number[],
+): { prediction: string; probabilities: Record<string, number>; neighbours: ReturnType<typeof nearest> } {
   const neighbours = nearest(model, row);
-  const probabilities = Object.fromEntries(model.classes.map((c) => [c, neighbours.filter((n) => n.label === c).length / K]));
-  const prediction = model.classes.reduce((best, c) => (probabilities[c]! > probabilities[best]! ? c : best), model.classes[0]!);
+  const probabilities = Object.fromEntries(
+    model.classes.map((c) => [c, neighbours.filter((n) => n.label === c).length / K]),
+  );
+  const prediction = model.classes.reduce(
+    (best, c) => (probabilities[c]! > probabilities[best]! ? c : best),
+    model.classes[0]!,
+  );
   return { prediction, probabilities, neighbours };
 }
 
-const isRow = (row: unknown, width: number): row is number[] => Array.isArray(row) && row.length === width && row.every((v) => typeof v === 'number' && Number.isFinite(v));
+const isRow = (row: unknown, width: number): row is number[] =>
+  Array.isArray(row) && row.length === width && row.every((v) => typeof v === 'number' && Number.isFinite(v));
 
 /** An API serving `v1` (and `v2` under the debug header; default the same model) to one user, `name:password`. */
-export function fakeApi(v1: FakeModel, v2: FakeModel = v1, credentials = 'alice:wonderland'): (call: FakeCall) => FakeAnswer {
+export function fakeApi(
+  v1: FakeModel,
+  v2: FakeModel = v1,
+  credentials = 'alice:wonderland',
+): (call: FakeCall) => FakeAnswer {
   const auth = `Basic ${Buffer.from(credentials).toString('base64')}`;
   const served = [...new Map([v1, v2].map((m) => [m.name, m])).values()];
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}): FakeAnswer => ({ status, body: JSON.stringify(body), headers });
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}): FakeAnswer => ({
+    status,
+    body: JSON.stringify(body),
+    headers,
+  });
   const error = (status: number, code: string): FakeAnswer => json(status, { error: { code, message: code } });
   return (call) => {
-    const header = (name: string): string | undefined => Object.entries(call.headers).find(([k]) => k.toLowerCase() === name)?.[1];
+    const header = (name: string): string | undefined =>
+      Object.entries(call.headers).find(([k]) => k.toLowerCase() === name)?.[1];
     if (header('authorization') !== auth) return error(401, 'unauthorized');
-    if (call.method === 'GET' && call.path === '/models') return json(200, { models: served.map(({ name, features, classes }) => ({ name, features, classes })) });
+    if (call.method === 'GET' && call.path === '/models')
+      return json(200, { models: served.map(({ name, features, classes }) => ({ name, features, classes })) });
     if (header('content-type') !== 'application/json') return error(415, 'unsupported_media_type');
     let body: { X?: unknown; inputs?: Array<{ shape: number[]; data: number[] }> };
     try {
@@ -91,7 +110,16 @@ export function fakeApi(v1: FakeModel, v2: FakeModel = v1, credentials = 'alice:
       const [count, width] = body.inputs![0]!.shape as [number, number];
       if (width !== model.features.length) return error(400, 'invalid_input');
       const rows = Array.from({ length: count }, (_, i) => body.inputs![0]!.data.slice(i * width, (i + 1) * width));
-      return json(200, { model_name: model.name, outputs: [{ name: 'label', datatype: 'BYTES', shape: [count], data: rows.map((r) => predict(model, r).prediction) }] }, { 'X-Variant': 'v1' });
+      return json(
+        200,
+        {
+          model_name: model.name,
+          outputs: [
+            { name: 'label', datatype: 'BYTES', shape: [count], data: rows.map((r) => predict(model, r).prediction) },
+          ],
+        },
+        { 'X-Variant': 'v1' },
+      );
     }
     const debug = header('x-experiment-group') === 'debug';
     const model = debug ? v2 : v1;
@@ -103,12 +131,20 @@ export function fakeApi(v1: FakeModel, v2: FakeModel = v1, credentials = 'alice:
     const variant = debug ? 'v2' : 'v1';
     const head = { model: model.name, version: 'fake', variant };
     const out = debug ? answers : answers.map((a) => a.prediction);
-    return json(200, batch ? { ...head, predictions: out } : debug ? { ...head, ...answers[0] } : { ...head, prediction: out[0] }, { 'X-Variant': variant });
+    return json(
+      200,
+      batch ? { ...head, predictions: out } : debug ? { ...head, ...answers[0] } : { ...head, prediction: out[0] },
+      { 'X-Variant': variant },
+    );
   };
 }
 
 /** Runs the model discovery against `api` as the runners do; the models found and the requests it took. */
-export function discoverWith(api: (call: FakeCall) => FakeAnswer, authorization = ALICE, inferModel?: string): { models: TrafficModels; calls: FakeCall[] } {
+export function discoverWith(
+  api: (call: FakeCall) => FakeAnswer,
+  authorization = ALICE,
+  inferModel?: string,
+): { models: TrafficModels; calls: FakeCall[] } {
   const discovery = new ModelDiscovery(authorization, inferModel);
   const calls: FakeCall[] = [];
   for (let call = discovery.next(); call; call = discovery.next()) {

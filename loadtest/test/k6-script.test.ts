@@ -25,45 +25,57 @@ describe('the k6 scripts, checked without k6', () => {
     expect(result.status).toBe(0);
   }, 60000);
 
-  test('when k6 resolves the imports file by file, then every one is a k6 module or an existing local .ts file that imports only types', () => {
-    const seen = new Set<string>();
-    const visit = (file: string, entry: boolean): void => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const source = readFileSync(file, 'utf8');
-      expect(source).not.toMatch(/from\s+['"]https?:/);
-      for (const line of source.match(/^(?:import|export)\s[^'"]*?from\s+['"][^'"]+['"]/gm) ?? []) {
-        // Type-only imports vanish when k6 strips the types; everything else k6 must load itself.
-        if (/^(import|export) type /.test(line)) continue;
-        const specifier = /['"]([^'"]+)['"]$/.exec(line)![1]!;
-        if (specifier === 'k6' || specifier.startsWith('k6/')) {
+  test(
+    'when k6 resolves the imports file by file, then every one is a k6 module or an existing local .ts file that ' +
+      'imports only types',
+    () => {
+      const seen = new Set<string>();
+      const visit = (file: string, entry: boolean): void => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const source = readFileSync(file, 'utf8');
+        expect(source).not.toMatch(/from\s+['"]https?:/);
+        for (const line of source.match(/^(?:import|export)\s[^'"]*?from\s+['"][^'"]+['"]/gm) ?? []) {
+          // Type-only imports vanish when k6 strips the types; everything else k6 must load itself.
+          if (/^(import|export) type /.test(line)) continue;
+          const specifier = /['"]([^'"]+)['"]$/.exec(line)![1]!;
+          if (specifier === 'k6' || specifier.startsWith('k6/')) {
+            expect(entry).toBe(true);
+            continue;
+          }
+          // k6 has no Node-style resolution: a local import names the file exactly. And only the
+          // entry may have value imports: between shared files they would need '.ts' paths that
+          // Node's CommonJS side cannot take.
+          expect([file, specifier]).toEqual([file, expect.stringMatching(/^\.\.?\/.*\.ts$/)]);
           expect(entry).toBe(true);
-          continue;
+          const target = resolve(dirname(file), specifier);
+          expect(existsSync(target)).toBe(true);
+          visit(target, false);
         }
-        // k6 has no Node-style resolution: a local import names the file exactly. And only the
-        // entry may have value imports: between shared files they would need '.ts' paths that
-        // Node's CommonJS side cannot take.
-        expect([file, specifier]).toEqual([file, expect.stringMatching(/^\.\.?\/.*\.ts$/)]);
-        expect(entry).toBe(true);
-        const target = resolve(dirname(file), specifier);
-        expect(existsSync(target)).toBe(true);
-        visit(target, false);
-      }
-    };
-    for (const file of readdirSync(K6_DIR).filter((f) => f.endsWith('.ts'))) visit(join(K6_DIR, file), true);
-    expect(seen.size).toBeGreaterThanOrEqual(3);
-  });
+      };
+      for (const file of readdirSync(K6_DIR).filter((f) => f.endsWith('.ts'))) visit(join(K6_DIR, file), true);
+      expect(seen.size).toBeGreaterThanOrEqual(3);
+    },
+  );
 });
 
 interface K6Stubs {
-  calls: Array<{ method: string; url: string; body: string; params: { headers: Record<string, string>; tags: Record<string, string>; responseCallback: unknown } }>;
+  calls: Array<{
+    method: string;
+    url: string;
+    body: string;
+    params: { headers: Record<string, string>; tags: Record<string, string>; responseCallback: unknown };
+  }>;
   checks: Array<Record<string, () => boolean>>;
   counted: Array<[number, Record<string, string>]>;
   rated: Array<[boolean, Record<string, string>]>;
   readyStatus: number;
 }
 
-/** k6's modules (k6, k6/encoding, k6/metrics, k6/http) as stubs that record into `stubs`; http answers as the API would, serving `api`. */
+/**
+ * k6's modules (k6, k6/encoding, k6/metrics, k6/http) as stubs that record into `stubs`; http answers as the API would,
+ * serving `api`.
+ */
 function k6ModuleStubs(stubs: K6Stubs, api: ReturnType<typeof fakeApi>): Record<string, object> {
   const expected = (status: unknown) => ({ expected: status });
   return {
@@ -102,7 +114,10 @@ function k6ModuleStubs(stubs: K6Stubs, api: ReturnType<typeof fakeApi>): Record<
 }
 
 /** Bundles the k6 script as k6 would run it, with k6's modules replaced by recording stubs. */
-function loadScript(env: Record<string, string>, api = fakeApi(PENGUINS, PENGUINS, `${env.API_USER ?? 'alice'}:${env.API_PASSWORD ?? 'wonderland'}`)): { module: Record<string, unknown>; stubs: K6Stubs } {
+function loadScript(
+  env: Record<string, string>,
+  api = fakeApi(PENGUINS, PENGUINS, `${env.API_USER ?? 'alice'}:${env.API_PASSWORD ?? 'wonderland'}`),
+): { module: Record<string, unknown>; stubs: K6Stubs } {
   const stubs: K6Stubs = { calls: [], checks: [], counted: [], rated: [], readyStatus: 200 };
   const result = buildSync({
     entryPoints: [SCRIPT],
@@ -129,7 +144,9 @@ function loadScript(env: Record<string, string>, api = fakeApi(PENGUINS, PENGUIN
   };
   const module = { exports: {} as Record<string, unknown> };
   // Evaluated as k6 would: one script, its k6 imports answered by the stubs.
-  const wrapper = runInThisContext(`(function (module, exports, require, __ENV, __resolve, open) {${result.outputFiles[0]!.text}\n})`) as (...args: unknown[]) => void;
+  const wrapper = runInThisContext(
+    `(function (module, exports, require, __ENV, __resolve, open) {${result.outputFiles[0]!.text}\n})`,
+  ) as (...args: unknown[]) => void;
   wrapper(module, module.exports, k6Require, k6Globals.__ENV, k6Globals.__resolve, k6Globals.open);
   return { module: module.exports, stubs };
 }
@@ -158,33 +175,57 @@ describe('the k6 script, run under stubs of k6', () => {
 
   test('when the API does not take the credentials, then setup fails at model discovery before any load', () => {
     const { module } = loadScript({ API_PASSWORD: 'nope' }, fakeApi(PENGUINS));
-    expect(() => (module.setup as () => unknown)()).toThrow(/^GET \/models answered 401 during model discovery: .*: not starting the smoke test$/);
+    expect(() => (module.setup as () => unknown)()).toThrow(
+      /^GET \/models answered 401 during model discovery: .*: not starting the smoke test$/,
+    );
   });
 
-  test('when iterations run against an API that answers right, then every check passes and predictions are counted by class and variant', () => {
-    const { module, stubs } = loadScript({ BASE_URL: 'http://127.0.0.1:18799/', API_USER: 'bob', API_PASSWORD: 'builder' });
-    const data = (module.setup as () => unknown)();
-    // setup() asked the API what it serves, in requests of their own kind.
-    const discovery = stubs.calls.splice(0);
-    expect(discovery[0]!.url).toBe('http://127.0.0.1:18799/models');
-    expect(discovery.every((c) => c.params.tags.kind === 'discovery')).toBe(true);
-    for (let i = 0; i < 300; i++) (module.default as (d: unknown) => void)(data);
-    expect(stubs.calls).toHaveLength(300);
-    expect(new Set(stubs.calls.map((c) => c.params.tags.kind))).toEqual(new Set(['predict_single', 'predict_batch', 'predict_v2', 'infer', 'invalid_row', 'malformed_json', 'wrong_content_type']));
-    expect(stubs.calls.every((c) => c.url.startsWith('http://127.0.0.1:18799/') && !c.url.includes('//predict'))).toBe(true);
-    expect(stubs.calls[0]!.params.headers.Authorization).toBe(`Basic ${Buffer.from('bob:builder').toString('base64')}`);
-    // 4xx kinds are expected responses, not http_req_failed.
-    const invalid = stubs.calls.find((c) => c.params.tags.kind === 'invalid_row')!;
-    expect(invalid.params.responseCallback).toEqual({ expected: 400 });
-    const results = stubs.checks.flatMap((sets) => Object.entries(sets).map(([name, fn]) => [name, fn()] as const));
-    expect(results.filter(([, ok]) => !ok)).toEqual([]);
-    const variants = new Set(stubs.counted.map(([, tags]) => tags.variant));
-    expect(variants).toEqual(new Set(['v1', 'v2']));
-    // The served model's classes, all of them, and every batch named each one.
-    expect(new Set(stubs.counted.map(([, tags]) => tags.class))).toEqual(new Set(PENGUINS.classes));
-    expect(stubs.rated.length).toBe(stubs.calls.filter((c) => c.params.tags.kind === 'predict_batch').length);
-    expect(stubs.rated.every(([ok, tags]) => ok && tags.kind === 'predict_batch')).toBe(true);
-  });
+  test(
+    'when iterations run against an API that answers right, then every check passes and predictions are counted ' +
+      'by class and variant',
+    () => {
+      const { module, stubs } = loadScript({
+        BASE_URL: 'http://127.0.0.1:18799/',
+        API_USER: 'bob',
+        API_PASSWORD: 'builder',
+      });
+      const data = (module.setup as () => unknown)();
+      // setup() asked the API what it serves, in requests of their own kind.
+      const discovery = stubs.calls.splice(0);
+      expect(discovery[0]!.url).toBe('http://127.0.0.1:18799/models');
+      expect(discovery.every((c) => c.params.tags.kind === 'discovery')).toBe(true);
+      for (let i = 0; i < 300; i++) (module.default as (d: unknown) => void)(data);
+      expect(stubs.calls).toHaveLength(300);
+      expect(new Set(stubs.calls.map((c) => c.params.tags.kind))).toEqual(
+        new Set([
+          'predict_single',
+          'predict_batch',
+          'predict_v2',
+          'infer',
+          'invalid_row',
+          'malformed_json',
+          'wrong_content_type',
+        ]),
+      );
+      expect(
+        stubs.calls.every((c) => c.url.startsWith('http://127.0.0.1:18799/') && !c.url.includes('//predict')),
+      ).toBe(true);
+      expect(stubs.calls[0]!.params.headers.Authorization).toBe(
+        `Basic ${Buffer.from('bob:builder').toString('base64')}`,
+      );
+      // 4xx kinds are expected responses, not http_req_failed.
+      const invalid = stubs.calls.find((c) => c.params.tags.kind === 'invalid_row')!;
+      expect(invalid.params.responseCallback).toEqual({ expected: 400 });
+      const results = stubs.checks.flatMap((sets) => Object.entries(sets).map(([name, fn]) => [name, fn()] as const));
+      expect(results.filter(([, ok]) => !ok)).toEqual([]);
+      const variants = new Set(stubs.counted.map(([, tags]) => tags.variant));
+      expect(variants).toEqual(new Set(['v1', 'v2']));
+      // The served model's classes, all of them, and every batch named each one.
+      expect(new Set(stubs.counted.map(([, tags]) => tags.class))).toEqual(new Set(PENGUINS.classes));
+      expect(stubs.rated.length).toBe(stubs.calls.filter((c) => c.params.tags.kind === 'predict_batch').length);
+      expect(stubs.rated.every(([ok, tags]) => ok && tags.kind === 'predict_batch')).toBe(true);
+    },
+  );
 
   test('when the run ends, then handleSummary writes summary.json and prints the text summary', () => {
     const { module } = loadScript({ SCENARIO: 'smoke', SUMMARY_DIR: 'out/k6' });
@@ -192,6 +233,8 @@ describe('the k6 script, run under stubs of k6', () => {
     const written = (module.handleSummary as (d: unknown) => Record<string, string>)(data);
     expect(Object.keys(written).sort()).toEqual(['out/k6/summary.json', 'stdout']);
     expect(JSON.parse(written['out/k6/summary.json']!)).toEqual(data);
-    expect(written.stdout).toContain('mlship load test: smoke against http://127.0.0.1:8000: PASSED (4/4 thresholds hold)');
+    expect(written.stdout).toContain(
+      'mlship load test: smoke against http://127.0.0.1:8000: PASSED (4/4 thresholds hold)',
+    );
   });
 });

@@ -30,7 +30,10 @@ describe('soak verdict', () => {
   });
 
   test('when a single request failed, then it fails naming it', () => {
-    const verdict = judgeSoak(measured({ failed: 1, firstFailures: ['predict_single: status 500, expected 200'] }), 0.1);
+    const verdict = judgeSoak(
+      measured({ failed: 1, firstFailures: ['predict_single: status 500, expected 200'] }),
+      0.1,
+    );
     expect(verdict.reasons).toEqual(['1 of 1000 requests failed (first: predict_single: status 500, expected 200)']);
   });
 
@@ -40,9 +43,20 @@ describe('soak verdict', () => {
 });
 
 describe('soak options', () => {
-  test('when no flags are given, then it is the documented 5-minute run at 50/s with a 30 s warm-up and a 10% limit', () => {
-    expect(parseSoakOptions([])).toEqual({ seconds: 300, rate: 50, warmupSeconds: 30, maxGrowth: 0.1, port: 0, serve: [], json: false });
-  });
+  test(
+    'when no flags are given, then it is the documented ' + '5-minute run at 50/s with a 30 s warm-up and a 10% limit',
+    () => {
+      expect(parseSoakOptions([])).toEqual({
+        seconds: 300,
+        rate: 50,
+        warmupSeconds: 30,
+        maxGrowth: 0.1,
+        port: 0,
+        serve: [],
+        json: false,
+      });
+    },
+  );
 
   test('when --seconds 60 is given (CI), then the warm-up is still 30 s', () => {
     expect(parseSoakOptions(['--seconds', '60'])).toMatchObject({ seconds: 60, warmupSeconds: 30 });
@@ -52,7 +66,13 @@ describe('soak options', () => {
     expect(parseSoakOptions(['--serve', 'M3'])).toMatchObject({ serve: ['M3'] });
   });
 
-  test.each([['--seconds', 'ten'], ['--rate', '0'], ['--max-growth', '-1'], ['--bogus', '1'], ['--serve', 'M1,M2,M3']])('when given %s %s, then it is a one-line usage error', (flag, value) => {
+  test.each([
+    ['--seconds', 'ten'],
+    ['--rate', '0'],
+    ['--max-growth', '-1'],
+    ['--bogus', '1'],
+    ['--serve', 'M1,M2,M3'],
+  ])('when given %s %s, then it is a one-line usage error', (flag, value) => {
     expect(() => parseSoakOptions([flag, value])).toThrow(SoakUsageError);
   });
 });
@@ -61,20 +81,43 @@ describe('npm run soak (real API, short)', () => {
   test.each([
     ['the default Iris models', []],
     ['only the penguins model', ['--serve', 'M3']],
-  ])('when run for a few seconds against %s, then it prints RSS at start and end and passes', (_models, serve) => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'loadtest/src/soak/cli.ts'), '--seconds', '6', '--warmup-seconds', '4', '--rate', '40', '--max-growth', '0.5', ...serve, '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    const line = result.stdout.trim().split('\n').pop() ?? '';
-    const { soak } = JSON.parse(line) as { soak: { passed: boolean; requests: number; failed: number; rssStartBytes: number; rssEndBytes: number } };
-    expect(result.status).toBe(0);
-    expect(soak).toMatchObject({ passed: true, failed: 0 });
-    expect(soak.requests).toBeGreaterThan(300);
-    expect(soak.rssStartBytes).toBeGreaterThan(10 * MIB);
-    expect(soak.rssEndBytes).toBeGreaterThan(10 * MIB);
-  }, 90_000);
+  ])(
+    'when run for a few seconds against %s, then it prints RSS at start and end and passes',
+    (_models, serve) => {
+      const result = spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+          join(ROOT, 'loadtest/src/soak/cli.ts'),
+          '--seconds',
+          '6',
+          '--warmup-seconds',
+          '4',
+          '--rate',
+          '40',
+          '--max-growth',
+          '0.5',
+          ...serve,
+          '--json',
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      const line = result.stdout.trim().split('\n').pop() ?? '';
+      const { soak } = JSON.parse(line) as {
+        soak: { passed: boolean; requests: number; failed: number; rssStartBytes: number; rssEndBytes: number };
+      };
+      expect(result.status).toBe(0);
+      expect(soak).toMatchObject({ passed: true, failed: 0 });
+      expect(soak.requests).toBeGreaterThan(300);
+      expect(soak.rssStartBytes).toBeGreaterThan(10 * MIB);
+      expect(soak.rssEndBytes).toBeGreaterThan(10 * MIB);
+    },
+    90_000,
+  );
 });
 
 describe('soak RSS windows', () => {

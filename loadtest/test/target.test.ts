@@ -3,24 +3,36 @@ import { forbiddenAddress, vetTarget } from '../src/runner/target';
 const resolveTo = (addresses: string[]) => () => Promise.resolve(addresses);
 
 describe('which URLs the local runner loads', () => {
-  test.each(['http://127.0.0.1:8000', 'http://localhost:18700/', 'http://[::1]:8000', 'https://127.1.2.3'])('when the URL is loopback (%s), then it is allowed', async (url) => {
-    await expect(vetTarget(url)).resolves.toMatchObject({ base: expect.stringMatching(/^https?:\/\/[^/]+$/) });
-  });
+  test.each(['http://127.0.0.1:8000', 'http://localhost:18700/', 'http://[::1]:8000', 'https://127.1.2.3'])(
+    'when the URL is loopback (%s), then it is allowed',
+    async (url) => {
+      await expect(vetTarget(url)).resolves.toMatchObject({ base: expect.stringMatching(/^https?:\/\/[^/]+$/) });
+    },
+  );
 
   test('when a public host is not named with --allow-host, then it is refused', async () => {
-    await expect(vetTarget('https://api.example.com', undefined, resolveTo(['93.184.216.34']))).rejects.toThrow(/only loopback by default; name the host again with --allow-host api.example.com/);
+    await expect(vetTarget('https://api.example.com', undefined, resolveTo(['93.184.216.34']))).rejects.toThrow(
+      /only loopback by default; name the host again with --allow-host api.example.com/,
+    );
   });
 
   test('when a public host is named with --allow-host, then it is allowed', async () => {
-    await expect(vetTarget('https://api.example.com', 'api.example.com', resolveTo(['93.184.216.34']))).resolves.toBeDefined();
+    await expect(
+      vetTarget('https://api.example.com', 'api.example.com', resolveTo(['93.184.216.34'])),
+    ).resolves.toBeDefined();
   });
 
-  test.each(['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.10', '169.254.169.254'])('when the host is %s, then it is refused even with --allow-host', async (ip) => {
-    await expect(vetTarget(`http://${ip}:8000`, ip)).rejects.toThrow(/refusing to load/);
-  });
+  test.each(['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.10', '169.254.169.254'])(
+    'when the host is %s, then it is refused even with --allow-host',
+    async (ip) => {
+      await expect(vetTarget(`http://${ip}:8000`, ip)).rejects.toThrow(/refusing to load/);
+    },
+  );
 
   test('when a named host resolves into a private range, then it is refused', async () => {
-    await expect(vetTarget('http://internal.example', 'internal.example', resolveTo(['10.0.0.7']))).rejects.toThrow(/10.0.0.7 is a private address/);
+    await expect(vetTarget('http://internal.example', 'internal.example', resolveTo(['10.0.0.7']))).rejects.toThrow(
+      /10.0.0.7 is a private address/,
+    );
   });
 
   test.each([

@@ -117,7 +117,8 @@ const EnvelopeShape = z.object({
 
 /** The algorithm an artifact names, checked against its format id. */
 function artifactAlgorithm(file: string, content: Record<string, unknown>): AnyAlgorithm {
-  if (content.algorithm !== undefined && typeof content.algorithm !== 'string') throw new ArtifactError(file, 'invalid field algorithm: expected a string');
+  if (content.algorithm !== undefined && typeof content.algorithm !== 'string')
+    throw new ArtifactError(file, 'invalid field algorithm: expected a string');
   let algorithm: AnyAlgorithm;
   try {
     algorithm = algorithmNamed(content.algorithm);
@@ -125,7 +126,10 @@ function artifactAlgorithm(file: string, content: Record<string, unknown>): AnyA
     throw new ArtifactError(file, (error as Error).message);
   }
   if (content.format !== algorithm.format) {
-    throw new ArtifactError(file, `wrong format ${JSON.stringify(content.format ?? null)}; expected "${algorithm.format}"`);
+    throw new ArtifactError(
+      file,
+      `wrong format ${JSON.stringify(content.format ?? null)}; expected "${algorithm.format}"`,
+    );
   }
   return algorithm;
 }
@@ -156,7 +160,10 @@ export function readArtifact(file: string): ModelArtifact {
   if (typeof recorded !== 'string') throw new ArtifactError(file, 'has no sha256 field');
   const actual = sha256(canonicalJson(content));
   if (actual !== recorded) {
-    throw new ArtifactError(file, `sha256 mismatch: content hashes to ${actual.slice(0, 12)}…, file records ${recorded.slice(0, 12)}…`);
+    throw new ArtifactError(
+      file,
+      `sha256 mismatch: content hashes to ${actual.slice(0, 12)}…, file records ${recorded.slice(0, 12)}…`,
+    );
   }
   const checks = [
     { schema: EnvelopeShape, value: parsed, prefix: undefined },
@@ -165,7 +172,8 @@ export function readArtifact(file: string): ModelArtifact {
   ];
   for (const { schema, value, prefix } of checks) {
     const shape = schema.safeParse(value);
-    if (!shape.success) throw new ArtifactError(file, `invalid field ${issueText(shape.error, prefix ? [prefix] : [])}`);
+    if (!shape.success)
+      throw new ArtifactError(file, `invalid field ${issueText(shape.error, prefix ? [prefix] : [])}`);
   }
   return parsed as ModelArtifact;
 }

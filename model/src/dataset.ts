@@ -61,7 +61,9 @@ function featureValue(file: string, rowNumber: number, column: string, raw: stri
   }
   const value = Number(raw);
   if (!Number.isFinite(value)) {
-    throw new InputError(`${file}: row ${rowNumber}, column "${column}": "${raw}" is not a number; features must be numeric`);
+    throw new InputError(
+      `${file}: row ${rowNumber}, column "${column}": "${raw}" is not a number; features must be numeric`,
+    );
   }
   return value;
 }
@@ -92,7 +94,9 @@ export function loadCsv(file: string, labelColumn: string): Dataset {
     const rowNumber = r + 2;
     const label = record[labelIndex] ?? '';
     if (MISSING.has(label.toLowerCase())) {
-      throw new InputError(`${file}: row ${rowNumber}, column "${labelColumn}": missing label; fill it in or drop the row`);
+      throw new InputError(
+        `${file}: row ${rowNumber}, column "${labelColumn}": missing label; fill it in or drop the row`,
+      );
     }
     X.push(featureIndexes.map((i) => featureValue(file, rowNumber, header[i] ?? String(i), record[i] ?? '')));
     labels.push(label);

@@ -16,7 +16,11 @@ export interface Evaluation {
 }
 
 /** Scores predictions against truth. Classes with no predictions get precision 0, not NaN. */
-export function evaluate(actual: readonly number[], predicted: readonly number[], classNames: readonly string[]): Evaluation {
+export function evaluate(
+  actual: readonly number[],
+  predicted: readonly number[],
+  classNames: readonly string[],
+): Evaluation {
   const n = classNames.length;
   const matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   actual.forEach((a, i) => {

@@ -6,7 +6,8 @@ import { gateCandidates, renderGateMarkdown } from './quality-gate';
 import { DEFAULT_MODEL_DIR } from './registry';
 
 const USAGE =
-  'npm run gate -- [--model NAME ...] [--candidate metrics.json] [--baseline metrics.json | --baseline-dir DIR] [--min-accuracy X] [--min-macro-f1 X] [--tolerance X] [--model-dir DIR] [--out gate.md] [--json]';
+  'npm run gate -- [--model NAME ...] [--candidate metrics.json] [--baseline metrics.json | --baseline-dir DIR] ' +
+  '[--min-accuracy X] [--min-macro-f1 X] [--tolerance X] [--model-dir DIR] [--out gate.md] [--json]';
 
 function main(): number {
   const { values, positionals } = parseFlags(

@@ -18,7 +18,8 @@ export function renderModelCard(artifact: ModelArtifact): string {
     `- Source: ${dataset.source}; ${dataset.rows} rows; sha256 \`${dataset.sha256}\``,
     `- Features: ${dataset.featureNames.join(', ')}`,
     `- Classes: ${dataset.classNames.map((c) => `${c} (${dataset.classCounts[c]})`).join(', ')}`,
-    `- Split: ${artifact.split.trainRows} training rows, ${artifact.split.testRows} held-out test rows (stratified, seed ${hp.seed})`,
+    `- Split: ${artifact.split.trainRows} training rows, ${artifact.split.testRows} held-out test rows (stratified, ` +
+      `seed ${hp.seed})`,
     '',
     '## Hyperparameters',
     '',
@@ -43,13 +44,16 @@ export function renderModelCard(artifact: ModelArtifact): string {
     '',
     '## Intended use',
     '',
-    `Classifying rows with the same ${dataset.featureNames.length} features, in the same units, as the training data. A reference model for the mlship pipeline: the pipeline, not the model, is the product.`,
+    `Classifying rows with the same ${dataset.featureNames.length} features, in the same units, as the training ` +
+      `data. A reference model for the mlship pipeline: the pipeline, not the model, is the product.`,
     '',
     '## Limitations',
     '',
-    `- Trained on ${dataset.rows} rows: scores on ${artifact.split.testRows} test rows carry wide uncertainty (one row is ${fixed(1 / Math.max(artifact.split.testRows, 1))} of accuracy).`,
+    `- Trained on ${dataset.rows} rows: scores on ${artifact.split.testRows} test rows carry wide uncertainty (one ` +
+      `row is ${fixed(1 / Math.max(artifact.split.testRows, 1))} of accuracy).`,
     ...described.limitations,
-    '- Standardization uses the training split\'s mean and standard deviation; a shift in input units or scale silently changes answers.',
+    "- Standardization uses the training split's mean and standard deviation; a shift in input units or scale " +
+      'silently changes answers.',
     '',
     `Artifact sha256: \`${artifact.sha256}\``,
     '',

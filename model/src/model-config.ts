@@ -58,7 +58,10 @@ export const DEFAULT_MODELS_FILE = 'model/models.json';
  * Reads a models file and hands each entry to `parseEntry` (which throws an InputError naming
  * the field at fault). The file's own errors name the file and the path in it.
  */
-export function readModelsFile<T>(file: string, parseEntry: (name: string, entry: Record<string, unknown>) => T): Record<string, T> {
+export function readModelsFile<T>(
+  file: string,
+  parseEntry: (name: string, entry: Record<string, unknown>) => T,
+): Record<string, T> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

@@ -5,14 +5,17 @@ export interface Standardizer {
   std: number[];
 }
 
-/** Fits per-feature mean and population standard deviation. A constant feature gets std 1 so it passes through centred. */
+/**
+ * Fits per-feature mean and population standard deviation. A constant feature gets std 1 so it passes through centred.
+ */
 export function fitStandardizer(X: readonly number[][]): Standardizer {
   const width = X[0]?.length ?? 0;
   const mean = new Array<number>(width).fill(0);
   const std = new Array<number>(width).fill(0);
   for (const row of X) for (let j = 0; j < width; j++) mean[j] = (mean[j] as number) + (row[j] as number);
   for (let j = 0; j < width; j++) mean[j] = (mean[j] as number) / X.length;
-  for (const row of X) for (let j = 0; j < width; j++) std[j] = (std[j] as number) + ((row[j] as number) - (mean[j] as number)) ** 2;
+  for (const row of X)
+    for (let j = 0; j < width; j++) std[j] = (std[j] as number) + ((row[j] as number) - (mean[j] as number)) ** 2;
   for (let j = 0; j < width; j++) {
     const s = Math.sqrt((std[j] as number) / X.length);
     std[j] = s > 0 ? s : 1;
@@ -31,8 +34,15 @@ export function standardizeValue(scaler: StandardizerParameters, feature: number
   return (value - (scaler.mean[feature] as number)) / (scaler.std[feature] as number);
 }
 
-/** Standardizes one row into `out` (one value per feature; reused by the caller, so the serving hot path allocates nothing). */
-export function standardizeInto(scaler: StandardizerParameters, row: ArrayLike<number>, out: Float64Array): Float64Array {
+/**
+ * Standardizes one row into `out` (one value per feature; reused by the caller, so the serving hot path allocates
+ * nothing).
+ */
+export function standardizeInto(
+  scaler: StandardizerParameters,
+  row: ArrayLike<number>,
+  out: Float64Array,
+): Float64Array {
   for (let j = 0; j < out.length; j++) out[j] = standardizeValue(scaler, j, row[j] as number);
   return out;
 }
@@ -51,5 +61,8 @@ export function standardize(scaler: StandardizerParameters, X: readonly number[]
 
 /** Back from standardized to the caller's units (the inverse of {@link standardizeRow}). */
 export function unstandardizeRow(scaler: StandardizerParameters, z: ArrayLike<number>): number[] {
-  return Array.from({ length: scaler.mean.length }, (_, j) => (z[j] as number) * (scaler.std[j] as number) + (scaler.mean[j] as number));
+  return Array.from(
+    { length: scaler.mean.length },
+    (_, j) => (z[j] as number) * (scaler.std[j] as number) + (scaler.mean[j] as number),
+  );
 }

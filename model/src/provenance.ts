@@ -40,11 +40,17 @@ export function verifyPromoted(modelDir: string, name: string): ModelArtifact {
   const artifact = loadPromoted(modelDir, name);
   const dir = versionDir(modelDir, name, currentVersion(modelDir, name) as string);
   if (artifact.name !== name || join(modelDir, name, artifact.version) !== dir) {
-    throw new ArtifactError(join(dir, 'model.json'), `records ${artifact.name}@${artifact.version}, but sits in ${dir}`);
+    throw new ArtifactError(
+      join(dir, 'model.json'),
+      `records ${artifact.name}@${artifact.version}, but sits in ${dir}`,
+    );
   }
   const metrics = readMetrics(join(dir, 'metrics.json'));
   if (metrics.modelSha256 !== artifact.sha256 || metrics.version !== artifact.version) {
-    throw new ArtifactError(join(dir, 'metrics.json'), `describes ${metrics.name}@${metrics.version}, not the model.json beside it`);
+    throw new ArtifactError(
+      join(dir, 'metrics.json'),
+      `describes ${metrics.name}@${metrics.version}, not the model.json beside it`,
+    );
   }
   return artifact;
 }
@@ -69,7 +75,9 @@ export function registryProvenance(modelDir: string): ModelProvenance[] {
 
 /** Provenance as one line of JSON, keys in a fixed order: the exact text of the image label. */
 export function formatProvenance(models: readonly ModelProvenance[]): string {
-  return JSON.stringify(models.map(({ name, version, sha256, dataSha256, accuracy }) => ({ name, version, sha256, dataSha256, accuracy })));
+  return JSON.stringify(
+    models.map(({ name, version, sha256, dataSha256, accuracy }) => ({ name, version, sha256, dataSha256, accuracy })),
+  );
 }
 
 /** Parses provenance JSON (a label, a flag); `from` names where it came from in the error. */
@@ -101,20 +109,34 @@ export interface ServedIdentity {
  * MODELS is unset), every recorded model must be served. Returns one line per mismatch (empty when
  * the lineage holds).
  */
-export function lineageMismatches(expected: readonly ModelProvenance[], served: readonly ServedIdentity[], allPromoted = false): string[] {
+export function lineageMismatches(
+  expected: readonly ModelProvenance[],
+  served: readonly ServedIdentity[],
+  allPromoted = false,
+): string[] {
   if (served.length === 0) return ['the API reports no served model'];
   const byName = new Map(expected.map((m) => [m.name, m]));
   const problems: string[] = [];
   for (const model of served) {
     const recorded = byName.get(model.name);
-    if (!recorded) problems.push(`${model.name}: served, but not in the recorded models (${[...byName.keys()].join(', ')})`);
-    else if (recorded.version !== model.version) problems.push(`${model.name}: serves version ${model.version}, recorded ${recorded.version}`);
-    else if (recorded.sha256 !== model.sha256) problems.push(`${model.name}@${model.version}: serves sha256 ${model.sha256 ?? '(none reported)'}, recorded ${recorded.sha256}`);
+    if (!recorded)
+      problems.push(`${model.name}: served, but not in the recorded models (${[...byName.keys()].join(', ')})`);
+    else if (recorded.version !== model.version)
+      problems.push(`${model.name}: serves version ${model.version}, recorded ${recorded.version}`);
+    else if (recorded.sha256 !== model.sha256)
+      problems.push(
+        `${model.name}@${model.version}: serves sha256 ${model.sha256 ?? '(none reported)'}, recorded ` +
+          `${recorded.sha256}`,
+      );
   }
   if (!allPromoted) return problems;
   const servedNames = new Set(served.map((m) => m.name));
   for (const model of expected) {
-    if (!servedNames.has(model.name)) problems.push(`${model.name}@${model.version}: recorded, but not served by an API that serves every promoted model (${[...servedNames].join(', ')})`);
+    if (!servedNames.has(model.name))
+      problems.push(
+        `${model.name}@${model.version}: recorded, but not served by an API that serves every promoted model (` +
+          `${[...servedNames].join(', ')})`,
+      );
   }
   return problems;
 }
@@ -125,20 +147,32 @@ export function lineageMismatches(expected: readonly ModelProvenance[], served: 
  * models, versions, sha256, data sha256 and accuracy. This is what the image build runs, so an
  * image holds exactly the models its label names, and nothing else.
  */
-export function exportVerified(modelDir: string, outDir: string, expected: readonly ModelProvenance[]): ModelProvenance[] {
+export function exportVerified(
+  modelDir: string,
+  outDir: string,
+  expected: readonly ModelProvenance[],
+): ModelProvenance[] {
   const actual = registryProvenance(modelDir);
-  if (formatProvenance(actual) !== formatProvenance([...expected].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))) {
-    throw new InputError(`the registry in ${modelDir} is not the one MODEL_PROVENANCE records: it holds ${formatProvenance(actual)}`);
+  if (
+    formatProvenance(actual) !==
+    formatProvenance([...expected].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))
+  ) {
+    throw new InputError(
+      `the registry in ${modelDir} is not the one MODEL_PROVENANCE records: it holds ${formatProvenance(actual)}`,
+    );
   }
   if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new InputError(`${outDir} is not empty`);
   for (const model of actual) {
     mkdirSync(join(outDir, model.name), { recursive: true });
-    cpSync(versionDir(modelDir, model.name, model.version), versionDir(outDir, model.name, model.version), { recursive: true });
+    cpSync(versionDir(modelDir, model.name, model.version), versionDir(outDir, model.name, model.version), {
+      recursive: true,
+    });
     cpSync(join(modelDir, model.name, 'current'), join(outDir, model.name, 'current'));
     cpSync(join(modelDir, model.name, 'current'), join(outDir, model.name, 'history'));
   }
   // Read back what was written: the copy, not the source, is what ships.
   const copied = registryProvenance(outDir);
-  if (formatProvenance(copied) !== formatProvenance(actual)) throw new ArtifactError(outDir, 'the copy differs from the registry it was made from');
+  if (formatProvenance(copied) !== formatProvenance(actual))
+    throw new ArtifactError(outDir, 'the copy differs from the registry it was made from');
   return actual;
 }

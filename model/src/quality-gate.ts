@@ -48,7 +48,9 @@ export function evaluateGate(candidate: MetricsFile, thresholds: GateThresholds,
       check.delta = value - check.baseline;
       // A tiny epsilon so a score equal to baseline minus the tolerance, up to rounding, still passes.
       if (check.delta < -thresholds.maxRegression - 1e-12) {
-        reasons.push(`${label} fell ${(-check.delta).toFixed(4)} below the baseline (tolerance ${thresholds.maxRegression})`);
+        reasons.push(
+          `${label} fell ${(-check.delta).toFixed(4)} below the baseline (tolerance ${thresholds.maxRegression})`,
+        );
       }
     }
     if (reasons.length > 0) {
@@ -81,7 +83,8 @@ export function renderGateMarkdown(results: readonly GateResult[]): string {
   for (const r of results) {
     for (const c of r.checks) {
       lines.push(
-        `| ${r.name} | ${r.version} | ${c.metric} | ${score(c.candidate)} | ${score(c.baseline)} | ${signed(c.delta)} | ≥ ${c.threshold} | ${c.passed ? 'pass' : `**fail**: ${c.reason ?? ''}`} |`,
+        `| ${r.name} | ${r.version} | ${c.metric} | ${score(c.candidate)} | ${score(c.baseline)} | ` +
+          `${signed(c.delta)} | ≥ ${c.threshold} | ${c.passed ? 'pass' : `**fail**: ${c.reason ?? ''}`} |`,
       );
     }
   }
@@ -123,13 +126,19 @@ function baselineMetrics(dir: string, name: string): MetricsFile | undefined {
 /** Evaluates every candidate with its thresholds (configured, then overridden) and its baseline. */
 export function gateCandidates(request: GateRequest): GateResult[] {
   const option = (name: string): string => `${request.optionPrefix}${name}`;
-  if (request.baselineDir && !existsSync(request.baselineDir)) throw new InputError(`${option('baseline-dir')} ${request.baselineDir} does not exist`);
+  if (request.baselineDir && !existsSync(request.baselineDir))
+    throw new InputError(`${option('baseline-dir')} ${request.baselineDir} does not exist`);
   const configs = loadGateConfigs(request.modelsFile);
   const candidates = request.candidate
     ? [readMetrics(request.candidate)]
-    : (request.models.length > 0 ? request.models : Object.keys(configs)).map((name) => candidateMetrics(request.modelDir, name));
+    : (request.models.length > 0 ? request.models : Object.keys(configs)).map((name) =>
+        candidateMetrics(request.modelDir, name),
+      );
   if (request.baseline && candidates.length !== 1) {
-    throw new InputError(`${option('baseline')} compares one model: name one model or ${option('candidate')}, or use ${option('baseline-dir')}`);
+    throw new InputError(
+      `${option('baseline')} compares one model: name one model or ${option('candidate')}, or use ` +
+        `${option('baseline-dir')}`,
+    );
   }
   const singleBaseline = request.baseline ? readMetrics(request.baseline) : undefined;
   return candidates.map((candidate) => {
@@ -137,10 +146,18 @@ export function gateCandidates(request: GateRequest): GateResult[] {
     const minAccuracy = request.overrides.minAccuracy ?? configured?.minAccuracy;
     const minMacroF1 = request.overrides.minMacroF1 ?? configured?.minMacroF1;
     if (minAccuracy === undefined || minMacroF1 === undefined) {
-      throw new InputError(`${candidate.name} has no gate in ${request.modelsFile}: set ${option('min-accuracy')} and ${option('min-macro-f1')}`);
+      throw new InputError(
+        `${candidate.name} has no gate in ${request.modelsFile}: set ${option('min-accuracy')} and ` +
+          `${option('min-macro-f1')}`,
+      );
     }
-    const thresholds = { minAccuracy, minMacroF1, maxRegression: request.overrides.maxRegression ?? configured?.maxRegression ?? 0 };
-    const baseline = singleBaseline ?? (request.baselineDir ? baselineMetrics(request.baselineDir, candidate.name) : undefined);
+    const thresholds = {
+      minAccuracy,
+      minMacroF1,
+      maxRegression: request.overrides.maxRegression ?? configured?.maxRegression ?? 0,
+    };
+    const baseline =
+      singleBaseline ?? (request.baselineDir ? baselineMetrics(request.baselineDir, candidate.name) : undefined);
     return evaluateGate(candidate, thresholds, baseline);
   });
 }

@@ -3,10 +3,21 @@ import { algorithmOf } from './artifact';
 import { parseFlags, runCli } from './cli';
 import { InputError } from './errors';
 import { exportVerified, formatProvenance, parseProvenance, registryProvenance } from './provenance';
-import { currentVersion, DEFAULT_MODEL_DIR, latestVersion, listModelNames, listVersions, promote, readVersionMetrics, rollback, sweepStaging } from './registry';
+import {
+  currentVersion,
+  DEFAULT_MODEL_DIR,
+  latestVersion,
+  listModelNames,
+  listVersions,
+  promote,
+  readVersionMetrics,
+  rollback,
+  sweepStaging,
+} from './registry';
 
 const USAGE =
-  'npm run registry -- list | promote <name> <version> | rollback <name> | provenance | verify | export <dir> --expect <provenance JSON>   [--model-dir DIR]';
+  'npm run registry -- list | promote <name> <version> | rollback <name> | provenance | verify | export <dir> ' +
+  '--expect <provenance JSON>   [--model-dir DIR]';
 
 function list(modelDir: string): void {
   const names = listModelNames(modelDir);
@@ -18,20 +29,28 @@ function list(modelDir: string): void {
     for (const v of listVersions(modelDir, model)) {
       const m = readVersionMetrics(modelDir, model, v);
       const tags = [v === current ? 'current' : '', v === latest ? 'latest' : ''].filter(Boolean).join(', ');
-      console.log(`  ${v}  ${algorithmOf(m).describe(m.hyperparameters, m.scores, {}).brief}  accuracy ${m.scores.accuracy.toFixed(3)}  macro-F1 ${m.scores.macroF1.toFixed(3)}${tags ? `  [${tags}]` : ''}`);
+      console.log(
+        `  ${v}  ${algorithmOf(m).describe(m.hyperparameters, m.scores, {}).brief}  accuracy ` +
+          `${m.scores.accuracy.toFixed(3)}  macro-F1 ${m.scores.macroF1.toFixed(3)}` +
+          `${tags ? `  [${tags}]` : ''}`,
+      );
     }
   }
 }
 
 function main(): number {
   const { values, positionals } = parseFlags(
-    { 'model-dir': { type: 'string', default: process.env.MODEL_DIR || DEFAULT_MODEL_DIR }, expect: { type: 'string' } },
+    {
+      'model-dir': { type: 'string', default: process.env.MODEL_DIR || DEFAULT_MODEL_DIR },
+      expect: { type: 'string' },
+    },
     USAGE,
   );
   const modelDir = values['model-dir'];
   const [command, name, version, ...extra] = positionals;
   if (extra.length > 0) throw new InputError(`unexpected argument "${extra[0]}"; usage: ${USAGE}`);
-  if (values.expect !== undefined && command !== 'export') throw new InputError(`--expect goes with export; usage: ${USAGE}`);
+  if (values.expect !== undefined && command !== 'export')
+    throw new InputError(`--expect goes with export; usage: ${USAGE}`);
   switch (command) {
     case 'list':
       list(modelDir);
@@ -60,10 +79,17 @@ function main(): number {
     case 'export': {
       if (!name || version) throw new InputError(`export takes one output directory; usage: ${USAGE}`);
       if (!values.expect?.trim()) {
-        throw new InputError('export needs --expect: the provenance the registry must match (MODEL_PROVENANCE="$(npm run -s registry -- provenance)")');
+        throw new InputError(
+          'export needs --expect: the provenance the registry must match (MODEL_PROVENANCE="$(npm run -s registry ' +
+            '-- provenance)")',
+        );
       }
       const models = exportVerified(modelDir, name, parseProvenance(values.expect, 'MODEL_PROVENANCE'));
-      console.log(`verified and copied ${models.map((m) => `${m.name}@${m.version} (sha256 ${m.sha256.slice(0, 12)}…)`).join(', ')} to ${name}`);
+      console.log(
+        `verified and copied ` +
+          `${models.map((m) => `${m.name}@${m.version} (sha256 ${m.sha256.slice(0, 12)}…)`).join(', ')} to ` +
+          `${name}`,
+      );
       return 0;
     }
     default:

@@ -35,7 +35,9 @@ export function versionDir(modelDir: string, name: string, version: string): str
 
 const MetricsShape = z.object({
   // Each algorithm names its own (mlship.knn-metrics/v1); the gate reads every one alike.
-  format: z.string().regex(/^mlship\.[a-z][a-z0-9-]*-metrics\/v\d+$/, 'expected an mlship.<algorithm>-metrics/v<n> format'),
+  format: z
+    .string()
+    .regex(/^mlship\.[a-z][a-z0-9-]*-metrics\/v\d+$/, 'expected an mlship.<algorithm>-metrics/v<n> format'),
   algorithm: z.string().optional(),
   name: z.string(),
   version: z.string(),
@@ -52,7 +54,8 @@ export function readMetrics(file: string): MetricsFile {
     throw new ArtifactError(file, code === 'ENOENT' ? 'file not found' : 'not valid JSON');
   }
   const shape = MetricsShape.safeParse(parsed);
-  if (!shape.success) throw new ArtifactError(file, `not an mlship metrics file (${shape.error.issues[0]?.message ?? 'invalid'})`);
+  if (!shape.success)
+    throw new ArtifactError(file, `not an mlship metrics file (${shape.error.issues[0]?.message ?? 'invalid'})`);
   return parsed as MetricsFile;
 }
 
@@ -68,7 +71,8 @@ export function readPointer(modelDir: string, name: string, pointer: 'current' |
   const file = join(modelDir, name, pointer);
   if (!existsSync(file)) return undefined;
   const version = readFileSync(file, 'utf8').trim();
-  if (!VERSION_PATTERN.test(version)) throw new ArtifactError(file, `holds "${version.slice(0, 40)}", not a version id`);
+  if (!VERSION_PATTERN.test(version))
+    throw new ArtifactError(file, `holds "${version.slice(0, 40)}", not a version id`);
   return version;
 }
 

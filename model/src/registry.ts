@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import type { ModelArtifact } from './artifact';
 import { readArtifact } from './artifact';
 import type { MetricsFile } from './registry-files';
-import { assertName, currentVersion, NAME_PATTERN, readMetrics, readPointer, VERSION_PATTERN, versionDir } from './registry-files';
+import {
+  assertName,
+  currentVersion,
+  NAME_PATTERN,
+  readMetrics,
+  readPointer,
+  VERSION_PATTERN,
+  versionDir,
+} from './registry-files';
 import { writeFileAtomic } from './atomic-write';
 import { ArtifactError, InputError } from './errors';
 
@@ -19,7 +27,10 @@ export const DEFAULT_MODEL_DIR = 'model/artifacts';
 function readHistory(modelDir: string, name: string): string[] {
   const file = join(modelDir, name, 'history');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 export { currentVersion, latestVersion } from './registry-files';

@@ -20,7 +20,8 @@ import { loadTrainingData } from './training-data';
 const GATE_REFUSED_EXIT = 3;
 
 const USAGE =
-  'npm run train -- [--model NAME ...] [--models model/models.json] [--data file.csv --label column] [--model-dir DIR] [--promote] [--if-missing] [--json]';
+  'npm run train -- [--model NAME ...] [--models model/models.json] [--data file.csv --label column] [--model-dir ' +
+  'DIR] [--promote] [--if-missing] [--json]';
 
 /**
  * Promotes a freshly written version when it passes its gate against the promoted one (if any);
@@ -28,7 +29,10 @@ const USAGE =
  */
 function promoteIfGated(modelDir: string, artifact: ModelArtifact, thresholds: GateThresholds): boolean {
   const current = currentVersion(modelDir, artifact.name);
-  const baseline = current && current !== artifact.version ? readMetrics(join(versionDir(modelDir, artifact.name, current), 'metrics.json')) : undefined;
+  const baseline =
+    current && current !== artifact.version
+      ? readMetrics(join(versionDir(modelDir, artifact.name, current), 'metrics.json'))
+      : undefined;
   const verdict = evaluateGate(metricsOf(artifact), thresholds, baseline);
   if (!verdict.passed) {
     console.error(renderGateMarkdown([verdict]));
@@ -60,7 +64,18 @@ function summarize(artifact: ModelArtifact, dir: string, promoted: boolean): Tra
   const { fields, brief } = algorithm.describe(artifact.hyperparameters, artifact.scores, artifact.software);
   const { name, version, dataset, scores } = artifact;
   return {
-    row: { name, version, dataset: dataset.source, dataSha256: dataset.sha256, algorithm: algorithm.name, ...fields, accuracy: scores.accuracy, macroF1: scores.macroF1, dir, promoted },
+    row: {
+      name,
+      version,
+      dataset: dataset.source,
+      dataSha256: dataset.sha256,
+      algorithm: algorithm.name,
+      ...fields,
+      accuracy: scores.accuracy,
+      macroF1: scores.macroF1,
+      dir,
+      promoted,
+    },
     brief,
   };
 }
@@ -73,7 +88,8 @@ function printSummary(summary: TrainedSummary[], json: boolean, promoting: boole
   for (const { row: m, brief } of summary) {
     const outcome = m.promoted ? '  (promoted)' : promoting ? '  (NOT promoted: gate failed)' : '';
     console.log(
-      `${m.name} ${m.version}  ${m.dataset}  ${brief}  test accuracy ${m.accuracy.toFixed(3)}  macro-F1 ${m.macroF1.toFixed(3)}  -> ${m.dir}${outcome}`,
+      `${m.name} ${m.version}  ${m.dataset}  ${brief}  test accuracy ${m.accuracy.toFixed(3)}  macro-F1 ` +
+        `${m.macroF1.toFixed(3)}  -> ${m.dir}${outcome}`,
     );
   }
 }
@@ -94,12 +110,14 @@ function main(): number {
   );
   if (positionals.length > 0) throw new InputError(`unexpected argument "${positionals[0]}"; usage: ${USAGE}`);
   if (values.label !== undefined && values.data === undefined) throw new InputError('--label goes with --data');
-  if (values.data !== undefined && !values.label) throw new InputError('--data needs --label, the name of the class column');
+  if (values.data !== undefined && !values.label)
+    throw new InputError('--data needs --label, the name of the class column');
   const modelDir = values['model-dir'];
   const configs = loadModelConfigs(values.models);
   const names = values.model ?? Object.keys(configs);
   for (const name of names) {
-    if (!configs[name]) throw new InputError(`no model "${name}" in ${values.models}; known: ${Object.keys(configs).join(', ')}`);
+    if (!configs[name])
+      throw new InputError(`no model "${name}" in ${values.models}; known: ${Object.keys(configs).join(', ')}`);
   }
 
   const todo = values['if-missing'] ? names.filter((name) => !currentVersion(modelDir, name)) : names;
@@ -108,14 +126,17 @@ function main(): number {
     return 0;
   }
   // Kept off stdout with --json, which then holds exactly one JSON document.
-  if (values['if-missing'] && !values.json) console.log(`no promoted ${todo.join(', ')} in ${modelDir}: training them first`);
+  if (values['if-missing'] && !values.json)
+    console.log(`no promoted ${todo.join(', ')} in ${modelDir}: training them first`);
 
   // Each model trains on its configured data unless --data replaces it (an experiment). Every data
   // set is loaded and every model trained before anything is written, so a problem in one model's
   // data leaves the registry untouched.
   const override = values.data ? { path: values.data, label: values.label as string } : undefined;
   const datasets = loadTrainingData(values.models, configs, todo, override);
-  const artifacts: ModelArtifact[] = todo.map((name) => trainModel(datasets.get(name)!, name, configs[name]!, values.models));
+  const artifacts: ModelArtifact[] = todo.map((name) =>
+    trainModel(datasets.get(name)!, name, configs[name]!, values.models),
+  );
 
   // Writes go from least to most visible, so a run killed at any point leaves every model either as
   // it was or as a finished run leaves it: complete version directories first (unreferenced until
@@ -123,7 +144,9 @@ function main(): number {
   sweepStaging(modelDir);
   const dirs = artifacts.map((artifact) => writeArtifact(modelDir, artifact, renderModelCard(artifact)));
   for (const artifact of artifacts) markLatest(modelDir, artifact.name, artifact.version);
-  const summary = artifacts.map((artifact, i) => summarize(artifact, dirs[i]!, values.promote && promoteIfGated(modelDir, artifact, configs[artifact.name]!.gate)));
+  const summary = artifacts.map((artifact, i) =>
+    summarize(artifact, dirs[i]!, values.promote && promoteIfGated(modelDir, artifact, configs[artifact.name]!.gate)),
+  );
   const failed = values.promote && summary.some((m) => !m.row.promoted);
 
   printSummary(summary, values.json, values.promote);

@@ -35,9 +35,13 @@ function loadGroup(modelsFile: string, group: DataGroup): Dataset {
   const { spec, file } = group;
   if (spec.source === 'iris' || file === undefined) return loadIris();
   // One line that names every model reading this file, so the fix is found in models.json.
-  const where = (field: string): string => `${modelsFile}: ${group.names.map((name) => `models.${name}.${field}`).join(', ')}`;
+  const where = (field: string): string =>
+    `${modelsFile}: ${group.names.map((name) => `models.${name}.${field}`).join(', ')}`;
   if (!existsSync(file)) {
-    throw new InputError(`${where('data.path')}: "${spec.path}" not found (looked for ${file}); give a CSV path relative to the repository root ${dataRoot(modelsFile)}`);
+    throw new InputError(
+      `${where('data.path')}: "${spec.path}" not found (looked for ${file}); give a CSV path relative to the ` +
+        `repository root ${dataRoot(modelsFile)}`,
+    );
   }
   try {
     return loadCsv(file, spec.label);

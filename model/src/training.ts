@@ -18,7 +18,8 @@ import { stratifiedSplit } from './split';
 export function assertTrainable(dataset: Dataset, config: ModelConfig): void {
   if (dataset.classNames.length < 2) {
     throw new InputError(
-      `${dataset.source}: found ${dataset.classNames.length} class (${dataset.classNames.join(', ') || 'none'}); a classifier needs at least two`,
+      `${dataset.source}: found ${dataset.classNames.length} class (${dataset.classNames.join(', ') || 'none'}); a ` +
+        `classifier needs at least two`,
     );
   }
   algorithmNamed(config.algorithm).assertTrainable(dataset, config, config.testFraction);
@@ -34,7 +35,12 @@ function pick<T>(items: readonly T[], indexes: readonly number[]): T[] {
  * scored on the held-out test split. Deterministic for a given data set, configuration and seed.
  * Paths in the configuration resolve as the models file's data paths do.
  */
-export function trainModel(dataset: Dataset, name: string, config: ModelConfig, modelsFile = DEFAULT_MODELS_FILE): ModelArtifact {
+export function trainModel(
+  dataset: Dataset,
+  name: string,
+  config: ModelConfig,
+  modelsFile = DEFAULT_MODELS_FILE,
+): ModelArtifact {
   assertTrainable(dataset, config);
   const algorithm = algorithmNamed(config.algorithm);
   const classCount = dataset.classNames.length;
@@ -62,17 +68,34 @@ export function trainModel(dataset: Dataset, name: string, config: ModelConfig, 
     name,
     dataset: fingerprint(dataset),
     preprocessing: standardizer,
-    hyperparameters: { ...(fitted.params as Record<string, unknown>), testFraction: config.testFraction, seed: config.seed },
+    hyperparameters: {
+      ...(fitted.params as Record<string, unknown>),
+      testFraction: config.testFraction,
+      seed: config.seed,
+    },
     split: { trainRows: train.length, testRows: test.length },
     model: fitted.model,
     software: fitted.software,
   };
-  const predictor = algorithm.load({ hyperparameters: fitted.params, model: fitted.model, preprocessing: standardizer, featureNames: dataset.featureNames, classNames: dataset.classNames });
-  const evaluation = evaluate(pick(dataset.y, test), pick(dataset.X, test).map((row) => predictor.predict(row)), dataset.classNames);
+  const predictor = algorithm.load({
+    hyperparameters: fitted.params,
+    model: fitted.model,
+    preprocessing: standardizer,
+    featureNames: dataset.featureNames,
+    classNames: dataset.classNames,
+  });
+  const evaluation = evaluate(
+    pick(dataset.y, test),
+    pick(dataset.X, test).map((row) => predictor.predict(row)),
+    dataset.classNames,
+  );
   return sealArtifact({ ...content, scores: { ...evaluation, testRows: test.length, ...fitted.selection } });
 }
 
 /** The split a trained artifact was scored on, recomputed from its configuration (for checks and tests). */
-export function splitOf(dataset: Dataset, config: Pick<ModelConfig, 'testFraction' | 'seed'>): { train: number[]; test: number[] } {
+export function splitOf(
+  dataset: Dataset,
+  config: Pick<ModelConfig, 'testFraction' | 'seed'>,
+): { train: number[]; test: number[] } {
   return stratifiedSplit(dataset.y, dataset.classNames.length, config.testFraction, seededRandom(config.seed));
 }

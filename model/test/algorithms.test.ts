@@ -19,12 +19,16 @@ const iris = loadIris();
 /** A models file holding one entry `M1` (M1's configuration with `changes`), written to a temporary folder. */
 function modelsFileWith(changes: Record<string, unknown>): string {
   const file = join(tempDir(), 'models.json');
-  const raw = JSON.parse(readFileSync(`${ROOT}/model/models.json`, 'utf8')) as { models: Record<string, Record<string, unknown>> };
+  const raw = JSON.parse(readFileSync(`${ROOT}/model/models.json`, 'utf8')) as {
+    models: Record<string, Record<string, unknown>>;
+  };
   writeFileSync(file, JSON.stringify({ models: { M1: { ...raw.models.M1, ...changes } } }));
   return file;
 }
 
-/** Writes `content` as a model.json sealed as training seals one (so only what is checked after the digest can fail). */
+/**
+ * Writes `content` as a model.json sealed as training seals one (so only what is checked after the digest can fail).
+ */
 function sealedFile(content: Record<string, unknown>): string {
   const { sha256: _old, ...rest } = content;
   const file = join(tempDir(), 'model.json');
@@ -35,7 +39,11 @@ function sealedFile(content: Record<string, unknown>): string {
 describe('the algorithm registry', () => {
   test('when a name is not registered, then the error names it and the known ones', () => {
     expect(() => algorithmNamed('forest')).toThrow(InputError);
-    expect(() => algorithmNamed('forest')).toThrow(`unknown algorithm "forest"; known: ${algorithms().map((a) => a.name).join(', ')}`);
+    expect(() => algorithmNamed('forest')).toThrow(
+      `unknown algorithm "forest"; known: ${algorithms()
+        .map((a) => a.name)
+        .join(', ')}`,
+    );
   });
 
   test('when no name is given, then it is the default, and every algorithm has its own name and formats', () => {
@@ -58,73 +66,108 @@ function trainedWith(name: string): { data: { X: number[][] }; input: ReturnType
     return { data, input: loadInputOf(trainModel(data, model, configs[model]!)) };
   }
   const { description, testFraction, seed, gate } = configs.M1!;
-  const config = { algorithm: name, description, data: { source: 'iris' as const }, testFraction, seed, gate, ...(algorithmNamed(name).config.parse({}) as object) };
+  const config = {
+    algorithm: name,
+    description,
+    data: { source: 'iris' as const },
+    testFraction,
+    seed,
+    gate,
+    ...(algorithmNamed(name).config.parse({}) as object),
+  };
   return { data: iris, input: loadInputOf(trainModel(iris, 'X1', config)) };
 }
 
-describe('the batch thread\'s loaders', () => {
+describe("the batch thread's loaders", () => {
   test('when compared with the registry, then they name exactly its algorithms', () => {
     expect([...loaderNames()].sort()).toEqual([...algorithmNames()].sort());
   });
 
-  test('when each loads a configured model of its algorithm, then its predictor answers as the registry\'s load does on every row of its data', () => {
-    for (const name of algorithmNames()) {
-      const { data, input } = trainedWith(name);
-      const viaLoader = loadWith(name, input);
-      const viaRegistry = algorithmNamed(name).load(input);
-      expect(data.X.map((row) => viaLoader.predict(row))).toEqual(data.X.map((row) => viaRegistry.predict(row)));
-    }
-  });
+  test(
+    "when each loads a configured model of its algorithm, then its predictor answers as the registry's load does " +
+      'on every row of its data',
+    () => {
+      for (const name of algorithmNames()) {
+        const { data, input } = trainedWith(name);
+        const viaLoader = loadWith(name, input);
+        const viaRegistry = algorithmNamed(name).load(input);
+        expect(data.X.map((row) => viaLoader.predict(row))).toEqual(data.X.map((row) => viaRegistry.predict(row)));
+      }
+    },
+  );
 
-  test('when the name is not a loader\'s, then the error names it and the known ones', () => {
-    expect(() => loadWith('forest', loadInputOf(trainModel(iris, 'M1', configs.M1!)))).toThrow(`no loader for algorithm "forest"; known: ${loaderNames().join(', ')}`);
+  test("when the name is not a loader's, then the error names it and the known ones", () => {
+    expect(() => loadWith('forest', loadInputOf(trainModel(iris, 'M1', configs.M1!)))).toThrow(
+      `no loader for algorithm "forest"; known: ${loaderNames().join(', ')}`,
+    );
   });
 });
 
 describe('models.json entries and the algorithm field', () => {
-  test('when an entry names an unknown algorithm, then loading stops naming the entry\'s field', () => {
-    const known = algorithms().map((a) => a.name).join(', ');
-    expect(() => loadModelConfigs(modelsFileWith({ algorithm: 'forest' }))).toThrow(`models.M1.algorithm: unknown algorithm "forest"; known: ${known}`);
+  test("when an entry names an unknown algorithm, then loading stops naming the entry's field", () => {
+    const known = algorithms()
+      .map((a) => a.name)
+      .join(', ');
+    expect(() => loadModelConfigs(modelsFileWith({ algorithm: 'forest' }))).toThrow(
+      `models.M1.algorithm: unknown algorithm "forest"; known: ${known}`,
+    );
   });
 
-  test('when an entry has a field neither the common schema nor its algorithm reads, then it is refused by name', () => {
-    expect(() => loadModelConfigs(modelsFileWith({ depth: 3 }))).toThrow(/models\.M1: Unrecognized key: "depth"/);
-  });
+  test(
+    'when an entry has a field neither the common schema ' + 'nor its algorithm reads, then it is refused by name',
+    () => {
+      expect(() => loadModelConfigs(modelsFileWith({ depth: 3 }))).toThrow(/models\.M1: Unrecognized key: "depth"/);
+    },
+  );
 
-  test('when an algorithm\'s own field is invalid, then the error names it under the entry', () => {
+  test("when an algorithm's own field is invalid, then the error names it under the entry", () => {
     expect(() => loadModelConfigs(modelsFileWith({ distance: 'cosine' }))).toThrow(/models\.M1\.distance: /);
   });
 
-  test('when an entry names the default algorithm, then it trains the very artifact an entry without the field does', () => {
-    const named = loadModelConfigs(modelsFileWith({ algorithm: DEFAULT_ALGORITHM })).M1!;
-    expect(serialize(trainModel(iris, 'M1', named))).toBe(serialize(trainModel(iris, 'M1', configs.M1!)));
-  });
+  test(
+    'when an entry names the default algorithm, ' + 'then it trains the very artifact an entry without the field does',
+    () => {
+      const named = loadModelConfigs(modelsFileWith({ algorithm: DEFAULT_ALGORITHM })).M1!;
+      expect(serialize(trainModel(iris, 'M1', named))).toBe(serialize(trainModel(iris, 'M1', configs.M1!)));
+    },
+  );
 });
 
 describe('the artifact envelope', () => {
   const artifact = trainModel(iris, 'M1', configs.M1!);
 
-  test('when trained with the default algorithm, then the envelope records no algorithm field and its format names it', () => {
-    expect(artifact).not.toHaveProperty('algorithm');
-    expect(artifact.format).toBe(algorithmNamed(DEFAULT_ALGORITHM).format);
-    expect(metricsOf(artifact).format).toBe(algorithmNamed(DEFAULT_ALGORITHM).metricsFormat);
-  });
+  test(
+    'when trained with the default algorithm, ' +
+      'then the envelope records no algorithm field and its format names it',
+    () => {
+      expect(artifact).not.toHaveProperty('algorithm');
+      expect(artifact.format).toBe(algorithmNamed(DEFAULT_ALGORITHM).format);
+      expect(metricsOf(artifact).format).toBe(algorithmNamed(DEFAULT_ALGORITHM).metricsFormat);
+    },
+  );
 
-  test('when a file names an algorithm that is not registered, then reading it is an ArtifactError naming the file', () => {
-    const file = sealedFile({ ...artifact, algorithm: 'forest' });
-    expect(() => readArtifact(file)).toThrow(ArtifactError);
-    expect(() => readArtifact(file)).toThrow(`${file}: unknown algorithm "forest"`);
-  });
+  test(
+    'when a file names an algorithm that is not registered, ' + 'then reading it is an ArtifactError naming the file',
+    () => {
+      const file = sealedFile({ ...artifact, algorithm: 'forest' });
+      expect(() => readArtifact(file)).toThrow(ArtifactError);
+      expect(() => readArtifact(file)).toThrow(`${file}: unknown algorithm "forest"`);
+    },
+  );
 
   test('when the model body is not what its algorithm loads, then the error names the field inside it', () => {
     expect(() => readArtifact(sealedFile({ ...artifact, model: { name: 'KNN' } }))).toThrow(/invalid field model\.k: /);
-    expect(() => readArtifact(sealedFile({ ...artifact, hyperparameters: { ...artifact.hyperparameters, k: 0 } }))).toThrow(/invalid field hyperparameters\.k: /);
+    expect(() =>
+      readArtifact(sealedFile({ ...artifact, hyperparameters: { ...artifact.hyperparameters, k: 0 } })),
+    ).toThrow(/invalid field hyperparameters\.k: /);
   });
 
-  test('when a metrics file\'s format is no algorithm\'s metrics format, then it is not taken for one', () => {
+  test("when a metrics file's format is no algorithm's metrics format, then it is not taken for one", () => {
     const file = join(writeArtifact(tempDir(), artifact, renderModelCard(artifact)), 'metrics.json');
     expect(readMetrics(file).format).toBe(algorithmNamed(DEFAULT_ALGORITHM).metricsFormat);
     writeFileSync(file, JSON.stringify({ ...metricsOf(artifact), format: 'mlship.knn-model/v1' }));
-    expect(() => readMetrics(file)).toThrow(/not an mlship metrics file \(expected an mlship\.<algorithm>-metrics\/v<n> format\)/);
+    expect(() => readMetrics(file)).toThrow(
+      /not an mlship metrics file \(expected an mlship\.<algorithm>-metrics\/v<n> format\)/,
+    );
   });
 });

@@ -20,24 +20,35 @@ function goodRows(perClass: number): string[] {
 }
 
 describe('npm run train', () => {
-  test('when run twice on a fresh registry, then every configured model is written with a byte-identical model.json', () => {
-    const dir = tempDir();
-    const first = runCli(TRAIN, ['--model-dir', dir, '--json']);
-    expect(first.code).toBe(0);
-    const summary = JSON.parse(first.stdout);
-    expect(summary.models.map((m: { name: string }) => m.name)).toEqual(['M1', 'M2', 'M3', 'M4']);
-    const files = listFiles(dir);
-    for (const m of summary.models) {
-      expect(files).toEqual(expect.arrayContaining([`${m.name}/${m.version}/model.json`, `${m.name}/${m.version}/metrics.json`, `${m.name}/${m.version}/model-card.md`]));
-      expect(m.accuracy).toBeGreaterThanOrEqual(0.9);
-    }
-    const bytes = summary.models.map((m: { name: string; version: string }) => readFileSync(join(dir, m.name, m.version, 'model.json')));
-    const again = tempDir();
-    expect(runCli(TRAIN, ['--model-dir', again]).code).toBe(0);
-    summary.models.forEach((m: { name: string; version: string }, i: number) => {
-      expect(readFileSync(join(again, m.name, m.version, 'model.json')).equals(bytes[i])).toBe(true);
-    });
-  });
+  test(
+    'when run twice on a fresh registry, ' + 'then every configured model is written with a byte-identical model.json',
+    () => {
+      const dir = tempDir();
+      const first = runCli(TRAIN, ['--model-dir', dir, '--json']);
+      expect(first.code).toBe(0);
+      const summary = JSON.parse(first.stdout);
+      expect(summary.models.map((m: { name: string }) => m.name)).toEqual(['M1', 'M2', 'M3', 'M4']);
+      const files = listFiles(dir);
+      for (const m of summary.models) {
+        expect(files).toEqual(
+          expect.arrayContaining([
+            `${m.name}/${m.version}/model.json`,
+            `${m.name}/${m.version}/metrics.json`,
+            `${m.name}/${m.version}/model-card.md`,
+          ]),
+        );
+        expect(m.accuracy).toBeGreaterThanOrEqual(0.9);
+      }
+      const bytes = summary.models.map((m: { name: string; version: string }) =>
+        readFileSync(join(dir, m.name, m.version, 'model.json')),
+      );
+      const again = tempDir();
+      expect(runCli(TRAIN, ['--model-dir', again]).code).toBe(0);
+      summary.models.forEach((m: { name: string; version: string }, i: number) => {
+        expect(readFileSync(join(again, m.name, m.version, 'model.json')).equals(bytes[i])).toBe(true);
+      });
+    },
+  );
 
   test('when run with --promote, then current points at the new versions; --if-missing then trains nothing', () => {
     const dir = tempDir();
@@ -52,25 +63,38 @@ describe('npm run train', () => {
     expect(skipped.stdout).toContain('nothing to train');
   });
 
-  test('when a gate refuses a model, then --promote leaves current as it was, prints the gate table and exits 3', () => {
-    const dir = tempDir();
-    expect(runCli(TRAIN, ['--model-dir', dir, '--model', 'M1', '--promote']).code).toBe(0);
-    const served = readFileSync(join(dir, 'M1', 'current'), 'utf8');
-    // k = 95 of Iris's training rows is nearly a majority vote: accuracy far under the gate's 0.9.
-    const config = JSON.parse(readFileSync('model/models.json', 'utf8'));
-    config.models.M1.kCandidates = [95];
-    const models = join(tempDir('mlship-models-'), 'models.json');
-    writeFileSync(models, JSON.stringify(config));
-    const refused = runCli(TRAIN, ['--models', models, '--model-dir', dir, '--model', 'M1', '--promote']);
-    expect(refused.code).toBe(3);
-    expect(refused.stdout).toMatch(/^M1 [0-9a-f]{12} .*\(NOT promoted: gate failed\)$/m);
-    expect(refused.stderr).toMatch(/\| M1 \| [0-9a-f]{12} \| accuracy \|/);
-    expect(readFileSync(join(dir, 'M1', 'current'), 'utf8')).toBe(served);
-  });
+  test(
+    'when a gate refuses a model, then --promote leaves ' + 'current as it was, prints the gate table and exits 3',
+    () => {
+      const dir = tempDir();
+      expect(runCli(TRAIN, ['--model-dir', dir, '--model', 'M1', '--promote']).code).toBe(0);
+      const served = readFileSync(join(dir, 'M1', 'current'), 'utf8');
+      // k = 95 of Iris's training rows is nearly a majority vote: accuracy far under the gate's 0.9.
+      const config = JSON.parse(readFileSync('model/models.json', 'utf8'));
+      config.models.M1.kCandidates = [95];
+      const models = join(tempDir('mlship-models-'), 'models.json');
+      writeFileSync(models, JSON.stringify(config));
+      const refused = runCli(TRAIN, ['--models', models, '--model-dir', dir, '--model', 'M1', '--promote']);
+      expect(refused.code).toBe(3);
+      expect(refused.stdout).toMatch(/^M1 [0-9a-f]{12} .*\(NOT promoted: gate failed\)$/m);
+      expect(refused.stderr).toMatch(/\| M1 \| [0-9a-f]{12} \| accuracy \|/);
+      expect(readFileSync(join(dir, 'M1', 'current'), 'utf8')).toBe(served);
+    },
+  );
 
   test('when given a valid CSV, then it trains on it and records the file as the source', () => {
     const dir = tempDir();
-    const result = runCli(TRAIN, ['--model-dir', dir, '--data', csv(goodRows(20)), '--label', 'kind', '--model', 'M1', '--json']);
+    const result = runCli(TRAIN, [
+      '--model-dir',
+      dir,
+      '--data',
+      csv(goodRows(20)),
+      '--label',
+      'kind',
+      '--model',
+      'M1',
+      '--json',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const [m] = JSON.parse(result.stdout).models;
@@ -79,18 +103,41 @@ describe('npm run train', () => {
   });
 
   const badCsvs: Array<[string, string[], string[], RegExp]> = [
-    ['a non-numeric feature', [...goodRows(20), 'abc,1,x'], ['--label', 'kind'], /row 42, column "a": "abc" is not a number/],
+    [
+      'a non-numeric feature',
+      [...goodRows(20), 'abc,1,x'],
+      ['--label', 'kind'],
+      /row 42, column "a": "abc" is not a number/,
+    ],
     ['a missing value', [...goodRows(20), '1,,x'], ['--label', 'kind'], /row 42, column "b": missing value/],
-    ['an unknown label column', goodRows(20), ['--label', 'species'], /no column named "species" for the label; columns are "a", "b", "kind"/],
-    ['fewer than two classes', ['a,b,kind', ...Array.from({ length: 30 }, (_, i) => `${i},${i},x`)], ['--label', 'kind'], /found 1 class \(x\); a classifier needs at least two/],
-    ['a class too small for the folds', [...goodRows(20), '9,9,z', '8,8,z'], ['--label', 'kind'], /class "z" has 2 rows; with 5 folds .* needs at least 6: add rows or lower "folds"/],
+    [
+      'an unknown label column',
+      goodRows(20),
+      ['--label', 'species'],
+      /no column named "species" for the label; columns are "a", "b", "kind"/,
+    ],
+    [
+      'fewer than two classes',
+      ['a,b,kind', ...Array.from({ length: 30 }, (_, i) => `${i},${i},x`)],
+      ['--label', 'kind'],
+      /found 1 class \(x\); a classifier needs at least two/,
+    ],
+    [
+      'a class too small for the folds',
+      [...goodRows(20), '9,9,z', '8,8,z'],
+      ['--label', 'kind'],
+      /class "z" has 2 rows; with 5 folds .* needs at least 6: add rows or lower "folds"/,
+    ],
     ['rows of different lengths', [...goodRows(20), '1,2'], ['--label', 'kind'], /not valid CSV/],
   ];
 
-  test.each(badCsvs)('when the CSV has %s, then it exits 2 with one clear line and writes nothing', (_what, lines, flags, message) => {
-    const dir = tempDir();
-    expectRefused(runCli(TRAIN, ['--model-dir', dir, '--data', csv(lines), ...flags]), message, dir);
-  });
+  test.each(badCsvs)(
+    'when the CSV has %s, then it exits 2 with one clear line and writes nothing',
+    (_what, lines, flags, message) => {
+      const dir = tempDir();
+      expectRefused(runCli(TRAIN, ['--model-dir', dir, '--data', csv(lines), ...flags]), message, dir);
+    },
+  );
 
   test('when a flag is unknown or --data lacks --label, then it exits 2 with one line', () => {
     for (const args of [['--bogus'], ['--data', 'x.csv'], ['--model', 'M9']]) {
@@ -103,7 +150,10 @@ describe('npm run train', () => {
 
 describe('npm run gate', () => {
   const dir = tempDir();
-  const trained = JSON.parse(runCli(TRAIN, ['--model-dir', dir, '--json']).stdout).models as Array<{ name: string; version: string }>;
+  const trained = JSON.parse(runCli(TRAIN, ['--model-dir', dir, '--json']).stdout).models as Array<{
+    name: string;
+    version: string;
+  }>;
 
   test('when the trained models meet the configured thresholds, then it prints the table and exits 0', () => {
     const result = runCli(GATE, ['--model-dir', dir]);
@@ -125,13 +175,27 @@ describe('npm run gate', () => {
     baseline.scores.macroF1 = 1;
     const file = join(tempDir(), 'main-metrics.json');
     writeFileSync(file, JSON.stringify(baseline));
-    const result = runCli(GATE, ['--model-dir', dir, '--model', 'M1', '--baseline', file, '--tolerance', '0.01', '--json']);
+    const result = runCli(GATE, [
+      '--model-dir',
+      dir,
+      '--model',
+      'M1',
+      '--baseline',
+      file,
+      '--tolerance',
+      '0.01',
+      '--json',
+    ]);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).results[0].checks[0].reason).toMatch(/below the baseline/);
   });
 
   test('when the input is bad, then it exits 2 with one line', () => {
-    for (const args of [['--min-accuracy', '2'], ['--baseline', '/nope.json', '--model', 'M1'], ['--model-dir', tempDir()]]) {
+    for (const args of [
+      ['--min-accuracy', '2'],
+      ['--baseline', '/nope.json', '--model', 'M1'],
+      ['--model-dir', tempDir()],
+    ]) {
       const result = runCli(GATE, ['--model-dir', dir, ...args]);
       expect([args, result.code]).toEqual([args, 2]);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -147,7 +211,8 @@ describe('npm run registry', () => {
     const config = JSON.parse(readFileSync('model/models.json', 'utf8'));
     config.models.M1.seed = 3;
     writeFileSync(models, JSON.stringify(config));
-    const b = JSON.parse(runCli(TRAIN, ['--model-dir', dir, '--models', models, '--model', 'M1', '--json']).stdout).models[0];
+    const b = JSON.parse(runCli(TRAIN, ['--model-dir', dir, '--models', models, '--model', 'M1', '--json']).stdout)
+      .models[0];
     expect(b.version).not.toBe(a.version);
     expect(runCli(REGISTRY, ['promote', 'M1', b.version, '--model-dir', dir]).code).toBe(0);
     const listing = runCli(REGISTRY, ['list', '--model-dir', dir]).stdout;

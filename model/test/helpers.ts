@@ -12,10 +12,18 @@ export function tempDir(prefix = 'mlship-'): string {
 }
 
 /** Runs a compiled CLI (`npm test` builds first) and returns its exit code and output. */
-export function runCli(script: string, args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
+export function runCli(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { code: number; stdout: string; stderr: string } {
   const file = join(ROOT, 'dist', script);
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm test does)`);
-  const result = spawnSync(process.execPath, [file, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MODEL_DIR: '', ...env } });
+  const result = spawnSync(process.execPath, [file, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, MODEL_DIR: '', ...env },
+  });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -45,7 +53,11 @@ export function useTempDir(prefix = 'mlship-'): () => string {
 }
 
 /** A CLI refused its input as the house rule says: exit 2, one line on stderr, nothing written to `dir`. */
-export function expectRefused(result: { code: number; stdout: string; stderr: string }, message: RegExp, dir: string): void {
+export function expectRefused(
+  result: { code: number; stdout: string; stderr: string },
+  message: RegExp,
+  dir: string,
+): void {
   expect(result.code).toBe(2);
   expect(result.stdout).toBe('');
   expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -18,7 +18,9 @@ function snapshot(dir: string): string[] {
         out.push(`${relative(dir, path)}/`);
         walk(path);
       } else {
-        out.push(`${relative(dir, path)} ${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`);
+        out.push(
+          `${relative(dir, path)} ${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`,
+        );
       }
     }
   };
@@ -31,7 +33,11 @@ function syntheticCsv(): string {
   const lines = ['a,b,c,d,kind'];
   for (let i = 0; i < 50; i++) {
     const jitter = (i % 7) / 10;
-    lines.push(`${1 + jitter},${1 + (i % 5) / 10},${1 + jitter},1,low`, `${5 + jitter},${5 + (i % 5) / 10},${5 + jitter},5,mid`, `${9 + jitter},${9 + (i % 5) / 10},${9 + jitter},9,high`);
+    lines.push(
+      `${1 + jitter},${1 + (i % 5) / 10},${1 + jitter},1,low`,
+      `${5 + jitter},${5 + (i % 5) / 10},${5 + jitter},5,mid`,
+      `${9 + jitter},${9 + (i % 5) / 10},${9 + jitter},9,high`,
+    );
   }
   const file = join(tempDir('mlship-interrupt-csv-'), 'data.csv');
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -43,7 +49,11 @@ function syntheticCsv(): string {
  * `delayMs` is 'first-write') as soon as the registry directory sees its first change, the worst
  * moment. Returns the registry afterwards and whether the kill landed before the process exited.
  */
-async function killedRun(base: string, args: string[], delayMs: number | 'first-write'): Promise<{ dir: string; after: string[]; killed: boolean }> {
+async function killedRun(
+  base: string,
+  args: string[],
+  delayMs: number | 'first-write',
+): Promise<{ dir: string; after: string[]; killed: boolean }> {
   const dir = tempDir('mlship-interrupt-');
   cpSync(base, dir, { recursive: true });
   const child = spawn(process.execPath, [TRAIN, ...args, '--model-dir', dir], { stdio: 'ignore' });
@@ -63,7 +73,8 @@ async function killedRun(base: string, args: string[], delayMs: number | 'first-
 }
 
 const isStaging = (line: string): boolean => /(^|\/)\.[^/]*\.tmp(\/| |$)/.test(line);
-const pointerLines = (snap: string[], model: string): string[] => snap.filter((l) => /^(M\d)\/(current|history|latest) /.test(l) && l.startsWith(`${model}/`));
+const pointerLines = (snap: string[], model: string): string[] =>
+  snap.filter((l) => /^(M\d)\/(current|history|latest) /.test(l) && l.startsWith(`${model}/`));
 
 /**
  * What "the registry as it was" can mean for a run killed at any instant (one rename is atomic; a
@@ -81,7 +92,11 @@ function expectConsistent(before: string[], complete: string[], after: string[],
       expect({ label, line, ok }).toEqual({ label, line, ok: true });
     }
     // No pointer disappears either.
-    expect({ label, model, count: pointerLines(visible, model).length }).toEqual({ label, model, count: pointerLines(complete, model).length });
+    expect({ label, model, count: pointerLines(visible, model).length }).toEqual({
+      label,
+      model,
+      count: pointerLines(complete, model).length,
+    });
   }
   const versionEntries = visible.filter((l) => /^M\d\/[0-9a-f]{12}\//.test(l));
   const unknown = versionEntries.filter((l) => !before.includes(l) && !complete.includes(l));
@@ -123,26 +138,43 @@ describe('an interrupted training run (kill -9 at random moments)', () => {
     expect({ label, after: snapshot(dir) }).toEqual({ label, after: complete });
   }
 
-  test(`when ${RANDOM_KILLS} runs are killed at delays spread over a run, then every model is as before or as finished, and the next run recovers exactly`, async () => {
-    const outcomes: string[] = [];
-    for (let i = 0; i < RANDOM_KILLS; i++) {
-      // Spread over the whole run, denser towards its end where the writes are.
-      const delay = Math.round(runMs * Math.sqrt((i + 0.5) / RANDOM_KILLS));
-      const { dir, after, killed } = await killedRun(base, args, delay);
-      const outcome = JSON.stringify(after) === JSON.stringify(before) ? 'untouched' : JSON.stringify(after) === JSON.stringify(complete) ? 'finished' : 'partial';
-      outcomes.push(`${delay}ms:${killed ? 'killed' : 'exited'}:${outcome}`);
-      expectConsistent(before, complete, after, `kill at ${delay} ms`);
-      expectRecovers(dir, `kill at ${delay} ms`);
-    }
-    process.stdout.write(`${JSON.stringify({ interruptedTraining: { runMs, outcomes } })}\n`);
-  }, 240_000);
+  test(
+    `when ${RANDOM_KILLS} runs are killed at delays spread over a run, then every model is as before or as ` +
+      `finished, and the next run recovers exactly`,
+    async () => {
+      const outcomes: string[] = [];
+      for (let i = 0; i < RANDOM_KILLS; i++) {
+        // Spread over the whole run, denser towards its end where the writes are.
+        const delay = Math.round(runMs * Math.sqrt((i + 0.5) / RANDOM_KILLS));
+        const { dir, after, killed } = await killedRun(base, args, delay);
+        const outcome =
+          JSON.stringify(after) === JSON.stringify(before)
+            ? 'untouched'
+            : JSON.stringify(after) === JSON.stringify(complete)
+              ? 'finished'
+              : 'partial';
+        outcomes.push(`${delay}ms:${killed ? 'killed' : 'exited'}:${outcome}`);
+        expectConsistent(before, complete, after, `kill at ${delay} ms`);
+        expectRecovers(dir, `kill at ${delay} ms`);
+      }
+      process.stdout.write(`${JSON.stringify({ interruptedTraining: { runMs, outcomes } })}\n`);
+    },
+    240_000,
+  );
 
-  test(`when ${WRITE_PHASE_KILLS} runs are killed at their first write, then every model is as before or as finished, and the next run recovers exactly`, async () => {
-    for (let i = 0; i < WRITE_PHASE_KILLS; i++) {
-      const { dir, after, killed } = await killedRun(base, args, 'first-write');
-      process.stdout.write(`${JSON.stringify({ firstWriteKill: { killed, added: after.filter((l) => !before.includes(l)) } })}\n`);
-      expectConsistent(before, complete, after, `first-write kill ${i}`);
-      expectRecovers(dir, `first-write kill ${i}`);
-    }
-  }, 120_000);
+  test(
+    `when ${WRITE_PHASE_KILLS} runs are killed at their first write, then every model is as before or as ` +
+      `finished, and the next run recovers exactly`,
+    async () => {
+      for (let i = 0; i < WRITE_PHASE_KILLS; i++) {
+        const { dir, after, killed } = await killedRun(base, args, 'first-write');
+        process.stdout.write(
+          `${JSON.stringify({ firstWriteKill: { killed, added: after.filter((l) => !before.includes(l)) } })}\n`,
+        );
+        expectConsistent(before, complete, after, `first-write kill ${i}`);
+        expectRecovers(dir, `first-write kill ${i}`);
+      }
+    },
+    120_000,
+  );
 });

@@ -1,6 +1,12 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportVerified, formatProvenance, lineageMismatches, parseProvenance, registryProvenance } from '../src/provenance';
+import {
+  exportVerified,
+  formatProvenance,
+  lineageMismatches,
+  parseProvenance,
+  registryProvenance,
+} from '../src/provenance';
 import { listFiles, runCli, tempDir } from './helpers';
 
 const TRAIN = 'model/src/train.js';
@@ -24,20 +30,36 @@ function currentOf(dir: string, name: string): string {
 }
 
 describe('registry provenance', () => {
-  test('when a registry is promoted, then provenance lists each model with version, sha256, data sha256 and accuracy, as one JSON line', () => {
-    const result = runCli(REGISTRY, ['provenance', '--model-dir', registry]);
-    expect(result.code).toBe(0);
-    expect(result.stdout.trim().split('\n')).toHaveLength(1);
-    const models = parseProvenance(result.stdout, 'stdout');
-    expect(models.map((m) => m.name)).toEqual(['M1', 'M2']);
-    const artifact = JSON.parse(readFileSync(join(registry, 'M1', currentOf(registry, 'M1'), 'model.json'), 'utf8'));
-    expect(models[0]).toEqual({ name: 'M1', version: artifact.version, sha256: artifact.sha256, dataSha256: artifact.dataset.sha256, accuracy: artifact.scores.accuracy });
-  });
+  test(
+    'when a registry is promoted, then provenance lists each model with version, sha256, data sha256 and ' +
+      'accuracy, as one JSON line',
+    () => {
+      const result = runCli(REGISTRY, ['provenance', '--model-dir', registry]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim().split('\n')).toHaveLength(1);
+      const models = parseProvenance(result.stdout, 'stdout');
+      expect(models.map((m) => m.name)).toEqual(['M1', 'M2']);
+      const artifact = JSON.parse(readFileSync(join(registry, 'M1', currentOf(registry, 'M1'), 'model.json'), 'utf8'));
+      expect(models[0]).toEqual({
+        name: 'M1',
+        version: artifact.version,
+        sha256: artifact.sha256,
+        dataSha256: artifact.dataset.sha256,
+        accuracy: artifact.scores.accuracy,
+      });
+    },
+  );
 
   test('when one byte of a promoted model.json changes, then verify exits 2 with one line naming the file', () => {
     const dir = copyOf(registry);
     const file = join(dir, 'M1', currentOf(dir, 'M1'), 'model.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/"mean": \[(\s*)(-?)(\d)/, (_m, s: string, sign: string, d: string) => `"mean": [${s}${sign}${(Number(d) + 1) % 10}`));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /"mean": \[(\s*)(-?)(\d)/,
+        (_m, s: string, sign: string, d: string) => `"mean": [${s}${sign}${(Number(d) + 1) % 10}`,
+      ),
+    );
     const result = runCli(REGISTRY, ['verify', '--model-dir', dir]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(`${file}: sha256 mismatch`)]);
@@ -76,10 +98,18 @@ describe('registry export (what the image build runs)', () => {
     const result = runCli(REGISTRY, ['export', out, '--model-dir', dir, '--expect', formatProvenance(expected)]);
     expect(result.code).toBe(0);
     expect(listFiles(out)).toEqual(
-      ['M1', 'M2'].flatMap((name) => {
-        const v = currentOf(dir, name);
-        return [`${name}/${v}/metrics.json`, `${name}/${v}/model-card.md`, `${name}/${v}/model.json`, `${name}/current`, `${name}/history`];
-      }).sort(),
+      ['M1', 'M2']
+        .flatMap((name) => {
+          const v = currentOf(dir, name);
+          return [
+            `${name}/${v}/metrics.json`,
+            `${name}/${v}/model-card.md`,
+            `${name}/${v}/model.json`,
+            `${name}/current`,
+            `${name}/history`,
+          ];
+        })
+        .sort(),
     );
     expect(formatProvenance(registryProvenance(out))).toBe(formatProvenance(expected));
   });
@@ -98,7 +128,14 @@ describe('registry export (what the image build runs)', () => {
   });
 
   test('when MODEL_PROVENANCE is not provenance JSON, then export exits 2 with one line', () => {
-    const result = runCli(REGISTRY, ['export', join(tempDir(), 'out'), '--model-dir', registry, '--expect', '[{"name":"M1"}]']);
+    const result = runCli(REGISTRY, [
+      'export',
+      join(tempDir(), 'out'),
+      '--model-dir',
+      registry,
+      '--expect',
+      '[{"name":"M1"}]',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^error: MODEL_PROVENANCE: 0\.version/);
@@ -129,15 +166,25 @@ describe('lineage', () => {
     ]);
   });
 
-  test('when the API serves every promoted model, then a recorded model it does not serve is a mismatch; with a MODELS list it is not', () => {
-    const onlyM1 = [{ name: 'M1', version: 'aaaaaaaaaaaa', sha256: 'a'.repeat(64) }];
-    expect(lineageMismatches(expected, onlyM1, true)).toEqual(['M2@bbbbbbbbbbbb: recorded, but not served by an API that serves every promoted model (M1)']);
-    expect(lineageMismatches(expected, onlyM1, false)).toEqual([]);
-    expect(lineageMismatches(expected, [...onlyM1, { name: 'M2', version: 'bbbbbbbbbbbb', sha256: 'b'.repeat(64) }], true)).toEqual([]);
-  });
+  test(
+    'when the API serves every promoted model, then a recorded model it does not serve is a mismatch; with a ' +
+      'MODELS list it is not',
+    () => {
+      const onlyM1 = [{ name: 'M1', version: 'aaaaaaaaaaaa', sha256: 'a'.repeat(64) }];
+      expect(lineageMismatches(expected, onlyM1, true)).toEqual([
+        'M2@bbbbbbbbbbbb: recorded, but not served by an API that serves every promoted model (M1)',
+      ]);
+      expect(lineageMismatches(expected, onlyM1, false)).toEqual([]);
+      expect(
+        lineageMismatches(expected, [...onlyM1, { name: 'M2', version: 'bbbbbbbbbbbb', sha256: 'b'.repeat(64) }], true),
+      ).toEqual([]);
+    },
+  );
 
   test('when the API reports no sha256 or no model, then the lineage fails', () => {
-    expect(lineageMismatches(expected, [{ name: 'M1', version: 'aaaaaaaaaaaa' }])).toEqual([`M1@aaaaaaaaaaaa: serves sha256 (none reported), recorded ${'a'.repeat(64)}`]);
+    expect(lineageMismatches(expected, [{ name: 'M1', version: 'aaaaaaaaaaaa' }])).toEqual([
+      `M1@aaaaaaaaaaaa: serves sha256 (none reported), recorded ${'a'.repeat(64)}`,
+    ]);
     expect(lineageMismatches(expected, [])).toEqual(['the API reports no served model']);
   });
 });

@@ -54,7 +54,12 @@ describe('npm run train with the data named in models.json', () => {
   test('when run with no flags, then each model trains on its own data set and records its fingerprint', () => {
     const dir = tempDir();
     const models = train(['--model-dir', dir]);
-    expect(models.map((m) => [m.name, m.dataset])).toEqual([['M1', 'iris'], ['M2', 'iris'], ['M3', 'csv:penguins.csv'], ['M4', 'csv:penguins.csv']]);
+    expect(models.map((m) => [m.name, m.dataset])).toEqual([
+      ['M1', 'iris'],
+      ['M2', 'iris'],
+      ['M3', 'csv:penguins.csv'],
+      ['M4', 'csv:penguins.csv'],
+    ]);
     const penguins = fingerprint(loadCsv(PENGUINS, 'species'));
     const iris = fingerprint(loadIris());
     const [m1, m2, m3, m4] = models.map((m) => readModel(dir, m));
@@ -73,28 +78,36 @@ describe('npm run train with the data named in models.json', () => {
     expect(datasets.get('M3')!.classNames).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
   });
 
-  test('when the CSV path is relative, then it is read from the models file repository root, whatever the working directory', () => {
-    const repo = fakeRepo({ P: penguinsModel });
-    const dir = tempDir();
-    // runCli works from the mlship checkout, not from the fake repository.
-    const [p] = train(['--models', repo.modelsFile, '--model-dir', dir]);
-    expect(readModel(dir, p!).dataset.sha256).toBe(fingerprint(loadCsv(repo.csv, 'species')).sha256);
-  });
+  test(
+    'when the CSV path is relative, then it is read from the models file repository root, whatever the working ' +
+      'directory',
+    () => {
+      const repo = fakeRepo({ P: penguinsModel });
+      const dir = tempDir();
+      // runCli works from the mlship checkout, not from the fake repository.
+      const [p] = train(['--models', repo.modelsFile, '--model-dir', dir]);
+      expect(readModel(dir, p!).dataset.sha256).toBe(fingerprint(loadCsv(repo.csv, 'species')).sha256);
+    },
+  );
 
-  test('when one row of the CSV changes, then the data fingerprint, the version and the sha256 change, and the old version stays', () => {
-    const repo = fakeRepo({ P: penguinsModel });
-    const dir = tempDir();
-    const [before] = train(['--models', repo.modelsFile, '--model-dir', dir]);
-    const lines = readFileSync(repo.csv, 'utf8').split('\n');
-    expect(lines[1]).toBe('Adelie,39.1,18.7,181,3750');
-    lines[1] = 'Adelie,39.2,18.7,181,3750';
-    writeFileSync(repo.csv, lines.join('\n'));
-    const [after] = train(['--models', repo.modelsFile, '--model-dir', dir]);
-    expect(after!.version).not.toBe(before!.version);
-    expect(after!.dataSha256).not.toBe(before!.dataSha256);
-    expect(readModel(dir, after!).sha256).not.toBe(readModel(dir, before!).sha256);
-    expect(readModel(dir, before!).dataset.sha256).toBe(before!.dataSha256);
-  });
+  test(
+    'when one row of the CSV changes, then the data fingerprint, the version and the sha256 change, and the old ' +
+      'version stays',
+    () => {
+      const repo = fakeRepo({ P: penguinsModel });
+      const dir = tempDir();
+      const [before] = train(['--models', repo.modelsFile, '--model-dir', dir]);
+      const lines = readFileSync(repo.csv, 'utf8').split('\n');
+      expect(lines[1]).toBe('Adelie,39.1,18.7,181,3750');
+      lines[1] = 'Adelie,39.2,18.7,181,3750';
+      writeFileSync(repo.csv, lines.join('\n'));
+      const [after] = train(['--models', repo.modelsFile, '--model-dir', dir]);
+      expect(after!.version).not.toBe(before!.version);
+      expect(after!.dataSha256).not.toBe(before!.dataSha256);
+      expect(readModel(dir, after!).sha256).not.toBe(readModel(dir, before!).sha256);
+      expect(readModel(dir, before!).dataset.sha256).toBe(before!.dataSha256);
+    },
+  );
 
   test('when --data and --label are given, then they replace the configured data of the selected models only', () => {
     const csv = join(tempDir('mlship-csv-'), 'data.csv');
@@ -111,7 +124,10 @@ describe('npm run train with the data named in models.json', () => {
     const dir = tempDir();
     train(['--model-dir', dir, '--model', 'M1', '--model', 'M2', '--promote']);
     const models = train(['--model-dir', dir, '--if-missing', '--promote']);
-    expect(models.map((m) => [m.name, m.dataset, m.promoted])).toEqual([['M3', 'csv:penguins.csv', true], ['M4', 'csv:penguins.csv', true]]);
+    expect(models.map((m) => [m.name, m.dataset, m.promoted])).toEqual([
+      ['M3', 'csv:penguins.csv', true],
+      ['M4', 'csv:penguins.csv', true],
+    ]);
   });
 });
 
@@ -119,26 +135,53 @@ describe('npm run train with a bad data configuration', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['no data', undefined, /models\.P\.data: expected \{"source":"iris"\} or \{"source":"csv"/],
     ['an unknown source', { source: 's3', path: 'x.csv' }, /models\.P\.data\.source: expected \{"source":"iris"\}/],
-    ['a CSV without its label', { source: 'csv', path: 'model/data/penguins.csv' }, /models\.P\.data\.label: give the name of the class column/],
-    ['iris with a path', { source: 'iris', path: 'model/data/penguins.csv' }, /models\.P\.data: Unrecognized key: "path"/],
-    ['a missing file', { source: 'csv', path: 'model/data/nope.csv', label: 'species' }, /models\.P\.data\.path: "model\/data\/nope\.csv" not found \(looked for .*\); give a CSV path relative to the repository root/],
-    ['an unknown label column', { source: 'csv', path: 'model/data/penguins.csv', label: 'kind' }, /models\.P\.data: .*penguins\.csv: no column named "kind" for the label; columns are "species", "bill_length_mm"/],
+    [
+      'a CSV without its label',
+      { source: 'csv', path: 'model/data/penguins.csv' },
+      /models\.P\.data\.label: give the name of the class column/,
+    ],
+    [
+      'iris with a path',
+      { source: 'iris', path: 'model/data/penguins.csv' },
+      /models\.P\.data: Unrecognized key: "path"/,
+    ],
+    [
+      'a missing file',
+      { source: 'csv', path: 'model/data/nope.csv', label: 'species' },
+      /models\.P\.data\.path: "model\/data\/nope\.csv" not found \(looked for .*\); give a CSV path relative to the repository root/,
+    ],
+    [
+      'an unknown label column',
+      { source: 'csv', path: 'model/data/penguins.csv', label: 'kind' },
+      /models\.P\.data: .*penguins\.csv: no column named "kind" for the label; columns are "species", "bill_length_mm"/,
+    ],
   ];
 
-  test.each(bad)('when a model has %s, then train exits 2 with one line naming it and writes nothing', (_what, data, message) => {
-    const { modelsFile } = fakeRepo({ Ok: { ...configs.M1!, data: { source: 'iris' } }, P: { ...penguinsModel, data } });
-    const dir = tempDir();
-    expectRefused(runCli(TRAIN, ['--models', modelsFile, '--model-dir', dir]), message, dir);
-  });
+  test.each(bad)(
+    'when a model has %s, then train exits 2 with one line naming it and writes nothing',
+    (_what, data, message) => {
+      const { modelsFile } = fakeRepo({
+        Ok: { ...configs.M1!, data: { source: 'iris' } },
+        P: { ...penguinsModel, data },
+      });
+      const dir = tempDir();
+      expectRefused(runCli(TRAIN, ['--models', modelsFile, '--model-dir', dir]), message, dir);
+    },
+  );
 
   test('when two models share a configured CSV with a bad row, then the one line names both and the row', () => {
     const repo = fakeRepo({ P: penguinsModel, Q: { ...penguinsModel, distance: 'manhattan' } });
-    writeFileSync(repo.csv, readFileSync(repo.csv, 'utf8').replace('Adelie,39.1,18.7,181,3750', 'Adelie,39.1,NA,181,3750'));
+    writeFileSync(
+      repo.csv,
+      readFileSync(repo.csv, 'utf8').replace('Adelie,39.1,18.7,181,3750', 'Adelie,39.1,NA,181,3750'),
+    );
     const dir = tempDir();
     const result = runCli(TRAIN, ['--models', repo.modelsFile, '--model-dir', dir]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/models\.P\.data, models\.Q\.data: .*penguins\.csv: row 2, column "bill_depth_mm": missing value/);
+    expect(result.stderr).toMatch(
+      /models\.P\.data, models\.Q\.data: .*penguins\.csv: row 2, column "bill_depth_mm": missing value/,
+    );
     expect(listFiles(dir)).toEqual([]);
   });
 });

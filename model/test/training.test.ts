@@ -18,7 +18,9 @@ const iris = loadIris();
 describe('training each configured model on its own data', () => {
   test.each(names)('when %s is trained twice, then model.json is byte-identical', (name) => {
     const dataset = datasets.get(name)!;
-    expect(serialize(trainModel(dataset, name, configs[name]!))).toBe(serialize(trainModel(dataset, name, configs[name]!)));
+    expect(serialize(trainModel(dataset, name, configs[name]!))).toBe(
+      serialize(trainModel(dataset, name, configs[name]!)),
+    );
   });
 
   test.each(names)('when %s is trained, then it meets its gate thresholds on a fifth of its data held out', (name) => {
@@ -32,7 +34,6 @@ describe('training each configured model on its own data', () => {
 });
 
 describe('training on Iris', () => {
-
   test('when M1 and M2 are trained, then they are different configurations with different versions', () => {
     const m1 = trainModel(iris, 'M1', configs.M1!);
     const m2 = trainModel(iris, 'M2', configs.M2!);

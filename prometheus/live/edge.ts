@@ -15,7 +15,8 @@ export interface EdgePorts {
  * All paths (pid, logs, temp files) stay inside `dir`, so nothing of the system nginx is touched.
  */
 export function writeNginxConfig(dir: string, ports: EdgePorts): string {
-  for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    mkdirSync(join(dir, sub), { recursive: true });
   const conf = `daemon off;
 worker_processes 1;
 pid ${join(dir, 'nginx.pid')};

@@ -48,8 +48,15 @@ export function writeLiveConfig(options: LiveConfigOptions): string {
   const targetsDir = join(options.dir, 'targets');
   mkdirSync(targetsDir, { recursive: true });
 
-  config.global = { ...config.global, scrape_interval: options.interval, scrape_timeout: options.interval, evaluation_interval: options.interval };
-  config.rule_files = (config.rule_files ?? []).map((pattern) => (isAbsolute(pattern) ? pattern : resolve(PROMETHEUS_DIR, pattern)));
+  config.global = {
+    ...config.global,
+    scrape_interval: options.interval,
+    scrape_timeout: options.interval,
+    evaluation_interval: options.interval,
+  };
+  config.rule_files = (config.rule_files ?? []).map((pattern) =>
+    isAbsolute(pattern) ? pattern : resolve(PROMETHEUS_DIR, pattern),
+  );
 
   const tokenFile = join(options.dir, 'monitoring-token');
   writeFileSync(tokenFile, `${options.token}\n`, { mode: 0o600 });

@@ -30,7 +30,15 @@ import { driveEdge, driveRound, driveUntilRateLimited, newCoverage } from './tra
 import type { ApiTarget, Coverage } from './traffic';
 
 /** Development ports (the contract ports 8001-8004, 9090 belong to the compose stack). */
-const PORTS = { edge: 18000, v1: 18001, v2: 18002, nginxStatus: 18003, prometheus: 19090, nginxExporter: 19113, nodeExporter: 19100 };
+const PORTS = {
+  edge: 18000,
+  v1: 18001,
+  v2: 18002,
+  nginxStatus: 18003,
+  prometheus: 19090,
+  nginxExporter: 19113,
+  nodeExporter: 19100,
+};
 /** Scrape and evaluation interval of the test Prometheus. */
 const INTERVAL_SECONDS = 2;
 /** Window that replaces Grafana's $__rate_interval in panel queries. */
@@ -42,8 +50,22 @@ const SETTLE_TIMEOUT_MS = 90_000;
 
 const REPO_ROOT = resolve(PROMETHEUS_DIR, '..');
 const ROUTES = [
-  '/status', '/healthz', '/readyz', '/predict', '/models', '/models/:name', '/M1', '/M2', '/v2', '/v2/health/live',
-  '/v2/health/ready', '/v2/models/:name', '/v2/models/:name/ready', '/v2/models/:name/infer', '/openapi.json', '/docs',
+  '/status',
+  '/healthz',
+  '/readyz',
+  '/predict',
+  '/models',
+  '/models/:name',
+  '/M1',
+  '/M2',
+  '/v2',
+  '/v2/health/live',
+  '/v2/health/ready',
+  '/v2/models/:name',
+  '/v2/models/:name/ready',
+  '/v2/models/:name/infer',
+  '/openapi.json',
+  '/docs',
 ];
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
 
@@ -73,7 +95,8 @@ function printTable(rows: Row[]): void {
   const label: Record<Outcome, string> = { PASS: 'ok  ', SKIP: 'skip', FAIL: 'FAIL' };
   for (const row of sorted) console.log(`${label[row.outcome]}  ${row.check.padEnd(width)}  ${row.detail}`);
   const count = (o: Outcome): number => rows.filter((r) => r.outcome === o).length;
-  if (count('SKIP') > 0) console.log(`\n${count('SKIP')} skipped: panels whose exporter is not installed here are expected to be empty`);
+  if (count('SKIP') > 0)
+    console.log(`\n${count('SKIP')} skipped: panels whose exporter is not installed here are expected to be empty`);
   // The plain closing line CI reads.
   console.log(`\nmonitoring: ${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`);
 }
@@ -83,14 +106,27 @@ function coverageRows(coverage: Coverage, rateLimited: boolean): Row[] {
   const row = (ok: boolean, check: string, detail: string): void => {
     rows.push({ outcome: ok ? 'PASS' : 'FAIL', check, detail });
   };
-  for (const status of [200, 400, 401, 404, 429]) row(coverage.statuses.has(status), `traffic: a ${status} answer`, status === 429 ? `rate limit ${RATE_LIMIT_PER_MINUTE}/min` : '');
+  for (const status of [200, 400, 401, 404, 429])
+    row(
+      coverage.statuses.has(status),
+      `traffic: a ${status} answer`,
+      status === 429 ? `rate limit ${RATE_LIMIT_PER_MINUTE}/min` : '',
+    );
   row(rateLimited, 'traffic: 429 on every replica', '');
   for (const variant of ['v1', 'v2']) {
     const missing = CLASSES.filter((cls) => !coverage.classesByVariant.has(`${variant}:${cls}`));
-    row(missing.length === 0, `traffic: every class predicted by ${variant}`, missing.length ? `missing ${missing.join(', ')}` : CLASSES.join(', '));
+    row(
+      missing.length === 0,
+      `traffic: every class predicted by ${variant}`,
+      missing.length ? `missing ${missing.join(', ')}` : CLASSES.join(', '),
+    );
   }
   const unreached = ROUTES.filter((route) => !coverage.routes.has(route));
-  row(unreached.length === 0, 'traffic: every route answered', unreached.length ? `not reached: ${unreached.join(', ')}` : `${ROUTES.length} routes`);
+  row(
+    unreached.length === 0,
+    'traffic: every route answered',
+    unreached.length ? `not reached: ${unreached.join(', ')}` : `${ROUTES.length} routes`,
+  );
   row(coverage.problems.length === 0, 'traffic: every answer as expected', coverage.problems.slice(0, 5).join('; '));
   return rows;
 }
@@ -106,7 +142,9 @@ async function prometheusRows(api: PrometheusApi, exporters: Exporters, expected
   for (const target of targets) {
     rows.push({
       outcome: target.health === 'up' ? 'PASS' : 'FAIL',
-      check: `target ${target.labels.job} ${target.labels.instance}${target.labels.variant ? ` (${target.labels.variant})` : ''} up`,
+      check:
+        `target ${target.labels.job} ${target.labels.instance}` +
+        `${target.labels.variant ? ` (${target.labels.variant})` : ''} up`,
       detail: target.health === 'up' ? '' : `${target.health}: ${target.lastError}`,
     });
   }
@@ -115,7 +153,9 @@ async function prometheusRows(api: PrometheusApi, exporters: Exporters, expected
     try {
       const samples = await api.query(expr);
       if (samples.length > 0) return { outcome: 'PASS', check, detail: `${samples.length} series` };
-      return skipReason ? { outcome: 'SKIP', check, detail: skipReason } : { outcome: 'FAIL', check, detail: `no series: ${expr}` };
+      return skipReason
+        ? { outcome: 'SKIP', check, detail: skipReason }
+        : { outcome: 'FAIL', check, detail: `no series: ${expr}` };
     } catch (error) {
       return { outcome: 'FAIL', check, detail: error instanceof Error ? error.message : String(error) };
     }
@@ -125,12 +165,19 @@ async function prometheusRows(api: PrometheusApi, exporters: Exporters, expected
   for (const file of dashboardFiles()) {
     for (const query of panelQueries(file)) {
       const expr = toPromQL(query.expr, RATE_INTERVAL);
-      const skip = /\bnginx_/.test(expr) && !exporters.nginx
-        ? 'nginx or prometheus-nginx-exporter not installed'
-        : /\bnode_/.test(expr) && !exporters.node
-          ? 'prometheus-node-exporter not installed'
-          : undefined;
-      rows.push(await seriesRow(`panel ${query.dashboard} #${query.panelId ?? '?'} ${query.refId} "${query.panelTitle}"`, expr, skip));
+      const skip =
+        /\bnginx_/.test(expr) && !exporters.nginx
+          ? 'nginx or prometheus-nginx-exporter not installed'
+          : /\bnode_/.test(expr) && !exporters.node
+            ? 'prometheus-node-exporter not installed'
+            : undefined;
+      rows.push(
+        await seriesRow(
+          `panel ${query.dashboard} #${query.panelId ?? '?'} ${query.refId} "${query.panelTitle}"`,
+          expr,
+          skip,
+        ),
+      );
     }
   }
   return rows;
@@ -163,13 +210,24 @@ function findBinaries(): Binaries {
   const nginx = findExecutable('nginx') ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
   const nginxExporter = findExecutable('prometheus-nginx-exporter') ?? findExecutable('nginx-prometheus-exporter');
   const nodeExporter = findExecutable('prometheus-node-exporter') ?? findExecutable('node_exporter');
-  return { serverJs, trainJs, prometheus, nginx, nginxExporter, nodeExporter, exporters: { nginx: Boolean(nginx && nginxExporter), node: Boolean(nodeExporter) } };
+  return {
+    serverJs,
+    trainJs,
+    prometheus,
+    nginx,
+    nginxExporter,
+    nodeExporter,
+    exporters: { nginx: Boolean(nginx && nginxExporter), node: Boolean(nodeExporter) },
+  };
 }
 
 /** Phase 2: trains into a temporary registry and starts a v1 and a v2 replica on it. */
 async function startApis(run: LiveRun, bins: Binaries, token: string): Promise<ApiTarget[]> {
   const modelDir = join(run.dir, 'models');
-  const trained = spawnSync(process.execPath, [bins.trainJs, '--promote', '--model-dir', modelDir], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const trained = spawnSync(process.execPath, [bins.trainJs, '--promote', '--model-dir', modelDir], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
   if (trained.status !== 0) fail(`training failed:\n${trained.stdout}${trained.stderr}`);
   const apis: ApiTarget[] = [
     { baseUrl: `http://127.0.0.1:${PORTS.v1}`, variant: 'v1', model: 'M1' },
@@ -199,20 +257,35 @@ async function startExporters(run: LiveRun, bins: Binaries): Promise<Record<stri
   if (bins.exporters.nginx) {
     const nginxDir = join(run.dir, 'nginx');
     mkdirSync(nginxDir);
-    const conf = writeNginxConfig(nginxDir, { proxy: PORTS.edge, status: PORTS.nginxStatus, v1: PORTS.v1, v2: PORTS.v2 });
+    const conf = writeNginxConfig(nginxDir, {
+      proxy: PORTS.edge,
+      status: PORTS.nginxStatus,
+      v1: PORTS.v1,
+      v2: PORTS.v2,
+    });
     const nginx = start('nginx', bins.nginx!, ['-p', nginxDir, '-c', conf], run.logDir);
     run.processes.push(nginx);
     await waitUntil(nginx, 'stub_status', () => answers200(`http://127.0.0.1:${PORTS.nginxStatus}/stub_status`));
-    const exporter = start('nginx-exporter', bins.nginxExporter!, [
-      `-nginx.scrape-uri=http://127.0.0.1:${PORTS.nginxStatus}/stub_status`,
-      `-web.listen-address=127.0.0.1:${PORTS.nginxExporter}`,
-    ], run.logDir);
+    const exporter = start(
+      'nginx-exporter',
+      bins.nginxExporter!,
+      [
+        `-nginx.scrape-uri=http://127.0.0.1:${PORTS.nginxStatus}/stub_status`,
+        `-web.listen-address=127.0.0.1:${PORTS.nginxExporter}`,
+      ],
+      run.logDir,
+    );
     run.processes.push(exporter);
     await waitUntil(exporter, 'metrics', () => answers200(`http://127.0.0.1:${PORTS.nginxExporter}/metrics`));
     targets.nginx = [{ targets: [`127.0.0.1:${PORTS.nginxExporter}`] }];
   }
   if (bins.exporters.node) {
-    const node = start('node-exporter', bins.nodeExporter!, [`--web.listen-address=127.0.0.1:${PORTS.nodeExporter}`], run.logDir);
+    const node = start(
+      'node-exporter',
+      bins.nodeExporter!,
+      [`--web.listen-address=127.0.0.1:${PORTS.nodeExporter}`],
+      run.logDir,
+    );
     run.processes.push(node);
     await waitUntil(node, 'metrics', () => answers200(`http://127.0.0.1:${PORTS.nodeExporter}/metrics`));
     targets.node = [{ targets: [`127.0.0.1:${PORTS.nodeExporter}`] }];
@@ -221,26 +294,43 @@ async function startExporters(run: LiveRun, bins: Binaries): Promise<Record<stri
 }
 
 /** Phase 4: Prometheus on the live copy of the repo's config (checked by promtool when present); its URL. */
-async function startPrometheus(run: LiveRun, bins: Binaries, config: { token: string; targets: Record<string, TargetGroup[]> }): Promise<string> {
-  const file = writeLiveConfig({ dir: join(run.dir, 'prometheus'), interval: `${INTERVAL_SECONDS}s`, token: config.token, targets: config.targets });
+async function startPrometheus(
+  run: LiveRun,
+  bins: Binaries,
+  config: { token: string; targets: Record<string, TargetGroup[]> },
+): Promise<string> {
+  const file = writeLiveConfig({
+    dir: join(run.dir, 'prometheus'),
+    interval: `${INTERVAL_SECONDS}s`,
+    token: config.token,
+    targets: config.targets,
+  });
   const promtool = findExecutable('promtool');
   if (promtool) {
     const check = runTool(promtool, ['check', 'config', file], run.dir);
     if (check.status !== 0) fail(`promtool check config on the live copy failed:\n${check.output}`);
   }
   const prometheusUrl = `http://127.0.0.1:${PORTS.prometheus}`;
-  const prometheus = start('prometheus', bins.prometheus, [
-    `--config.file=${file}`,
-    `--storage.tsdb.path=${join(run.dir, 'prometheus', 'data')}`,
-    `--web.listen-address=127.0.0.1:${PORTS.prometheus}`,
-  ], run.logDir);
+  const prometheus = start(
+    'prometheus',
+    bins.prometheus,
+    [
+      `--config.file=${file}`,
+      `--storage.tsdb.path=${join(run.dir, 'prometheus', 'data')}`,
+      `--web.listen-address=127.0.0.1:${PORTS.prometheus}`,
+    ],
+    run.logDir,
+  );
   run.processes.push(prometheus);
   await waitUntil(prometheus, 'readiness', () => answers200(`${prometheusUrl}/-/ready`));
   return prometheusUrl;
 }
 
 /** Phase 5: traffic over every route, variant and class, then bursts until each replica answers 429. */
-async function driveTraffic(apis: ApiTarget[], exporters: Exporters): Promise<{ coverage: Coverage; rateLimited: boolean }> {
+async function driveTraffic(
+  apis: ApiTarget[],
+  exporters: Exporters,
+): Promise<{ coverage: Coverage; rateLimited: boolean }> {
   // Several rounds a few scrapes apart, so counters have increases (not just a first sample).
   const coverage = newCoverage();
   for (let round = 0; round < 3; round++) {
@@ -255,10 +345,21 @@ async function driveTraffic(apis: ApiTarget[], exporters: Exporters): Promise<{ 
 }
 
 /** Phase 6: the checks, re-run until none fails or SETTLE_TIMEOUT_MS passes. */
-async function settledRows(prometheusUrl: string, traffic: { coverage: Coverage; rateLimited: boolean }, exporters: Exporters, expectedTargets: number): Promise<Row[]> {
+async function settledRows(
+  prometheusUrl: string,
+  traffic: { coverage: Coverage; rateLimited: boolean },
+  exporters: Exporters,
+  expectedTargets: number,
+): Promise<Row[]> {
   const promApi = new PrometheusApi(prometheusUrl);
-  const checked = async (): Promise<Row[]> => [...coverageRows(traffic.coverage, traffic.rateLimited), ...(await prometheusRows(promApi, exporters, expectedTargets))];
-  const settled = await pollUntil(checked, (rows) => !rows.some((r) => r.outcome === 'FAIL'), { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: INTERVAL_SECONDS * 1500 });
+  const checked = async (): Promise<Row[]> => [
+    ...coverageRows(traffic.coverage, traffic.rateLimited),
+    ...(await prometheusRows(promApi, exporters, expectedTargets)),
+  ];
+  const settled = await pollUntil(checked, (rows) => !rows.some((r) => r.outcome === 'FAIL'), {
+    timeoutMs: SETTLE_TIMEOUT_MS,
+    intervalMs: INTERVAL_SECONDS * 1500,
+  });
   return settled.value;
 }
 
@@ -282,7 +383,10 @@ async function main(): Promise<number> {
     };
     const prometheusUrl = await startPrometheus(run, bins, { token, targets });
     const traffic = await driveTraffic(apis, bins.exporters);
-    const expectedTargets = Object.values(targets).reduce((n, groups) => n + groups.reduce((m, g) => m + g.targets.length, 0), 0);
+    const expectedTargets = Object.values(targets).reduce(
+      (n, groups) => n + groups.reduce((m, g) => m + g.targets.length, 0),
+      0,
+    );
     const rows = await settledRows(prometheusUrl, traffic, bins.exporters, expectedTargets);
     printTable(rows);
     failed = rows.some((r) => r.outcome === 'FAIL');

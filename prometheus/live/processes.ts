@@ -16,7 +16,13 @@ export interface Started {
  * Starts `command` with its stdout and stderr in `<logDir>/<name>.log`. The pid is kept so the
  * process, and only it, can be stopped later.
  */
-export function start(name: string, command: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = process.env): Started {
+export function start(
+  name: string,
+  command: string,
+  args: string[],
+  logDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Started {
   const logFile = join(logDir, `${name}.log`);
   const out = openSync(logFile, 'a');
   const child = spawn(command, args, { env, stdio: ['ignore', out, out] });
@@ -37,10 +43,22 @@ export function logTail(started: Started, lines = 15): string {
  * Waits until `probe` resolves true; fails at once when `started` exits, and after `timeoutMs`,
  * with the log tail of `started` either way.
  */
-export async function waitUntil(started: Started, what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitUntil(
+  started: Started,
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const exited = (): Error | undefined =>
-    started.child.exitCode !== null || started.child.signalCode !== null ? new Error(`${started.name} exited before ${what}:\n${logTail(started)}`) : undefined;
-  await waitFor(`${started.name} ${what}`, probe, { timeoutMs, intervalMs: 250, abortIf: exited, detail: () => logTail(started) });
+    started.child.exitCode !== null || started.child.signalCode !== null
+      ? new Error(`${started.name} exited before ${what}:\n${logTail(started)}`)
+      : undefined;
+  await waitFor(`${started.name} ${what}`, probe, {
+    timeoutMs,
+    intervalMs: 250,
+    abortIf: exited,
+    detail: () => logTail(started),
+  });
 }
 
 /** True when GET `url` answers 200 (with optional headers). */

@@ -32,7 +32,9 @@ export class PrometheusApi {
 
   /** Evaluates `expr` now; a query Prometheus rejects throws with its error message. */
   async query(expr: string): Promise<Sample[]> {
-    const data = await this.get<{ resultType: string; result: Sample[] | [number, string] }>('/api/v1/query', { query: expr });
+    const data = await this.get<{ resultType: string; result: Sample[] | [number, string] }>('/api/v1/query', {
+      query: expr,
+    });
     // A scalar result is one value, not a list of series; count it as one series.
     if (data.resultType === 'scalar') return [{ metric: {}, value: data.result as [number, string] }];
     return data.result as Sample[];

@@ -55,14 +55,20 @@ async function call(base: string, c: Call, coverage: Coverage): Promise<Response
   });
   coverage.statuses.add(response.status);
   if (response.status < 500) coverage.routes.set(c.route, (coverage.routes.get(c.route) ?? 0) + 1);
-  if (response.status !== c.expect) coverage.problems.push(`${c.method ?? 'GET'} ${base}${c.path}: ${response.status}, expected ${c.expect}`);
+  if (response.status !== c.expect)
+    coverage.problems.push(`${c.method ?? 'GET'} ${base}${c.path}: ${response.status}, expected ${c.expect}`);
   return response;
 }
 
 /** The predicted labels of a /predict answer (single or batch, plain or detailed) or an /infer answer. */
 export function predictedLabels(body: unknown): string[] {
-  const answer = body as { prediction?: unknown; predictions?: unknown[]; outputs?: Array<{ name: string; data: unknown[] }> };
-  const label = (item: unknown): string => String(typeof item === 'object' && item !== null ? (item as { prediction: unknown }).prediction : item);
+  const answer = body as {
+    prediction?: unknown;
+    predictions?: unknown[];
+    outputs?: Array<{ name: string; data: unknown[] }>;
+  };
+  const label = (item: unknown): string =>
+    String(typeof item === 'object' && item !== null ? (item as { prediction: unknown }).prediction : item);
   if (answer.outputs) return (answer.outputs.find((o) => o.name === 'label')?.data ?? []).map(String);
   if (answer.predictions) return answer.predictions.map(label);
   return answer.prediction === undefined ? [] : [label(answer.prediction)];
@@ -107,7 +113,15 @@ export async function driveRound(target: ApiTarget, coverage: Coverage): Promise
   const predictions: Call[] = [
     { route: '/predict', method: 'POST', path: '/predict', auth: ALICE, body: { X: IRIS_ROWS }, expect: 200 },
     { route: '/predict', method: 'POST', path: '/predict', auth: ALICE, body: { X: IRIS_ROWS[1] }, expect: 200 },
-    { route: '/predict', method: 'POST', path: '/predict', auth: ALICE, body: { X: IRIS_ROWS }, headers: { 'x-experiment-group': 'debug' }, expect: 200 },
+    {
+      route: '/predict',
+      method: 'POST',
+      path: '/predict',
+      auth: ALICE,
+      body: { X: IRIS_ROWS },
+      headers: { 'x-experiment-group': 'debug' },
+      expect: 200,
+    },
     {
       route: '/v2/models/:name/infer',
       method: 'POST',
@@ -125,7 +139,19 @@ export async function driveEdge(edgeUrl: string, coverage: Coverage): Promise<vo
   await call(edgeUrl, { route: '/status', path: '/status', expect: 200 }, coverage);
   const headerSets: Array<Record<string, string>> = [{}, { 'x-experiment-group': 'debug' }];
   for (const headers of headerSets) {
-    const response = await call(edgeUrl, { route: '/predict', method: 'POST', path: '/predict', auth: ALICE, body: { X: IRIS_ROWS }, headers, expect: 200 }, coverage);
+    const response = await call(
+      edgeUrl,
+      {
+        route: '/predict',
+        method: 'POST',
+        path: '/predict',
+        auth: ALICE,
+        body: { X: IRIS_ROWS },
+        headers,
+        expect: 200,
+      },
+      coverage,
+    );
     await recordClasses(response, coverage);
   }
 }
@@ -133,7 +159,10 @@ export async function driveEdge(edgeUrl: string, coverage: Coverage): Promise<vo
 /** Sends authenticated requests until the per-user limit answers 429 (at most `max` requests). */
 export async function driveUntilRateLimited(target: ApiTarget, coverage: Coverage, max = 500): Promise<boolean> {
   for (let i = 0; i < max; i++) {
-    const response = await fetch(`${target.baseUrl}/models`, { headers: { authorization: ALICE }, signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${target.baseUrl}/models`, {
+      headers: { authorization: ALICE },
+      signal: AbortSignal.timeout(10_000),
+    });
     await response.arrayBuffer();
     coverage.statuses.add(response.status);
     if (response.status === 429) return true;

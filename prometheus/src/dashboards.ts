@@ -42,7 +42,9 @@ export function readDashboard(file: string): DashboardJson {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as DashboardJson;
   } catch (error) {
-    throw new Error(`${basename(file)}: not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new Error(`${basename(file)}: not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
+      cause: error,
+    });
   }
 }
 

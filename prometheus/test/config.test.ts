@@ -15,9 +15,13 @@ interface TargetGroup {
   labels?: Record<string, string>;
 }
 
-const config = parse(readFileSync(MONITORING_PATHS.config, 'utf8')) as { scrape_configs: ScrapeConfig[]; rule_files: string[] };
+const config = parse(readFileSync(MONITORING_PATHS.config, 'utf8')) as {
+  scrape_configs: ScrapeConfig[];
+  rule_files: string[];
+};
 const job = (name: string): ScrapeConfig | undefined => config.scrape_configs.find((c) => c.job_name === name);
-const targetFile = (name: string): TargetGroup[] => parse(readFileSync(join(PROMETHEUS_DIR, 'targets', name), 'utf8')) as TargetGroup[];
+const targetFile = (name: string): TargetGroup[] =>
+  parse(readFileSync(join(PROMETHEUS_DIR, 'targets', name), 'utf8')) as TargetGroup[];
 
 describe('prometheus.yml', () => {
   test('when it is read, then it scrapes the API, nginx and node exporters only through file discovery', () => {
@@ -37,7 +41,9 @@ describe('prometheus.yml', () => {
   });
 
   test('when the API target files are read, then v1 is on 8001-8003 and v2 on 8004, labelled by variant', () => {
-    expect(targetFile('api-v1.yml')).toEqual([{ targets: ['127.0.0.1:8001', '127.0.0.1:8002', '127.0.0.1:8003'], labels: { variant: 'v1' } }]);
+    expect(targetFile('api-v1.yml')).toEqual([
+      { targets: ['127.0.0.1:8001', '127.0.0.1:8002', '127.0.0.1:8003'], labels: { variant: 'v1' } },
+    ]);
     expect(targetFile('api-v2.yml')).toEqual([{ targets: ['127.0.0.1:8004'], labels: { variant: 'v2' } }]);
   });
 });

@@ -21,7 +21,9 @@ beforeAll(() => {
 
 describe('Grafana provisioning', () => {
   test('when the datasource is provisioned, then it is the Prometheus on 127.0.0.1:9090 with a fixed uid', () => {
-    expect(datasources.datasources).toEqual([expect.objectContaining({ uid: 'mlship-prometheus', type: 'prometheus', url: 'http://127.0.0.1:9090' })]);
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({ uid: 'mlship-prometheus', type: 'prometheus', url: 'http://127.0.0.1:9090' }),
+    ]);
   });
 
   test('when dashboards are provisioned, then one read-only file provider loads them', () => {
@@ -33,11 +35,15 @@ describe('Grafana provisioning', () => {
 });
 
 describe('Grafana dashboards', () => {
-  test('when the dashboards directory is listed, then the API overview, Model and Edge dashboards are there with unique uids', () => {
-    expect(files.map((file) => basename(file))).toEqual(['api-overview.json', 'edge.json', 'model.json']);
-    const uids = files.map((file) => readDashboard(file).uid);
-    expect(new Set(uids).size).toBe(files.length);
-  });
+  test(
+    'when the dashboards directory is listed, then the API overview, Model and Edge dashboards are there with ' +
+      'unique uids',
+    () => {
+      expect(files.map((file) => basename(file))).toEqual(['api-overview.json', 'edge.json', 'model.json']);
+      const uids = files.map((file) => readDashboard(file).uid);
+      expect(new Set(uids).size).toBe(files.length);
+    },
+  );
 
   test.each(files.map((file) => [basename(file), file]))(
     'when %s is validated against the schema generated from @grafana/schema, then it conforms',
@@ -58,7 +64,9 @@ describe('Grafana dashboards', () => {
   );
 
   test('when a dashboard lacks what a panel needs, then every problem is reported', () => {
-    const broken = { panels: [{ id: 7, type: 'timeseries', title: ' ', datasource: { uid: 'other' }, targets: [{ refId: 'A' }] }] };
+    const broken = {
+      panels: [{ id: 7, type: 'timeseries', title: ' ', datasource: { uid: 'other' }, targets: [{ refId: 'A' }] }],
+    };
     expect(panelProblems(broken, datasourceUid)).toEqual([
       'panel 7 " ": no title',
       'panel 7 " ": datasource uid is "other", want "mlship-prometheus"',
@@ -70,14 +78,19 @@ describe('Grafana dashboards', () => {
     const dashboard = {
       panels: [{ type: 'row', panels: [{ id: 2, type: 'stat', title: 'up', targets: [{ refId: 'A', expr: 'up' }] }] }],
     };
-    expect(panelQueries('x.json', dashboard)).toEqual([{ dashboard: 'x', panelId: 2, panelTitle: 'up', refId: 'A', expr: 'up' }]);
+    expect(panelQueries('x.json', dashboard)).toEqual([
+      { dashboard: 'x', panelId: 2, panelTitle: 'up', refId: 'A', expr: 'up' },
+    ]);
   });
 
-  test('when queries are extracted from all dashboards, then each is runnable PromQL text without Grafana macros', () => {
-    const queries = files.flatMap((file) => panelQueries(file));
-    expect(queries.length).toBeGreaterThanOrEqual(30);
-    for (const query of queries) expect(toPromQL(query.expr)).not.toMatch(/\$/);
-  });
+  test(
+    'when queries are extracted from all dashboards, ' + 'then each is runnable PromQL text without Grafana macros',
+    () => {
+      const queries = files.flatMap((file) => panelQueries(file));
+      expect(queries.length).toBeGreaterThanOrEqual(30);
+      for (const query of queries) expect(toPromQL(query.expr)).not.toMatch(/\$/);
+    },
+  );
 
   test('when an expression uses $__rate_interval, then the live test gets a fixed window instead', () => {
     expect(toPromQL('rate(x[$__rate_interval])', '30s')).toBe('rate(x[30s])');

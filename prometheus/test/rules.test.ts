@@ -14,13 +14,18 @@ interface RuleTestFile {
   tests: Array<{ name: string; alert_rule_test?: AlertRuleTest[]; promql_expr_test?: Array<{ expr: string }> }>;
 }
 
-const ruleTestFiles = ['alerts.test.yml', 'recording.test.yml'].map((name) => join(MONITORING_PATHS.ruleTestsDir, name));
+const ruleTestFiles = ['alerts.test.yml', 'recording.test.yml'].map((name) =>
+  join(MONITORING_PATHS.ruleTestsDir, name),
+);
 const ruleTests = ruleTestFiles.flatMap((file) => (parse(readFileSync(file, 'utf8')) as RuleTestFile).tests);
 const alerts = allRules().filter((rule) => rule.alert);
 
 describe('rule files', () => {
   test('when the rule files are read, then there are alerts and recording rules in standard groups: format', () => {
-    expect(ruleFiles().map((file) => file.slice(PROMETHEUS_DIR.length + 1))).toEqual(['rules/alerts.yml', 'rules/recording.yml']);
+    expect(ruleFiles().map((file) => file.slice(PROMETHEUS_DIR.length + 1))).toEqual([
+      'rules/alerts.yml',
+      'rules/recording.yml',
+    ]);
     expect(alerts.length).toBeGreaterThanOrEqual(7);
     expect(recordingRuleNames().length).toBeGreaterThanOrEqual(10);
   });

@@ -18,16 +18,31 @@ const TEN_MINUTES_MS = 10 * 60 * 1000;
 
 /** Runs `command` in `cwd` with stderr shown; returns stdout, or throws one line naming what failed. */
 function run(command: string, args: readonly string[], cwd: string, what: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, timeout: TEN_MINUTES_MS });
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: TEN_MINUTES_MS,
+  });
   if (result.error) throw new Error(`${what} failed: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${what} failed with exit ${result.status ?? result.signal}: ${result.stdout.trim().split('\n').pop() ?? ''}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${what} failed with exit ${result.status ?? result.signal}: ${result.stdout.trim().split('\n').pop() ?? ''}`,
+    );
   return result.stdout;
 }
 
 /** The commit `ref` names in the repository at `root`, or a one-line error for an unknown ref. */
 export function resolveCommit(root: string, ref: string): string {
-  const result = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`--against ${ref}: no such commit in this repository (try a branch, a tag or a sha that \`git log\` shows)`);
+  const result = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `--against ${ref}: no such commit in this repository (try a branch, a tag or a sha that \`git log\` shows)`,
+    );
   return result.stdout.trim();
 }
 
@@ -74,7 +89,20 @@ function lastJsonLine(stdout: string, what: string): Record<string, unknown> {
  */
 export function benchBuild(build: Build, seconds: number, model: string): RoundResult {
   const tsx = join(build.dir, 'node_modules', '.bin', 'tsx');
-  const api = run(tsx, ['scripts/bench-api.ts', '--json', '--seconds', String(seconds)], build.dir, `bench:api of ${build.name}`);
-  const modelOut = run(process.execPath, ['dist/scripts/bench-model.js', '--json', '--model', model], build.dir, `bench:model of ${build.name}`);
-  return { api: lastJsonLine(api, `bench:api of ${build.name}`), model: lastJsonLine(modelOut, `bench:model of ${build.name}`) };
+  const api = run(
+    tsx,
+    ['scripts/bench-api.ts', '--json', '--seconds', String(seconds)],
+    build.dir,
+    `bench:api of ${build.name}`,
+  );
+  const modelOut = run(
+    process.execPath,
+    ['dist/scripts/bench-model.js', '--json', '--model', model],
+    build.dir,
+    `bench:model of ${build.name}`,
+  );
+  return {
+    api: lastJsonLine(api, `bench:api of ${build.name}`),
+    model: lastJsonLine(modelOut, `bench:model of ${build.name}`),
+  };
 }

@@ -71,14 +71,27 @@ export function verdictOf(percent: number, better: Figure['better'], tolerancePe
 }
 
 /** Every figure: both builds' values round by round, the medians, new / old and the verdict. */
-export function compare(oldRounds: readonly RoundResult[], newRounds: readonly RoundResult[], tolerancePercent: number, figures = FIGURES): Comparison[] {
+export function compare(
+  oldRounds: readonly RoundResult[],
+  newRounds: readonly RoundResult[],
+  tolerancePercent: number,
+  figures = FIGURES,
+): Comparison[] {
   return figures.map((figure) => {
     const old = oldRounds.map((round) => valueOf(round, figure));
     const now = newRounds.map((round) => valueOf(round, figure));
     const oldMedian = median(old);
     const newMedian = median(now);
     const percent = oldMedian === 0 ? NaN : (newMedian / oldMedian) * 100;
-    return { figure, old, new: now, oldMedian, newMedian, percent, verdict: verdictOf(percent, figure.better, tolerancePercent) };
+    return {
+      figure,
+      old,
+      new: now,
+      oldMedian,
+      newMedian,
+      percent,
+      verdict: verdictOf(percent, figure.better, tolerancePercent),
+    };
   });
 }
 
@@ -90,11 +103,27 @@ export function formatNumber(n: number): string {
 }
 
 /** The comparison as a markdown table: one row per figure, every round's value, the medians and new / old. */
-export function comparisonTable(comparisons: readonly Comparison[], oldName: string, newName: string, tolerancePercent: number): string {
-  const header = `| figure | better | ${oldName}: each round | ${newName}: each round | ${oldName} median | ${newName} median | new / old | ±${tolerancePercent}% |`;
+export function comparisonTable(
+  comparisons: readonly Comparison[],
+  oldName: string,
+  newName: string,
+  tolerancePercent: number,
+): string {
+  const header =
+    `| figure | better | ${oldName}: each round | ${newName}: each round | ${oldName} median | ` +
+    `${newName} median | new / old | ±${tolerancePercent}% |`;
   const rows = comparisons.map((c) => {
     const percent = Number.isFinite(c.percent) ? `${c.percent.toFixed(1)}%` : '-';
-    const cells = [c.figure.label, c.figure.better, c.old.map(formatNumber).join(', '), c.new.map(formatNumber).join(', '), formatNumber(c.oldMedian), formatNumber(c.newMedian), percent, c.verdict];
+    const cells = [
+      c.figure.label,
+      c.figure.better,
+      c.old.map(formatNumber).join(', '),
+      c.new.map(formatNumber).join(', '),
+      formatNumber(c.oldMedian),
+      formatNumber(c.newMedian),
+      percent,
+      c.verdict,
+    ];
     return `| ${cells.join(' | ')} |`;
   });
   return [header, `|${'---|'.repeat(8)}`, ...rows].join('\n');

@@ -41,11 +41,14 @@ export function parseAbOptions(args: readonly string[]): AbOptions {
     throw new Error(`${(error as Error).message.split('\n')[0]} (${AB_USAGE})`, { cause: error });
   }
   const against = values.against?.trim();
-  if (!against) throw new Error(`--against <git-ref> is required: the build to compare this checkout with (${AB_USAGE})`);
+  if (!against)
+    throw new Error(`--against <git-ref> is required: the build to compare this checkout with (${AB_USAGE})`);
   if (against.startsWith('-')) throw new Error(`--against takes a git ref, got "${against}" (${AB_USAGE})`);
   const tolerancePercent = Number(values.tolerance);
-  if (!Number.isFinite(tolerancePercent) || tolerancePercent < 0) throw new Error(`--tolerance must be a percentage of 0 or more, got "${values.tolerance}" (${AB_USAGE})`);
-  if (!/^[\w.-]+$/.test(values.model)) throw new Error(`--model must name a model of model/models.json, got "${values.model}" (${AB_USAGE})`);
+  if (!Number.isFinite(tolerancePercent) || tolerancePercent < 0)
+    throw new Error(`--tolerance must be a percentage of 0 or more, got "${values.tolerance}" (${AB_USAGE})`);
+  if (!/^[\w.-]+$/.test(values.model))
+    throw new Error(`--model must name a model of model/models.json, got "${values.model}" (${AB_USAGE})`);
   return {
     against,
     rounds: positiveInt('rounds', values.rounds, AB_USAGE),

@@ -58,7 +58,8 @@ function wrkScript(spec: LoadSpec): string {
     `wrk.headers["Authorization"] = ${JSON.stringify(spec.authorization)}`,
     'done = function(summary, latency, requests)',
     '  local e = summary.errors',
-    `  io.write(string.format('\\n${RESULT_MARK}{"requests":%d,"durationMicros":%d,"errors":%d,"non2xx":%d,"p50Micros":%d,"p99Micros":%d}\\n',`,
+    `  io.write(string.format('\\n${RESULT_MARK}` +
+      `{"requests":%d,"durationMicros":%d,"errors":%d,"non2xx":%d,"p50Micros":%d,"p99Micros":%d}\\n',`,
     '    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,',
     '    latency:percentile(50), latency:percentile(99)))',
     'end',
@@ -71,11 +72,31 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
   try {
     const script = join(dir, 'post.lua');
     writeFileSync(script, wrkScript(spec));
-    const args = ['-t', String(spec.threads), '-c', String(spec.connections), '-d', `${spec.seconds}s`, '--timeout', '10s', '-s', script, spec.url];
+    const args = [
+      '-t',
+      String(spec.threads),
+      '-c',
+      String(spec.connections),
+      '-d',
+      `${spec.seconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      script,
+      spec.url,
+    ];
     const { code, stdout, stderr } = await capture('wrk', args);
     const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-    if (code !== 0 || !line) throw new Error(`wrk exited with ${code}: ${(stderr || stdout).trim().split('\n').pop() ?? ''}`);
-    const r = JSON.parse(line.slice(RESULT_MARK.length)) as { requests: number; durationMicros: number; errors: number; non2xx: number; p50Micros: number; p99Micros: number };
+    if (code !== 0 || !line)
+      throw new Error(`wrk exited with ${code}: ${(stderr || stdout).trim().split('\n').pop() ?? ''}`);
+    const r = JSON.parse(line.slice(RESULT_MARK.length)) as {
+      requests: number;
+      durationMicros: number;
+      errors: number;
+      non2xx: number;
+      p50Micros: number;
+      p99Micros: number;
+    };
     return {
       requests: r.requests,
       requestsPerSecond: r.requests / (r.durationMicros / 1e6),
@@ -90,12 +111,42 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
 }
 
 async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
-  const args = [join(ROOT, 'node_modules/autocannon/autocannon.js'), '--json', '-c', String(spec.connections), '-d', String(spec.seconds), '-m', 'POST'];
-  args.push('-H', 'Content-Type=application/json', '-H', `Authorization=${spec.authorization}`, '-b', spec.body, spec.url);
+  const args = [
+    join(ROOT, 'node_modules/autocannon/autocannon.js'),
+    '--json',
+    '-c',
+    String(spec.connections),
+    '-d',
+    String(spec.seconds),
+    '-m',
+    'POST',
+  ];
+  args.push(
+    '-H',
+    'Content-Type=application/json',
+    '-H',
+    `Authorization=${spec.authorization}`,
+    '-b',
+    spec.body,
+    spec.url,
+  );
   const { code, stdout, stderr } = await capture(process.execPath, args);
   if (code !== 0) throw new Error(`autocannon exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
-  const r = JSON.parse(stdout) as { requests: { total: number }; duration: number; latency: { p50: number; p99: number }; errors: number; non2xx: number };
-  return { requests: r.requests.total, requestsPerSecond: r.requests.total / r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+  const r = JSON.parse(stdout) as {
+    requests: { total: number };
+    duration: number;
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    requests: r.requests.total,
+    requestsPerSecond: r.requests.total / r.duration,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
 }
 
 function capture(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The parts of a V8 .cpuprofile (what `node --cpu-prof` writes) this summary reads. */
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    children?: number[];
+  }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -26,17 +30,43 @@ const RULES: readonly { category: string; source?: RegExp; name?: RegExp }[] = [
   { category: 'rate limit', source: /api\/src\/security\/rate-limit\.ts$/ },
   { category: 'validation', source: /api\/src\/http\/validation\.ts$|node_modules\/zod\// },
   { category: 'metrics', source: /api\/src\/observability\/(bound-metrics|metrics)\.ts$|node_modules\/prom-client\// },
-  { category: 'logs (access + prediction)', source: /api\/src\/observability\/(logging|prediction-log|prediction-recorder)\.ts$|node_modules\/(pino|@pinojs|sonic-boom|pino-std-serializers|quick-format-unescaped|fast-redact|safe-stable-stringify|atomic-sleep|thread-stream)\// },
-  { category: 'prediction', source: /api\/src\/models\/model-store\.ts$|model\/src\/|node_modules\/(ml-[^/]+|is-any-array)\// },
+  {
+    category: 'logs (access + prediction)',
+    source:
+      /api\/src\/observability\/(logging|prediction-log|prediction-recorder)\.ts$|node_modules\/(pino|@pinojs|sonic-boom|pino-std-serializers|quick-format-unescaped|fast-redact|safe-stable-stringify|atomic-sleep|thread-stream)\//,
+  },
+  {
+    category: 'prediction',
+    source: /api\/src\/models\/model-store\.ts$|model\/src\/|node_modules\/(ml-[^/]+|is-any-array)\//,
+  },
   { category: 'request id, timing (observe)', source: /api\/src\/observability\/observe\.ts$/ },
-  { category: 'body read (JSON.parse included)', source: /api\/src\/http\/json-body\.ts$|node_modules\/(type-is|media-typer|content-type|mime-types|mime-db)\/|^node:_http_incoming$/ },
-  { category: 'response', source: /^node:_http_server$/, name: /^(writeHead|_writeRaw|_send|_storeHeader|processHeader|_implicitHeader|setHeader|end|write|_finish|resOnFinish|onFinish)$/ },
-  { category: 'response', source: /^node:_http_outgoing$|api\/src\/(security\/security-headers|http\/error-response)\.ts$/ },
+  {
+    category: 'body read (JSON.parse included)',
+    source:
+      /api\/src\/http\/json-body\.ts$|node_modules\/(type-is|media-typer|content-type|mime-types|mime-db)\/|^node:_http_incoming$/,
+  },
+  {
+    category: 'response',
+    source: /^node:_http_server$/,
+    name: /^(writeHead|_writeRaw|_send|_storeHeader|processHeader|_implicitHeader|setHeader|end|write|_finish|resOnFinish|onFinish)$/,
+  },
+  {
+    category: 'response',
+    source: /^node:_http_outgoing$|api\/src\/(security\/security-headers|http\/error-response)\.ts$/,
+  },
   { category: 'HTTP parsing', source: /^node:_http_(server|common)$/ },
   { category: 'HTTP parsing', source: /^$/, name: /^(execute|HTTPParser)$/ },
   { category: 'socket I/O', source: /^node:(net|internal\/stream_base_commons)$/ },
-  { category: 'socket I/O', source: /^$/, name: /^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeAsciiString|readStart|readStop|close)$/ },
-  { category: 'routing, handler (JSON.stringify of the answer included)', source: /api\/src\/(?:[^/]+\/)?[^/]+\.ts$|node_modules\/(express|router|finalhandler|send|serve-static|helmet|proxy-addr)\// },
+  {
+    category: 'socket I/O',
+    source: /^$/,
+    name: /^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeAsciiString|readStart|readStop|close)$/,
+  },
+  {
+    category: 'routing, handler (JSON.stringify of the answer included)',
+    source:
+      /api\/src\/(?:[^/]+\/)?[^/]+\.ts$|node_modules\/(express|router|finalhandler|send|serve-static|helmet|proxy-addr)\//,
+  },
 ];
 
 /** Source path (original, through the bundle's source map) or Node module id of a frame's script. */
@@ -58,7 +88,12 @@ class SourceResolver {
   private mapFor(file: string): SourceMap | null {
     if (!this.maps.has(file)) {
       const path = `${file}.map`;
-      this.maps.set(file, existsSync(path) ? new SourceMap(JSON.parse(readFileSync(path, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : null);
+      this.maps.set(
+        file,
+        existsSync(path)
+          ? new SourceMap(JSON.parse(readFileSync(path, 'utf8')) as ConstructorParameters<typeof SourceMap>[0])
+          : null,
+      );
     }
     return this.maps.get(file) ?? null;
   }
@@ -66,8 +101,14 @@ class SourceResolver {
 
 const CODE_CACHE_WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
 
-/** Busy CPU (idle excluded) by category over the samples taken between `fromMicros` and `toMicros` (monotonic clock). */
-export function summariseProfile(profile: CpuProfile, fromMicros = -Infinity, toMicros = Infinity): { busyMicros: number; byCategory: Map<string, number> } {
+/**
+ * Busy CPU (idle excluded) by category over the samples taken between `fromMicros` and `toMicros` (monotonic clock).
+ */
+export function summariseProfile(
+  profile: CpuProfile,
+  fromMicros = -Infinity,
+  toMicros = Infinity,
+): { busyMicros: number; byCategory: Map<string, number> } {
   const resolver = new SourceResolver();
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -78,9 +119,15 @@ export function summariseProfile(profile: CpuProfile, fromMicros = -Infinity, to
     if (cached !== undefined) return cached;
     const frame = byId.get(id)!.callFrame;
     const source = resolver.resolve(frame.url, frame.lineNumber, frame.columnNumber);
-    const rule = RULES.find((r) => (!r.source || r.source.test(source)) && (!r.name || r.name.test(frame.functionName)));
+    const rule = RULES.find(
+      (r) => (!r.source || r.source.test(source)) && (!r.name || r.name.test(frame.functionName)),
+    );
     const up = parent.get(id);
-    const category = rule ? rule.category : up === undefined ? 'other (timers, events, Node internals)' : categorise(up);
+    const category = rule
+      ? rule.category
+      : up === undefined
+        ? 'other (timers, events, Node internals)'
+        : categorise(up);
     categoryOf.set(id, category);
     return category;
   };

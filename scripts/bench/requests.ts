@@ -5,7 +5,12 @@ export const SINGLE_ROW_BODY = JSON.stringify({ X: [5.9, 3.0, 4.2, 1.5] });
 
 /** A POST /predict body of `rows` distinct, plausible iris rows, the same every run. */
 export function batchBody(rows: number): string {
-  const X = Array.from({ length: rows }, (_, i) => [4.3 + ((i * 7) % 36) / 10, 2.0 + ((i * 3) % 24) / 10, 1.0 + ((i * 11) % 59) / 10, 0.1 + ((i * 5) % 24) / 10]);
+  const X = Array.from({ length: rows }, (_, i) => [
+    4.3 + ((i * 7) % 36) / 10,
+    2.0 + ((i * 3) % 24) / 10,
+    1.0 + ((i * 11) % 59) / 10,
+    0.1 + ((i * 5) % 24) / 10,
+  ]);
   return JSON.stringify({ X });
 }
 

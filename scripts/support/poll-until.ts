@@ -25,7 +25,11 @@ export interface PollTiming {
  * at least once. A probe that throws ends the wait with its error: the probe decides what "not yet"
  * looks like.
  */
-export async function pollUntil<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timing: PollTiming): Promise<Polled<T>> {
+export async function pollUntil<T>(
+  probe: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  timing: PollTiming,
+): Promise<Polled<T>> {
   const start = Date.now();
   for (;;) {
     const value = await probe();
@@ -55,7 +59,11 @@ export interface WaitOptions extends PollTiming {
  * throws counts as "not yet" (connection refused is what a start is waited out for); the last such
  * error goes into the message of the timeout, which names `what`.
  */
-export async function waitFor(what: string, probe: () => boolean | Promise<boolean>, options: WaitOptions): Promise<number> {
+export async function waitFor(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  options: WaitOptions,
+): Promise<number> {
   let lastError: string | undefined;
   const attempt = async (): Promise<boolean> => {
     const aborted = options.abortIf?.();

@@ -8,11 +8,31 @@ const ROOT = join(__dirname, '..', '..');
 
 describe('parseAbOptions', () => {
   test('when only --against is given, then the defaults are 3 rounds of 10 s on M1 with a 5% tolerance', () => {
-    expect(parseAbOptions(['--against', 'main'])).toEqual({ against: 'main', rounds: 3, seconds: 10, model: 'M1', tolerancePercent: 5, json: false });
+    expect(parseAbOptions(['--against', 'main'])).toEqual({
+      against: 'main',
+      rounds: 3,
+      seconds: 10,
+      model: 'M1',
+      tolerancePercent: 5,
+      json: false,
+    });
   });
 
   test('when every option is given, then each is read', () => {
-    expect(parseAbOptions(['--against=v1.2', '--rounds', '5', '--seconds', '4', '--model', 'M3', '--tolerance', '2.5', '--json'])).toEqual({
+    expect(
+      parseAbOptions([
+        '--against=v1.2',
+        '--rounds',
+        '5',
+        '--seconds',
+        '4',
+        '--model',
+        'M3',
+        '--tolerance',
+        '2.5',
+        '--json',
+      ]),
+    ).toEqual({
       against: 'v1.2',
       rounds: 5,
       seconds: 4,
@@ -49,7 +69,9 @@ describe('resolveCommit', () => {
   });
 
   test('when the ref names nothing, then it throws one line naming the ref', () => {
-    expect(() => resolveCommit(ROOT, 'no-such-branch-7f3a')).toThrow('--against no-such-branch-7f3a: no such commit in this repository');
+    expect(() => resolveCommit(ROOT, 'no-such-branch-7f3a')).toThrow(
+      '--against no-such-branch-7f3a: no such commit in this repository',
+    );
   });
 });
 
@@ -74,9 +96,12 @@ describe('verdictOf', () => {
     [105, 'lower', 'within'],
     [90, 'lower', 'better'],
     [NaN, 'lower', 'not compared'],
-  ] as const)('when new is %p%% of old and %s is better, then with a 5%% tolerance it is %s', (percent, better, verdict) => {
-    expect(verdictOf(percent, better, 5)).toBe(verdict);
-  });
+  ] as const)(
+    'when new is %p%% of old and %s is better, then with a 5%% tolerance it is %s',
+    (percent, better, verdict) => {
+      expect(verdictOf(percent, better, 5)).toBe(verdict);
+    },
+  );
 });
 
 describe('compare and comparisonTable', () => {
@@ -85,13 +110,26 @@ describe('compare and comparisonTable', () => {
     { bench: 'model', key: 'batchPredictionsPerSecond', label: 'batch rows/s', better: 'higher' },
     { bench: 'model', key: 'onlyOld', label: 'a figure only the old build prints', better: 'higher' },
   ];
-  const round = (cpu: number, batch: number, extra: Record<string, unknown> = {}): RoundResult => ({ api: { cpuMicrosPerRequest: cpu }, model: { batchPredictionsPerSecond: batch, ...extra } });
-  const old = [round(100, 400_000, { onlyOld: 1 }), round(120, 500_000, { onlyOld: 1 }), round(110, 450_000, { onlyOld: 1 })];
+  const round = (cpu: number, batch: number, extra: Record<string, unknown> = {}): RoundResult => ({
+    api: { cpuMicrosPerRequest: cpu },
+    model: { batchPredictionsPerSecond: batch, ...extra },
+  });
+  const old = [
+    round(100, 400_000, { onlyOld: 1 }),
+    round(120, 500_000, { onlyOld: 1 }),
+    round(110, 450_000, { onlyOld: 1 }),
+  ];
   const now = [round(130, 300_000), round(90, 480_000), round(121, 460_000)];
   const comparisons = compare(old, now, 5, figures);
 
   test('when both builds print a figure, then its medians, new / old and verdict come from every round', () => {
-    expect(comparisons[0]).toMatchObject({ old: [100, 120, 110], new: [130, 90, 121], oldMedian: 110, newMedian: 121, verdict: 'worse' });
+    expect(comparisons[0]).toMatchObject({
+      old: [100, 120, 110],
+      new: [130, 90, 121],
+      oldMedian: 110,
+      newMedian: 121,
+      verdict: 'worse',
+    });
     expect(comparisons[0]!.percent).toBeCloseTo(110, 6);
     expect(comparisons[1]).toMatchObject({ oldMedian: 450_000, newMedian: 460_000, verdict: 'within' });
   });
@@ -103,15 +141,31 @@ describe('compare and comparisonTable', () => {
 
   test('when tabled, then each figure is one markdown row with every round, the medians and new / old', () => {
     const lines = comparisonTable(comparisons, 'old', 'new', 5).split('\n');
-    expect(lines[0]).toBe('| figure | better | old: each round | new: each round | old median | new median | new / old | ±5% |');
+    expect(lines[0]).toBe(
+      '| figure | better | old: each round | new: each round | old median | new median | new / old | ±5% |',
+    );
     expect(lines[2]).toBe('| CPU µs per request | lower | 100, 120, 110 | 130, 90, 121 | 110 | 121 | 110.0% | worse |');
-    expect(lines[3]).toBe('| batch rows/s | higher | 400,000, 500,000, 450,000 | 300,000, 480,000, 460,000 | 450,000 | 460,000 | 102.2% | within |');
-    expect(lines[4]).toBe('| a figure only the old build prints | higher | 1, 1, 1 | -, -, - | 1 | - | - | not compared |');
+    expect(lines[3]).toBe(
+      '| batch rows/s | higher | 400,000, 500,000, 450,000 | 300,000, 480,000, 460,000 | 450,000 | 460,000 | 102.2% ' +
+        '| within |',
+    );
+    expect(lines[4]).toBe(
+      '| a figure only the old build prints | higher | 1, 1, 1 | -, -, - | 1 | - | - | not compared |',
+    );
   });
 
   test('when the default figures are listed, then each names a key of bench:api or bench:model once', () => {
     const keys = FIGURES.map((f) => `${f.bench}.${f.key}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(keys).toEqual(expect.arrayContaining(['api.ratio', 'api.cpuMicrosPerRequest', 'api.batchRowsPerSecond', 'api.startToReadyMs', 'api.rssMb', 'model.batchPredictionsPerSecond']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'api.ratio',
+        'api.cpuMicrosPerRequest',
+        'api.batchRowsPerSecond',
+        'api.startToReadyMs',
+        'api.rssMb',
+        'model.batchPredictionsPerSecond',
+      ]),
+    );
   });
 });

@@ -28,7 +28,15 @@ export function readDocPage(page: string): string {
 export function headingAnchors(markdown: string): Set<string> {
   const prose = markdown.replace(/^```[\s\S]*?^```/gm, '');
   const headings = [...prose.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => heading!);
-  return new Set(headings.map((heading) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')));
+  return new Set(
+    headings.map((heading) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-'),
+    ),
+  );
 }
 
 /** Every page's text, joined: for a check that a statement is made somewhere in the docs. */

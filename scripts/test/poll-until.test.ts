@@ -22,7 +22,13 @@ describe('pollUntil', () => {
   });
 
   test('when the probe throws, then the wait ends with its error', async () => {
-    await expect(pollUntil(() => Promise.reject(new Error('kubectl: no such pod')), () => true, quick)).rejects.toThrow('kubectl: no such pod');
+    await expect(
+      pollUntil(
+        () => Promise.reject(new Error('kubectl: no such pod')),
+        () => true,
+        quick,
+      ),
+    ).rejects.toThrow('kubectl: no such pod');
   });
 });
 
@@ -38,14 +44,26 @@ describe('waitFor', () => {
     expect(calls).toBe(3);
   });
 
-  test('when the time runs out, then the message names what was awaited, the timeout, the last error and the detail', async () => {
-    const refused = new Error('fetch failed', { cause: { code: 'ECONNREFUSED' } });
-    const wait = waitFor('Prometheus on 127.0.0.1:9090', () => Promise.reject(refused), { timeoutMs: 20, intervalMs: 1, detail: () => 'last log line' });
-    await expect(wait).rejects.toThrow('timed out after 20 ms waiting for Prometheus on 127.0.0.1:9090 (last error: fetch failed: ECONNREFUSED):\nlast log line');
-  });
+  test(
+    'when the time runs out, then the message names what was awaited, ' + 'the timeout, the last error and the detail',
+    async () => {
+      const refused = new Error('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+      const wait = waitFor('Prometheus on 127.0.0.1:9090', () => Promise.reject(refused), {
+        timeoutMs: 20,
+        intervalMs: 1,
+        detail: () => 'last log line',
+      });
+      await expect(wait).rejects.toThrow(
+        'timed out after 20 ms waiting for Prometheus on 127.0.0.1:9090 (last error: fetch failed: ' +
+          'ECONNREFUSED):\nlast log line',
+      );
+    },
+  );
 
   test('when the probe only answers false, then the message has no last error', async () => {
-    await expect(waitFor('healthy replicas', () => false, { timeoutMs: 5, intervalMs: 1 })).rejects.toThrow(/^timed out after 5 ms waiting for healthy replicas$/);
+    await expect(waitFor('healthy replicas', () => false, { timeoutMs: 5, intervalMs: 1 })).rejects.toThrow(
+      /^timed out after 5 ms waiting for healthy replicas$/,
+    );
   });
 
   test('when abortIf reports an error, then the wait ends with it before the probe is asked', async () => {

@@ -23,12 +23,21 @@ function tableRows(header: string): string[][] {
     const start = lines.findIndex((line) => line.startsWith(header));
     return start < 0 ? [] : [{ page, lines, start }];
   });
-  if (found.length !== 1) throw new Error(`expected one table with the header "${header}" in ${DOC_PAGES.join(', ')}; found ${found.length} (${found.map((f) => f.page).join(', ')})`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one table with the header "${header}" in ${DOC_PAGES.join(', ')}; found ${found.length} (` +
+        `${found.map((f) => f.page).join(', ')})`,
+    );
   const { lines, start } = found[0]!;
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -52,7 +61,9 @@ const scripts = (JSON.parse(readDocPage('package.json')) as { scripts: Record<st
 
 describe('route table', () => {
   const paths = openApiDocument(1000).paths as Record<string, Record<string, unknown>>;
-  const documented = Object.entries(paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+  const documented = Object.entries(paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+  );
 
   test('when compared with the OpenAPI document, then it lists exactly its operations', () => {
     const listed = tableRows('| route |').flatMap(([cell]) => routesOf(cell!));
@@ -73,7 +84,9 @@ describe('route table', () => {
 
 describe('configuration table', () => {
   test('when compared with CONFIG_KEYS, then it lists exactly the settings the API reads', () => {
-    const listed = tableRows('| variable |').flatMap(([cell]) => [...cell!.matchAll(/`([A-Z0-9_]+)`/g)].map(([, key]) => key!));
+    const listed = tableRows('| variable |').flatMap(([cell]) =>
+      [...cell!.matchAll(/`([A-Z0-9_]+)`/g)].map(([, key]) => key!),
+    );
     expect([...listed].sort()).toEqual([...CONFIG_KEYS].sort());
   });
 });
@@ -95,20 +108,26 @@ describe('npm scripts in the docs', () => {
 /** Every problem with the relative links of one page: a target file or heading anchor that is not there. */
 function brokenLinks(page: string): string[] {
   // Code is not a link: fenced blocks and inline code spans hold `](` in JSON and shell.
-  const prose = readDocPage(page).replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '');
+  const prose = readDocPage(page)
+    .replace(/^```[\s\S]*?^```/gm, '')
+    .replace(/`[^`\n]*`/g, '');
   const broken: string[] = [];
   for (const [, target] of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
     if (/^[a-z][\w+.-]*:/i.test(target!)) continue; // https:, mailto:: not a file of the repository
     const [path, anchor] = target!.split('#') as [string, string | undefined];
     const file = path === '' ? page : normalize(join(dirname(page), path));
     if (!existsSync(join(ROOT, file))) broken.push(`${target}: no file ${file}`);
-    else if (anchor !== undefined && file.endsWith('.md') && !headingAnchors(readDocPage(file)).has(anchor)) broken.push(`${target}: no heading #${anchor} in ${file}`);
+    else if (anchor !== undefined && file.endsWith('.md') && !headingAnchors(readDocPage(file)).has(anchor))
+      broken.push(`${target}: no heading #${anchor} in ${file}`);
   }
   return broken;
 }
 
 describe('links in the docs', () => {
-  test.each(DOC_PAGES)('when %s links to a file of the repository, then the file (and its heading) is there', (page) => {
-    expect(brokenLinks(page)).toEqual([]);
-  });
+  test.each(DOC_PAGES)(
+    'when %s links to a file of the repository, then the file (and its heading) is there',
+    (page) => {
+      expect(brokenLinks(page)).toEqual([]);
+    },
+  );
 });

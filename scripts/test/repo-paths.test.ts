@@ -10,7 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/repo-root';
 
-const git = (args: string[], input?: string): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', input });
+const git = (args: string[], input?: string): string =>
+  execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', input });
 
 const tracked = git(['ls-files', '-z']).split('\0').filter(Boolean);
 /** Committed bundles, the lockfile and binary or tabular data: nothing anyone writes prose in. */
@@ -20,7 +21,10 @@ const TOP_FOLDERS = [...new Set(tracked.filter((file) => file.includes('/')).map
 const EXTENSIONS = 'ts|js|mjs|cjs|md|sh|ya?ml|py|json|toml|txt|env|conf|template';
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** `folder/…/name.ext`, not inside a longer path or URL, not followed by more of a name. */
-const PATH = new RegExp(`(?<![\\w./-])(?:\\./)?((?:${TOP_FOLDERS.map(escape).join('|')})/[\\w./-]*\\.(?:${EXTENSIONS}))(?![\\w/*-]|\\.\\w)`, 'g');
+const PATH = new RegExp(
+  `(?<![\\w./-])(?:\\./)?((?:${TOP_FOLDERS.map(escape).join('|')})/[\\w./-]*\\.(?:${EXTENSIONS}))(?![\\w/*-]|\\.\\w)`,
+  'g',
+);
 /** A line that is a comment in TypeScript, JavaScript, shell, YAML, Python or a Dockerfile. */
 const COMMENT = /^\s*(\/\/|\/\*|\*|#)/;
 
@@ -29,9 +33,13 @@ function namedPaths(file: string): { line: number; path: string }[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   if (text.includes('\0')) return [];
   const prose = /\.(md|txt)$/.test(file);
-  return text.split('\n').flatMap((line, index) =>
-    prose || COMMENT.test(line) ? [...line.matchAll(PATH)].map(([, path]) => ({ line: index + 1, path: path!.replace(/\.$/, '') })) : [],
-  );
+  return text
+    .split('\n')
+    .flatMap((line, index) =>
+      prose || COMMENT.test(line)
+        ? [...line.matchAll(PATH)].map(([, path]) => ({ line: index + 1, path: path!.replace(/\.$/, '') }))
+        : [],
+    );
 }
 
 /** Which of `paths` .gitignore lists (outputs a run writes, such as reports/ or dist/). */
@@ -46,15 +54,27 @@ function ignored(paths: string[]): Set<string> {
 }
 
 describe('paths named in the repository', () => {
-  test('when a file names a path from the repository root, then the repository holds it or ignores it as an output', () => {
-    const named = tracked.filter((file) => !SKIPPED.test(file)).flatMap((file) => namedPaths(file).map((found) => ({ file, ...found })));
-    const missing = named.filter(({ path }) => !existsSync(join(ROOT, path)));
-    const outputs = ignored([...new Set(missing.map(({ path }) => path))]);
-    expect(missing.filter(({ path }) => !outputs.has(path)).map(({ file, line, path }) => `${file}:${line}: ${path}`)).toEqual([]);
-  });
+  test(
+    'when a file names a path from the repository root, ' + 'then the repository holds it or ignores it as an output',
+    () => {
+      const named = tracked
+        .filter((file) => !SKIPPED.test(file))
+        .flatMap((file) => namedPaths(file).map((found) => ({ file, ...found })));
+      const missing = named.filter(({ path }) => !existsSync(join(ROOT, path)));
+      const outputs = ignored([...new Set(missing.map(({ path }) => path))]);
+      expect(
+        missing.filter(({ path }) => !outputs.has(path)).map(({ file, line, path }) => `${file}:${line}: ${path}`),
+      ).toEqual([]);
+    },
+  );
 
   test('when a comment names a file that is not there, then the check reports it', () => {
-    expect('// see docs/nowhere.md and k8s/test/x.test.ts'.match(PATH)).toEqual(['docs/nowhere.md', 'k8s/test/x.test.ts']);
-    expect('# https://example.com/docs/a.md, docker/nginx/nginx.conf.template'.match(PATH)).toEqual(['docker/nginx/nginx.conf.template']);
+    expect('// see docs/nowhere.md and k8s/test/x.test.ts'.match(PATH)).toEqual([
+      'docs/nowhere.md',
+      'k8s/test/x.test.ts',
+    ]);
+    expect('# https://example.com/docs/a.md, docker/nginx/nginx.conf.template'.match(PATH)).toEqual([
+      'docker/nginx/nginx.conf.template',
+    ]);
   });
 });

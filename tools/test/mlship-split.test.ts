@@ -19,13 +19,18 @@ interface SplitCase {
 }
 
 async function pythonSplit(python: string, input: SplitCase): Promise<{ train: number[]; test: number[] }> {
-  const result = await run(python, [join(ROOT, 'tools/python/mlship_split.py')], { input: JSON.stringify(input), timeoutMs: 30_000 });
+  const result = await run(python, [join(ROOT, 'tools/python/mlship_split.py')], {
+    input: JSON.stringify(input),
+    timeoutMs: 30_000,
+  });
   if (result.status !== 0) throw new Error(`mlship_split.py failed (exit ${result.status}):\n${result.output}`);
   return JSON.parse(result.output) as { train: number[]; test: number[] };
 }
 
 function penguinsCase(): SplitCase {
-  const models = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as { models: Record<string, { data: { path: string; label: string }; testFraction: number; seed: number }> };
+  const models = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as {
+    models: Record<string, { data: { path: string; label: string }; testFraction: number; seed: number }>;
+  };
   const m3 = models.models.M3!;
   const dataset = loadCsv(join(ROOT, m3.data.path), m3.data.label);
   return { y: dataset.y, classCount: dataset.classNames.length, testFraction: m3.testFraction, seed: m3.seed };
@@ -48,7 +53,10 @@ function randomCases(): SplitCase[] {
 describeWithTools('mlship_split.py against model/src/split.ts', ['python'], ({ python }) => {
   const cases: Array<[string, SplitCase]> = [
     ["the penguins data with M3's seed and test fraction", penguinsCase()],
-    ...randomCases().map((c, i): [string, SplitCase] => [`random labels ${i} (${c.y.length} rows, ${c.classCount} classes, fraction ${c.testFraction}, seed ${c.seed})`, c]),
+    ...randomCases().map((c, i): [string, SplitCase] => [
+      `random labels ${i} (${c.y.length} rows, ${c.classCount} classes, fraction ${c.testFraction}, seed ${c.seed})`,
+      c,
+    ]),
   ];
   test.each(cases)('when both split %s, then they hold out the same rows', async (_name, input) => {
     const expected = stratifiedSplit(input.y, input.classCount, input.testFraction, seededRandom(input.seed));

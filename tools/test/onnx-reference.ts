@@ -26,9 +26,24 @@ export interface Reference {
 }
 
 /** Runs tools/python/onnx_reference.py on `model` (from the repository root) with the data of models.json's `entry`. */
-export async function onnxReference(python: string, model: string, entry: string, randomRows?: number): Promise<Reference> {
-  const args = [join(ROOT, 'tools/python/onnx_reference.py'), join(ROOT, model), '--entry', entry, ...(randomRows === undefined ? [] : ['--random', String(randomRows)])];
+export async function onnxReference(
+  python: string,
+  model: string,
+  entry: string,
+  randomRows?: number,
+): Promise<Reference> {
+  const args = [
+    join(ROOT, 'tools/python/onnx_reference.py'),
+    join(ROOT, model),
+    '--entry',
+    entry,
+    ...(randomRows === undefined ? [] : ['--random', String(randomRows)]),
+  ];
   const result = await run(python, args, { timeoutMs: 120_000 });
-  if (result.status !== 0) throw new Error(`onnx_reference.py failed (exit ${result.status}; a venv from before its pins? run npm run tools:install):\n${result.output}`);
+  if (result.status !== 0)
+    throw new Error(
+      `onnx_reference.py failed (exit ${result.status}; a venv from before its pins? run npm run tools:install):\n` +
+        `${result.output}`,
+    );
   return JSON.parse(result.output) as Reference;
 }

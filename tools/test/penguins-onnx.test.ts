@@ -43,7 +43,11 @@ describeWithTools('the example ONNX model (model/examples/penguins-onnx)', ['pyt
     for (const seed of HASH_SEEDS) {
       const out = join(dir, `hash-seed-${seed}.onnx`);
       const result = await run(python!, [SCRIPT, '--out', out], { env: { PYTHONHASHSEED: seed }, timeoutMs: 120_000 });
-      if (result.status !== 0) throw new Error(`penguins_onnx.py failed (exit ${result.status}; a venv from before its pins? run npm run tools:install):\n${result.output}`);
+      if (result.status !== 0)
+        throw new Error(
+          `penguins_onnx.py failed (exit ${result.status}; a venv from before its pins? run npm run ` +
+            `tools:install):\n${result.output}`,
+        );
       reports.push(JSON.parse(result.output) as Report);
     }
   }, 240_000);
@@ -53,14 +57,22 @@ describeWithTools('the example ONNX model (model/examples/penguins-onnx)', ['pyt
     expect(sha256(reports[1]!.out)).toBe(sha256(reports[0]!.out));
   });
 
-  test('when the script runs, then its file is byte-identical to the committed model.onnx (else regenerate it with the script and commit it)', () => {
-    expect(sha256(reports[0]!.out)).toBe(sha256(COMMITTED));
-  });
+  test(
+    'when the script runs, then its file is byte-identical to the committed model.onnx (else regenerate it with ' +
+      'the script and commit it)',
+    () => {
+      expect(sha256(reports[0]!.out)).toBe(sha256(COMMITTED));
+    },
+  );
 
-  test(`when the script reports its weights, then each is more than ${SAFETY} times the reordering spread from flipping its float32`, () => {
-    const { float32Margin, reorderSpread, trainingRows } = reports[0]!;
-    console.log(JSON.stringify({ onnxExampleWeights: { trainingRows, float32Margin, reorderSpread } }));
-    expect(reorderSpread).toBeGreaterThan(0);
-    expect(float32Margin).toBeGreaterThan(SAFETY * reorderSpread);
-  });
+  test(
+    `when the script reports its weights, then each is more than ${SAFETY} times the reordering spread from ` +
+      `flipping its float32`,
+    () => {
+      const { float32Margin, reorderSpread, trainingRows } = reports[0]!;
+      console.log(JSON.stringify({ onnxExampleWeights: { trainingRows, float32Margin, reorderSpread } }));
+      expect(reorderSpread).toBeGreaterThan(0);
+      expect(float32Margin).toBeGreaterThan(SAFETY * reorderSpread);
+    },
+  );
 });

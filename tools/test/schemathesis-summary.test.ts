@@ -11,8 +11,12 @@ Seed: 44153709414780679077891430780499324098
 
 describe('schemathesis summary', () => {
   test('when the run ends with its pytest-like banner, then the banner becomes a plain sentence', () => {
-    expect(plainLine('========================== No issues found in 14.98s ===========================')).toBe('schemathesis: no issues found in 14.98s');
-    expect(plainLine('=================================== SUMMARY ====================================')).toBe('=================================== SUMMARY ====================================');
+    expect(plainLine('========================== No issues found in 14.98s ===========================')).toBe(
+      'schemathesis: no issues found in 14.98s',
+    );
+    expect(plainLine('=================================== SUMMARY ====================================')).toBe(
+      '=================================== SUMMARY ====================================',
+    );
     expect(plainLine('     ✅ 16 passed')).toBe('     ✅ 16 passed');
   });
 
@@ -28,6 +32,8 @@ describe('schemathesis summary', () => {
   });
 
   test('when the output has no summary, then the closing line says so with the exit status', () => {
-    expect(closingLine('error: connection refused\n', 1)).toBe('schemathesis: no test-case summary in its output; exit status 1');
+    expect(closingLine('error: connection refused\n', 1)).toBe(
+      'schemathesis: no test-case summary in its output; exit status 1',
+    );
   });
 });

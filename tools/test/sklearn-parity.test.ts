@@ -22,9 +22,12 @@ const CHUNK = 1000;
 
 function datasetOf(name: string, source: string): Dataset {
   if (source === 'iris') return loadIris();
-  const configs = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as { models: Record<string, { data?: { path?: string; label?: string } }> };
+  const configs = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as {
+    models: Record<string, { data?: { path?: string; label?: string } }>;
+  };
   const data = configs.models[name]?.data;
-  if (!data?.path || !data.label) throw new Error(`model ${name}: no CSV path and label in model/models.json for source ${source}`);
+  if (!data?.path || !data.label)
+    throw new Error(`model ${name}: no CSV path and label in model/models.json for source ${source}`);
   return loadCsv(join(ROOT, data.path), data.label);
 }
 
@@ -47,8 +50,14 @@ describeWithTools('scikit-learn parity of the served models', ['python'], ({ pyt
     const labels: string[] = [];
     for (let start = 0; start < rows.length; start += CHUNK) {
       const chunk = rows.slice(start, start + CHUNK);
-      const body = { inputs: [{ name: 'input', shape: [chunk.length, chunk[0]!.length], datatype: 'FP64', data: chunk }], outputs: [{ name: 'label' }] };
-      const res = await request(name === 'M3' ? apps.M3 : apps.M1).post(`/v2/models/${name}/infer`).set({ Authorization: ALICE, 'Content-Type': 'application/json' }).send(JSON.stringify(body));
+      const body = {
+        inputs: [{ name: 'input', shape: [chunk.length, chunk[0]!.length], datatype: 'FP64', data: chunk }],
+        outputs: [{ name: 'label' }],
+      };
+      const res = await request(name === 'M3' ? apps.M3 : apps.M1)
+        .post(`/v2/models/${name}/infer`)
+        .set({ Authorization: ALICE, 'Content-Type': 'application/json' })
+        .send(JSON.stringify(body));
       if (res.status !== 200) throw new Error(`infer ${name}: ${res.status} ${JSON.stringify(res.body)}`);
       labels.push(...(res.body.outputs[0].data as string[]));
     }
@@ -65,24 +74,46 @@ describeWithTools('scikit-learn parity of the served models', ['python'], ({ pyt
     return JSON.parse(result.output) as { labels: string[]; ties: string[] };
   }
 
-  test.each(served)('when scikit-learn rebuilds %s, then it predicts as the API on every dataset row and on random points, except at its own ties', async (name) => {
-    const artifact = loadPromoted(modelDir, name);
-    const dataset = datasetOf(name, artifact.dataset.source);
-    const queries = [...dataset.X, ...randomPoints(dataset.X, RANDOM_POINTS)];
-    const [api, sklearn] = await Promise.all([apiLabels(name, queries), sklearnLabels(name, queries)]);
-    const ties = { vote: 0, distance: 0, differentAtTie: 0 };
-    const disagreements: string[] = [];
-    queries.forEach((row, i) => {
-      const tie = sklearn.ties[i];
-      if (tie === 'vote' || tie === 'distance') ties[tie]++;
-      if (api[i] === sklearn.labels[i]) return;
-      if (tie) ties.differentAtTie++;
-      else disagreements.push(`${i < dataset.X.length ? `row ${i}` : `random point ${i - dataset.X.length}`} ${JSON.stringify(row)}: API ${api[i]}, scikit-learn ${sklearn.labels[i]}`);
-    });
-    console.log(JSON.stringify({ sklearnParity: { model: name, ...algorithmOf(artifact).describe(artifact.hyperparameters, artifact.scores, artifact.software).fields, datasetRows: dataset.X.length, randomPoints: RANDOM_POINTS, voteTies: ties.vote, distanceTies: ties.distance, differentAtTies: ties.differentAtTie, disagreementsElsewhere: disagreements.length } }));
-    expect(disagreements.slice(0, 5)).toEqual([]);
-    // Ties are the exception, never the bulk: a comparison that excused most rows would prove nothing.
-    expect(ties.vote + ties.distance).toBeLessThan(queries.length / 10);
-    expect(api).toHaveLength(queries.length);
-  }, 180_000);
+  test.each(served)(
+    'when scikit-learn rebuilds %s, then it predicts as the API on every dataset row and on random points, except ' +
+      'at its own ties',
+    async (name) => {
+      const artifact = loadPromoted(modelDir, name);
+      const dataset = datasetOf(name, artifact.dataset.source);
+      const queries = [...dataset.X, ...randomPoints(dataset.X, RANDOM_POINTS)];
+      const [api, sklearn] = await Promise.all([apiLabels(name, queries), sklearnLabels(name, queries)]);
+      const ties = { vote: 0, distance: 0, differentAtTie: 0 };
+      const disagreements: string[] = [];
+      queries.forEach((row, i) => {
+        const tie = sklearn.ties[i];
+        if (tie === 'vote' || tie === 'distance') ties[tie]++;
+        if (api[i] === sklearn.labels[i]) return;
+        if (tie) ties.differentAtTie++;
+        else
+          disagreements.push(
+            `${i < dataset.X.length ? `row ${i}` : `random point ${i - dataset.X.length}`} ${JSON.stringify(row)}: ` +
+              `API ${api[i]}, scikit-learn ${sklearn.labels[i]}`,
+          );
+      });
+      console.log(
+        JSON.stringify({
+          sklearnParity: {
+            model: name,
+            ...algorithmOf(artifact).describe(artifact.hyperparameters, artifact.scores, artifact.software).fields,
+            datasetRows: dataset.X.length,
+            randomPoints: RANDOM_POINTS,
+            voteTies: ties.vote,
+            distanceTies: ties.distance,
+            differentAtTies: ties.differentAtTie,
+            disagreementsElsewhere: disagreements.length,
+          },
+        }),
+      );
+      expect(disagreements.slice(0, 5)).toEqual([]);
+      // Ties are the exception, never the bulk: a comparison that excused most rows would prove nothing.
+      expect(ties.vote + ties.distance).toBeLessThan(queries.length / 10);
+      expect(api).toHaveLength(queries.length);
+    },
+    180_000,
+  );
 });

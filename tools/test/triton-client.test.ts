@@ -21,12 +21,17 @@ describeWithTools('tritonclient.http against the OIP routes', ['python'], ({ pyt
     await server.exited;
   });
 
-  test('when the Triton client suite runs (live, ready, metadata, FP32/FP64 infer in binary and JSON, requested outputs, errors), then every case passes', async () => {
-    const result = await run(python!, [join(ROOT, 'tools/python/oip_triton_client.py')], {
-      env: { OIP_URL: `127.0.0.1:${server.port}`, OIP_AUTH: 'alice:wonderland', OIP_MODELS: 'M1,M2' },
-      timeoutMs: 60_000,
-    });
-    if (result.status !== 0) throw new Error(`tritonclient suite failed (exit ${result.status}):\n${result.output}`);
-    expect(result.output).toMatch(/\nRan 9 tests in [\d.]+s\n\nOK\s*$/);
-  }, 90_000);
+  test(
+    'when the Triton client suite runs (live, ready, metadata, FP32/FP64 infer in binary and JSON, requested ' +
+      'outputs, errors), then every case passes',
+    async () => {
+      const result = await run(python!, [join(ROOT, 'tools/python/oip_triton_client.py')], {
+        env: { OIP_URL: `127.0.0.1:${server.port}`, OIP_AUTH: 'alice:wonderland', OIP_MODELS: 'M1,M2' },
+        timeoutMs: 60_000,
+      });
+      if (result.status !== 0) throw new Error(`tritonclient suite failed (exit ${result.status}):\n${result.output}`);
+      expect(result.output).toMatch(/\nRan 9 tests in [\d.]+s\n\nOK\s*$/);
+    },
+    90_000,
+  );
 });

@@ -16,20 +16,25 @@ export interface ArtifactOutcome {
 export function commonRoot(paths: readonly string[]): string {
   const folders = paths.map((p) => (statSync(p).isDirectory() ? p : dirname(p)));
   let root = folders[0]!;
-  while (!folders.every((f) => f === root || f.startsWith(root.endsWith(sep) ? root : root + sep))) root = dirname(root);
+  while (!folders.every((f) => f === root || f.startsWith(root.endsWith(sep) ? root : root + sep)))
+    root = dirname(root);
   return root;
 }
 
 /** A multi-line input's entries, without blanks and `#` comments (as the actions read their lists). */
 export function inputLines(raw: string | undefined): string[] {
-  return (raw ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return (raw ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 /** upload-artifact's `name`, `path`, `if-no-files-found` and `overwrite`, against the workspace. */
 export function uploadArtifact(inputs: Record<string, string>, workspace: string, artifacts: string): ArtifactOutcome {
   const name = inputs.name || 'artifact';
   const patterns = inputLines(inputs.path);
-  if (patterns.some((p) => /[*?[]|^!/.test(p))) return { ok: false, note: `path ${patterns.join(', ')}: wildcards are not supported by the pipeline twin` };
+  if (patterns.some((p) => /[*?[]|^!/.test(p)))
+    return { ok: false, note: `path ${patterns.join(', ')}: wildcards are not supported by the pipeline twin` };
   const found = patterns.map((p) => resolve(workspace, p)).filter((p) => existsSync(p));
   const target = join(artifacts, name);
   if (found.length === 0) {
@@ -50,9 +55,17 @@ export function uploadArtifact(inputs: Record<string, string>, workspace: string
 }
 
 /** download-artifact's `name` and `path` (default: the workspace). */
-export function downloadArtifact(inputs: Record<string, string>, workspace: string, artifacts: string): ArtifactOutcome {
+export function downloadArtifact(
+  inputs: Record<string, string>,
+  workspace: string,
+  artifacts: string,
+): ArtifactOutcome {
   const name = inputs.name;
-  if (!name) return { ok: false, note: 'download without a name (every artifact of the run) is not supported by the pipeline twin' };
+  if (!name)
+    return {
+      ok: false,
+      note: 'download without a name (every artifact of the run) is not supported by the pipeline twin',
+    };
   const source = join(artifacts, name);
   if (!existsSync(source)) return { ok: false, note: `no artifact ${name} in this run` };
   const path = inputs.path ? (isAbsolute(inputs.path) ? inputs.path : join(workspace, inputs.path)) : workspace;

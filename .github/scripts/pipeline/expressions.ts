@@ -42,8 +42,18 @@ export class ExpressionEvaluator {
     const lexed = new Lexer(expression).lex();
     const infos = STATUS_FUNCTIONS.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
     const parsed = new Parser(lexed.tokens, Object.keys(context), infos).parse();
-    const verdicts: Record<(typeof STATUS_FUNCTIONS)[number], boolean> = { success: !status.failed, failure: status.failed, always: true, cancelled: false };
-    const functions = new Map(STATUS_FUNCTIONS.map((name) => [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(verdicts[name]) }]));
+    const verdicts: Record<(typeof STATUS_FUNCTIONS)[number], boolean> = {
+      success: !status.failed,
+      failure: status.failed,
+      always: true,
+      cancelled: false,
+    };
+    const functions = new Map(
+      STATUS_FUNCTIONS.map((name) => [
+        name,
+        { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(verdicts[name]) },
+      ]),
+    );
     const contextData = JSON.parse(JSON.stringify(context), data.reviver) as Expressions.data.Dictionary;
     const result = new Evaluator(parsed, contextData, functions).evaluate();
     return JSON.parse(JSON.stringify(result, data.replacer)) as unknown;
@@ -54,7 +64,9 @@ export class ExpressionEvaluator {
    * null as empty). A string with no expression is returned as it is.
    */
   interpolate(text: string, context: ExpressionContext, status?: JobStatus): string {
-    return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, expression: string) => asText(this.evaluate(expression.trim(), context, status)));
+    return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, expression: string) =>
+      asText(this.evaluate(expression.trim(), context, status)),
+    );
   }
 
   /**
@@ -64,7 +76,10 @@ export class ExpressionEvaluator {
   condition(text: string | boolean | undefined, context: ExpressionContext, status: JobStatus): boolean {
     if (text === undefined) return !status.failed;
     if (typeof text === 'boolean') return text && !status.failed;
-    const bare = text.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim();
+    const bare = text
+      .trim()
+      .replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
+      .trim();
     const checked = /\b(success|failure|always|cancelled)\s*\(/.test(bare) ? bare : `success() && (${bare})`;
     return truthy(this.evaluate(checked, context, status));
   }

@@ -60,12 +60,28 @@ interface StepState {
 const INSTALL_STEP = /^(npm ci\b|sudo apt-get update\b.*&& sudo apt-get install\b)/;
 
 /** The values of an `env:` or `with:` map, expressions filled in. */
-function fill(map: Record<string, unknown> | undefined, settings: RunSettings, context: ExpressionContext, failed: boolean): Record<string, string> {
-  return Object.fromEntries(Object.entries(map ?? {}).map(([key, value]) => [key, settings.evaluator.interpolate(asText(value), context, { failed })]));
+function fill(
+  map: Record<string, unknown> | undefined,
+  settings: RunSettings,
+  context: ExpressionContext,
+  failed: boolean,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(map ?? {}).map(([key, value]) => [
+      key,
+      settings.evaluator.interpolate(asText(value), context, { failed }),
+    ]),
+  );
 }
 
 /** Runs one job's steps; `needs` holds the results of the jobs it waited for. */
-export function runJob(id: string, job: Job, workflow: Workflow, settings: RunSettings, needs: Record<string, { result: string; outputs: Record<string, string> }>): JobResult {
+export function runJob(
+  id: string,
+  job: Job,
+  workflow: Workflow,
+  settings: RunSettings,
+  needs: Record<string, { result: string; outputs: Record<string, string> }>,
+): JobResult {
   const runnerTemp = join(settings.runDir, 'temp', id);
   rmSync(runnerTemp, { recursive: true, force: true });
   mkdirSync(runnerTemp, { recursive: true });
@@ -75,7 +91,11 @@ export function runJob(id: string, job: Job, workflow: Workflow, settings: RunSe
   const steps: Record<string, StepState> = {};
   const results: StepResult[] = [];
   let failed = false;
-  const contexts = { ...settings.contexts, needs, runner: { ...(settings.contexts.runner as object), temp: runnerTemp } };
+  const contexts = {
+    ...settings.contexts,
+    needs,
+    runner: { ...(settings.contexts.runner as object), temp: runnerTemp },
+  };
   let env = fill(workflow.env, settings, { ...contexts, env: {} }, false);
   env = { ...env, ...fill(job.env, settings, { ...contexts, env }, false) };
 
@@ -88,7 +108,11 @@ export function runJob(id: string, job: Job, workflow: Workflow, settings: RunSe
     if (!settings.evaluator.condition(step.if, context, { failed })) {
       if (step.id) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
       const statusChecked = /\b(success|failure|always|cancelled)\s*\(/.test(step.if ?? '');
-      record('skipped', 0, failed && !statusChecked ? 'an earlier step failed' : `if: ${String(step.if).trim()} is false`);
+      record(
+        'skipped',
+        0,
+        failed && !statusChecked ? 'an earlier step failed' : `if: ${String(step.if).trim()} is false`,
+      );
       return;
     }
     const stepEnv = { ...env, ...fill(step.env, settings, context, failed) };
@@ -100,28 +124,63 @@ export function runJob(id: string, job: Job, workflow: Workflow, settings: RunSe
       timeoutMs: Math.max(1000, Math.round(deadline - performance.now())),
     };
     const started = performance.now();
-    const outcome = step.uses ? runAction({ action: step.uses.split('@')[0]!, inputs: fill(step.with, settings, context, failed), workspace: settings.workspace, artifacts: settings.artifacts, process }) : runStep(id, step, process, settings, { context, failed });
+    const outcome = step.uses
+      ? runAction({
+          action: step.uses.split('@')[0]!,
+          inputs: fill(step.with, settings, context, failed),
+          workspace: settings.workspace,
+          artifacts: settings.artifacts,
+          process,
+        })
+      : runStep(id, step, process, settings, { context, failed });
     const seconds = (performance.now() - started) / 1000;
     env = { ...env, ...(outcome.env ?? {}) };
     const continueOnError = step['continue-on-error'] === true || step['continue-on-error'] === 'true';
     const stepOutcome = outcome.verdict === 'failed' ? 'failure' : outcome.verdict === 'passed' ? 'success' : 'skipped';
-    if (step.id) steps[step.id] = { outputs: outcome.outputs ?? {}, outcome: stepOutcome, conclusion: stepOutcome === 'failure' && continueOnError ? 'success' : stepOutcome };
+    if (step.id)
+      steps[step.id] = {
+        outputs: outcome.outputs ?? {},
+        outcome: stepOutcome,
+        conclusion: stepOutcome === 'failure' && continueOnError ? 'success' : stepOutcome,
+      };
     if (stepOutcome === 'failure' && !continueOnError) failed = true;
     const soft = stepOutcome === 'failure' && continueOnError;
-    record(outcome.verdict, outcome.verdict === 'passed' || outcome.verdict === 'failed' ? seconds : 0, [outcome.note, soft ? 'continue-on-error' : ''].filter(Boolean).join('; '), soft);
+    record(
+      outcome.verdict,
+      outcome.verdict === 'passed' || outcome.verdict === 'failed' ? seconds : 0,
+      [outcome.note, soft ? 'continue-on-error' : ''].filter(Boolean).join('; '),
+      soft,
+    );
   });
   return { result: failed ? 'failure' : 'success', steps: results };
 }
 
 /** A `run:` step: as written, or its local stand-in; an install already done here is not repeated. */
-function runStep(job: string, step: Step, process: StepProcess, settings: RunSettings, at: { context: ExpressionContext; failed: boolean }): ActionOutcome {
+function runStep(
+  job: string,
+  step: Step,
+  process: StepProcess,
+  settings: RunSettings,
+  at: { context: ExpressionContext; failed: boolean },
+): ActionOutcome {
   const script = settings.evaluator.interpolate(step.run ?? '', at.context, { failed: at.failed });
   const isInstall = INSTALL_STEP.test(script.trim());
   const installedBy = isInstall ? settings.installed.doneBy(process.cwd, script.trim()) : undefined;
-  if (installedBy) return { verdict: 'passed', note: `already done by ${installedBy} in this one checkout (same lockfile)` };
+  if (installedBy)
+    return { verdict: 'passed', note: `already done by ${installedBy} in this one checkout (same lockfile)` };
   const local = localCommandFor(step.id);
   const effects = runShellStep(local ? local.script(script) : script, step.shell, process);
-  if (effects.code === 0 && isInstall) settings.installed.record(process.cwd, script.trim(), `job ${job} of ${settings.runLabel}`);
-  const notes = [local ? `here: ${local.why}` : '', effects.timedOut ? "the job's timeout-minutes ran out" : '', effects.code === 0 ? '' : `exit code ${effects.code}`];
-  return { verdict: effects.code === 0 ? 'passed' : 'failed', note: notes.filter(Boolean).join('; '), outputs: effects.outputs, env: effects.env };
+  if (effects.code === 0 && isInstall)
+    settings.installed.record(process.cwd, script.trim(), `job ${job} of ${settings.runLabel}`);
+  const notes = [
+    local ? `here: ${local.why}` : '',
+    effects.timedOut ? "the job's timeout-minutes ran out" : '',
+    effects.code === 0 ? '' : `exit code ${effects.code}`,
+  ];
+  return {
+    verdict: effects.code === 0 ? 'passed' : 'failed',
+    note: notes.filter(Boolean).join('; '),
+    outputs: effects.outputs,
+    env: effects.env,
+  };
 }

@@ -17,7 +17,8 @@ export interface LocalCommand {
   why: string;
 }
 
-const missing = (program: string) => (): boolean => spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status !== 0;
+const missing = (program: string) => (): boolean =>
+  spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status !== 0;
 
 /** `k6 run …` to the end of its line: the k6 steps' one k6 command. */
 const K6_RUN = /\bk6 run\b[^\n]*/g;
@@ -35,21 +36,29 @@ export const LOCAL_COMMANDS: LocalCommand[] = [
     ids: ['k6'],
     applies: missing('k6'),
     script: (written) => written.replace(K6_RUN, LOCAL_RUNNER),
-    why: 'the local load runner in place of `k6 run`, with the same scenario, target and credentials (k6 is not installed here)',
+    why:
+      'the local load runner in place of `k6 run`, with the same scenario, target and credentials (k6 is not ' +
+      'installed here)',
   },
   {
     ids: ['load-image'],
     // kind copies the archive into its node container; this cluster's node is this machine.
     applies: missing('kind'),
     script: () => 'bash k8s/cluster/load-image.sh "$LOCAL"',
-    why: "k8s/cluster/load-image.sh copies the image into the node's containerd (kind is not installed: the cluster is npm run cluster:up's)",
+    why:
+      "k8s/cluster/load-image.sh copies the image into the node's containerd (kind is not installed: the cluster " +
+      "is npm run cluster:up's)",
   },
   {
     ids: ['export-logs'],
     applies: missing('kind'),
     // The same folder the upload step archives: the daemons' logs and the cluster's events.
-    script: () => '. k8s/cluster/lib.sh && mkdir -p kind-logs && cp -r "$LOGS" kind-logs/cluster && kubectl get events -A > kind-logs/events.txt',
-    why: "the cluster's daemon logs and events into kind-logs/ (kind is not installed: the cluster is npm run cluster:up's)",
+    script: () =>
+      '. k8s/cluster/lib.sh && mkdir -p kind-logs && cp -r "$LOGS" kind-logs/cluster && kubectl get events -A > ' +
+      'kind-logs/events.txt',
+    why:
+      "the cluster's daemon logs and events into kind-logs/ (kind is not installed: the cluster is npm run " +
+      "cluster:up's)",
   },
 ];
 

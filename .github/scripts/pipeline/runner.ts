@@ -39,7 +39,8 @@ export interface PipelineOptions {
 
 /** Why a reusable workflow a job calls cannot run here. */
 const REUSABLE_WORKFLOWS: Record<string, string> = {
-  './.github/workflows/release.yml': 'release.yml pushes the tested image to GHCR (and ACR), and attests it through Sigstore and OIDC',
+  './.github/workflows/release.yml':
+    'release.yml pushes the tested image to GHCR (and ACR), and attests it through Sigstore and OIDC',
 };
 
 function git(workspace: string, args: string[]): string {
@@ -49,21 +50,55 @@ function git(workspace: string, args: string[]): string {
 }
 
 /** The github context of a run of `event` on this checkout's HEAD. */
-export function githubContext(workspace: string, event: PipelineEvent, base = 'HEAD~1', inputs: Record<string, string> = {}): Record<string, unknown> {
+export function githubContext(
+  workspace: string,
+  event: PipelineEvent,
+  base = 'HEAD~1',
+  inputs: Record<string, string> = {},
+): Record<string, unknown> {
   const sha = git(workspace, ['rev-parse', 'HEAD']);
-  const branch = spawnSync('git', ['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim() || 'main';
+  const branch =
+    spawnSync('git', ['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim() ||
+    'main';
   const origin = spawnSync('git', ['remote', 'get-url', 'origin'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
   const repository = /[:/]([^/:]+\/[^/]+?)(?:\.git)?$/.exec(origin)?.[1] ?? `local/${basename(workspace)}`;
   const repo = { full_name: repository, name: repository.split('/')[1], owner: { login: repository.split('/')[0] } };
   const payload =
     event === 'pull_request'
-      ? { number: 0, pull_request: { number: 0, base: { sha: git(workspace, ['rev-parse', base]), ref: 'main', repo }, head: { sha, ref: branch, repo } }, repository: repo }
-      : { ref: `refs/heads/${branch}`, after: sha, head_commit: { id: sha }, repository: repo, ...(event === 'workflow_dispatch' ? { inputs } : {}) };
+      ? {
+          number: 0,
+          pull_request: {
+            number: 0,
+            base: { sha: git(workspace, ['rev-parse', base]), ref: 'main', repo },
+            head: { sha, ref: branch, repo },
+          },
+          repository: repo,
+        }
+      : {
+          ref: `refs/heads/${branch}`,
+          after: sha,
+          head_commit: { id: sha },
+          repository: repo,
+          ...(event === 'workflow_dispatch' ? { inputs } : {}),
+        };
   const ref = event === 'pull_request' ? 'refs/pull/0/merge' : `refs/heads/${branch}`;
   return {
-    event_name: event, event: payload, sha, ref, ref_name: event === 'pull_request' ? '0/merge' : branch, ref_type: 'branch',
-    repository, repository_owner: repository.split('/')[0], run_id: String(Date.now()), run_number: '1', run_attempt: '1',
-    workspace, actor: 'local', server_url: 'https://github.com', workflow: 'ci', job: '',
+    event_name: event,
+    event: payload,
+    sha,
+    ref,
+    ref_name: event === 'pull_request' ? '0/merge' : branch,
+    ref_type: 'branch',
+    repository,
+    repository_owner: repository.split('/')[0],
+    run_id: String(Date.now()),
+    run_number: '1',
+    run_attempt: '1',
+    workspace,
+    actor: 'local',
+    server_url: 'https://github.com',
+    workflow: 'ci',
+    job: '',
   };
 }
 
@@ -71,7 +106,9 @@ export function githubContext(workspace: string, event: PipelineEvent, base = 'H
 function baseEnvironment(options: PipelineOptions, github: Record<string, unknown>): Record<string, string> {
   const eventFile = join(options.runDir, 'event.json');
   writeFileSync(eventFile, JSON.stringify(github.event, null, 2));
-  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
   // GitHub's runners have passwordless sudo; root here may have no sudo at all.
   const hasSudo = spawnSync('sh', ['-c', 'command -v sudo'], { stdio: 'ignore' }).status === 0;
   if (!hasSudo && process.getuid?.() === 0) {
@@ -81,9 +118,18 @@ function baseEnvironment(options: PipelineOptions, github: Record<string, unknow
     env.PATH = `${shims}:${env.PATH ?? ''}`;
   }
   return {
-    ...env, CI: 'true', GITHUB_WORKSPACE: options.workspace, GITHUB_EVENT_NAME: options.event, GITHUB_EVENT_PATH: eventFile,
-    GITHUB_SHA: String(github.sha), GITHUB_REF: String(github.ref), GITHUB_REPOSITORY: String(github.repository),
-    GITHUB_RUN_ID: String(github.run_id), GITHUB_RUN_ATTEMPT: '1', RUNNER_OS: 'Linux', RUNNER_ARCH: 'X64',
+    ...env,
+    CI: 'true',
+    GITHUB_WORKSPACE: options.workspace,
+    GITHUB_EVENT_NAME: options.event,
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_SHA: String(github.sha),
+    GITHUB_REF: String(github.ref),
+    GITHUB_REPOSITORY: String(github.repository),
+    GITHUB_RUN_ID: String(github.run_id),
+    GITHUB_RUN_ATTEMPT: '1',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
   };
 }
 
@@ -91,7 +137,8 @@ function baseEnvironment(options: PipelineOptions, github: Record<string, unknow
 export function selectJobs(workflow: Workflow, only?: string[], skip?: string[]): Map<string, string> {
   const reasons = new Map<string, string>();
   const ids = Object.keys(workflow.jobs);
-  for (const name of [...(only ?? []), ...(skip ?? [])]) if (!ids.includes(name)) throw new Error(`no job ${name} in the workflow (jobs: ${ids.join(', ')})`);
+  for (const name of [...(only ?? []), ...(skip ?? [])])
+    if (!ids.includes(name)) throw new Error(`no job ${name} in the workflow (jobs: ${ids.join(', ')})`);
   if (only) {
     const wanted = new Set<string>();
     const add = (id: string): void => {
@@ -113,10 +160,22 @@ export async function runPipeline(options: PipelineOptions): Promise<StepResult[
   mkdirSync(options.runDir, { recursive: true });
   const github = githubContext(options.workspace, options.event, options.base, options.inputs);
   const settings: RunSettings = {
-    workspace: options.workspace, artifacts: join(options.runDir, 'artifacts'), runDir: options.runDir,
-    evaluator: await ExpressionEvaluator.create(), baseEnv: baseEnvironment(options, github),
-    installed: new InstallLedger(), runLabel: `the run started at ${new Date().toISOString().slice(11, 19)} UTC`,
-    contexts: { github, runner: { os: 'Linux', arch: 'X64', temp: '' }, vars: options.vars ?? {}, secrets: { GITHUB_TOKEN: '', ...options.secrets }, inputs: options.inputs ?? {}, matrix: {}, strategy: {} },
+    workspace: options.workspace,
+    artifacts: join(options.runDir, 'artifacts'),
+    runDir: options.runDir,
+    evaluator: await ExpressionEvaluator.create(),
+    baseEnv: baseEnvironment(options, github),
+    installed: new InstallLedger(),
+    runLabel: `the run started at ${new Date().toISOString().slice(11, 19)} UTC`,
+    contexts: {
+      github,
+      runner: { os: 'Linux', arch: 'X64', temp: '' },
+      vars: options.vars ?? {},
+      secrets: { GITHUB_TOKEN: '', ...options.secrets },
+      inputs: options.inputs ?? {},
+      matrix: {},
+      strategy: {},
+    },
   };
   const done: Record<string, { result: JobResult['result']; outputs: Record<string, string> }> = {};
   const results: StepResult[] = [];
@@ -124,22 +183,45 @@ export async function runPipeline(options: PipelineOptions): Promise<StepResult[
   try {
     for (const id of jobOrder(workflow)) {
       const job = workflow.jobs[id]!;
-      const needs = Object.fromEntries(needsOf(job).map((need) => [need, done[need] ?? { result: 'skipped', outputs: {} }]));
+      const needs = Object.fromEntries(
+        needsOf(job).map((need) => [need, done[need] ?? { result: 'skipped', outputs: {} }]),
+      );
       const skipped = (note: string): void => {
         done[id] = { result: 'skipped', outputs: {} };
         results.push({ job: id, step: '(job)', verdict: 'skipped', seconds: 0, note });
       };
       const reason = unselected.get(id);
-      if (reason === 'not selected') { done[id] = { result: 'skipped', outputs: {} }; continue; }
-      if (reason) { skipped(reason); continue; }
-      if (stopped) { skipped('an earlier job failed (--fail-fast)'); continue; }
+      if (reason === 'not selected') {
+        done[id] = { result: 'skipped', outputs: {} };
+        continue;
+      }
+      if (reason) {
+        skipped(reason);
+        continue;
+      }
+      if (stopped) {
+        skipped('an earlier job failed (--fail-fast)');
+        continue;
+      }
       const needsFailed = Object.values(needs).some((n) => n.result !== 'success');
       if (!settings.evaluator.condition(job.if, { ...settings.contexts, needs }, { failed: needsFailed })) {
-        skipped(job.if === undefined ? `needs ${needsOf(job).filter((n) => needs[n]!.result !== 'success').join(', ')}` : `if: ${String(job.if).trim()} is false`);
+        skipped(
+          job.if === undefined
+            ? `needs ${needsOf(job)
+                .filter((n) => needs[n]!.result !== 'success')
+                .join(', ')}`
+            : `if: ${String(job.if).trim()} is false`,
+        );
         continue;
       }
       if (job.uses) {
-        results.push({ job: id, step: `(calls ${job.uses})`, verdict: 'github', seconds: 0, note: `needs GitHub: ${REUSABLE_WORKFLOWS[job.uses] ?? 'a reusable workflow'}` });
+        results.push({
+          job: id,
+          step: `(calls ${job.uses})`,
+          verdict: 'github',
+          seconds: 0,
+          note: `needs GitHub: ${REUSABLE_WORKFLOWS[job.uses] ?? 'a reusable workflow'}`,
+        });
         done[id] = { result: 'skipped', outputs: {} };
         continue;
       }
@@ -150,7 +232,8 @@ export async function runPipeline(options: PipelineOptions): Promise<StepResult[
       if (result.result === 'failure' && options.failFast) stopped = true;
     }
   } finally {
-    for (const path of worktrees.splice(0)) if (existsSync(path)) spawnSync('git', ['worktree', 'remove', '--force', path], { cwd: options.workspace });
+    for (const path of worktrees.splice(0))
+      if (existsSync(path)) spawnSync('git', ['worktree', 'remove', '--force', path], { cwd: options.workspace });
   }
   return results;
 }

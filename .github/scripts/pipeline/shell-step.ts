@@ -74,7 +74,13 @@ export function runShellStep(script: string, shell: string | undefined, step: St
     const files = Object.fromEntries(FILE_COMMANDS.map((name) => [name, join(dir, name.toLowerCase())]));
     for (const path of Object.values(files)) writeFileSync(path, '');
     const [program, ...args] = shellCommand(shell, file);
-    const result = spawnSync(program!, args, { cwd: step.cwd, env: { ...step.env, ...files }, stdio: 'inherit', timeout: step.timeoutMs, killSignal: 'SIGTERM' });
+    const result = spawnSync(program!, args, {
+      cwd: step.cwd,
+      env: { ...step.env, ...files },
+      stdio: 'inherit',
+      timeout: step.timeoutMs,
+      killSignal: 'SIGTERM',
+    });
     const summary = readFileSync(files.GITHUB_STEP_SUMMARY!, 'utf8');
     if (summary) appendFileSync(step.summaryFile, summary);
     const path = readFileSync(files.GITHUB_PATH!, 'utf8').split('\n').filter(Boolean);

@@ -69,10 +69,12 @@ export function jobOrder(workflow: Workflow): string[] {
   const order: string[] = [];
   const pending = new Set(ids);
   while (pending.size > 0) {
-    const next = [...pending].find((id) => needsOf(workflow.jobs[id]!).every((need) => {
-      if (!ids.includes(need)) throw new Error(`job ${id} needs ${need}, which is no job of this workflow`);
-      return order.includes(need);
-    }));
+    const next = [...pending].find((id) =>
+      needsOf(workflow.jobs[id]!).every((need) => {
+        if (!ids.includes(need)) throw new Error(`job ${id} needs ${need}, which is no job of this workflow`);
+        return order.includes(need);
+      }),
+    );
     if (!next) throw new Error(`the needs of jobs ${[...pending].join(', ')} form a cycle`);
     order.push(next);
     pending.delete(next);
@@ -82,5 +84,9 @@ export function jobOrder(workflow: Workflow): string[] {
 
 /** How a step is called in messages: its name, else its id, command or action. */
 export function stepTitle(step: Step, index: number): string {
-  return step.name ?? step.id ?? (step.uses ? step.uses.split('@')[0]! : (step.run?.trim().split('\n')[0] ?? `step ${index + 1}`));
+  return (
+    step.name ??
+    step.id ??
+    (step.uses ? step.uses.split('@')[0]! : (step.run?.trim().split('\n')[0] ?? `step ${index + 1}`))
+  );
 }

@@ -17,7 +17,15 @@ export interface SummaryFake {
 /** The functions of `@actions/core` the actions call, with their real signatures. */
 export type CoreApi = Pick<
   typeof Core,
-  'getInput' | 'getMultilineInput' | 'getBooleanInput' | 'setOutput' | 'setFailed' | 'info' | 'warning' | 'debug' | 'notice'
+  | 'getInput'
+  | 'getMultilineInput'
+  | 'getBooleanInput'
+  | 'setOutput'
+  | 'setFailed'
+  | 'info'
+  | 'warning'
+  | 'debug'
+  | 'notice'
 >;
 
 /** The fake `@actions/core` and everything it recorded. */
@@ -142,7 +150,13 @@ type Data = { data: FakeComment };
 /** The slice of Octokit that the PR comment uses. */
 export interface FakeOctokit {
   paginate(method: unknown, params: IssueParams): Promise<FakeComment[]>;
-  rest: { issues: { listComments(p: IssueParams): Promise<{ data: FakeComment[] }>; createComment(p: IssueParams): Promise<Data>; updateComment(p: IssueParams): Promise<Data> } };
+  rest: {
+    issues: {
+      listComments(p: IssueParams): Promise<{ data: FakeComment[] }>;
+      createComment(p: IssueParams): Promise<Data>;
+      updateComment(p: IssueParams): Promise<Data>;
+    };
+  };
 }
 
 /** A fresh `@actions/github` fixture (owner "octo", repo "mlship"). */

@@ -19,7 +19,12 @@ export function writeRegistry(dir: string, models: readonly FixtureModel[]): str
   for (const m of models) {
     const versionDir = join(dir, m.name, m.version);
     mkdirSync(versionDir, { recursive: true });
-    const metrics = { format: 'mlship.knn-metrics/v1', name: m.name, version: m.version, scores: { accuracy: m.accuracy, macroF1: m.macroF1 } };
+    const metrics = {
+      format: 'mlship.knn-metrics/v1',
+      name: m.name,
+      version: m.version,
+      scores: { accuracy: m.accuracy, macroF1: m.macroF1 },
+    };
     writeFileSync(join(versionDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     writeFileSync(join(dir, m.name, m.pointer), m.version + '\n');
   }
@@ -29,7 +34,16 @@ export function writeRegistry(dir: string, models: readonly FixtureModel[]): str
 /** A models file with M1 and M2 gated at 0.9 / 0.9 and a tolerance of 0.02. */
 export function writeModelsFile(file: string): string {
   const gate = { minAccuracy: 0.9, minMacroF1: 0.9, maxRegression: 0.02 };
-  const model = (distance: string) => ({ description: 'fixture', data: { source: 'iris' }, distance, kCandidates: [3, 5], folds: 5, testFraction: 0.2, seed: 42, gate });
+  const model = (distance: string) => ({
+    description: 'fixture',
+    data: { source: 'iris' },
+    distance,
+    kCandidates: [3, 5],
+    folds: 5,
+    testFraction: 0.2,
+    seed: 42,
+    gate,
+  });
   writeFileSync(file, JSON.stringify({ models: { M1: model('euclidean'), M2: model('manhattan') } }, null, 2) + '\n');
   return file;
 }

@@ -20,9 +20,15 @@ export function toApiError(error: unknown): ApiError {
  * Writes an error as the contract's JSON (`{"error":{"code","message"}}`), or as the Open
  * Inference Protocol's (`{"error":"…"}`, with the code beside it) under /v2.
  */
-export function sendError(req: IncomingMessage, res: ServerResponse & { locals: Record<string, unknown> }, error: unknown, logger: Logger): void {
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse & { locals: Record<string, unknown> },
+  error: unknown,
+  logger: Logger,
+): void {
   const api = toApiError(error);
-  if (api.status >= 500 && api.code !== 'not_ready') logger.error({ err: error, reqId: res.locals.requestId as string }, 'request failed');
+  if (api.status >= 500 && api.code !== 'not_ready')
+    logger.error({ err: error, reqId: res.locals.requestId as string }, 'request failed');
   const body = (req.url ?? '').startsWith('/v2') ? { error: api.message, code: api.code } : errorBody(api);
   const text = JSON.stringify(body);
   for (const [name, value] of Object.entries(api.headers)) setResponseHeader(res, name, value);

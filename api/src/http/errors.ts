@@ -30,5 +30,11 @@ export class ApiError extends Error {
 
 /** `{"error":{"code","message","details"}}` — the contract's error body. */
 export function errorBody(error: ApiError): { error: { code: string; message: string; details?: unknown } } {
-  return { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
 }

@@ -7,20 +7,29 @@ type Next = (error?: unknown) => void;
 /**
  * JSON request bodies for every route: 415 unless the body is application/json in UTF-8 (RFC 8259),
  * 413 past `limitBytes` (checked against Content-Length before reading, and while reading), 400 for
- * malformed JSON. Sets `req.body` (and `req.bodyText`, the text it was parsed from). Small and direct: it runs on the /predict hot path, where
- * body-parser's charset decoding and async-hooks bookkeeping cost more than the prediction.
+ * malformed JSON. Sets `req.body` (and `req.bodyText`, the text it was parsed from). Small and direct: it runs on the
+ * /predict hot path, where body-parser's charset decoding and async-hooks bookkeeping cost more than the prediction.
  */
-export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: unknown; bodyText?: string }, res: unknown, next: Next) => void {
+export function jsonBody(
+  limitBytes: number,
+): (req: IncomingMessage & { body?: unknown; bodyText?: string }, res: unknown, next: Next) => void {
   return (req, _res, next) => {
     // The exact common value skips type-is's parse of the header (a measurable share of /predict).
     const exact = req.headers['content-type'] === 'application/json';
     const json = exact ? typeis.hasBody(req) : Boolean(typeis(req, ['application/json']));
     if (!json) {
-      next(new ApiError('unsupported_media_type', `send the body as application/json (got ${req.headers['content-type'] ?? 'no Content-Type'})`));
+      next(
+        new ApiError(
+          'unsupported_media_type',
+          `send the body as application/json (got ${req.headers['content-type'] ?? 'no Content-Type'})`,
+        ),
+      );
       return;
     }
     // The exact common value has no parameters: no charset to look for.
-    const charset = exact ? undefined : /;\s*charset=("?)([^";\s]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
+    const charset = exact
+      ? undefined
+      : /;\s*charset=("?)([^";\s]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
     if (charset && charset !== 'utf-8' && charset !== 'utf8') {
       next(new ApiError('unsupported_media_type', `JSON must be UTF-8, got charset ${charset}`));
       return;
@@ -43,7 +52,8 @@ export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: u
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limitBytes) fail(new ApiError('payload_too_large', `the request body is larger than BODY_LIMIT (${limitBytes} bytes)`));
+      if (size > limitBytes)
+        fail(new ApiError('payload_too_large', `the request body is larger than BODY_LIMIT (${limitBytes} bytes)`));
       else chunks.push(chunk);
     };
     req.on('data', onData);
@@ -58,7 +68,9 @@ export function jsonBody(limitBytes: number): (req: IncomingMessage & { body?: u
         // Kept for /predict, whose prediction log reuses the rows' text (see predict-fast-path.ts).
         req.bodyText = text;
       } catch (error) {
-        return fail(new ApiError('malformed_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 120)}`));
+        return fail(
+          new ApiError('malformed_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 120)}`),
+        );
       }
       next();
     });

@@ -25,13 +25,21 @@ export interface InferBody {
  * Content-Type, as tritonclient sends it), or JSON plus tensor bytes when the header-length header
  * is present. Sets `req.body` to an {@link InferBody}; any other media type is a 415.
  */
-export function inferBody(limitBytes: number): (req: IncomingMessage & { body?: unknown }, res: unknown, next: Next) => void {
+export function inferBody(
+  limitBytes: number,
+): (req: IncomingMessage & { body?: unknown }, res: unknown, next: Next) => void {
   return (req, _res, next) => {
     const lengthHeader = req.headers[HEADER_LENGTH];
     const contentType = req.headers['content-type'];
-    const accepted = lengthHeader !== undefined ? ['application/json', 'application/octet-stream'] : ['application/json'];
+    const accepted =
+      lengthHeader !== undefined ? ['application/json', 'application/octet-stream'] : ['application/json'];
     if (contentType !== undefined && !typeis(req, accepted)) {
-      next(new ApiError('unsupported_media_type', `send the inference request as ${accepted.join(' or ')} (got ${contentType})`));
+      next(
+        new ApiError(
+          'unsupported_media_type',
+          `send the inference request as ${accepted.join(' or ')} (got ${contentType})`,
+        ),
+      );
       return;
     }
     if (Number(req.headers['content-length']) > limitBytes) {
@@ -51,7 +59,11 @@ export function inferBody(limitBytes: number): (req: IncomingMessage & { body?: 
   };
 }
 
-function readWithin(req: IncomingMessage, limitBytes: number, done: (error: ApiError | undefined, body?: Buffer) => void): void {
+function readWithin(
+  req: IncomingMessage,
+  limitBytes: number,
+  done: (error: ApiError | undefined, body?: Buffer) => void,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
@@ -66,7 +78,8 @@ function readWithin(req: IncomingMessage, limitBytes: number, done: (error: ApiE
   };
   req.on('data', (chunk: Buffer) => {
     size += chunk.length;
-    if (size > limitBytes) finish(new ApiError('payload_too_large', `the request body is larger than BODY_LIMIT (${limitBytes} bytes)`));
+    if (size > limitBytes)
+      finish(new ApiError('payload_too_large', `the request body is larger than BODY_LIMIT (${limitBytes} bytes)`));
     else chunks.push(chunk);
   });
   req.once('error', () => finish(new ApiError('invalid_input', 'the request body could not be read')));
@@ -79,7 +92,11 @@ function splitBody(body: Buffer, lengthHeader: string | string[] | undefined): I
   if (lengthHeader !== undefined) {
     const declared = Array.isArray(lengthHeader) ? NaN : Number(lengthHeader);
     if (!Number.isInteger(declared) || declared < 0 || declared > body.length) {
-      throw new ApiError('invalid_input', `Inference-Header-Content-Length must be an integer from 0 to the body's ${body.length} bytes, got ${String(lengthHeader).slice(0, 40)}`);
+      throw new ApiError(
+        'invalid_input',
+        `Inference-Header-Content-Length must be an integer from 0 to the body's ${body.length} bytes, got ` +
+          `${String(lengthHeader).slice(0, 40)}`,
+      );
     }
     jsonLength = declared;
   }
@@ -88,21 +105,33 @@ function splitBody(body: Buffer, lengthHeader: string | string[] | undefined): I
   try {
     return { header: JSON.parse(text) as unknown, binary: body.subarray(jsonLength) };
   } catch (error) {
-    throw new ApiError('malformed_json', `the inference header is not valid JSON: ${(error as Error).message.slice(0, 120)}`);
+    throw new ApiError(
+      'malformed_json',
+      `the inference header is not valid JSON: ${(error as Error).message.slice(0, 120)}`,
+    );
   }
 }
 
 const WIDTH = { FP32: 4, FP64: 8 } as const;
 
-/** Decodes `count` little-endian FP32/FP64 values from the extension's bytes, refusing a size mismatch or a non-finite value. */
+/**
+ * Decodes `count` little-endian FP32/FP64 values from the extension's bytes, refusing a size mismatch or a non-finite
+ * value.
+ */
 export function decodeTensor(bytes: Buffer, datatype: keyof typeof WIDTH, count: number): number[] {
   const width = WIDTH[datatype];
-  if (bytes.length !== count * width) throw new ApiError('invalid_input', `binary_data_size is ${bytes.length} bytes; ${count} ${datatype} values need ${count * width}`);
+  if (bytes.length !== count * width)
+    throw new ApiError(
+      'invalid_input',
+      `binary_data_size is ${bytes.length} bytes; ${count} ${datatype} values need ${count * width}`,
+    );
   const values = new Array<number>(count);
   for (let i = 0; i < count; i++) {
     const value = datatype === 'FP32' ? bytes.readFloatLE(i * width) : bytes.readDoubleLE(i * width);
-    if (!Number.isFinite(value)) throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${value} at index ${i}`);
-    if (Math.abs(value) > MAX_FEATURE_MAGNITUDE) throw new ApiError('invalid_input', `tensor values must be within ±1e150, found ${value} at index ${i}`);
+    if (!Number.isFinite(value))
+      throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${value} at index ${i}`);
+    if (Math.abs(value) > MAX_FEATURE_MAGNITUDE)
+      throw new ApiError('invalid_input', `tensor values must be within ±1e150, found ${value} at index ${i}`);
     values[i] = value;
   }
   return values;

@@ -57,7 +57,11 @@ export function requestPipeline({ config, metrics, logger, auth, lifecycle }: Pi
     () => metrics.rateLimited.inc(),
   );
   return {
-    everyRequest: [observeStage(metrics, accessLogger(logger)), securityHeadersStage(), closeWhileDrainingStage(lifecycle)],
+    everyRequest: [
+      observeStage(metrics, accessLogger(logger)),
+      securityHeadersStage(),
+      closeWhileDrainingStage(lifecycle),
+    ],
     protect: [auth.middleware, limiter],
     json: [jsonBody(bodyLimitBytes(config.BODY_LIMIT))],
   };
@@ -112,7 +116,12 @@ function closeWhileDrainingStage(lifecycle: { draining: boolean }): Middleware {
 }
 
 /** Runs stages in order on plain node:http objects; the first error (or throw) goes to `done`. */
-export function runStages(stages: readonly Middleware[], req: IncomingMessage, res: LocalsResponse, done: (error?: unknown) => void): void {
+export function runStages(
+  stages: readonly Middleware[],
+  req: IncomingMessage,
+  res: LocalsResponse,
+  done: (error?: unknown) => void,
+): void {
   let index = 0;
   const next = (error?: unknown): void => {
     if (error !== undefined && error !== null) return done(error);

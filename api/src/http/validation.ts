@@ -7,14 +7,26 @@ import { ApiError } from './errors';
  */
 export const MAX_FEATURE_MAGNITUDE = 1e150;
 
-/** A row: exactly `features` finite numbers within ±MAX_FEATURE_MAGNITUDE (JSON cannot carry NaN; 1e999 parses to Infinity and is refused). */
+/**
+ * A row: exactly `features` finite numbers within ±MAX_FEATURE_MAGNITUDE (JSON cannot carry NaN; 1e999 parses to
+ * Infinity and is refused).
+ */
 function rowSchema(features: number) {
   return z
-    .array(z.number().finite('must be a finite number').min(-MAX_FEATURE_MAGNITUDE, 'must be at least -1e150').max(MAX_FEATURE_MAGNITUDE, 'must be at most 1e150'))
+    .array(
+      z
+        .number()
+        .finite('must be a finite number')
+        .min(-MAX_FEATURE_MAGNITUDE, 'must be at least -1e150')
+        .max(MAX_FEATURE_MAGNITUDE, 'must be at most 1e150'),
+    )
     .length(features, `must have exactly ${features} numbers`);
 }
 
-const cache = new Map<string, { envelope: z.ZodType<{ X: unknown[] }>; row: z.ZodType<{ X: number[] }>; batch: z.ZodType<{ X: number[][] }> }>();
+const cache = new Map<
+  string,
+  { envelope: z.ZodType<{ X: unknown[] }>; row: z.ZodType<{ X: number[] }>; batch: z.ZodType<{ X: number[][] }> }
+>();
 
 function schemasFor(features: number, maxBatch: number) {
   const key = `${features}:${maxBatch}`;
@@ -22,9 +34,16 @@ function schemasFor(features: number, maxBatch: number) {
   if (!schemas) {
     const row = rowSchema(features);
     schemas = {
-      envelope: z.strictObject({ X: z.array(z.unknown(), `must be one row of ${features} numbers or an array of such rows`) }),
+      envelope: z.strictObject({
+        X: z.array(z.unknown(), `must be one row of ${features} numbers or an array of such rows`),
+      }),
       row: z.strictObject({ X: row }),
-      batch: z.strictObject({ X: z.array(row).min(1, 'a batch needs at least one row').max(maxBatch, `a batch holds at most ${maxBatch} rows`) }),
+      batch: z.strictObject({
+        X: z
+          .array(row)
+          .min(1, 'a batch needs at least one row')
+          .max(maxBatch, `a batch holds at most ${maxBatch} rows`),
+      }),
     };
     cache.set(key, schemas);
   }
@@ -35,7 +54,11 @@ function schemasFor(features: number, maxBatch: number) {
  * Validates `{"X": row}` or `{"X": [row, …]}` (at most `maxBatch` rows) and returns the rows and
  * whether it was a batch. Errors name the field: `X.1.2: must be a finite number`.
  */
-export function parsePredictBody(body: unknown, features: number, maxBatch: number): { rows: number[][]; batch: boolean } {
+export function parsePredictBody(
+  body: unknown,
+  features: number,
+  maxBatch: number,
+): { rows: number[][]; batch: boolean } {
   const schemas = schemasFor(features, maxBatch);
   // A batch is an array whose first element is an array; anything else is checked as one row.
   // Valid requests are parsed once; only a refused one also pays for the envelope, whose message
@@ -44,7 +67,8 @@ export function parsePredictBody(body: unknown, features: number, maxBatch: numb
   const batch = Array.isArray(X) && Array.isArray(X[0]);
   // A valid body is accepted by the hand-written check below; zod then only explains refusals.
   if (onlyKeyIsX(body) && Array.isArray(X)) {
-    if (batch ? X.length <= maxBatch && X.every((row) => isRow(row, features)) : isRow(X, features)) return { rows: batch ? (X as number[][]) : [X as number[]], batch };
+    if (batch ? X.length <= maxBatch && X.every((row) => isRow(row, features)) : isRow(X, features))
+      return { rows: batch ? (X as number[][]) : [X as number[]], batch };
   }
   if (batch) return { rows: parseWithin(schemas.envelope, schemas.batch, body).X, batch };
   return { rows: [parseWithin(schemas.envelope, schemas.row, body).X], batch };
@@ -95,7 +119,9 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 function invalidInput(error: z.ZodError): ApiError {
-  const details = error.issues.slice(0, 10).map((issue) => ({ field: issue.path.length ? issue.path.join('.') : '(body)', problem: issue.message }));
+  const details = error.issues
+    .slice(0, 10)
+    .map((issue) => ({ field: issue.path.length ? issue.path.join('.') : '(body)', problem: issue.message }));
   const first = details[0]!;
   return new ApiError('invalid_input', `${first.field}: ${first.problem}`, details);
 }

@@ -27,7 +27,8 @@ export class PairError extends ConfigError {
   override name = 'PairError';
 }
 
-const same = (a: PairMember, b: PairMember): boolean => a.featureNames.length === b.featureNames.length && a.featureNames.every((f, i) => f === b.featureNames[i]);
+const same = (a: PairMember, b: PairMember): boolean =>
+  a.featureNames.length === b.featureNames.length && a.featureNames.every((f, i) => f === b.featureNames[i]);
 
 function features(model: PairMember): string {
   const list = model.featureNames.join(', ');
@@ -44,7 +45,11 @@ export function choosePair(rule: PairRule, models: ReadonlyMap<string, PairMembe
   const v2 = models.get(rule.v2);
   if (!v1 || !v2 || same(v1, v2)) return { v1: rule.v1, v2: rule.v2 };
   const problem = `AB_MODEL_NAME=${v2.name} takes ${features(v2)}, MODEL_NAME=${v1.name} takes ${features(v1)}`;
-  if (rule.required) throw new PairError(`${problem}: an A/B pair must take the same features; set AB_MODEL_NAME to a model trained on ${v1.name}'s features, or unset it`);
+  if (rule.required)
+    throw new PairError(
+      `${problem}: an A/B pair must take the same features; set AB_MODEL_NAME to a model trained on ${v1.name}'s ` +
+        `features, or unset it`,
+    );
   return { v1: rule.v1, v2: rule.v1, dropped: `${problem}, so there is no A/B experiment: v2 answers from ${v1.name}` };
 }
 

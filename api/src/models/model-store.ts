@@ -158,7 +158,10 @@ export class ModelStore {
 }
 
 /** One row's detailed answer (variant v2): the prediction, class probabilities and the algorithm's evidence. */
-export type DetailedPrediction = { prediction: string; probabilities: Record<string, number> } & Record<string, unknown>;
+export type DetailedPrediction = { prediction: string; probabilities: Record<string, number> } & Record<
+  string,
+  unknown
+>;
 
 /** Predicts class names for raw rows. */
 export function predictLabels(model: ServedModel, rows: readonly number[][]): string[] {

@@ -63,12 +63,16 @@ export class PromotionWatch {
     return 'refused';
   }
 
-  /** Each wanted model's pointer as written (trimmed, at most 100 characters); a missing or unreadable one reads as "". */
+  /**
+   * Each wanted model's pointer as written (trimmed, at most 100 characters); a missing or unreadable one reads as "".
+   */
   private readPointers(): Record<string, string> {
     const pointers: Record<string, string> = {};
     for (const name of this.store.wanted()) {
       try {
-        pointers[name] = readFileSync(join(this.modelDir, name, 'current'), 'utf8').trim().slice(0, 100);
+        pointers[name] = readFileSync(join(this.modelDir, name, 'current'), 'utf8')
+          .trim()
+          .slice(0, 100);
       } catch {
         pointers[name] = '';
       }

@@ -57,8 +57,14 @@ export function selectModels(config: SelectionConfig, env: NodeJS.ProcessEnv = p
     chosen.push('AB_MODEL_NAME');
   }
   if (listed) {
-    for (const [key, name] of [['MODEL_NAME', v1], ['AB_MODEL_NAME', v2]] as const) {
-      if (!listed.includes(name)) throw new ConfigError(`${key}=${name} is not in MODELS=${listed.join(',')}: add it to MODELS, or set ${key} to one of them`);
+    for (const [key, name] of [
+      ['MODEL_NAME', v1],
+      ['AB_MODEL_NAME', v2],
+    ] as const) {
+      if (!listed.includes(name))
+        throw new ConfigError(
+          `${key}=${name} is not in MODELS=${listed.join(',')}: add it to MODELS, or set ${key} to one of them`,
+        );
     }
   }
   return {
@@ -73,5 +79,8 @@ function assertPromoted(listed: readonly string[], promoted: readonly string[], 
   const missing = listed.filter((name) => !promoted.includes(name));
   if (missing.length === 0) return;
   const what = missing.length === 1 ? `${missing[0]}, which is` : `${missing.join(', ')}, which are`;
-  throw new ConfigError(`MODELS names ${what} not promoted in ${dir} (no <name>/current); promoted there: ${promoted.join(', ') || 'none (run `npm run train -- --promote`)'}`);
+  throw new ConfigError(
+    `MODELS names ${what} not promoted in ${dir} (no <name>/current); promoted there: ` +
+      `${promoted.join(', ') || 'none (run `npm run train -- --promote`)'}`,
+  );
 }

@@ -51,13 +51,31 @@ abstract class BoundMetric<T extends string, C extends { labels: Record<T, strin
 
   /** What Registry#metrics() reads. */
   getForPromString(): Promise<{ name: string; help: string; type: string; values: SeriesValue[]; aggregator: string }> {
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values: this.values(), aggregator: this.aggregator });
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values: this.values(),
+      aggregator: this.aggregator,
+    });
   }
 
   /** What Registry#getMetricsAsJSON() reads: each value's labels merged, as prom-client does. */
-  async get(): Promise<{ name: string; help: string; type: string; values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>; aggregator: string }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>;
+    aggregator: string;
+  }> {
     const data = await this.getForPromString();
-    return { ...data, values: data.values.map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...sharedLabels, ...labels } })) };
+    return {
+      ...data,
+      values: data.values.map(({ labels, sharedLabels, ...rest }) => ({
+        ...rest,
+        labels: { ...sharedLabels, ...labels },
+      })),
+    };
   }
 }
 

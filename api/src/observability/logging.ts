@@ -100,7 +100,16 @@ export function createLogger(level: string, destination: pino.DestinationStream 
       base: { service: 'mlship-api' },
       timestamp: isoTimeField,
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization', 'password', 'token', '*.password', '*.token'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          'authorization',
+          'password',
+          'token',
+          '*.password',
+          '*.token',
+        ],
         censor: '[redacted]',
       },
     },

@@ -36,7 +36,12 @@ export interface RequestHandles {
 export function createMetrics(registry = new Registry(), defaults = true): ApiMetrics {
   if (defaults) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const httpRequests = new BoundCounter('http_requests_total', 'HTTP requests by method, route template and status.', ['method', 'route', 'status'], registers);
+  const httpRequests = new BoundCounter(
+    'http_requests_total',
+    'HTTP requests by method, route template and status.',
+    ['method', 'route', 'status'],
+    registers,
+  );
   const httpDuration = new BoundHistogram(
     'http_request_duration_seconds',
     'HTTP request duration in seconds, from arrival to the end of the response.',
@@ -61,8 +66,17 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
     registry,
     httpRequests,
     httpDuration,
-    inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served now, /metrics scrapes excluded (a scraper would count itself).', registers }),
-    predictions: new BoundCounter('model_predictions_total', 'Predicted rows by model, version, variant and predicted class.', ['model', 'version', 'variant', 'class'], registers),
+    inFlight: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served now, /metrics scrapes excluded (a scraper would count itself).',
+      registers,
+    }),
+    predictions: new BoundCounter(
+      'model_predictions_total',
+      'Predicted rows by model, version, variant and predicted class.',
+      ['model', 'version', 'variant', 'class'],
+      registers,
+    ),
     inferenceDuration: new BoundHistogram(
       'model_inference_duration_seconds',
       'Time in the model per request (all rows of a batch), in seconds.',
@@ -72,17 +86,48 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
     ),
     featureValue: new BoundHistogram(
       'model_input_feature_value',
-      'Input feature values standardized with the training mean and std (training data is about N(0,1)): drift shows as a shifted or widened distribution.',
+      'Input feature values standardized with the training mean and std (training data is about N(0,1)): drift ' +
+        'shows as a shifted or widened distribution.',
       ['model', 'feature'],
       [-3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
       registers,
     ),
-    modelInfo: new Gauge({ name: 'model_info', help: 'Each served model: its version, sha256 (the digest its model.json records, verified at load) and the variant it answers in (v2: the A/B experiment model; always 1).', labelNames: ['model', 'version', 'variant', 'sha256'], registers }),
-    modelReady: new Gauge({ name: 'model_ready', help: '1 when the model is loaded, verified and serving, else 0.', labelNames: ['model'], registers }),
-    trainingClassShare: new Gauge({ name: 'model_training_class_share', help: 'Share of each class in the training data (the reference for prediction drift).', labelNames: ['model', 'version', 'class'], registers }),
-    authFailures: new Counter({ name: 'auth_failures_total', help: 'Requests refused for missing or wrong credentials.', registers }),
-    rateLimited: new Counter({ name: 'rate_limited_total', help: 'Requests refused with 429 by the rate limiter or the auth throttle.', registers }),
-    predictionLogDropped: new Counter({ name: 'prediction_log_dropped_total', help: 'Prediction log lines dropped (buffer full or write error); predictions are never delayed for the log.', labelNames: ['reason'], registers }),
+    modelInfo: new Gauge({
+      name: 'model_info',
+      help:
+        'Each served model: its version, sha256 (the digest its model.json records, verified at load) and the ' +
+        'variant it answers in (v2: the A/B experiment model; always 1).',
+      labelNames: ['model', 'version', 'variant', 'sha256'],
+      registers,
+    }),
+    modelReady: new Gauge({
+      name: 'model_ready',
+      help: '1 when the model is loaded, verified and serving, else 0.',
+      labelNames: ['model'],
+      registers,
+    }),
+    trainingClassShare: new Gauge({
+      name: 'model_training_class_share',
+      help: 'Share of each class in the training data (the reference for prediction drift).',
+      labelNames: ['model', 'version', 'class'],
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'auth_failures_total',
+      help: 'Requests refused for missing or wrong credentials.',
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'rate_limited_total',
+      help: 'Requests refused with 429 by the rate limiter or the auth throttle.',
+      registers,
+    }),
+    predictionLogDropped: new Counter({
+      name: 'prediction_log_dropped_total',
+      help: 'Prediction log lines dropped (buffer full or write error); predictions are never delayed for the log.',
+      labelNames: ['reason'],
+      registers,
+    }),
   };
 }
 
@@ -94,8 +139,12 @@ export function publishModelMetrics(metrics: ApiMetrics, store: Pick<ModelStore,
   metrics.modelInfo.reset();
   metrics.trainingClassShare.reset();
   for (const model of store.all()) {
-    metrics.modelInfo.set({ model: model.name, version: model.version, variant: store.variantOf(model.name), sha256: model.sha256 }, 1);
+    metrics.modelInfo.set(
+      { model: model.name, version: model.version, variant: store.variantOf(model.name), sha256: model.sha256 },
+      1,
+    );
     metrics.modelReady.set({ model: model.name }, 1);
-    for (const [cls, share] of Object.entries(model.trainingClassShares)) metrics.trainingClassShare.set({ model: model.name, version: model.version, class: cls }, share);
+    for (const [cls, share] of Object.entries(model.trainingClassShares))
+      metrics.trainingClassShare.set({ model: model.name, version: model.version, class: cls }, share);
   }
 }

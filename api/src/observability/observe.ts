@@ -37,6 +37,17 @@ export function observeRequest(
     requests.inc();
     duration.observe(seconds);
     const path = (req.url ?? '').split('?')[0]!.slice(0, 200);
-    logger.info({ reqId: requestId, method: req.method, route, path, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100, user: res.locals.user as string | undefined }, 'request');
+    logger.info(
+      {
+        reqId: requestId,
+        method: req.method,
+        route,
+        path,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1e5) / 100,
+        user: res.locals.user as string | undefined,
+      },
+      'request',
+    );
   });
 }

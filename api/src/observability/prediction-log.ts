@@ -14,7 +14,10 @@ export interface PredictionRecord {
 }
 
 export interface PredictionLogOptions {
-  /** Bytes of lines held in memory at most (twice: one buffer fills while the other is written); more are dropped and counted. */
+  /**
+   * Bytes of lines held in memory at most (twice: one buffer fills while the other is written); more are dropped and
+   * counted.
+   */
   maxBufferedBytes?: number;
   /** Rotate when the current file reaches this size. */
   maxFileBytes?: number;
@@ -32,7 +35,11 @@ const CURRENT = 'predictions.jsonl';
  */
 function lineWithInput(record: PredictionRecord, inputJson: string): string {
   const { time, requestId, model, version, variant, output } = record;
-  return `{"time":${JSON.stringify(time)},"requestId":${JSON.stringify(requestId)},"model":${JSON.stringify(model)},"version":${JSON.stringify(version)},"variant":${JSON.stringify(variant)},"input":${inputJson},"output":${JSON.stringify(output)}}`;
+  return (
+    `{"time":${JSON.stringify(time)},"requestId":${JSON.stringify(requestId)},"model":${JSON.stringify(model)}` +
+    `,"version":${JSON.stringify(version)},"variant":${JSON.stringify(variant)},"input":${inputJson},"output":` +
+    `${JSON.stringify(output)}}`
+  );
 }
 const NEWLINE = 0x0a;
 
@@ -59,7 +66,13 @@ export class PredictionLog {
     private readonly metrics: ApiMetrics,
     options: PredictionLogOptions = {},
   ) {
-    this.options = { maxBufferedBytes: 1024 * 1024, maxFileBytes: 64 * 1024 * 1024, keepFiles: 5, flushIntervalMs: 250, ...options };
+    this.options = {
+      maxBufferedBytes: 1024 * 1024,
+      maxFileBytes: 64 * 1024 * 1024,
+      keepFiles: 5,
+      flushIntervalMs: 250,
+      ...options,
+    };
     this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
     this.timer.unref();
   }
@@ -69,7 +82,10 @@ export class PredictionLog {
    * JSON text whose value is `record.input` on one line, written in its place.
    */
   write(record: PredictionRecord, inputJson?: string): void {
-    const line = inputJson === undefined || record.output === undefined ? JSON.stringify(record) : lineWithInput(record, inputJson);
+    const line =
+      inputJson === undefined || record.output === undefined
+        ? JSON.stringify(record)
+        : lineWithInput(record, inputJson);
     const bytes = Buffer.byteLength(line);
     if (this.used + bytes + 1 > this.options.maxBufferedBytes) {
       this.metrics.predictionLogDropped.inc({ reason: 'buffer_full' });
@@ -112,7 +128,10 @@ export class PredictionLog {
     try {
       if (this.size < 0) {
         await mkdir(this.dir, { recursive: true });
-        this.size = await stat(join(this.dir, CURRENT)).then((s) => s.size, () => 0);
+        this.size = await stat(join(this.dir, CURRENT)).then(
+          (s) => s.size,
+          () => 0,
+        );
       }
       if (this.size > 0 && this.size + bytes.length > this.options.maxFileBytes) await this.rotate();
       await appendFile(join(this.dir, CURRENT), bytes);
@@ -129,6 +148,7 @@ export class PredictionLog {
     await rename(join(this.dir, CURRENT), join(this.dir, `predictions-${stamp}.jsonl`));
     this.size = 0;
     const rotated = (await readdir(this.dir)).filter((f) => /^predictions-.*\.jsonl$/.test(f)).sort();
-    for (const old of rotated.slice(0, Math.max(0, rotated.length - this.options.keepFiles))) await unlink(join(this.dir, old));
+    for (const old of rotated.slice(0, Math.max(0, rotated.length - this.options.keepFiles)))
+      await unlink(join(this.dir, old));
   }
 }

@@ -49,7 +49,12 @@ export function predictionRecorder(metrics: ApiMetrics, predictionLog: Predictio
       found = {
         inference: metrics.inferenceDuration.labels({ model: model.name, variant }),
         features: model.featureNames.map((feature) => metrics.featureValue.labels({ model: model.name, feature })),
-        classes: new Map(model.classNames.map((label) => [label, metrics.predictions.labels({ model: model.name, version: model.version, variant, class: label })])),
+        classes: new Map(
+          model.classNames.map((label) => [
+            label,
+            metrics.predictions.labels({ model: model.name, version: model.version, variant, class: label }),
+          ]),
+        ),
       };
       byVariant[variant] = found;
     }
@@ -70,6 +75,9 @@ export function predictionRecorder(metrics: ApiMetrics, predictionLog: Predictio
       const observer = features[j]!;
       for (let i = 0; i < sample; i++) observer.observe(standardizeValue(model, j, rows[i]![j]!));
     }
-    predictionLog?.write({ time: isoTime(), requestId, model: model.name, version: model.version, variant, input: rows, output }, inputJson);
+    predictionLog?.write(
+      { time: isoTime(), requestId, model: model.name, version: model.version, variant, input: rows, output },
+      inputJson,
+    );
   };
 }

@@ -22,7 +22,10 @@ export class BatchPredictor {
   private worker: Worker | undefined;
   private failedAt = -Infinity;
   private sent: string[] = [];
-  private readonly pending = new Map<number, { resolve: (labels: Int32Array) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (labels: Int32Array) => void; reject: (error: Error) => void }
+  >();
   private nextId = 1;
 
   constructor(

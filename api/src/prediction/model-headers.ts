@@ -3,7 +3,10 @@ import type { HeaderTarget } from '../http/response-headers';
 import { setResponseHeader } from '../http/response-headers';
 import type { Variant } from '../models/variant';
 
-/** Which model answered: the headers every prediction answer carries (/predict and OIP infer), as name, value, name, value. */
+/**
+ * Which model answered: the headers every prediction answer carries (/predict and OIP infer), as name, value, name,
+ * value.
+ */
 export function modelHeaders(model: ServedModel, variant: Variant): string[] {
   return ['X-Model-Name', model.name, 'X-Model-Version', model.version, 'X-Variant', variant];
 }

@@ -17,7 +17,8 @@ export interface WorkerModel extends Loadable {
 /** Models the thread keeps, the most recently sent: the served models plus a promotion or two. */
 export const MODELS_KEPT = 4;
 
-export type ToWorker = { type: 'model'; model: WorkerModel } | { type: 'predict'; id: number; sha256: string; rows: Float64Array };
+export type ToWorker =
+  { type: 'model'; model: WorkerModel } | { type: 'predict'; id: number; sha256: string; rows: Float64Array };
 export type FromWorker = { id: number; labels: Int32Array } | { id: number; error: string };
 
 function serve(port: NonNullable<typeof parentPort>): void {
@@ -31,7 +32,8 @@ function serve(port: NonNullable<typeof parentPort>): void {
       return;
     }
     const loaded = models.get(message.sha256);
-    if (!loaded) return port.postMessage({ id: message.id, error: `model ${message.sha256} was never sent` } satisfies FromWorker);
+    if (!loaded)
+      return port.postMessage({ id: message.id, error: `model ${message.sha256} was never sent` } satisfies FromWorker);
     const labels = new Int32Array(message.rows.length / loaded.featureCount);
     loaded.predictor.predictFlat(message.rows, labels);
     port.postMessage({ id: message.id, labels } satisfies FromWorker, [labels.buffer]);

@@ -55,7 +55,10 @@ export interface Prediction<Read extends RowsRead> {
 }
 
 /** Synchronous when predicted on the event loop, a promise when the batch thread predicts. */
-export type PredictionStep = <Read extends RowsRead>(request: PredictionRequest<Read>, route: PredictionRoute) => Prediction<Read> | Promise<Prediction<Read>>;
+export type PredictionStep = <Read extends RowsRead>(
+  request: PredictionRequest<Read>,
+  route: PredictionRoute,
+) => Prediction<Read> | Promise<Prediction<Read>>;
 
 export interface PredictionStepDeps {
   config: Pick<Config, 'API_VARIANT' | 'BATCH_THREAD_MIN_ROWS'>;
@@ -68,7 +71,8 @@ export interface PredictionStepDeps {
 export function predictionStep({ config, record, logger, batchPredictor }: PredictionStepDeps): PredictionStep {
   const threadMin = config.BATCH_THREAD_MIN_ROWS;
   // Labels only: details (probabilities, evidence) are worked out on the event loop.
-  const onThread = (rows: readonly number[][]): boolean => batchPredictor !== undefined && threadMin > 0 && rows.length >= threadMin && batchPredictor.available;
+  const onThread = (rows: readonly number[][]): boolean =>
+    batchPredictor !== undefined && threadMin > 0 && rows.length >= threadMin && batchPredictor.available;
 
   return <Read extends RowsRead>(request: PredictionRequest<Read>, route: PredictionRoute) => {
     const variant = chooseVariant(requestedVariant(request.headers, config.API_VARIANT), route.arms);
@@ -79,12 +83,24 @@ export function predictionStep({ config, record, logger, batchPredictor }: Predi
     const started = performance.now();
     const predicted = (labels: string[], details?: DetailedPrediction[]): Prediction<Read> => {
       const seconds = (performance.now() - started) / 1000;
-      record({ model, variant, rows, labels, seconds, requestId: request.requestId, output: details ?? labels, inputJson: input.inputJson });
+      record({
+        model,
+        variant,
+        rows,
+        labels,
+        seconds,
+        requestId: request.requestId,
+        output: details ?? labels,
+        inputJson: input.inputJson,
+      });
       return { model, variant, input, labels, details, headers: modelHeaders(model, variant) };
     };
     if (route.wantsDetails(variant)) {
       const details = predictDetailed(model, rows);
-      return predicted(details.map((d) => d.prediction), details);
+      return predicted(
+        details.map((d) => d.prediction),
+        details,
+      );
     }
     if (!onThread(rows)) return predicted(predictLabels(model, rows));
     return batchPredictor!.predict(model, rows).then(predicted, (error: unknown) => {

@@ -5,6 +5,10 @@ import { ApiError } from '../http/errors';
 export function allow(...methods: string[]): RequestHandler {
   const list = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
   return (req, _res, next) => {
-    next(new ApiError('method_not_allowed', `${req.method} is not allowed here; use ${methods.join(' or ')}`, undefined, { Allow: list }));
+    next(
+      new ApiError('method_not_allowed', `${req.method} is not allowed here; use ${methods.join(' or ')}`, undefined, {
+        Allow: list,
+      }),
+    );
   };
 }

@@ -59,17 +59,27 @@ export function modelScoreRoutes(ctx: AppContext): Router {
       const name = String((req.params as { name?: string }).name);
       const model = ctx.models.get(name);
       if (!model) throw new ApiError('not_found', `no model "${name}" is served here; see GET /models`);
-      res.json({ model: model.name, version: model.version, score: model.metrics.scores.accuracy, accuracy: model.metrics.scores.accuracy, macroF1: model.metrics.scores.macroF1 });
+      res.json({
+        model: model.name,
+        version: model.version,
+        score: model.metrics.scores.accuracy,
+        accuracy: model.metrics.scores.accuracy,
+        macroF1: model.metrics.scores.macroF1,
+      });
     })
     .all(allow('GET'));
   const router = Router();
   // A prefix match that enters no route: a path that is not a served model leaves with no route
   // recorded, so its 404 is counted as unmatched like any other.
-  router.use('/:name', (req, res, next) => {
-    const served = ctx.models.get(String(req.params.name));
-    if (!served) return next('router');
-    res.locals.route = `/${served.name}`;
-    next();
-  }, scores);
+  router.use(
+    '/:name',
+    (req, res, next) => {
+      const served = ctx.models.get(String(req.params.name));
+      if (!served) return next('router');
+      res.locals.route = `/${served.name}`;
+      next();
+    },
+    scores,
+  );
   return router;
 }

@@ -53,10 +53,22 @@ function modelMetadata(model: ServedModel) {
     versions: [model.version],
     // The algorithm, as Triton names a model's backend (onnxruntime_onnx, pytorch_libtorch).
     platform: `mlship_${model.algorithm}`,
-    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, features], parameters: { features: model.featureNames.join(',') } }],
+    inputs: [
+      {
+        name: INPUT_NAME,
+        datatype: 'FP32',
+        shape: [-1, features],
+        parameters: { features: model.featureNames.join(',') },
+      },
+    ],
     outputs: [
       { name: 'label', datatype: 'BYTES', shape: [-1], parameters: { classes: model.classNames.join(',') } },
-      { name: 'probabilities', datatype: 'FP64', shape: [-1, model.classNames.length], parameters: { classes: model.classNames.join(',') } },
+      {
+        name: 'probabilities',
+        datatype: 'FP64',
+        shape: [-1, model.classNames.length],
+        parameters: { classes: model.classNames.join(',') },
+      },
     ],
   };
 }
@@ -76,13 +88,18 @@ function flattenNumbers(data: unknown[], rank: number): number[] {
     }
     const item = top.items[top.index++];
     if (Array.isArray(item)) {
-      if (stack.length >= rank) throw new ApiError('invalid_input', `tensor data nests deeper than its shape's ${rank} dimensions`);
+      if (stack.length >= rank)
+        throw new ApiError('invalid_input', `tensor data nests deeper than its shape's ${rank} dimensions`);
       stack.push({ items: item, index: 0 });
     } else if (typeof item === 'number' && Number.isFinite(item)) {
-      if (Math.abs(item) > MAX_FEATURE_MAGNITUDE) throw new ApiError('invalid_input', `tensor values must be within ±1e150, found ${item}`);
+      if (Math.abs(item) > MAX_FEATURE_MAGNITUDE)
+        throw new ApiError('invalid_input', `tensor values must be within ±1e150, found ${item}`);
       out.push(item);
     } else {
-      throw new ApiError('invalid_input', `tensor data must hold finite numbers, found ${String(JSON.stringify(item) ?? item).slice(0, 40)}`);
+      throw new ApiError(
+        'invalid_input',
+        `tensor data must hold finite numbers, found ${String(JSON.stringify(item) ?? item).slice(0, 40)}`,
+      );
     }
   }
   return out;
@@ -96,42 +113,76 @@ type InferenceInput = z.infer<typeof InferenceRequest>['inputs'][number];
  * runtimes do for a single-input model (their examples send `input-0`).
  */
 function inputRows(input: InferenceInput, binary: Buffer, features: number, maxBatch: number): number[][] {
-  if (input.datatype !== 'FP32' && input.datatype !== 'FP64') throw new ApiError('invalid_input', `input datatype must be FP32 or FP64, got ${input.datatype}`);
+  if (input.datatype !== 'FP32' && input.datatype !== 'FP64')
+    throw new ApiError('invalid_input', `input datatype must be FP32 or FP64, got ${input.datatype}`);
   const [n, width] = input.shape;
   if (input.shape.length !== 2 || width !== features || n === undefined || n < 1) {
-    throw new ApiError('invalid_input', `input shape must be [n, ${features}] with n >= 1, got [${input.shape.join(', ')}]`);
+    throw new ApiError(
+      'invalid_input',
+      `input shape must be [n, ${features}] with n >= 1, got [${input.shape.join(', ')}]`,
+    );
   }
   if (n > maxBatch) throw new ApiError('invalid_input', `at most ${maxBatch} rows per request, got ${n}`);
   const binarySize = input.parameters?.binary_data_size;
   let flat: number[];
   if (binarySize !== undefined) {
-    if (input.data !== undefined) throw new ApiError('invalid_input', 'an input has either data or parameters.binary_data_size, not both');
-    if (typeof binarySize !== 'number' || binarySize !== binary.length) throw new ApiError('invalid_input', `parameters.binary_data_size (${String(binarySize)}) must equal the ${binary.length} bytes after the inference header`);
+    if (input.data !== undefined)
+      throw new ApiError('invalid_input', 'an input has either data or parameters.binary_data_size, not both');
+    if (typeof binarySize !== 'number' || binarySize !== binary.length)
+      throw new ApiError(
+        'invalid_input',
+        `parameters.binary_data_size (${String(binarySize)}) must equal the ${binary.length} bytes after the ` +
+          `inference header`,
+      );
     flat = decodeTensor(binary, input.datatype, n * features);
   } else {
-    if (input.data === undefined) throw new ApiError('invalid_input', 'the input needs data, or parameters.binary_data_size with the binary data extension');
-    if (binary.length > 0) throw new ApiError('invalid_input', `${binary.length} bytes follow the inference header but no input declares binary_data_size`);
+    if (input.data === undefined)
+      throw new ApiError(
+        'invalid_input',
+        'the input needs data, or parameters.binary_data_size with the binary data extension',
+      );
+    if (binary.length > 0)
+      throw new ApiError(
+        'invalid_input',
+        `${binary.length} bytes follow the inference header but no input declares binary_data_size`,
+      );
     flat = flattenNumbers(input.data, input.shape.length);
   }
-  if (flat.length !== n * features) throw new ApiError('invalid_input', `shape [${n}, ${features}] needs ${n * features} values, data has ${flat.length}`);
+  if (flat.length !== n * features)
+    throw new ApiError(
+      'invalid_input',
+      `shape [${n}, ${features}] needs ${n * features} values, data has ${flat.length}`,
+    );
   return Array.from({ length: n }, (_, i) => flat.slice(i * features, (i + 1) * features));
 }
 
 /** JSON alone, or (when an output is binary) the JSON header, then each binary output's bytes in order. */
-function sendInferResponse(res: Response, head: Record<string, string>, outputs: Array<{ tensor: OutputTensor; binary: boolean }>): void {
+function sendInferResponse(
+  res: Response,
+  head: Record<string, string>,
+  outputs: Array<{ tensor: OutputTensor; binary: boolean }>,
+): void {
   const buffers: Buffer[] = [];
   const described = outputs.map(({ tensor, binary }) => {
     if (!binary) return tensor;
     const bytes = encodeTensor(tensor.datatype, tensor.data);
     buffers.push(bytes);
-    return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, parameters: { binary_data_size: bytes.length } };
+    return {
+      name: tensor.name,
+      datatype: tensor.datatype,
+      shape: tensor.shape,
+      parameters: { binary_data_size: bytes.length },
+    };
   });
   const json = Buffer.from(JSON.stringify({ ...head, outputs: described }), 'utf8');
   if (buffers.length === 0) {
     res.type('application/json').send(json);
     return;
   }
-  res.set('Inference-Header-Content-Length', String(json.length)).type('application/octet-stream').send(Buffer.concat([json, ...buffers]));
+  res
+    .set('Inference-Header-Content-Length', String(json.length))
+    .type('application/octet-stream')
+    .send(Buffer.concat([json, ...buffers]));
 }
 
 /** The model a route's `:name` (and `:version`, when given) names, or a 404. */
@@ -141,13 +192,17 @@ function modelFinder(ctx: AppContext): (req: Request) => ServedModel {
     const model = ctx.models.get(name);
     if (!model) throw new ApiError('not_found', `unknown model "${name}"`);
     const version = req.params.version;
-    if (version !== undefined && version !== model.version) throw new ApiError('not_found', `model "${name}" has no version "${String(version)}"; serving ${model.version}`);
+    if (version !== undefined && version !== model.version)
+      throw new ApiError('not_found', `model "${name}" has no version "${String(version)}"; serving ${model.version}`);
     return model;
   };
 }
 
 /** The output tensors asked for, from the label and (when asked for) the detailed predictions. */
-function outputTensors(model: ServedModel, { labels, details }: Prediction<RowsRead>): Record<OutputName, () => OutputTensor> {
+function outputTensors(
+  model: ServedModel,
+  { labels, details }: Prediction<RowsRead>,
+): Record<OutputName, () => OutputTensor> {
   return {
     label: () => ({ name: 'label', datatype: 'BYTES', shape: [labels.length], data: labels }),
     probabilities: () => ({
@@ -171,16 +226,34 @@ function inferHandler(ctx: AppContext, find: (req: Request) => ServedModel): Req
     const request = parseOrThrow(InferenceRequest, body.header);
     const wanted = request.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }));
     const unknown = wanted.find((o) => !(OUTPUTS as readonly string[]).includes(o.name));
-    if (unknown) throw new ApiError('invalid_input', `unknown output "${unknown.name}"; outputs are ${OUTPUTS.join(', ')}`);
+    if (unknown)
+      throw new ApiError('invalid_input', `unknown output "${unknown.name}"; outputs are ${OUTPUTS.join(', ')}`);
     const wantsProbabilities = wanted.some((o) => o.name === 'probabilities');
-    const route: PredictionRoute = { arms: armsOf(named.name, ctx.models.pair), modelFor: () => named, wantsDetails: () => wantsProbabilities };
-    const read = (model: ServedModel): RowsRead => ({ rows: inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH) });
+    const route: PredictionRoute = {
+      arms: armsOf(named.name, ctx.models.pair),
+      modelFor: () => named,
+      wantsDetails: () => wantsProbabilities,
+    };
+    const read = (model: ServedModel): RowsRead => ({
+      rows: inputRows(request.inputs[0]!, body.binary, model.featureNames.length, ctx.config.MAX_BATCH),
+    });
     const answer = (prediction: Prediction<RowsRead>): void => {
       setHeaderPairs(res, prediction.headers);
       const tensors = outputTensors(prediction.model, prediction);
       const binaryByDefault = request.parameters?.binary_data_output === true;
-      const outputs = wanted.map((o) => ({ tensor: tensors[o.name as OutputName](), binary: (o.parameters?.binary_data ?? binaryByDefault) === true }));
-      sendInferResponse(res, { model_name: prediction.model.name, model_version: prediction.model.version, ...(request.id === undefined ? {} : { id: request.id }) }, outputs);
+      const outputs = wanted.map((o) => ({
+        tensor: tensors[o.name as OutputName](),
+        binary: (o.parameters?.binary_data ?? binaryByDefault) === true,
+      }));
+      sendInferResponse(
+        res,
+        {
+          model_name: prediction.model.name,
+          model_version: prediction.model.version,
+          ...(request.id === undefined ? {} : { id: request.id }),
+        },
+        outputs,
+      );
     };
     const predicted = ctx.predict({ headers: req.headers, requestId: String(res.locals.requestId), read }, route);
     // A promise when the batch thread predicts: Express 5 sends its rejection to the error handler.

@@ -25,7 +25,13 @@ export function opsRoutes(ctx: AppContext): Router {
       const behindPredict = (['v1', 'v2'] as const).flatMap((variant) => ctx.models.forVariant(variant) ?? []);
       const key = [...served, ...behindPredict].map((m) => `${m.name}:${m.featureNames.length}`).join(',');
       if (document.key !== key || !document.text) {
-        const shape = served.length ? { features: behindPredict.map((m) => m.featureNames.length), inferFeatures: served.map((m) => m.featureNames.length), models: served.map((m) => m.name) } : undefined;
+        const shape = served.length
+          ? {
+              features: behindPredict.map((m) => m.featureNames.length),
+              inferFeatures: served.map((m) => m.featureNames.length),
+              models: served.map((m) => m.name),
+            }
+          : undefined;
         document = { key, text: JSON.stringify(openApiDocument(ctx.config.MAX_BATCH, shape)) };
       }
       res.type('application/json').send(document.text);
@@ -36,7 +42,9 @@ export function opsRoutes(ctx: AppContext): Router {
   const uiDir = dirname(require.resolve('swagger-ui-dist/package.json'));
   // The package's page with its initializer pointed at our document instead of the pet store.
   const page = readFileSync(join(uiDir, 'index.html'), 'utf8');
-  const initializer = `window.onload = () => { window.ui = SwaggerUIBundle({ url: '../openapi.json', dom_id: '#swagger-ui', deepLinking: true }); };\n`;
+  const initializer =
+    `window.onload = () => { window.ui = SwaggerUIBundle({ url: '../openapi.json', dom_id: ` +
+    `'#swagger-ui', deepLinking: true }); };\n`;
   router
     .route('/docs')
     .get((req, res) => {

@@ -64,9 +64,16 @@ export function inputJson(bodyText: string | undefined, batch: boolean): string 
  * (pipeline.ts: the same functions every Express route runs) and the prediction step OIP `infer`
  * runs (prediction-step.ts), and answers errors with the same contract JSON.
  */
-export function predictHandler(ctx: AppContext, stages: readonly Middleware[]): (req: IncomingMessage, res: ServerResponse) => void {
+export function predictHandler(
+  ctx: AppContext,
+  stages: readonly Middleware[],
+): (req: IncomingMessage, res: ServerResponse) => void {
   // POST /predict answers as the arm the request asks for, with that arm's model; v2 answers in detail.
-  const route: PredictionRoute = { arms: BOTH_ARMS, modelFor: (variant) => ctx.modelFor(variant), wantsDetails: (variant) => variant === 'v2' };
+  const route: PredictionRoute = {
+    arms: BOTH_ARMS,
+    modelFor: (variant) => ctx.modelFor(variant),
+    wantsDetails: (variant) => variant === 'v2',
+  };
   return (req, raw) => {
     const res = raw as LocalsResponse;
     res.locals = { route: '/predict' };
@@ -96,13 +103,24 @@ function answerPrediction(ctx: AppContext, route: PredictionRoute, req: BodyRequ
     return { rows, batch, inputJson: inputJson(req.bodyText, batch) };
   };
   const predicted = ctx.predict({ headers: req.headers, requestId: String(res.locals.requestId), read }, route);
-  if (predicted instanceof Promise) predicted.then((prediction) => writeAnswer(res, prediction)).catch((thrown: unknown) => sendError(req, res, thrown, ctx.logger));
+  if (predicted instanceof Promise)
+    predicted
+      .then((prediction) => writeAnswer(res, prediction))
+      .catch((thrown: unknown) => sendError(req, res, thrown, ctx.logger));
   else writeAnswer(res, predicted);
 }
 
 /** The answer: the batch's labels, v2's detailed predictions, or one label's made-once text. */
-function writeAnswer(res: LocalsResponse, { model, variant, input, labels, details, headers }: Prediction<PredictInput>): void {
-  const text = details !== undefined ? answerText(model, variant, input.batch, details) : input.batch ? answerText(model, variant, true, labels) : singleLabelAnswer(model, variant, labels[0]!);
+function writeAnswer(
+  res: LocalsResponse,
+  { model, variant, input, labels, details, headers }: Prediction<PredictInput>,
+): void {
+  const text =
+    details !== undefined
+      ? answerText(model, variant, input.batch, details)
+      : input.batch
+        ? answerText(model, variant, true, labels)
+        : singleLabelAnswer(model, variant, labels[0]!);
   setHeaderPairs(res, headers);
   setResponseHeader(res, 'Content-Type', 'application/json; charset=utf-8');
   endWith(res, 200, text);

@@ -64,7 +64,12 @@ export class BasicAuth {
     options: BasicAuthOptions = {},
   ) {
     this.users = UserTable.load(file);
-    this.failures = new FixedWindowLimiter(FAILURES_BEFORE_THROTTLE, FAILURE_WINDOW_MS, options.now, FAILING_ADDRESSES_LIMIT);
+    this.failures = new FixedWindowLimiter(
+      FAILURES_BEFORE_THROTTLE,
+      FAILURE_WINDOW_MS,
+      options.now,
+      FAILING_ADDRESSES_LIMIT,
+    );
     this.clientAddress = clientAddressOf(options.trustProxy ?? DEFAULT_TRUSTED_PROXIES);
   }
 
@@ -107,7 +112,11 @@ export class BasicAuth {
    * Middleware for Express and for plain node:http requests alike: sets `res.locals.user` or
    * fails with 401 (or 429 when throttled).
    */
-  readonly middleware = (req: IncomingMessage, res: { locals: Record<string, unknown> }, next: (error?: unknown) => void): void => {
+  readonly middleware = (
+    req: IncomingMessage,
+    res: { locals: Record<string, unknown> },
+    next: (error?: unknown) => void,
+  ): void => {
     const header = req.headers.authorization;
     // No credentials is the challenge step, not a guess: always 401, never counted against the
     // address or throttled (a client's first request often carries none).
@@ -131,7 +140,11 @@ export class BasicAuth {
     const throttle = this.failures.peek(client);
     if (throttle.limited) {
       this.metrics.rateLimited.inc();
-      next(new ApiError('rate_limited', 'too many failed logins from this address; try again later', undefined, { 'Retry-After': String(throttle.resetSeconds) }));
+      next(
+        new ApiError('rate_limited', 'too many failed logins from this address; try again later', undefined, {
+          'Retry-After': String(throttle.resetSeconds),
+        }),
+      );
       return;
     }
     const credentials = parseBasic(header);
@@ -184,7 +197,9 @@ export class BasicAuth {
 }
 
 function unauthorized(message: string): ApiError {
-  return new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Basic realm="mlship", charset="UTF-8"' });
+  return new ApiError('unauthorized', message, undefined, {
+    'WWW-Authenticate': 'Basic realm="mlship", charset="UTF-8"',
+  });
 }
 
 function parseBasic(header: string): { user: string; password: string } | undefined {
@@ -203,9 +218,14 @@ export function bearerToken(token: string | undefined): RequestHandler {
     if (!expected) return next();
     const header = req.headers.authorization ?? '';
     // Comparing fixed-length digests keeps the comparison constant-time whatever the token length.
-    const given = createHash('sha256').update(header.startsWith('Bearer ') ? header.slice(7) : '').digest();
+    const given = createHash('sha256')
+      .update(header.startsWith('Bearer ') ? header.slice(7) : '')
+      .digest();
     if (header.startsWith('Bearer ') && timingSafeEqual(given, expected)) return next();
-    next(new ApiError('unauthorized', 'a valid bearer token is required for /metrics', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' }));
+    next(
+      new ApiError('unauthorized', 'a valid bearer token is required for /metrics', undefined, {
+        'WWW-Authenticate': 'Bearer realm="metrics"',
+      }),
+    );
   };
 }
-

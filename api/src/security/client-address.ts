@@ -5,7 +5,9 @@ import proxyaddr from 'proxy-addr';
 /** The proxies whose X-Forwarded-For is believed: address ranges, or a number of hops. */
 export type TrustedProxies = string[] | number;
 
-/** Names proxy-addr knows: 127.0.0.1/8 and ::1; 169.254.0.0/16 and fe80::/10; 10/8, 172.16/12, 192.168/16 and fc00::/7. */
+/**
+ * Names proxy-addr knows: 127.0.0.1/8 and ::1; 169.254.0.0/16 and fe80::/10; 10/8, 172.16/12, 192.168/16 and fc00::/7.
+ */
 const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /**
@@ -16,7 +18,8 @@ export function trustedProxyProblem(entry: string): string | undefined {
   if (RANGE_NAMES.has(entry)) return undefined;
   const [address = '', prefix, extra] = entry.split('/');
   const family = isIP(address);
-  if (family === 0 || extra !== undefined) return `"${entry}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal`;
+  if (family === 0 || extra !== undefined)
+    return `"${entry}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal`;
   if (prefix === undefined) return undefined;
   const bits = family === 4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) return `"${entry}": the prefix length must be 0 to ${bits}`;
@@ -30,7 +33,8 @@ export function trustedProxyProblem(entry: string): string | undefined {
  * itself sit left of the first untrusted hop and are never believed.
  */
 export function clientAddressOf(trusted: TrustedProxies): (req: IncomingMessage) => string {
-  const trust = typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : proxyaddr.compile(trusted);
+  const trust =
+    typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : proxyaddr.compile(trusted);
   return (req) => proxyaddr(req, trust);
 }
 

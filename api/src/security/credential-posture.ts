@@ -60,34 +60,58 @@ export function modeWiderThanAllowed(file: string): number | undefined {
 }
 
 const HOW_TO_FIX = [
-  'make real users with `npm run users -- add NAME --file users.txt` and set USERS_FILE to that file (Kubernetes: users.txt in the mlship-secrets secret; Container Apps: the Key Vault secret mlship-users)',
-  'set MONITORING_TOKEN to 16+ random characters (Kubernetes: MONITORING_TOKEN in the mlship-secrets secret; Container Apps: the Key Vault secret mlship-monitoring-token)',
+  'make real users with `npm run users -- add NAME --file users.txt` and set USERS_FILE to that file (Kubernetes: ' +
+    'users.txt in the mlship-secrets secret; Container Apps: the Key Vault secret mlship-users)',
+  'set MONITORING_TOKEN to 16+ random characters (Kubernetes: MONITORING_TOKEN in the mlship-secrets secret; ' +
+    'Container Apps: the Key Vault secret mlship-monitoring-token)',
 ];
 
-/** Reviews the users file and token against `config` (NODE_ENV, ALLOW_DEV_CREDENTIALS, MONITORING_TOKEN, USERS_FILE). */
+/**
+ * Reviews the users file and token against `config` (NODE_ENV, ALLOW_DEV_CREDENTIALS, MONITORING_TOKEN, USERS_FILE).
+ */
 export function assessCredentials(config: Config, table: UserTable): CredentialPosture {
   const warnings: CredentialWarning[] = [];
   const published = publishedUsers(table);
   const developmentFile = isDevelopmentUsersFile(table);
   if (developmentFile) {
-    warnings.push({ code: 'dev_users_file', message: `the users file is the development one: ${published.join(', ')} log in with the passwords the README publishes` });
+    warnings.push({
+      code: 'dev_users_file',
+      message:
+        `the users file is the development one: ${published.join(', ')} log in with the passwords the README ` +
+        `publishes`,
+    });
   } else if (published.length > 0) {
-    warnings.push({ code: 'published_users', message: `the users file still holds development users whose passwords are published: ${published.join(', ')}` });
+    warnings.push({
+      code: 'published_users',
+      message: `the users file still holds development users whose passwords are published: ${published.join(', ')}`,
+    });
   }
-  if (!config.MONITORING_TOKEN) warnings.push({ code: 'metrics_open', message: 'MONITORING_TOKEN is unset: /metrics answers anyone' });
+  if (!config.MONITORING_TOKEN)
+    warnings.push({ code: 'metrics_open', message: 'MONITORING_TOKEN is unset: /metrics answers anyone' });
   const mode = developmentFile ? undefined : modeWiderThanAllowed(config.USERS_FILE);
   if (mode !== undefined) {
     warnings.push({
       code: 'users_file_mode',
-      message: `the users file is readable or writable beyond its owner and group (mode 0${mode.toString(8)}): chmod 640 it (on Kubernetes, defaultMode: 0440 on the secret volume)`,
+      message:
+        `the users file is readable or writable beyond its owner and group (mode 0${mode.toString(8)}): ` +
+        `chmod 640 it (on Kubernetes, defaultMode: 0440 on the secret volume)`,
     });
   }
   const devCredentials = published.length > 0 || !config.MONITORING_TOKEN;
   const posture: CredentialPosture = { devCredentials, warnings };
-  if (config.NODE_ENV === 'production' && !config.ALLOW_DEV_CREDENTIALS && (developmentFile || !config.MONITORING_TOKEN)) {
-    const problems = [developmentFile && `USERS_FILE=${config.USERS_FILE} is the development users file`, !config.MONITORING_TOKEN && 'MONITORING_TOKEN is unset'].filter(Boolean);
+  if (
+    config.NODE_ENV === 'production' &&
+    !config.ALLOW_DEV_CREDENTIALS &&
+    (developmentFile || !config.MONITORING_TOKEN)
+  ) {
+    const problems = [
+      developmentFile && `USERS_FILE=${config.USERS_FILE} is the development users file`,
+      !config.MONITORING_TOKEN && 'MONITORING_TOKEN is unset',
+    ].filter(Boolean);
     const fixes = [developmentFile && HOW_TO_FIX[0], !config.MONITORING_TOKEN && HOW_TO_FIX[1]].filter(Boolean);
-    posture.refusal = `NODE_ENV=production will not serve development credentials: ${problems.join(' and ')}; ${fixes.join('; ')}; or, for a demo or a local stack only, set ALLOW_DEV_CREDENTIALS=true`;
+    posture.refusal =
+      `NODE_ENV=production will not serve development credentials: ${problems.join(' and ')}; ` +
+      `${fixes.join('; ')}; or, for a demo or a local stack only, set ALLOW_DEV_CREDENTIALS=true`;
   }
   return posture;
 }

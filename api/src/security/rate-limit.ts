@@ -17,8 +17,8 @@ export interface RateLimitInfo {
 }
 
 /**
- * Fixed-window counts per key (requests of a verified user; failed logins of a client address): at most `limit` hits from a key's first
- * hit until `windowMs` later, then a new window. Synchronous on purpose: express-rate-limit, which
+ * Fixed-window counts per key (requests of a verified user; failed logins of a client address): at most `limit` hits
+ * from a key's first hit until `windowMs` later, then a new window. Synchronous on purpose: express-rate-limit, which
  * this replaces, awaits its store several times per request, and on POST /predict that cost about
  * a tenth of the throughput. Keys idle for a whole window are forgotten, so memory follows the
  * number of active users, never the number ever seen.
@@ -111,7 +111,11 @@ export function rateLimitMiddleware(
   limiter: FixedWindowLimiter,
   keyOf: (res: { locals: Record<string, unknown> }) => string,
   onLimited: () => void,
-): (req: IncomingMessage, res: ServerResponse & { locals: Record<string, unknown> }, next: (error?: unknown) => void) => void {
+): (
+  req: IncomingMessage,
+  res: ServerResponse & { locals: Record<string, unknown> },
+  next: (error?: unknown) => void,
+) => void {
   const policy = `${limiter.limit};w=${Math.ceil(limiter.windowMs / 1000)}`;
   return (_req, res, next) => {
     const info = limiter.hit(keyOf(res));
@@ -119,6 +123,13 @@ export function rateLimitMiddleware(
     setResponseHeader(res, 'RateLimit', `limit=${info.limit}, remaining=${info.remaining}, reset=${info.resetSeconds}`);
     if (!info.limited) return next();
     onLimited();
-    next(new ApiError('rate_limited', `more than ${limiter.limit} requests per minute for this user; slow down`, undefined, { 'Retry-After': String(info.resetSeconds) }));
+    next(
+      new ApiError(
+        'rate_limited',
+        `more than ${limiter.limit} requests per minute for this user; slow down`,
+        undefined,
+        { 'Retry-After': String(info.resetSeconds) },
+      ),
+    );
   };
 }

@@ -21,7 +21,10 @@ async function readPassword(): Promise<string> {
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({ options: { file: { type: 'string', default: process.env.USERS_FILE || 'api/users.dev.txt' } }, allowPositionals: true });
+    parsed = parseArgs({
+      options: { file: { type: 'string', default: process.env.USERS_FILE || 'api/users.dev.txt' } },
+      allowPositionals: true,
+    });
   } catch (error) {
     fail((error as Error).message);
   }
@@ -31,7 +34,11 @@ async function main(): Promise<void> {
   const password = await readPassword();
   if (password.length < 8) fail('the password needs at least 8 characters');
   const file = parsed.values.file;
-  const kept = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() && !line.startsWith(`${name}:`)) : [];
+  const kept = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() && !line.startsWith(`${name}:`))
+    : [];
   writeFileAtomic(file, [...kept, `${name}:${await hashPassword(password)}`].join('\n') + '\n');
   UserTable.load(file);
   process.stdout.write(`${name} added to ${file}\n`);

@@ -8,7 +8,9 @@ const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, params: ScryptOptions & { N: number }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, KEY_LENGTH, { ...params, maxmem: 128 * params.N * (params.r ?? 8) * 2 }, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(password, salt, KEY_LENGTH, { ...params, maxmem: 128 * params.N * (params.r ?? 8) * 2 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
   });
 }
 
@@ -60,7 +62,10 @@ export class UserTable {
       if (!line || line.startsWith('#')) return;
       const at = line.indexOf(':');
       const hash = at > 0 ? parseHash(line.slice(at + 1)) : undefined;
-      if (!hash) throw new Error(`${file}:${i + 1}: expected "name:scrypt$N$r$p$salt$hash" (make one with \`npm run users -- add NAME\`)`);
+      if (!hash)
+        throw new Error(
+          `${file}:${i + 1}: expected "name:scrypt$N$r$p$salt$hash" (make one with \`npm run users -- add NAME\`)`,
+        );
       users.set(line.slice(0, at), hash);
       digests.set(line.slice(0, at), createHash('sha256').update(line).digest('hex'));
     });

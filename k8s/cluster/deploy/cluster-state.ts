@@ -14,9 +14,22 @@ export function clusterCommand(cluster: LiveCluster, args: string[]): string {
 
 /** The image of every running API pod (api and api-v2) in the namespace, those shutting down left out. */
 export function podImages(cluster: LiveCluster, namespace: string): string[] {
-  const text = clusterCommand(cluster, ['-n', namespace, 'get', 'pods', '-l', 'app.kubernetes.io/name=mlship', '--field-selector', 'status.phase=Running',
-    '-o', 'jsonpath={range .items[*]}{.metadata.deletionTimestamp}{" "}{.spec.containers[0].image}{"\\n"}{end}']);
-  return text.split('\n').filter((line) => line.startsWith(' ')).map((line) => line.trim());
+  const text = clusterCommand(cluster, [
+    '-n',
+    namespace,
+    'get',
+    'pods',
+    '-l',
+    'app.kubernetes.io/name=mlship',
+    '--field-selector',
+    'status.phase=Running',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.deletionTimestamp}{" "}{.spec.containers[0].image}{"\\n"}{end}',
+  ]);
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(' '))
+    .map((line) => line.trim());
 }
 
 /** Removes an image reference from the node's containerd, so that the next pod must pull it. */
@@ -29,7 +42,13 @@ export function removeFromNode(cluster: LiveCluster, reference: string): void {
 export function deployStepsPassed(run: TwinRun, titles: string[]): { ok: boolean; detail: string } {
   const verdicts = titles.map((title) => {
     const result = step(run, title);
-    return { title, ok: result?.verdict === 'passed' && !result.soft, text: `${title.replace(/ \(.*$/, '')}: ${result ? `${result.verdict} in ${result.seconds.toFixed(1)} s` : 'not run'}` };
+    return {
+      title,
+      ok: result?.verdict === 'passed' && !result.soft,
+      text:
+        `${title.replace(/ \(.*$/, '')}: ` +
+        `${result ? `${result.verdict} in ${result.seconds.toFixed(1)} s` : 'not run'}`,
+    };
   });
   return { ok: verdicts.every((verdict) => verdict.ok), detail: verdicts.map((verdict) => verdict.text).join('; ') };
 }

@@ -15,7 +15,8 @@ const LABEL = 'io.mlship.models';
 
 function docker(args: string[], input?: string): string {
   const result = spawnSync(DOCKER, args, { encoding: 'utf8', input, timeout: 300_000 });
-  if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${(result.stderr || result.error?.message || '').trim()}`);
+  if (result.status !== 0)
+    throw new Error(`docker ${args.join(' ')}: ${(result.stderr || result.error?.message || '').trim()}`);
   return result.stdout.trim();
 }
 
@@ -30,11 +31,19 @@ export function pushImage(image: string, tag: string): { tagged: string; pinned:
 
 /** The image's label with the first model's sha256 changed: what a lineage check must refuse. */
 export function mislabel(image: string, tag: string): { tagged: string; pinned: string } {
-  const models = JSON.parse(docker(['image', 'inspect', '--format', `{{ index .Config.Labels "${LABEL}" }}`, image])) as Array<{ sha256: string }>;
+  const models = JSON.parse(
+    docker(['image', 'inspect', '--format', `{{ index .Config.Labels "${LABEL}" }}`, image]),
+  ) as Array<{ sha256: string }>;
   models[0]!.sha256 = models[0]!.sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
   const container = docker(['create', image]);
   try {
-    docker(['commit', '--change', `LABEL ${LABEL}=${JSON.stringify(JSON.stringify(models))}`, container, `mlship-mislabelled:${tag}`]);
+    docker([
+      'commit',
+      '--change',
+      `LABEL ${LABEL}=${JSON.stringify(JSON.stringify(models))}`,
+      container,
+      `mlship-mislabelled:${tag}`,
+    ]);
   } finally {
     docker(['rm', container]);
   }
@@ -45,13 +54,43 @@ export function mislabel(image: string, tag: string): { tagged: string; pinned: 
  * Production credentials as a deploy's secrets hold them: a users file with one user and a random
  * password, hashed by the image's own users CLI (as container-smoke.sh does), and a monitoring token.
  */
-export function productionSecrets(image: string): { user: string; password: string; usersFile: string; monitoringToken: string } {
+export function productionSecrets(image: string): {
+  user: string;
+  password: string;
+  usersFile: string;
+  monitoringToken: string;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'mlship-users-'));
   try {
     const password = randomBytes(18).toString('hex');
-    docker(['run', '--rm', '-i', '--network', 'none', '--user', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, '-v', `${dir}:/out`,
-      '--entrypoint', 'node', image, 'dist/bundle/users-cli.js', 'add', 'rehearsal', '--file', '/out/users.txt'], `${password}\n`);
-    return { user: 'rehearsal', password, usersFile: readFileSync(join(dir, 'users.txt'), 'utf8').trim(), monitoringToken: randomBytes(24).toString('hex') };
+    docker(
+      [
+        'run',
+        '--rm',
+        '-i',
+        '--network',
+        'none',
+        '--user',
+        `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+        '-v',
+        `${dir}:/out`,
+        '--entrypoint',
+        'node',
+        image,
+        'dist/bundle/users-cli.js',
+        'add',
+        'rehearsal',
+        '--file',
+        '/out/users.txt',
+      ],
+      `${password}\n`,
+    );
+    return {
+      user: 'rehearsal',
+      password,
+      usersFile: readFileSync(join(dir, 'users.txt'), 'utf8').trim(),
+      monitoringToken: randomBytes(24).toString('hex'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,14 +21,24 @@ export interface Lane {
  * Runs the named checks in a child process. `manifests` is a copy of k8s/'s manifests
  * (snapshotManifests) for the lane to read: the deploy jobs beside it edit this checkout's overlays.
  */
-export function startLiveChecks(image: string, names: string[], lane: string, results: LiveResults, manifests: string): Lane {
+export function startLiveChecks(
+  image: string,
+  names: string[],
+  lane: string,
+  results: LiveResults,
+  manifests: string,
+): Lane {
   loadChecks(names);
   const start = Date.now();
   let checksDone = (): void => undefined;
   const done = new Promise<void>((resolve) => (checksDone = resolve));
   const ended = new Promise<void>((resolve) => {
     const env = { ...process.env, MLSHIP_LIVE_MANIFESTS: manifests };
-    const child = spawn('npx', ['tsx', 'k8s/cluster/live/run.ts', '--image', image, ...names.flatMap((name) => ['--check', name])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'npx',
+      ['tsx', 'k8s/cluster/live/run.ts', '--image', image, ...names.flatMap((name) => ['--check', name])],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let pending = '';
     let closed = false;
     const show = (chunk: Buffer): void => {
@@ -50,7 +60,9 @@ export function startLiveChecks(image: string, names: string[], lane: string, re
       if (!closed || status !== 0) {
         const failedRows = results.rows.filter((row) => row.name.startsWith(`${lane}: `) && !row.passed).length;
         if (!closed || failedRows === 0) results.rows.push({ name: `${lane}: ${names.join(', ')}`, passed: false });
-        console.log(`FAIL ${lane}: ${names.join(', ')} ended with status ${status}${closed ? '' : ' before their closing line'}`);
+        console.log(
+          `FAIL ${lane}: ${names.join(', ')} ended with status ${status}${closed ? '' : ' before their closing line'}`,
+        );
       }
       results.timings.push(`${lane} (${names.join(', ')}) ${((Date.now() - start) / 1000).toFixed(1)} s`);
       checksDone();

@@ -16,7 +16,13 @@ export interface TrafficResult {
   failures: string[];
 }
 
-export function startTraffic(url: string, authorization: string, row: number[], ratePerSecond = 20, maxSeconds = 600): { stop(): Promise<TrafficResult> } {
+export function startTraffic(
+  url: string,
+  authorization: string,
+  row: number[],
+  ratePerSecond = 20,
+  maxSeconds = 600,
+): { stop(): Promise<TrafficResult> } {
   const started = Date.now();
   const result: TrafficResult = { sent: 0, failed: 0, seconds: 0, failures: [] };
   const inFlight = new Set<Promise<void>>();
@@ -51,14 +57,25 @@ export function startTraffic(url: string, authorization: string, row: number[], 
 /** One POST on a connection of its own (no agent: nothing kept alive); resolves with the status. */
 function post(url: string, authorization: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST', agent: false, timeout: 10_000,
-      headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        timeout: 10_000,
+        headers: {
+          authorization,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          connection: 'close',
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout after 10 s')));
     req.on('error', reject);
     req.end(body);

@@ -41,11 +41,25 @@ const LOGS = ['cluster-state.txt', 'port-forward.log'];
  * unchanged, instead of a clone's 50 s install), and its uncommitted changes are the ones tried.
  * The twin's run folder and reports go to `dir`, not over ci.yml's.
  */
-export function prepareCheckout(dir: string): { workspace: string; runDir: string; reportDir: string; restore: () => void } {
-  const changed = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', ...EDITED], { encoding: 'utf8' }).stdout.trim();
-  if (changed) throw new Error(`deploy-check: commit or stash your changes to ${EDITED.join(' or ')} first: deploy.yml's jobs edit them (${changed.replace(/\n/g, '; ')})`);
+export function prepareCheckout(dir: string): {
+  workspace: string;
+  runDir: string;
+  reportDir: string;
+  restore: () => void;
+} {
+  const changed = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', ...EDITED], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  if (changed)
+    throw new Error(
+      `deploy-check: commit or stash your changes to ${EDITED.join(' or ')} first: deploy.yml's jobs edit them (` +
+        `${changed.replace(/\n/g, '; ')})`,
+    );
   const present = WRITTEN.filter((file) => existsSync(join(ROOT, file)));
-  if (present.length > 0) throw new Error(`deploy-check: ${present.join(' and ')} exist: the kubernetes job would overwrite them; move them away first`);
+  if (present.length > 0)
+    throw new Error(
+      `deploy-check: ${present.join(' and ')} exist: the kubernetes job would overwrite them; move them away first`,
+    );
   // deploy-kubernetes.sh's logs (git-ignored): a developer's own copies stay.
   const logs = LOGS.filter((file) => !existsSync(join(ROOT, file)));
   return {
@@ -60,15 +74,33 @@ export function prepareCheckout(dir: string): { workspace: string; runDir: strin
 }
 
 /** Runs one deploy.yml job (the `target` input picks it) and reads the twin's step report. */
-export async function runDeployJob(setting: TwinSetting, inputs: Record<string, string>, secrets: Record<string, string> = {}): Promise<TwinRun> {
+export async function runDeployJob(
+  setting: TwinSetting,
+  inputs: Record<string, string>,
+  secrets: Record<string, string> = {},
+): Promise<TwinRun> {
   const { workspace, runDir, reportDir } = setting;
-  const args = ['tsx', '.github/scripts/pipeline.ts', '--workflow', join(workspace, '.github/workflows/deploy.yml'), '--workspace', workspace,
-    '--run-dir', runDir, '--report-dir', reportDir, '--event', 'workflow_dispatch',
+  const args = [
+    'tsx',
+    '.github/scripts/pipeline.ts',
+    '--workflow',
+    join(workspace, '.github/workflows/deploy.yml'),
+    '--workspace',
+    workspace,
+    '--run-dir',
+    runDir,
+    '--report-dir',
+    reportDir,
+    '--event',
+    'workflow_dispatch',
     ...Object.entries(inputs).flatMap(([key, value]) => ['--input', `${key}=${value}`]),
-    ...Object.entries(secrets).flatMap(([key, value]) => ['--secret', `${key}=${value}`])];
+    ...Object.entries(secrets).flatMap(([key, value]) => ['--secret', `${key}=${value}`]),
+  ];
   const run = await runShown('npx', args, { cwd: ROOT, env: setting.env, onOutput: setting.onOutput });
   const report = join(reportDir, 'pipeline.json');
-  const steps = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as { results: StepResult[] }).results : [];
+  const steps = existsSync(report)
+    ? (JSON.parse(readFileSync(report, 'utf8')) as { results: StepResult[] }).results
+    : [];
   return { ...run, steps };
 }
 

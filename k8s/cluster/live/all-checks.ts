@@ -13,4 +13,14 @@ import { check as readinessGate } from './checks/readiness-gate';
 import { check as retraining } from './checks/retraining';
 import { check as rollingUpdate } from './checks/rolling-update';
 
-export const ALL_CHECKS: readonly LiveCheck[] = [autoscaler, drain, gatewayApi, networkPolicies, podDeletion, podSecurity, readinessGate, retraining, rollingUpdate].sort((a, b) => a.order - b.order);
+export const ALL_CHECKS: readonly LiveCheck[] = [
+  autoscaler,
+  drain,
+  gatewayApi,
+  networkPolicies,
+  podDeletion,
+  podSecurity,
+  readinessGate,
+  retraining,
+  rollingUpdate,
+].sort((a, b) => a.order - b.order);

@@ -42,15 +42,32 @@ export function idleClientPod(image: string, client: Client): IPod {
 
 /** A namespace enforcing Pod Security `restricted`, labelled with the check that owns it. */
 export function ownedNamespace(name: string, owner: Record<string, string>): INamespace {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...owner, 'pod-security.kubernetes.io/enforce': 'restricted' } } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { ...owner, 'pod-security.kubernetes.io/enforce': 'restricted' } },
+  };
 }
 
 /** Creates the clients' pods and waits (bounded) until each is Ready. */
-export function startClients(cluster: Pick<LiveCluster, 'kubectl' | 'image'>, clients: Client[]): { ok: boolean; detail: string } {
-  const applied = cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clients.map((c) => idleClientPod(cluster.image, c)) }));
+export function startClients(
+  cluster: Pick<LiveCluster, 'kubectl' | 'image'>,
+  clients: Client[],
+): { ok: boolean; detail: string } {
+  const applied = cluster.kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clients.map((c) => idleClientPod(cluster.image, c)) }),
+  );
   if (applied.status !== 0) return { ok: false, detail: `kubectl apply: ${applied.out}` };
   for (const client of clients) {
-    const ready = cluster.kubectl(['-n', client.namespace, 'wait', '--for=condition=Ready', `pod/${client.name}`, '--timeout=120s']);
+    const ready = cluster.kubectl([
+      '-n',
+      client.namespace,
+      'wait',
+      '--for=condition=Ready',
+      `pod/${client.name}`,
+      '--timeout=120s',
+    ]);
     if (ready.status !== 0) return { ok: false, detail: `${client.namespace}/${client.name} not Ready: ${ready.out}` };
   }
   return { ok: true, detail: `${clients.length} client pods Ready` };
@@ -66,7 +83,11 @@ export interface Answer {
 /** One GET of `url` from inside the client's pod. */
 export function clientGet(cluster: Pick<LiveCluster, 'kubectl'>, client: Client, url: string): Answer {
   const result = cluster.kubectl(['-n', client.namespace, 'exec', client.name, '--', 'node', '-e', GET, url]);
-  const said = result.out.split('\n').filter((line) => /^(status|no answer)/.test(line)).pop() ?? `kubectl exec: ${result.out}`;
+  const said =
+    result.out
+      .split('\n')
+      .filter((line) => /^(status|no answer)/.test(line))
+      .pop() ?? `kubectl exec: ${result.out}`;
   return { answered: result.status === 0 && said === 'status 200', said };
 }
 

@@ -34,7 +34,12 @@ export function liveCluster(settings: ClusterSettings, image: string, results: L
     settings,
     image,
     kubectl(args, input) {
-      const result = spawnSync(settings.kubectl, ['--kubeconfig', settings.kubeconfig, ...args], { encoding: 'utf8', input, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+      const result = spawnSync(settings.kubectl, ['--kubeconfig', settings.kubeconfig, ...args], {
+        encoding: 'utf8',
+        input,
+        timeout: 300_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return { status: result.status ?? 1, out: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
     },
     record(name, passed, detail) {

@@ -39,17 +39,24 @@ function apiDeployment(image: string, namespace: string): IDeployment {
 
 /** The rendered policies, in the app namespace, api-allow-gateway letting in `proxy`. */
 function policies(docs: K8sObject[], names: TrafficNamespaces): INetworkPolicy[] {
-  const rendered = docs.filter((d) => d.kind === 'NetworkPolicy' && [...BASE_POLICIES, 'api-allow-gateway'].includes(d.metadata.name)) as (INetworkPolicy & K8sObject)[];
+  const rendered = docs.filter(
+    (d) => d.kind === 'NetworkPolicy' && [...BASE_POLICIES, 'api-allow-gateway'].includes(d.metadata.name),
+  ) as (INetworkPolicy & K8sObject)[];
   return rendered.map((policy) => {
     const copy = structuredClone(policy);
     copy.metadata.namespace = names.app;
-    if (copy.metadata.name === 'api-allow-gateway') copy.spec!.ingress![0]!.from![0]!.namespaceSelector!.matchLabels!['kubernetes.io/metadata.name'] = names.proxy;
+    if (copy.metadata.name === 'api-allow-gateway')
+      copy.spec!.ingress![0]!.from![0]!.namespaceSelector!.matchLabels!['kubernetes.io/metadata.name'] = names.proxy;
     return copy;
   });
 }
 
 /** One GET of a poller pod: when (ms since the epoch, the host's clock) and whether it got 200. */
-interface Answer { at: number; ok: boolean; line: string }
+interface Answer {
+  at: number;
+  ok: boolean;
+  line: string;
+}
 
 /**
  * A pod that GETs `url` every half second (1 s timeout) for at most five minutes, a log line per
@@ -62,10 +69,12 @@ function pollerPod(image: string, namespace: string, name: string, url: string):
   // change, since kube-router, like any NetworkPolicy engine, lets established connections be.
   const script = [
     "const http = require('node:http'); const end = Date.now() + 300000; process.on('SIGTERM', () => process.exit(0));",
-    'const once = () => new Promise((done) => { const request = http.get(process.env.URL, { agent: false, timeout: 1000 }, (r) => { r.resume(); console.log(Date.now() + \' \' + r.statusCode); done(); });',
+    'const once = () => new Promise((done) => { const request = http.get(process.env.URL, { agent: false, timeout: ' +
+      "1000 }, (r) => { r.resume(); console.log(Date.now() + ' ' + r.statusCode); done(); });",
     "request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));",
     "request.on('error', (e) => { console.log(Date.now() + ' none ' + (e.code ?? e.name)); done(); }); });",
-    'const loop = async () => { while (Date.now() < end) { await once(); await new Promise((r) => setTimeout(r, 500)); } };',
+    'const loop = async () => { while (Date.now() < end) { await once(); await new Promise((r) => setTimeout(r, ' +
+      '500)); } };',
     'loop();',
   ].join(' ');
   pod.metadata = { ...pod.metadata, namespace };
@@ -76,35 +85,97 @@ function pollerPod(image: string, namespace: string, name: string, url: string):
 }
 
 function answers(cluster: LiveCluster, namespace: string, name: string): Answer[] {
-  return cluster.kubectl(['-n', namespace, 'logs', name]).out.split('\n').flatMap((line) => {
-    const [at, status] = line.trim().split(' ');
-    return /^\d+$/.test(at ?? '') ? [{ at: Number(at), ok: status === '200', line: line.trim() }] : [];
-  });
+  return cluster
+    .kubectl(['-n', namespace, 'logs', name])
+    .out.split('\n')
+    .flatMap((line) => {
+      const [at, status] = line.trim().split(' ');
+      return /^\d+$/.test(at ?? '') ? [{ at: Number(at), ok: status === '200', line: line.trim() }] : [];
+    });
 }
 
-const summary = (list: Answer[]): string => `${list.filter((a) => a.ok).length} of ${list.length} answered 200${list.length > 0 ? `, last: ${list[list.length - 1]!.line.split(' ').slice(1).join(' ')}` : ''}`;
+const summary = (list: Answer[]): string =>
+  `${list.filter((a) => a.ok).length} of ${list.length} answered 200` +
+  `${list.length > 0 ? `, last: ${list[list.length - 1]!.line.split(' ').slice(1).join(' ')}` : ''}`;
 
 /** Runs the GETs and records a row per fact. The namespaces must exist; the caller removes them. */
-export async function checkGatewayPolicyTraffic(cluster: LiveCluster, docs: K8sObject[], names: TrafficNamespaces): Promise<void> {
+export async function checkGatewayPolicyTraffic(
+  cluster: LiveCluster,
+  docs: K8sObject[],
+  names: TrafficNamespaces,
+): Promise<void> {
   // Server-side, taking over api-allow-gateway's fields from the apply that checked the route objects.
-  const applied = cluster.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=mlship-gateway-traffic', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...policies(docs, names), apiDeployment(cluster.image, names.app)] }));
+  const applied = cluster.kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=mlship-gateway-traffic', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [...policies(docs, names), apiDeployment(cluster.image, names.app)],
+    }),
+  );
   const rollout = cluster.kubectl(['-n', names.app, 'rollout', 'status', 'deployment/api', '--timeout=180s']);
-  const ip = cluster.kubectl(['-n', names.app, 'get', 'pods', '-l', 'app.kubernetes.io/instance=api', '-o', 'jsonpath={.items[0].status.podIP}']).out;
-  if (!cluster.record(`gateway-api: the API pod runs behind the base policies and api-allow-gateway (namespace ${names.app})`, applied.status === 0 && rollout.status === 0 && ip !== '', `${cluster.image}, pod IP ${ip || 'none'}; ${oneLine(applied.out)}`)) return;
+  const ip = cluster.kubectl([
+    '-n',
+    names.app,
+    'get',
+    'pods',
+    '-l',
+    'app.kubernetes.io/instance=api',
+    '-o',
+    'jsonpath={.items[0].status.podIP}',
+  ]).out;
+  if (
+    !cluster.record(
+      `gateway-api: the API pod runs behind the base policies and api-allow-gateway (namespace ${names.app})`,
+      applied.status === 0 && rollout.status === 0 && ip !== '',
+      `${cluster.image}, pod IP ${ip || 'none'}; ${oneLine(applied.out)}`,
+    )
+  )
+    return;
   const url = `http://${ip}:8000/readyz`;
-  const pollers = [pollerPod(cluster.image, names.proxy, 'poller', url), pollerPod(cluster.image, names.other, 'poller', url)];
-  const started = cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: pollers }));
-  const proxyIn = await pollUntil(() => answers(cluster, names.proxy, 'poller'), (list) => list.some((a) => a.ok), { timeoutSeconds: 90 });
+  const pollers = [
+    pollerPod(cluster.image, names.proxy, 'poller', url),
+    pollerPod(cluster.image, names.other, 'poller', url),
+  ];
+  const started = cluster.kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: pollers }),
+  );
+  const proxyIn = await pollUntil(
+    () => answers(cluster, names.proxy, 'poller'),
+    (list) => list.some((a) => a.ok),
+    { timeoutSeconds: 90 },
+  );
   const firstIn = proxyIn.value.find((a) => a.ok)?.at ?? Date.now();
-  cluster.record('gateway-api: a pod of the namespace api-allow-gateway names reaches port 8000', started.status === 0 && proxyIn.done,
-    `GET ${url} from ${names.proxy}: first 200 ${proxyIn.seconds.toFixed(1)} s after the pollers were created; ${summary(proxyIn.value)}`);
+  cluster.record(
+    'gateway-api: a pod of the namespace api-allow-gateway names reaches port 8000',
+    started.status === 0 && proxyIn.done,
+    `GET ${url} from ${names.proxy}: first 200 ${proxyIn.seconds.toFixed(1)} s after the pollers were created; ` +
+      `${summary(proxyIn.value)}`,
+  );
   // Both pollers started together: once the first is let in, kube-router knows the second too.
-  const otherAfter = await pollUntil(() => answers(cluster, names.other, 'poller'), (list) => list.filter((a) => a.at > firstIn).length >= 6, { timeoutSeconds: 30 });
-  cluster.record('gateway-api: a pod of another namespace gets no answer from port 8000', otherAfter.value.filter((a) => a.at > firstIn).length >= 6 && otherAfter.value.every((a) => !a.ok),
-    `GET ${url} from ${names.other}: ${summary(otherAfter.value)}`);
+  const otherAfter = await pollUntil(
+    () => answers(cluster, names.other, 'poller'),
+    (list) => list.filter((a) => a.at > firstIn).length >= 6,
+    { timeoutSeconds: 30 },
+  );
+  cluster.record(
+    'gateway-api: a pod of another namespace gets no answer from port 8000',
+    otherAfter.value.filter((a) => a.at > firstIn).length >= 6 && otherAfter.value.every((a) => !a.ok),
+    `GET ${url} from ${names.other}: ${summary(otherAfter.value)}`,
+  );
   const deletedAt = Date.now();
   const deleted = cluster.kubectl(['-n', names.app, 'delete', 'networkpolicy', 'api-allow-gateway', '--wait=true']);
-  const closed = await pollUntil(() => answers(cluster, names.proxy, 'poller').filter((a) => a.at > deletedAt), (list) => list.length >= 3 && list.slice(-3).every((a) => !a.ok), { timeoutSeconds: 60 });
-  cluster.record('gateway-api: without api-allow-gateway that namespace gets no answer either', deleted.status === 0 && closed.done,
-    `policy deleted, the same pod's GETs from ${names.proxy}: ${closed.done ? `refused within ${closed.seconds.toFixed(1)} s` : 'still answered'}; ${summary(closed.value)}`);
+  const closed = await pollUntil(
+    () => answers(cluster, names.proxy, 'poller').filter((a) => a.at > deletedAt),
+    (list) => list.length >= 3 && list.slice(-3).every((a) => !a.ok),
+    { timeoutSeconds: 60 },
+  );
+  cluster.record(
+    'gateway-api: without api-allow-gateway that namespace gets no answer either',
+    deleted.status === 0 && closed.done,
+    `policy deleted, the same pod's GETs from ${names.proxy}: ` +
+      `${closed.done ? `refused within ${closed.seconds.toFixed(1)} s` : 'still answered'}; ` +
+      `${summary(closed.value)}`,
+  );
 }

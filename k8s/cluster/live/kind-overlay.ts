@@ -41,7 +41,11 @@ export function imageEntry(image: string): Record<string, string> {
   if (at > 0) return { name: 'mlship.invalid/mlship', newName: image.slice(0, at), digest: image.slice(at + 1) };
   const colon = image.lastIndexOf(':');
   const tagged = colon > image.lastIndexOf('/');
-  return { name: 'mlship.invalid/mlship', newName: tagged ? image.slice(0, colon) : image, newTag: tagged ? image.slice(colon + 1) : 'latest' };
+  return {
+    name: 'mlship.invalid/mlship',
+    newName: tagged ? image.slice(0, colon) : image,
+    newTag: tagged ? image.slice(colon + 1) : 'latest',
+  };
 }
 
 /** The kustomization, in `dir`, that places the kind overlay in the check's namespace. */
@@ -54,15 +58,20 @@ export function kustomization(dir: string, image: string, target: OverlayTarget)
     resources: [relative(dir, join(manifestsDir(), 'overlays', 'kind'))],
     images: [imageEntry(image)],
     labels: [{ pairs: { [CHECK_LABEL]: target.namespace }, includeSelectors: false, includeTemplates: true }],
-    patches: [{
-      target: { kind: 'Service', name: 'api' },
-      patch: stringify([{ op: 'replace', path: '/spec/ports/0/nodePort', value: target.nodePort }]),
-    }],
+    patches: [
+      {
+        target: { kind: 'Service', name: 'api' },
+        patch: stringify([{ op: 'replace', path: '/spec/ports/0/nodePort', value: target.nodePort }]),
+      },
+    ],
   };
 }
 
 /** `kubectl kustomize` of the overlay for `target`: the YAML to apply and its objects. */
-export function renderKindOverlay(cluster: LiveCluster, target: OverlayTarget): { yaml: string; objects: RenderedObject[] } {
+export function renderKindOverlay(
+  cluster: LiveCluster,
+  target: OverlayTarget,
+): { yaml: string; objects: RenderedObject[] } {
   const dir = mkdtempSync(join(tmpdir(), 'mlship-live-'));
   try {
     writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization(dir, cluster.image, target)));
@@ -87,41 +96,75 @@ export const API_DEPLOYMENTS = ['api', 'api-v2'];
  * Applies the rendered overlay and waits for every API Deployment's rollout. `ok` is false, with
  * kubectl's words in `detail`, when the apply or a rollout failed within `timeoutSeconds`.
  */
-export function applyAndRollOut(cluster: LiveCluster, target: OverlayTarget, yaml: string, timeoutSeconds = 240): { ok: boolean; detail: string; seconds: number } {
+export function applyAndRollOut(
+  cluster: LiveCluster,
+  target: OverlayTarget,
+  yaml: string,
+  timeoutSeconds = 240,
+): { ok: boolean; detail: string; seconds: number } {
   const start = Date.now();
   const applied = cluster.kubectl(['apply', '-f', '-'], yaml);
-  if (applied.status !== 0) return { ok: false, detail: `kubectl apply: ${applied.out}`, seconds: (Date.now() - start) / 1000 };
+  if (applied.status !== 0)
+    return { ok: false, detail: `kubectl apply: ${applied.out}`, seconds: (Date.now() - start) / 1000 };
   for (const name of API_DEPLOYMENTS) {
-    const rollout = cluster.kubectl(['-n', target.namespace, 'rollout', 'status', `deployment/${name}`, `--timeout=${timeoutSeconds}s`]);
+    const rollout = cluster.kubectl([
+      '-n',
+      target.namespace,
+      'rollout',
+      'status',
+      `deployment/${name}`,
+      `--timeout=${timeoutSeconds}s`,
+    ]);
     if (rollout.status !== 0) {
       const pods = cluster.kubectl(['-n', target.namespace, 'get', 'pods', '-o', 'wide']).out;
       return { ok: false, detail: `rollout of ${name}: ${rollout.out}\n${pods}`, seconds: (Date.now() - start) / 1000 };
     }
   }
-  return { ok: true, detail: `applied, ${API_DEPLOYMENTS.join(' and ')} rolled out`, seconds: (Date.now() - start) / 1000 };
+  return {
+    ok: true,
+    detail: `applied, ${API_DEPLOYMENTS.join(' and ')} rolled out`,
+    seconds: (Date.now() - start) / 1000,
+  };
 }
 
-/** GET /readyz through the NodePort on 127.0.0.1 answers 200 (kube-proxy writes its rules a moment after the rollout). */
+/**
+ * GET /readyz through the NodePort on 127.0.0.1 answers 200 (kube-proxy writes its rules a moment after the rollout).
+ */
 export function nodePortAnswers(nodePort: number, timeoutMs = 60_000): Promise<boolean> {
-  return waitUntil(async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${nodePort}/readyz`, { signal: AbortSignal.timeout(3000) })).status === 200;
-    } catch {
-      return false;
-    }
-  }, timeoutMs, 500);
+  return waitUntil(
+    async () => {
+      try {
+        return (
+          (await fetch(`http://127.0.0.1:${nodePort}/readyz`, { signal: AbortSignal.timeout(3000) })).status === 200
+        );
+      } catch {
+        return false;
+      }
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 /**
  * Renders and applies the overlay into a fresh `target.namespace` (a leftover one is deleted
  * first), waits for the rollouts and for the NodePort to answer.
  */
-export async function deployKindOverlay(cluster: LiveCluster, target: OverlayTarget): Promise<{ ok: boolean; detail: string; seconds: number; objects: RenderedObject[] }> {
+export async function deployKindOverlay(
+  cluster: LiveCluster,
+  target: OverlayTarget,
+): Promise<{ ok: boolean; detail: string; seconds: number; objects: RenderedObject[] }> {
   deleteNamespace(cluster, target.namespace);
   const { yaml, objects } = renderKindOverlay(cluster, target);
   const result = applyAndRollOut(cluster, target, yaml);
   cluster.timing(`${target.namespace}: apply → API Deployments rolled out`, result.seconds);
-  if (result.ok && !(await nodePortAnswers(target.nodePort))) return { ...result, ok: false, detail: `${result.detail}, but GET 127.0.0.1:${target.nodePort}/readyz never answered 200`, objects };
+  if (result.ok && !(await nodePortAnswers(target.nodePort)))
+    return {
+      ...result,
+      ok: false,
+      detail: `${result.detail}, but GET 127.0.0.1:${target.nodePort}/readyz never answered 200`,
+      objects,
+    };
   return { ...result, objects };
 }
 
@@ -133,12 +176,19 @@ export async function deployKindOverlay(cluster: LiveCluster, target: OverlayTar
 const sharedOverlays = new Map<string, Promise<Deployed>>();
 
 /** Runs `body` on the shared overlay in `target`, its deployment recorded as the check's first row. */
-export async function withSharedOverlay(cluster: LiveCluster, target: OverlayTarget, label: string, body: (objects: RenderedObject[]) => Promise<void>): Promise<void> {
+export async function withSharedOverlay(
+  cluster: LiveCluster,
+  target: OverlayTarget,
+  label: string,
+  body: (objects: RenderedObject[]) => Promise<void>,
+): Promise<void> {
   const existing = sharedOverlays.get(target.namespace);
   const deploying = existing ?? deployKindOverlay(cluster, target);
   sharedOverlays.set(target.namespace, deploying);
   const deployed = await deploying;
-  const how = existing ? `shared with the checks before (deployed in ${deployed.seconds.toFixed(1)} s)` : `${deployed.detail} in ${deployed.seconds.toFixed(1)} s`;
+  const how = existing
+    ? `shared with the checks before (deployed in ${deployed.seconds.toFixed(1)} s)`
+    : `${deployed.detail} in ${deployed.seconds.toFixed(1)} s`;
   if (!cluster.record(`${label}: kind overlay deployed`, deployed.ok, `${how} (namespace ${target.namespace})`)) return;
   await body(deployed.objects);
 }

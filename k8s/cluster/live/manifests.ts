@@ -19,6 +19,7 @@ export function manifestsDir(): string {
 /** Copies base/, overlays/, components/ and kind-cluster.yaml into a new folder of `parent`; returns it. */
 export function snapshotManifests(parent = tmpdir()): string {
   const dir = mkdtempSync(join(parent, 'mlship-manifests-'));
-  for (const part of ['base', 'overlays', 'components', 'kind-cluster.yaml']) cpSync(join(K8S_DIR, part), join(dir, part), { recursive: true });
+  for (const part of ['base', 'overlays', 'components', 'kind-cluster.yaml'])
+    cpSync(join(K8S_DIR, part), join(dir, part), { recursive: true });
   return dir;
 }

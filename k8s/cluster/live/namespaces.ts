@@ -34,9 +34,25 @@ function freeVolumes(): { ok: boolean; out: string } {
 
 /** Deletes the namespace's workloads, then the namespace, waiting for both; then frees its volumes. */
 export function deleteNamespace(cluster: LiveCluster, namespace: string): void {
-  const workloads = cluster.kubectl(['-n', namespace, 'delete', WORKLOADS, '--all', '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  const workloads = cluster.kubectl([
+    '-n',
+    namespace,
+    'delete',
+    WORKLOADS,
+    '--all',
+    '--ignore-not-found',
+    '--wait=true',
+    '--timeout=120s',
+  ]);
   if (workloads.status !== 0) console.log(`  delete the workloads of ${namespace}: ${workloads.out}`);
-  const deleted = cluster.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=180s']);
+  const deleted = cluster.kubectl([
+    'delete',
+    'namespace',
+    namespace,
+    '--ignore-not-found',
+    '--wait=true',
+    '--timeout=180s',
+  ]);
   if (deleted.status !== 0) console.log(`  delete namespace ${namespace}: ${deleted.out}`);
   const volumes = freeVolumes();
   if (!volumes.ok) console.log(`  volumes.sh: ${volumes.out}`);
@@ -52,18 +68,24 @@ const retiring = new Map<string, ChildProcess>();
 export function retireNamespaces(cluster: LiveCluster, names: string[]): void {
   const { kubectl, kubeconfig } = cluster.settings;
   for (const name of names.filter((n) => !retiring.has(n))) {
-    const script = '"$0" --kubeconfig "$1" -n "$2" delete "$3" --all --ignore-not-found --wait=true --timeout=120s; "$0" --kubeconfig "$1" delete namespace "$2" --ignore-not-found --wait=false';
+    const script =
+      '"$0" --kubeconfig "$1" -n "$2" delete "$3" --all --ignore-not-found --wait=true --timeout=120s; "$0" ' +
+      '--kubeconfig "$1" delete namespace "$2" --ignore-not-found --wait=false';
     const child = spawn('bash', ['-c', script, kubectl, kubeconfig, name, WORKLOADS], { stdio: 'ignore' });
     retiring.set(name, child);
   }
 }
 
 function ended(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('close', () => resolve())));
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('close', () => resolve()),
+  );
 }
 
 /** Waits until every retired namespace is gone, then frees the volumes their claims held. */
-export async function awaitRetiredNamespaces(cluster: LiveCluster): Promise<{ ok: boolean; detail: string; seconds: number }> {
+export async function awaitRetiredNamespaces(
+  cluster: LiveCluster,
+): Promise<{ ok: boolean; detail: string; seconds: number }> {
   const start = Date.now();
   const names = [...retiring.keys()];
   await Promise.all([...retiring.values()].map(ended));
@@ -72,5 +94,9 @@ export async function awaitRetiredNamespaces(cluster: LiveCluster): Promise<{ ok
   const gone = cluster.kubectl(['wait', '--for=delete', ...names.map((name) => `namespace/${name}`), '--timeout=240s']);
   const volumes = freeVolumes();
   const ok = (gone.status === 0 || /not found/.test(gone.out)) && volumes.ok;
-  return { ok, detail: `${names.join(', ')}${ok ? '' : `: ${gone.out} ${volumes.out}`}`, seconds: (Date.now() - start) / 1000 };
+  return {
+    ok,
+    detail: `${names.join(', ')}${ok ? '' : `: ${gone.out} ${volumes.out}`}`,
+    seconds: (Date.now() - start) / 1000,
+  };
 }

@@ -31,12 +31,21 @@ export interface RenderRequest {
 }
 
 /** The kustomization the request stands for, its paths relative to `dir` (kustomize refuses absolute ones). */
-export function kustomization(dir: string, cluster: Pick<LiveCluster, 'image'>, request: RenderRequest): Record<string, unknown> {
+export function kustomization(
+  dir: string,
+  cluster: Pick<LiveCluster, 'image'>,
+  request: RenderRequest,
+): Record<string, unknown> {
   const from = (path: string): string => relative(dir, join(manifestsDir(), path));
-  const patches = request.nodePort === undefined ? [] : [{
-    target: { kind: 'Service', name: 'api' },
-    patch: stringify([{ op: 'replace', path: '/spec/ports/0/nodePort', value: request.nodePort }]),
-  }];
+  const patches =
+    request.nodePort === undefined
+      ? []
+      : [
+          {
+            target: { kind: 'Service', name: 'api' },
+            patch: stringify([{ op: 'replace', path: '/spec/ports/0/nodePort', value: request.nodePort }]),
+          },
+        ];
   const extraPatches = (request.extra?.patches as unknown[] | undefined) ?? [];
   return {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -51,13 +60,17 @@ export function kustomization(dir: string, cluster: Pick<LiveCluster, 'image'>, 
 }
 
 /** `kubectl kustomize` of the request; throws with kubectl's message when it does not render. */
-export function renderOverlay(cluster: Pick<LiveCluster, 'image' | 'kubectl'>, request: RenderRequest): RenderedObject[] {
+export function renderOverlay(
+  cluster: Pick<LiveCluster, 'image' | 'kubectl'>,
+  request: RenderRequest,
+): RenderedObject[] {
   const dir = mkdtempSync(join(tmpdir(), 'mlship-live-render-'));
   try {
     writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization(dir, cluster, request)));
     for (const [name, content] of Object.entries(request.files ?? {})) writeFileSync(join(dir, name), content);
     const result = cluster.kubectl(['kustomize', dir]);
-    if (result.status !== 0) throw new Error(`kubectl kustomize ${request.overlay} ${request.components?.join(' ') ?? ''}: ${result.out}`);
+    if (result.status !== 0)
+      throw new Error(`kubectl kustomize ${request.overlay} ${request.components?.join(' ') ?? ''}: ${result.out}`);
     return parseAllDocuments(result.out).map((doc) => doc.toJS() as RenderedObject);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -66,7 +79,10 @@ export function renderOverlay(cluster: Pick<LiveCluster, 'image' | 'kubectl'>, r
 
 /** `kubectl apply` of objects as one List; throws with kubectl's message when refused. */
 export function applyObjects(cluster: Pick<LiveCluster, 'kubectl'>, objects: RenderedObject[]): string {
-  const result = cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  const result = cluster.kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+  );
   if (result.status !== 0) throw new Error(`kubectl apply: ${result.out}`);
   return result.out;
 }

@@ -9,10 +9,17 @@ import type { LiveCluster } from './context';
 import { pollUntil } from '../../../scripts/support/poll-until';
 
 /** kubectl with the cluster's kubeconfig, asynchronously; resolves with its status and output. */
-export function kubectlAsync(cluster: LiveCluster, args: string[], timeoutMs = 300_000): Promise<{ status: number; out: string }> {
+export function kubectlAsync(
+  cluster: LiveCluster,
+  args: string[],
+  timeoutMs = 300_000,
+): Promise<{ status: number; out: string }> {
   const { kubectl, kubeconfig } = cluster.settings;
   return new Promise((resolve) => {
-    const child = spawn(kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(kubectl, ['--kubeconfig', kubeconfig, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -44,8 +51,16 @@ export function podState(pod: IPod): PodState {
 }
 
 /** The namespace's pods (those matching `selector`, when given); undefined when kubectl failed. */
-export async function listPods(cluster: LiveCluster, namespace: string, selector?: string): Promise<PodState[] | undefined> {
-  const result = await kubectlAsync(cluster, ['-n', namespace, 'get', 'pods', '-o', 'json', ...(selector ? ['-l', selector] : [])], 30_000);
+export async function listPods(
+  cluster: LiveCluster,
+  namespace: string,
+  selector?: string,
+): Promise<PodState[] | undefined> {
+  const result = await kubectlAsync(
+    cluster,
+    ['-n', namespace, 'get', 'pods', '-o', 'json', ...(selector ? ['-l', selector] : [])],
+    30_000,
+  );
   if (result.status !== 0) return undefined;
   try {
     return (JSON.parse(result.out) as { items: IPod[] }).items.map(podState);
@@ -62,6 +77,10 @@ export function serving(pods: PodState[]): PodState[] {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every `intervalMs` until it is true or `timeoutMs` passed; says which. */
-export async function waitUntil(probe: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 1000): Promise<boolean> {
+export async function waitUntil(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 1000,
+): Promise<boolean> {
   return (await pollUntil(probe, (ok) => ok, { timeoutMs, intervalMs })).done;
 }

@@ -9,7 +9,11 @@ import { pollUntil as pollEvery } from '../../../scripts/support/poll-until';
 export type { Polled };
 
 /** Calls `probe` every `intervalMs` (default 1 s) until `done(answer)` or `timeoutSeconds` have passed. */
-export function pollUntil<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, options: { timeoutSeconds: number; intervalMs?: number }): Promise<Polled<T>> {
+export function pollUntil<T>(
+  probe: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  options: { timeoutSeconds: number; intervalMs?: number },
+): Promise<Polled<T>> {
   return pollEvery(probe, done, { timeoutMs: options.timeoutSeconds * 1000, intervalMs: options.intervalMs ?? 1000 });
 }
 

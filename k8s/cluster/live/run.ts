@@ -17,7 +17,10 @@ import { awaitRetiredNamespaces } from './namespaces';
 /** The checks named in `only` (all of them when it is empty), in their order. */
 export function loadChecks(only: string[] = []): LiveCheck[] {
   const unknown = only.filter((name) => !ALL_CHECKS.some((check) => check.name === name));
-  if (unknown.length > 0) throw new Error(`no live check named ${unknown.join(', ')} (there are: ${ALL_CHECKS.map((check) => check.name).join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(
+      `no live check named ${unknown.join(', ')} (there are: ${ALL_CHECKS.map((check) => check.name).join(', ')})`,
+    );
   return ALL_CHECKS.filter((check) => only.length === 0 || only.includes(check.name));
 }
 
@@ -28,7 +31,12 @@ export const CHECKS_DONE = '--- checks done: their namespaces are being deleted'
  * Runs the checks, then retires their namespaces and, unless `awaitCleanup` is false (the cluster's
  * `down` follows at once), waits until they are gone.
  */
-export async function runChecks(image: string, only: string[], results: LiveResults, { awaitCleanup = true } = {}): Promise<void> {
+export async function runChecks(
+  image: string,
+  only: string[],
+  results: LiveResults,
+  { awaitCleanup = true } = {},
+): Promise<void> {
   const cluster = liveCluster(clusterSettings(), image, results);
   for (const check of loadChecks(only)) {
     const start = Date.now();
@@ -44,7 +52,7 @@ export async function runChecks(image: string, only: string[], results: LiveResu
   retireSharedOverlays(cluster);
   if (!awaitCleanup) return;
   const retired = await awaitRetiredNamespaces(cluster);
-  cluster.timing('the checks\' namespaces gone', retired.seconds);
+  cluster.timing("the checks' namespaces gone", retired.seconds);
   cluster.record('live checks leave no namespace behind', retired.ok, retired.detail);
 }
 
@@ -56,9 +64,19 @@ export function printSummary(label: string, results: LiveResults): number {
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { image: { type: 'string', default: process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local' }, check: { type: 'string', multiple: true, default: [] } } });
+  const { values } = parseArgs({
+    options: {
+      image: { type: 'string', default: process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local' },
+      check: { type: 'string', multiple: true, default: [] },
+    },
+  });
   const results: LiveResults = { rows: [], timings: [] };
   runChecks(values.image, values.check, results)
-    .catch((error: Error) => results.rows.push({ name: error.message, passed: false }) && console.log(`FAIL ${error.message}`))
-    .finally(() => { process.exitCode = printSummary('cluster-live', results); });
+    .catch(
+      (error: Error) =>
+        results.rows.push({ name: error.message, passed: false }) && console.log(`FAIL ${error.message}`),
+    )
+    .finally(() => {
+      process.exitCode = printSummary('cluster-live', results);
+    });
 }

@@ -19,19 +19,30 @@ export interface ApiPod {
 
 /** The Running pods of both API Deployments (label app.kubernetes.io/component=api). */
 export function apiPods(cluster: Pick<LiveCluster, 'kubectl'>, namespace: string): ApiPod[] {
-  const result = cluster.kubectl(['-n', namespace, 'get', 'pods', '-l', 'app.kubernetes.io/component=api', '-o', 'json']);
+  const result = cluster.kubectl([
+    '-n',
+    namespace,
+    'get',
+    'pods',
+    '-l',
+    'app.kubernetes.io/component=api',
+    '-o',
+    'json',
+  ]);
   if (result.status !== 0) throw new Error(`kubectl get pods: ${result.out}`);
   const pods = (JSON.parse(result.out) as { items: IPod[] }).items.filter((pod) => pod.status?.phase === 'Running');
-  return pods.map((pod) => {
-    const container = pod.status?.containerStatuses?.find((status) => status.name === 'api');
-    return {
-      name: pod.metadata?.name ?? '',
-      uid: pod.metadata?.uid ?? '',
-      ip: pod.status?.podIP ?? '',
-      restarts: container?.restartCount ?? -1,
-      startedAt: String(container?.state?.running?.startedAt ?? 'not running'),
-    };
-  }).sort((a, b) => a.name.localeCompare(b.name));
+  return pods
+    .map((pod) => {
+      const container = pod.status?.containerStatuses?.find((status) => status.name === 'api');
+      return {
+        name: pod.metadata?.name ?? '',
+        uid: pod.metadata?.uid ?? '',
+        ip: pod.status?.podIP ?? '',
+        restarts: container?.restartCount ?? -1,
+        startedAt: String(container?.state?.running?.startedAt ?? 'not running'),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** One model as a pod serves it, or why the pod did not say. */
@@ -49,12 +60,19 @@ interface Status {
 
 /** GET /status of every pod: the version and sha256 each serves `model` at. */
 export async function servedBy(pods: ApiPod[], model: string): Promise<Served[]> {
-  return Promise.all(pods.map(async (pod): Promise<Served> => {
-    const answer = await getJson<Status>(`http://${pod.ip}:8000/status`);
-    if (!answer.ok) return { pod: pod.name, version: `no answer (${answer.error})`, sha256: '', uptimeSeconds: -1 };
-    const served = answer.body.models.find((m) => m.name === model);
-    return { pod: pod.name, version: served?.version ?? `no ${model}`, sha256: served?.sha256 ?? '', uptimeSeconds: answer.body.uptimeSeconds };
-  }));
+  return Promise.all(
+    pods.map(async (pod): Promise<Served> => {
+      const answer = await getJson<Status>(`http://${pod.ip}:8000/status`);
+      if (!answer.ok) return { pod: pod.name, version: `no answer (${answer.error})`, sha256: '', uptimeSeconds: -1 };
+      const served = answer.body.models.find((m) => m.name === model);
+      return {
+        pod: pod.name,
+        version: served?.version ?? `no ${model}`,
+        sha256: served?.sha256 ?? '',
+        uptimeSeconds: answer.body.uptimeSeconds,
+      };
+    }),
+  );
 }
 
 /** The distinct versions served, e.g. "190357a56951 (4 pods)". */
@@ -71,7 +89,8 @@ export function restartedSince(before: ApiPod[], after: ApiPod[]): string[] {
     const later = now.get(pod.name);
     if (!later) return [`${pod.name} gone`];
     if (later.uid !== pod.uid) return [`${pod.name} replaced`];
-    if (later.restarts !== pod.restarts || later.startedAt !== pod.startedAt) return [`${pod.name} restarted (${pod.restarts}→${later.restarts}, started ${later.startedAt})`];
+    if (later.restarts !== pod.restarts || later.startedAt !== pod.startedAt)
+      return [`${pod.name} restarted (${pod.restarts}→${later.restarts}, started ${later.startedAt})`];
     return [];
   });
 }

@@ -57,14 +57,18 @@ const BODY = JSON.stringify({ X: SETOSA });
 /** Beyond this a request that should have an entry is counted unattributed. */
 const ATTRIBUTION_GRACE_MS = 15_000;
 
-/** From /proc/net/nf_conntrack's text: the pod address each 127.0.0.1 → 127.0.0.1:nodePort connection, by local port, was sent to. */
+/**
+ * From /proc/net/nf_conntrack's text: the pod address each 127.0.0.1 → 127.0.0.1:nodePort connection, by local port,
+ * was sent to.
+ */
 export function nodePortBackends(conntrack: string, nodePort: number): Map<number, string> {
   const backends = new Map<number, string>();
   for (const line of conntrack.split('\n')) {
     const fields = [...line.matchAll(/\b(src|dst|sport|dport)=(\S+)/g)].map(([, key, value]) => `${key}=${value}`);
     // Original direction first (src dst sport dport), then the reply's.
     const [src, dst, sport, dport, replySrc] = fields;
-    if (src !== 'src=127.0.0.1' || dst !== 'dst=127.0.0.1' || dport !== `dport=${nodePort}` || !sport || !replySrc) continue;
+    if (src !== 'src=127.0.0.1' || dst !== 'dst=127.0.0.1' || dport !== `dport=${nodePort}` || !sport || !replySrc)
+      continue;
     backends.set(Number(sport.slice('sport='.length)), replySrc.slice('src='.length));
   }
   return backends;
@@ -73,14 +77,27 @@ export function nodePortBackends(conntrack: string, nodePort: number): Map<numbe
 /** One POST /predict on a connection of its own; `port` is set once connected. */
 function predictOnce(nodePort: number, onPort: (port: number) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: nodePort, path: '/predict', method: 'POST', agent: false, timeout: 10_000,
-      headers: { authorization: USER, 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY), connection: 'close' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: nodePort,
+        path: '/predict',
+        method: 'POST',
+        agent: false,
+        timeout: 10_000,
+        headers: {
+          authorization: USER,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(BODY),
+          connection: 'close',
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('socket', (socket) => socket.once('connect', () => onPort(socket.localPort ?? 0)));
     req.on('timeout', () => req.destroy(new Error('timeout after 10 s')));
     req.on('error', reject);
@@ -152,7 +169,10 @@ async function client(tally: Tally, options: LoadOptions, keepGoing: () => boole
 async function observe(cluster: LiveCluster, tally: Tally, options: LoadOptions, done: () => boolean): Promise<void> {
   for (let last = false; ; last = done()) {
     const sampledAt = Date.now();
-    const [conntrack, pods] = await Promise.all([readFile('/proc/net/nf_conntrack', 'utf8').catch(() => ''), listPods(cluster, options.namespace)]);
+    const [conntrack, pods] = await Promise.all([
+      readFile('/proc/net/nf_conntrack', 'utf8').catch(() => ''),
+      listPods(cluster, options.namespace),
+    ]);
     for (const pod of pods ?? []) {
       const seen = tally.pods.get(pod.name);
       tally.pods.set(pod.name, { ip: pod.ip || seen?.ip || '', everReady: (seen?.everReady ?? false) || pod.ready });
@@ -167,8 +187,14 @@ function result(tally: Tally, seconds: number): LoadResult {
   const names = new Map([...tally.pods].filter(([, pod]) => pod.ip !== '').map(([name, pod]) => [pod.ip, name]));
   const byPod = Object.fromEntries([...tally.byIp].map(([ip, count]) => [names.get(ip) ?? ip, count]));
   return {
-    sent: tally.sent, failed: tally.failed, seconds, statuses: tally.statuses, byPod,
-    unattributed: tally.unattributed + tally.pending.length, pods: Object.fromEntries(tally.pods), failures: tally.failures,
+    sent: tally.sent,
+    failed: tally.failed,
+    seconds,
+    statuses: tally.statuses,
+    byPod,
+    unattributed: tally.unattributed + tally.pending.length,
+    pods: Object.fromEntries(tally.pods),
+    failures: tally.failures,
   };
 }
 
@@ -201,7 +227,13 @@ export function startServiceLoad(cluster: LiveCluster, options: LoadOptions): Ru
 
 /** One line for a row's detail: sent, failed, seconds, statuses and the pods that answered. */
 export function describeLoad(load: LoadResult): string {
-  const pods = Object.entries(load.byPod).map(([pod, count]) => `${pod} ${count}`).join(', ');
+  const pods = Object.entries(load.byPod)
+    .map(([pod, count]) => `${pod} ${count}`)
+    .join(', ');
   const failures = load.failures.length > 0 ? `; first failures: ${load.failures.join(' | ')}` : '';
-  return `${load.sent} sent, ${load.failed} failed in ${load.seconds.toFixed(1)} s (statuses ${JSON.stringify(load.statuses)}); answered by ${pods || 'no pod'}${load.unattributed > 0 ? `, ${load.unattributed} unattributed` : ''}${failures}`;
+  return (
+    `${load.sent} sent, ${load.failed} failed in ${load.seconds.toFixed(1)} s (statuses ` +
+    `${JSON.stringify(load.statuses)}); answered by ${pods || 'no pod'}` +
+    `${load.unattributed > 0 ? `, ${load.unattributed} unattributed` : ''}${failures}`
+  );
 }

@@ -30,22 +30,57 @@ function jobState(cluster: Pick<LiveCluster, 'kubectl'>, namespace: string): IJo
 }
 
 function ended(job: IJob | undefined): { type: string; reason: string; at: string } | undefined {
-  const condition = job?.status?.conditions?.find((c) => ['Complete', 'Failed'].includes(c.type) && c.status === 'True');
-  return condition ? { type: condition.type, reason: condition.reason ?? '', at: String(condition.lastTransitionTime) } : undefined;
+  const condition = job?.status?.conditions?.find(
+    (c) => ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
+  );
+  return condition
+    ? { type: condition.type, reason: condition.reason ?? '', at: String(condition.lastTransitionTime) }
+    : undefined;
 }
 
 function podLogs(cluster: Pick<LiveCluster, 'kubectl'>, namespace: string): string {
-  const result = cluster.kubectl(['-n', namespace, 'get', 'pods', '-l', 'batch.kubernetes.io/job-name=train', '--sort-by=.metadata.creationTimestamp', '-o', 'json']);
+  const result = cluster.kubectl([
+    '-n',
+    namespace,
+    'get',
+    'pods',
+    '-l',
+    'batch.kubernetes.io/job-name=train',
+    '--sort-by=.metadata.creationTimestamp',
+    '-o',
+    'json',
+  ]);
   const pods = result.status === 0 ? (JSON.parse(result.out) as { items: IPod[] }).items : [];
-  return pods.map((pod) => cluster.kubectl(['-n', namespace, 'logs', pod.metadata?.name ?? '', '-c', 'train']).out).join('\n');
+  return pods
+    .map((pod) => cluster.kubectl(['-n', namespace, 'logs', pod.metadata?.name ?? '', '-c', 'train']).out)
+    .join('\n');
 }
 
 /** Deletes the previous Job (with its pods), applies `objects` and waits up to `timeoutSeconds` for the Job to end. */
-export async function runTrainingJob(cluster: Pick<LiveCluster, 'kubectl'>, namespace: string, objects: RenderedObject[], timeoutSeconds = 420): Promise<JobOutcome> {
-  const removed = cluster.kubectl(['-n', namespace, 'delete', 'job', 'train', '--ignore-not-found', '--cascade=foreground', '--wait=true', '--timeout=120s']);
+export async function runTrainingJob(
+  cluster: Pick<LiveCluster, 'kubectl'>,
+  namespace: string,
+  objects: RenderedObject[],
+  timeoutSeconds = 420,
+): Promise<JobOutcome> {
+  const removed = cluster.kubectl([
+    '-n',
+    namespace,
+    'delete',
+    'job',
+    'train',
+    '--ignore-not-found',
+    '--cascade=foreground',
+    '--wait=true',
+    '--timeout=120s',
+  ]);
   if (removed.status !== 0) throw new Error(`kubectl delete job train: ${removed.out}`);
   applyObjects(cluster, objects);
-  const polled = await pollUntil(() => jobState(cluster, namespace), (job) => ended(job) !== undefined, { timeoutSeconds, intervalMs: 2000 });
+  const polled = await pollUntil(
+    () => jobState(cluster, namespace),
+    (job) => ended(job) !== undefined,
+    { timeoutSeconds, intervalMs: 2000 },
+  );
   const end = ended(polled.value);
   const start = polled.value?.status?.startTime;
   return {
@@ -58,10 +93,20 @@ export async function runTrainingJob(cluster: Pick<LiveCluster, 'kubectl'>, name
 }
 
 /** The version a Job's log reports for `model` ("M1 190357a56951  iris ..."), with the outcome that line names. */
-export function trainedLine(log: string, model: string): { version: string; promoted: boolean; gateFailed: boolean } | undefined {
-  const line = log.split('\n').reverse().find((l) => new RegExp(`^${model} [0-9a-f]{12} `).test(l));
+export function trainedLine(
+  log: string,
+  model: string,
+): { version: string; promoted: boolean; gateFailed: boolean } | undefined {
+  const line = log
+    .split('\n')
+    .reverse()
+    .find((l) => new RegExp(`^${model} [0-9a-f]{12} `).test(l));
   if (!line) return undefined;
-  return { version: line.split(' ')[1]!, promoted: line.endsWith('(promoted)'), gateFailed: line.includes('NOT promoted: gate failed') };
+  return {
+    version: line.split(' ')[1]!,
+    promoted: line.endsWith('(promoted)'),
+    gateFailed: line.includes('NOT promoted: gate failed'),
+  };
 }
 
 /**
@@ -71,8 +116,16 @@ export function trainedLine(log: string, model: string): { version: string; prom
  */
 export function ownModelsFile(modelsJson: string): Pick<RenderRequest, 'extra' | 'files'> {
   const patch = [
-    { op: 'add', path: '/spec/template/spec/volumes/-', value: { name: 'train-models', configMap: { name: 'mlship-train-models' } } },
-    { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts/-', value: { name: 'train-models', mountPath: '/app/model/models.json', subPath: 'models.json', readOnly: true } },
+    {
+      op: 'add',
+      path: '/spec/template/spec/volumes/-',
+      value: { name: 'train-models', configMap: { name: 'mlship-train-models' } },
+    },
+    {
+      op: 'add',
+      path: '/spec/template/spec/containers/0/volumeMounts/-',
+      value: { name: 'train-models', mountPath: '/app/model/models.json', subPath: 'models.json', readOnly: true },
+    },
   ];
   return {
     extra: {

@@ -97,13 +97,16 @@ function seedModel(source, target, model, imageChanged) {
   const { name, version } = model;
   const promoted = path.join(target, name, 'current');
   const served = fs.existsSync(promoted) ? fs.readFileSync(promoted, 'utf8').trim() : undefined;
-  if (served !== undefined && (served === version || !imageChanged)) return `${name}: ${target} already serves ${served}; left as it is`;
+  if (served !== undefined && (served === version || !imageChanged))
+    return `${name}: ${target} already serves ${served}; left as it is`;
   fs.mkdirSync(path.join(target, name), { recursive: true });
   copyVersion(path.join(source, name, version), path.join(target, name, version));
   const history = path.join(target, name, 'history');
   if (served === undefined) {
     writeIfAbsent(history, `${version}\n`);
-    return writeIfAbsent(promoted, `${version}\n`) ? `${name}: seeded ${version} from ${source}` : `${name}: promoted meanwhile; left as it is`;
+    return writeIfAbsent(promoted, `${version}\n`)
+      ? `${name}: seeded ${version} from ${source}`
+      : `${name}: promoted meanwhile; left as it is`;
   }
   replaceFile(promoted, `${version}\n`);
   const entries = fs.existsSync(history) ? fs.readFileSync(history, 'utf8').split('\n').filter(Boolean) : [];

@@ -37,15 +37,23 @@ export interface Run {
   status: number | null;
   out: string;
   calls: string[];
-  yaml?: { properties: { configuration: { ingress: { traffic: TrafficEntry[] } }; template: { revisionSuffix: string } } };
+  yaml?: {
+    properties: { configuration: { ingress: { traffic: TrafficEntry[] } }; template: { revisionSuffix: string } };
+  };
   outputs: string;
 }
 
 /** The answers of an app that exists and serves `traffic`, whose revisions are all healthy. */
-export function liveApp(traffic: TrafficEntry[], revisions: string[] = traffic.map((t) => t.revisionName ?? '')): Rule[] {
+export function liveApp(
+  traffic: TrafficEntry[],
+  revisions: string[] = traffic.map((t) => t.revisionName ?? ''),
+): Rule[] {
   return [
     { match: ['az containerapp list'], stdout: 'yes' },
-    { match: ['az containerapp show', 'latestRevisionName'], stdout: JSON.stringify({ latest: revisions.at(-1), traffic }) },
+    {
+      match: ['az containerapp show', 'latestRevisionName'],
+      stdout: JSON.stringify({ latest: revisions.at(-1), traffic }),
+    },
     { match: ['az containerapp revision list'], stdout: revisions.join('\n') },
     { match: ['az containerapp revision show', 'healthState'], stdout: 'Healthy' },
     { match: ['az containerapp revision show', 'fqdn'], stdout: 'revision.example.net' },
@@ -80,7 +88,8 @@ export function sandbox(rules: Rule[], base: Rule[], env: Record<string, string>
       GITHUB_OUTPUT: join(dir, 'outputs'),
       AZURE_RESOURCE_GROUP: 'rg',
       AZURE_CONTAINERAPP_ENV: 'env',
-      AZURE_IDENTITY_ID: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mlship',
+      AZURE_IDENTITY_ID:
+        '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mlship',
       AZURE_KEY_VAULT_URL: 'https://kv.vault.azure.net',
       AZURE_LOCATION: 'westeurope',
       GHCR_USERNAME: 'acme',
@@ -90,7 +99,9 @@ export function sandbox(rules: Rule[], base: Rule[], env: Record<string, string>
     },
     collect(status: number | null, out: string): Run {
       try {
-        const yaml = existsSync(`${log}.yaml`) ? (parse(readFileSync(`${log}.yaml`, 'utf8')) as Run['yaml']) : undefined;
+        const yaml = existsSync(`${log}.yaml`)
+          ? (parse(readFileSync(`${log}.yaml`, 'utf8')) as Run['yaml'])
+          : undefined;
         return { status, out, calls: calls(), yaml, outputs: readFileSync(join(dir, 'outputs'), 'utf8') };
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -99,10 +110,19 @@ export function sandbox(rules: Rule[], base: Rule[], env: Record<string, string>
   };
 }
 
-export const argv = (args: string[]): string[] => [SCRIPT, ...(args.includes('--rollback') ? [] : ['--image', IMAGE]), ...args];
+export const argv = (args: string[]): string[] => [
+  SCRIPT,
+  ...(args.includes('--rollback') ? [] : ['--image', IMAGE]),
+  ...args,
+];
 
 /** Runs deploy.sh with `rules` first, then `base` (the first matching rule answers). */
-export function deploy(args: string[], rules: Rule[], base: Rule[] = liveApp(STABLE_ONLY), env: Record<string, string> = {}): Run {
+export function deploy(
+  args: string[],
+  rules: Rule[],
+  base: Rule[] = liveApp(STABLE_ONLY),
+  env: Record<string, string> = {},
+): Run {
   const box = sandbox(rules, base, env);
   const result = spawnSync('bash', argv(args), { encoding: 'utf8', env: box.env });
   return box.collect(result.status, `${result.stdout}${result.stderr}`);
@@ -110,5 +130,8 @@ export function deploy(args: string[], rules: Rule[], base: Rule[] = liveApp(STA
 
 /** The calls that change something (no show/list queries, no smoke requests). */
 export const changes = (run: Run): string[] =>
-  run.calls.filter((c) => c.startsWith('az ') && !/ (show|list) /.test(c)).map((c) => c.replace(/ -n mlship -g rg/, ''));
-export const deactivated = (run: Run): string[] => run.calls.filter((c) => c.includes('revision deactivate')).map((c) => c.split('--revision ')[1]!);
+  run.calls
+    .filter((c) => c.startsWith('az ') && !/ (show|list) /.test(c))
+    .map((c) => c.replace(/ -n mlship -g rg/, ''));
+export const deactivated = (run: Run): string[] =>
+  run.calls.filter((c) => c.includes('revision deactivate')).map((c) => c.split('--revision ')[1]!);

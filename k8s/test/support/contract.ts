@@ -37,7 +37,8 @@ export const READINESS_PATH = '/readyz';
  */
 export const IMAGE_NAME = 'mlship.invalid/mlship';
 /** The image the release workflow pushes (ghcr.io/OWNER/mlship), or the placeholder before it is set. */
-export const IMAGE_PATTERN = /^(ghcr\.io\/[a-z0-9][a-z0-9-]*|mlship\.invalid)\/mlship(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
+export const IMAGE_PATTERN =
+  /^(ghcr\.io\/[a-z0-9][a-z0-9-]*|mlship\.invalid)\/mlship(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
 
 /** The header that selects variant v2 (docs/api.md, A/B) and its value. */
 export const EXPERIMENT_HEADER = 'X-Experiment-Group';

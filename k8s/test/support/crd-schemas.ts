@@ -16,7 +16,10 @@ function strictObject(properties: Record<string, unknown>, required?: string[]):
 }
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
-const duration = { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' };
+const duration = {
+  type: 'string',
+  pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$',
+};
 const strings = { type: 'array', items: { type: 'string' } };
 
 const metadata = strictObject(
@@ -31,21 +34,46 @@ const metadata = strictObject(
 
 /** A whole custom resource: `apiVersion` and `kind` fixed, the shared metadata, and its spec. */
 function customResource(apiVersion: string, kind: string, spec: Record<string, unknown>): Record<string, unknown> {
-  return strictObject({ apiVersion: { const: apiVersion }, kind: { const: kind }, metadata, spec }, ['apiVersion', 'kind', 'metadata', 'spec']);
+  return strictObject({ apiVersion: { const: apiVersion }, kind: { const: kind }, metadata, spec }, [
+    'apiVersion',
+    'kind',
+    'metadata',
+    'spec',
+  ]);
 }
 
 const labelSelector = strictObject({
   matchLabels: stringMap,
   matchExpressions: {
     type: 'array',
-    items: strictObject({ key: { type: 'string' }, operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }, values: strings }, ['key', 'operator']),
+    items: strictObject(
+      { key: { type: 'string' }, operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }, values: strings },
+      ['key', 'operator'],
+    ),
   },
 });
 
-const secretKeySelector = strictObject({ name: { type: 'string' }, key: { type: 'string' }, optional: { type: 'boolean' } }, ['key']);
+const secretKeySelector = strictObject(
+  { name: { type: 'string' }, key: { type: 'string' }, optional: { type: 'boolean' } },
+  ['key'],
+);
 
 const relabelConfig = strictObject({
-  action: { enum: ['replace', 'keep', 'drop', 'hashmod', 'labelmap', 'labeldrop', 'labelkeep', 'lowercase', 'uppercase', 'keepequal', 'dropequal'] },
+  action: {
+    enum: [
+      'replace',
+      'keep',
+      'drop',
+      'hashmod',
+      'labelmap',
+      'labeldrop',
+      'labelkeep',
+      'lowercase',
+      'uppercase',
+      'keepequal',
+      'dropequal',
+    ],
+  },
   sourceLabels: { type: 'array', items: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' } },
   separator: { type: 'string' },
   targetLabel: { type: 'string' },
@@ -113,11 +141,23 @@ const ruleGroup = strictObject(
   ['name', 'rules'],
 );
 
-const prometheusRule = customResource('monitoring.coreos.com/v1', 'PrometheusRule', strictObject({ groups: { type: 'array', items: ruleGroup } }));
+const prometheusRule = customResource(
+  'monitoring.coreos.com/v1',
+  'PrometheusRule',
+  strictObject({ groups: { type: 'array', items: ruleGroup } }),
+);
 
 const scaledObjectSpec = strictObject(
   {
-    scaleTargetRef: strictObject({ apiVersion: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' }, envSourceContainerName: { type: 'string' } }, ['name']),
+    scaleTargetRef: strictObject(
+      {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        name: { type: 'string' },
+        envSourceContainerName: { type: 'string' },
+      },
+      ['name'],
+    ),
     pollingInterval: { type: 'integer', minimum: 1 },
     cooldownPeriod: { type: 'integer', minimum: 0 },
     initialCooldownPeriod: { type: 'integer', minimum: 0 },
@@ -150,7 +190,10 @@ const scaledObjectSpec = strictObject(
           useCachedMetrics: { type: 'boolean' },
           metricType: { enum: ['AverageValue', 'Value', 'Utilization'] },
           metadata: stringMap,
-          authenticationRef: strictObject({ name: { type: 'string' }, kind: { enum: ['TriggerAuthentication', 'ClusterTriggerAuthentication'] } }, ['name']),
+          authenticationRef: strictObject(
+            { name: { type: 'string' }, kind: { enum: ['TriggerAuthentication', 'ClusterTriggerAuthentication'] } },
+            ['name'],
+          ),
         },
         ['type', 'metadata'],
       ),

@@ -21,27 +21,39 @@ export interface OverlayLines {
 
 /** The README's ```yaml blocks, each parsed as a stream of documents. */
 function yamlBlocks(readme: string): unknown[][] {
-  return [...readme.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map(([, body]) => parseAllDocuments(body!).map((doc) => doc.toJS() as unknown));
+  return [...readme.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map(([, body]) =>
+    parseAllDocuments(body!).map((doc) => doc.toJS() as unknown),
+  );
 }
 
 /** The block that enables the component: the one with `components:`. */
 export function readmeOverlayLines(readme = readFileSync(COMPONENT_README, 'utf8')): OverlayLines {
-  const blocks = yamlBlocks(readme).filter((docs) => docs.length === 1 && typeof docs[0] === 'object' && docs[0] !== null && 'components' in docs[0]);
-  if (blocks.length !== 1) throw new Error(`${COMPONENT_README}: expected one yaml block with components:, found ${blocks.length}`);
+  const blocks = yamlBlocks(readme).filter(
+    (docs) => docs.length === 1 && typeof docs[0] === 'object' && docs[0] !== null && 'components' in docs[0],
+  );
+  if (blocks.length !== 1)
+    throw new Error(`${COMPONENT_README}: expected one yaml block with components:, found ${blocks.length}`);
   const lines = blocks[0]![0] as Partial<OverlayLines>;
   return { components: lines.components ?? [], patches: lines.patches ?? [] };
 }
 
 /** The example objects of the README (the blocks that are Kubernetes objects). */
 export function readmeExamples(readme = readFileSync(COMPONENT_README, 'utf8')): K8sObject[] {
-  return yamlBlocks(readme).flat().filter((doc): doc is K8sObject => typeof doc === 'object' && doc !== null && 'apiVersion' in doc && 'kind' in doc);
+  return yamlBlocks(readme)
+    .flat()
+    .filter((doc): doc is K8sObject => typeof doc === 'object' && doc !== null && 'apiVersion' in doc && 'kind' in doc);
 }
 
 /**
  * Appends `lines` to `<overlay>/kustomization.yaml` in the workspace (a deployer's edit) and
  * renders it with `kubectl` (the tests' kubectl unless told, e.g. the cluster's).
  */
-export function renderOverlayWith(workspace: Workspace, overlay: string, lines: OverlayLines, kubectl = kubectlPath()): K8sObject[] {
+export function renderOverlayWith(
+  workspace: Workspace,
+  overlay: string,
+  lines: OverlayLines,
+  kubectl = kubectlPath(),
+): K8sObject[] {
   const dir = join(workspace.dir, 'overlays', overlay);
   const file = join(dir, 'kustomization.yaml');
   const kustomization = parse(readFileSync(file, 'utf8')) as { components?: string[]; patches?: unknown[] };
@@ -54,5 +66,7 @@ export function renderOverlayWith(workspace: Workspace, overlay: string, lines: 
 
 /** The objects the component adds to a render: its routes and its NetworkPolicy. */
 export function componentObjects(docs: K8sObject[]): K8sObject[] {
-  return docs.filter((d) => d.kind === 'HTTPRoute' || (d.kind === 'NetworkPolicy' && d.metadata.name === 'api-allow-gateway'));
+  return docs.filter(
+    (d) => d.kind === 'HTTPRoute' || (d.kind === 'NetworkPolicy' && d.metadata.name === 'api-allow-gateway'),
+  );
 }

@@ -55,13 +55,17 @@ export const availabilityPolicy: Check = (docs) => {
   const minimums = minimumReplicas(docs);
   for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
     const owner = minimums.get(d.metadata.name)?.owner;
-    if (owner && d.spec?.replicas !== undefined) problems.push(`${id(d)}: sets replicas ${d.spec.replicas} while ${owner} owns the count`);
+    if (owner && d.spec?.replicas !== undefined)
+      problems.push(`${id(d)}: sets replicas ${d.spec.replicas} while ${owner} owns the count`);
   }
   for (const pdb of ofKind<IPodDisruptionBudget>(docs, 'PodDisruptionBudget')) {
-    for (const d of ofKind<IDeployment>(docs, 'Deployment').filter((dep) => matches(pdb.spec?.selector?.matchLabels, dep.spec?.template.metadata?.labels))) {
+    for (const d of ofKind<IDeployment>(docs, 'Deployment').filter((dep) =>
+      matches(pdb.spec?.selector?.matchLabels, dep.spec?.template.metadata?.labels),
+    )) {
       const replicas = minimums.get(d.metadata.name)!.min;
       const allowed = allowedDisruptions(pdb, replicas);
-      if (replicas - allowed < 1) problems.push(`${id(pdb)}: lets all ${replicas} pod(s) of ${id(d)} go at once: it protects nothing`);
+      if (replicas - allowed < 1)
+        problems.push(`${id(pdb)}: lets all ${replicas} pod(s) of ${id(d)} go at once: it protects nothing`);
       if (allowed < 1) problems.push(`${id(pdb)}: lets no pod of ${id(d)} (${replicas}) go: node drains would hang`);
     }
   }
@@ -78,12 +82,17 @@ export function kedaFallbackProblem(so: K8sObject, [major, minor]: readonly [num
   // 2.14 to 2.16: every trigger must be a non-resource AverageValue one.
   if (version >= 2014 && version < 2017) {
     const bad = triggers.find((t) => isResource(t) || t.metricType !== 'AverageValue');
-    if (bad) return `${id(so)}: KEDA ${major}.${minor} rejects fallback beside the ${bad.type} trigger (${bad.metricType ?? 'no metricType'})`;
+    if (bad)
+      return (
+        `${id(so)}: KEDA ${major}.${minor} rejects fallback beside the ${bad.type} trigger (` +
+        `${bad.metricType ?? 'no metricType'})`
+      );
   }
   // 2.17 on: at least one trigger that is neither cpu nor memory (AverageValue, until 2.18).
   if (version >= 2017) {
     const carrier = triggers.find((t) => !isResource(t) && (version >= 2018 || t.metricType === 'AverageValue'));
-    if (!carrier) return `${id(so)}: KEDA ${major}.${minor} rejects fallback without a non-cpu/memory AverageValue trigger`;
+    if (!carrier)
+      return `${id(so)}: KEDA ${major}.${minor} rejects fallback without a non-cpu/memory AverageValue trigger`;
   }
   if (version < 2017 && spec.fallback.behavior !== undefined) return `${id(so)}: fallback.behavior needs KEDA 2.17`;
   return undefined;

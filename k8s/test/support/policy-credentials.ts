@@ -17,8 +17,13 @@ const OPT_IN = 'ALLOW_DEV_CREDENTIALS';
 
 /** The published development credentials: api/users.dev.txt and kind's monitoring token. */
 export function devCredentials(): { token: string; userLines: string[] } {
-  const env = parseEnv(readFileSync(join(K8S_DIR, 'overlays', 'kind', 'dev-credentials', 'monitoring.env'), 'utf8')) as Record<string, string>;
-  return { token: env.MONITORING_TOKEN!, userLines: userLines(readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8')) };
+  const env = parseEnv(
+    readFileSync(join(K8S_DIR, 'overlays', 'kind', 'dev-credentials', 'monitoring.env'), 'utf8'),
+  ) as Record<string, string>;
+  return {
+    token: env.MONITORING_TOKEN!,
+    userLines: userLines(readFileSync(join(ROOT, 'api', 'users.dev.txt'), 'utf8')),
+  };
 }
 
 function userLines(text: string): string[] {
@@ -33,7 +38,11 @@ function setting(docs: readonly K8sObject[], c: IContainer, key: string): string
 }
 
 /** The Secret and key a file path in the container reads, through a secret volume. */
-function secretFileAt(template: IPodTemplateSpec, c: IContainer, file: string): { secret: string; key: string } | undefined {
+function secretFileAt(
+  template: IPodTemplateSpec,
+  c: IContainer,
+  file: string,
+): { secret: string; key: string } | undefined {
   for (const mount of c.volumeMounts ?? []) {
     const secret = template.spec?.volumes?.find((v) => v.name === mount.name)?.secret;
     if (!secret?.secretName || !file.startsWith(`${mount.mountPath}/`)) continue;
@@ -50,20 +59,34 @@ export const secretVolumePolicy: Check = (docs) => {
   for (const { doc, template } of workloads(docs)) {
     for (const volume of template.spec?.volumes ?? []) {
       if (!volume.secret) continue;
-      const modes = [volume.secret.defaultMode, ...(volume.secret.items ?? []).map((i) => i.mode).filter((m) => m !== undefined)];
+      const modes = [
+        volume.secret.defaultMode,
+        ...(volume.secret.items ?? []).map((i) => i.mode).filter((m) => m !== undefined),
+      ];
       for (const mode of modes) {
-        if (mode === undefined) problems.push(`${id(doc)}: secret volume ${volume.name} has no defaultMode (Kubernetes makes it 0644)`);
-        else if ((mode & ~0o440) !== 0) problems.push(`${id(doc)}: secret volume ${volume.name} mode 0${mode.toString(8)} is wider than 0440`);
-        else if ((mode & 0o040) === 0) problems.push(`${id(doc)}: secret volume ${volume.name} mode 0${mode.toString(8)} is not group-readable, and the files belong to root`);
+        if (mode === undefined)
+          problems.push(`${id(doc)}: secret volume ${volume.name} has no defaultMode (Kubernetes makes it 0644)`);
+        else if ((mode & ~0o440) !== 0)
+          problems.push(`${id(doc)}: secret volume ${volume.name} mode 0${mode.toString(8)} is wider than 0440`);
+        else if ((mode & 0o040) === 0)
+          problems.push(
+            `${id(doc)}: secret volume ${volume.name} mode 0${mode.toString(8)} is not group-readable, and the ` +
+              `files belong to root`,
+          );
       }
-      if (template.spec?.securityContext?.fsGroup === undefined) problems.push(`${id(doc)}: secret volume ${volume.name} needs a pod fsGroup to be readable`);
+      if (template.spec?.securityContext?.fsGroup === undefined)
+        problems.push(`${id(doc)}: secret volume ${volume.name} needs a pod fsGroup to be readable`);
     }
   }
   return problems;
 };
 
 /** What one API container gets: the opt-in, and the Secret values behind USERS_FILE and the token. */
-function credentialsOf(docs: readonly K8sObject[], template: IPodTemplateSpec, c: IContainer): { optIn?: string; users?: string; token?: string; where: string } {
+function credentialsOf(
+  docs: readonly K8sObject[],
+  template: IPodTemplateSpec,
+  c: IContainer,
+): { optIn?: string; users?: string; token?: string; where: string } {
   const secretValue = (ref: { secret: string; key: string } | undefined): string | undefined => {
     const secret = ofKind<ISecret>(docs, 'Secret').find((s) => s.metadata.name === ref?.secret);
     const data = ref ? secret?.data?.[ref.key] : undefined;
@@ -89,7 +112,8 @@ export function credentialsPolicy(overlay: 'kind' | 'production'): Check {
     const dev = devCredentials();
     for (const { doc, template, longRunning } of workloads(docs)) {
       for (const c of template.spec?.initContainers ?? []) {
-        if (setting(docs, c, OPT_IN) !== undefined) problems.push(`${id(doc)} container ${c.name}: only the API takes ${OPT_IN}`);
+        if (setting(docs, c, OPT_IN) !== undefined)
+          problems.push(`${id(doc)} container ${c.name}: only the API takes ${OPT_IN}`);
       }
       if (!longRunning) continue;
       for (const c of template.spec?.containers ?? []) {
@@ -98,13 +122,19 @@ export function credentialsPolicy(overlay: 'kind' | 'production'): Check {
         if (users === undefined) problems.push(`${at}: USERS_FILE is not a file of a rendered Secret`);
         if (!token) problems.push(`${at}: MONITORING_TOKEN does not come from a rendered Secret`);
         if (overlay === 'kind') {
-          if (optIn !== 'true') problems.push(`${at}: a development stack must opt in with ${OPT_IN}=true, got ${String(optIn)}`);
+          if (optIn !== 'true')
+            problems.push(`${at}: a development stack must opt in with ${OPT_IN}=true, got ${String(optIn)}`);
           continue;
         }
         if (optIn !== undefined) problems.push(`${at}: production must never set ${OPT_IN} (it is ${optIn})`);
         const published = userLines(users ?? '').filter((l) => dev.userLines.includes(l));
-        if (published.length > 0) problems.push(`${at}: the users file holds published development users (${published.map((l) => l.split(':')[0]).join(', ')})`);
-        if (token === dev.token || token?.startsWith('change-me')) problems.push(`${at}: MONITORING_TOKEN is a published placeholder`);
+        if (published.length > 0)
+          problems.push(
+            `${at}: the users file holds published development users (` +
+              `${published.map((l) => l.split(':')[0]).join(', ')})`,
+          );
+        if (token === dev.token || token?.startsWith('change-me'))
+          problems.push(`${at}: MONITORING_TOKEN is a published placeholder`);
       }
     }
     return problems;

@@ -35,9 +35,14 @@ export function kindRedirectPolicy(mappings: readonly PortMapping[]): Check {
     for (const ingress of ofKind<IIngress>(docs, 'Ingress')) {
       const annotations = ingress.metadata?.annotations ?? {};
       if (annotations[`${ANNOTATION}canary`] === 'true') continue; // the main Ingress decides
-      const redirects = annotations[`${ANNOTATION}force-ssl-redirect`] === 'true' || ((ingress.spec?.tls ?? []).length > 0 && annotations[`${ANNOTATION}ssl-redirect`] !== 'false');
+      const redirects =
+        annotations[`${ANNOTATION}force-ssl-redirect`] === 'true' ||
+        ((ingress.spec?.tls ?? []).length > 0 && annotations[`${ANNOTATION}ssl-redirect`] !== 'false');
       if (redirects && https?.hostPort !== 443) {
-        problems.push(`${id(ingress)}: HTTP is redirected to port 443, but kind-cluster.yaml maps the controller's 443 to host port ${String(https?.hostPort)}`);
+        problems.push(
+          `${id(ingress)}: HTTP is redirected to port 443, but kind-cluster.yaml maps the controller's 443 to host ` +
+            `port ${String(https?.hostPort)}`,
+        );
       }
     }
     return problems;

@@ -41,18 +41,26 @@ function seedProblems(docs: readonly K8sObject[], doc: K8sObject, template: IPod
   const args = argv(seeder);
   const [source, target] = args.slice(args.findIndex((a) => a.endsWith(SEED_SCRIPT)) + 1);
   const problems: string[] = [];
-  if (source !== IMAGE_MODEL_DIR || target !== dir) problems.push(`${id(doc)} container ${seeder.name}: must seed ${dir} from ${IMAGE_MODEL_DIR}, not ${String(target)} from ${String(source)}`);
+  if (source !== IMAGE_MODEL_DIR || target !== dir)
+    problems.push(
+      `${id(doc)} container ${seeder.name}: must seed ${dir} from ${IMAGE_MODEL_DIR}, not ${String(target)} from ` +
+        `${String(source)}`,
+    );
   const mount = mountHolding(seeder, dir);
-  if (!mount || mount.readOnly || claimOf(template, mount.name) !== REGISTRY_CLAIM) problems.push(`${id(doc)} container ${seeder.name}: ${dir} is not a writable mount of the ${REGISTRY_CLAIM} PVC`);
+  if (!mount || mount.readOnly || claimOf(template, mount.name) !== REGISTRY_CLAIM)
+    problems.push(`${id(doc)} container ${seeder.name}: ${dir} is not a writable mount of the ${REGISTRY_CLAIM} PVC`);
   const script = args.find((a) => a.endsWith(SEED_SCRIPT))!;
   const scriptMount = mountHolding(seeder, script);
   const configMap = template.spec?.volumes?.find((v) => v.name === scriptMount?.name)?.configMap?.name;
-  if (!configMap || !docs.some((d) => d.kind === 'ConfigMap' && d.metadata.name === configMap)) problems.push(`${id(doc)} container ${seeder.name}: ${script} is not mounted from a rendered ConfigMap`);
+  if (!configMap || !docs.some((d) => d.kind === 'ConfigMap' && d.metadata.name === configMap))
+    problems.push(`${id(doc)} container ${seeder.name}: ${script} is not mounted from a rendered ConfigMap`);
   return problems;
 }
 
 function trainerProblems(docs: readonly K8sObject[]): string[] {
-  const trainer = ofKind<IJob>(docs, 'Job').find((j) => j.spec?.template.spec?.containers.some((c) => argv(c).some((a) => a.endsWith('train.js'))));
+  const trainer = ofKind<IJob>(docs, 'Job').find((j) =>
+    j.spec?.template.spec?.containers.some((c) => argv(c).some((a) => a.endsWith('train.js'))),
+  );
   if (!trainer) return ['no Job runs train.js to retrain into the registry PVC'];
   const c = trainer.spec!.template.spec!.containers[0]!;
   const args = argv(c);
@@ -61,7 +69,8 @@ function trainerProblems(docs: readonly K8sObject[]): string[] {
   if (!args.includes('--promote')) problems.push(`${id(trainer)}: does not promote through the gate (--promote)`);
   const dir = args[args.indexOf('--model-dir') + 1];
   const mount = dir ? mountHolding(c, dir) : undefined;
-  if (!dir || !mount || mount.readOnly || claimOf(trainer.spec!.template, mount.name) !== REGISTRY_CLAIM) problems.push(`${id(trainer)}: --model-dir ${String(dir)} is not a writable mount of the ${REGISTRY_CLAIM} PVC`);
+  if (!dir || !mount || mount.readOnly || claimOf(trainer.spec!.template, mount.name) !== REGISTRY_CLAIM)
+    problems.push(`${id(trainer)}: --model-dir ${String(dir)} is not a writable mount of the ${REGISTRY_CLAIM} PVC`);
   else problems.push(...seedProblems(docs, trainer, trainer.spec!.template, dir));
   return problems;
 }
@@ -73,13 +82,24 @@ function servingProblems(docs: readonly K8sObject[], d: IDeployment & K8sObject,
     const modelDir = setting(docs, c, 'MODEL_DIR') ?? '';
     const mount = mountHolding(c, modelDir);
     if (!retraining) {
-      if (modelDir !== IMAGE_MODEL_DIR) problems.push(`${id(d)} container ${c.name}: MODEL_DIR ${modelDir} is not the image's registry ${IMAGE_MODEL_DIR}`);
-      if (mount) problems.push(`${id(d)} container ${c.name}: volume ${mount.name} at ${mount.mountPath} hides the image's models`);
+      if (modelDir !== IMAGE_MODEL_DIR)
+        problems.push(
+          `${id(d)} container ${c.name}: MODEL_DIR ${modelDir} is not the image's registry ${IMAGE_MODEL_DIR}`,
+        );
+      if (mount)
+        problems.push(
+          `${id(d)} container ${c.name}: volume ${mount.name} at ${mount.mountPath} hides the image's models`,
+        );
       continue;
     }
-    if (!mount || claimOf(template, mount.name) !== REGISTRY_CLAIM) problems.push(`${id(d)} container ${c.name}: MODEL_DIR ${modelDir} is not on the ${REGISTRY_CLAIM} PVC`);
-    else if (mount.readOnly !== true) problems.push(`${id(d)} container ${c.name}: the model registry must be mounted read-only`);
-    if (!(Number(setting(docs, c, 'MODEL_POLL_INTERVAL_MS')) > 0)) problems.push(`${id(d)} container ${c.name}: MODEL_POLL_INTERVAL_MS is not set, so a promoted version needs a restart`);
+    if (!mount || claimOf(template, mount.name) !== REGISTRY_CLAIM)
+      problems.push(`${id(d)} container ${c.name}: MODEL_DIR ${modelDir} is not on the ${REGISTRY_CLAIM} PVC`);
+    else if (mount.readOnly !== true)
+      problems.push(`${id(d)} container ${c.name}: the model registry must be mounted read-only`);
+    if (!(Number(setting(docs, c, 'MODEL_POLL_INTERVAL_MS')) > 0))
+      problems.push(
+        `${id(d)} container ${c.name}: MODEL_POLL_INTERVAL_MS is not set, so a promoted version needs a restart`,
+      );
     problems.push(...seedProblems(docs, d, template, modelDir));
   }
   return problems;
@@ -91,9 +111,11 @@ function logProblems(docs: readonly K8sObject[], d: IDeployment & K8sObject): st
     const logDir = setting(docs, c, 'PREDICTION_LOG_DIR');
     if (!logDir) continue;
     const logMount = c.volumeMounts?.find((m) => logDir.startsWith(`${m.mountPath}/`) && !m.readOnly);
-    if (!logMount) problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} is not under a writable mount`);
+    if (!logMount)
+      problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} is not under a writable mount`);
     // The API appends to and rotates one predictions.jsonl per directory: one directory per pod.
-    if (!logDir.includes('$(POD_NAME)')) problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} must be per pod ($(POD_NAME))`);
+    if (!logDir.includes('$(POD_NAME)'))
+      problems.push(`${id(d)} container ${c.name}: PREDICTION_LOG_DIR ${logDir} must be per pod ($(POD_NAME))`);
   }
   return problems;
 }
@@ -108,8 +130,13 @@ export const modelRegistryPolicy: Check = (docs) => {
   if (retraining) {
     problems.push(...trainerProblems(docs));
     if (!registry) problems.push(`no PersistentVolumeClaim ${REGISTRY_CLAIM}`);
-    else if (JSON.stringify(registry.spec?.accessModes) !== JSON.stringify(logs?.spec?.accessModes)) problems.push(`PersistentVolumeClaim/${REGISTRY_CLAIM}: access modes differ from prediction-logs' (pods on several nodes mount both)`);
+    else if (JSON.stringify(registry.spec?.accessModes) !== JSON.stringify(logs?.spec?.accessModes))
+      problems.push(
+        `PersistentVolumeClaim/${REGISTRY_CLAIM}: access modes differ from prediction-logs' (pods on several nodes ` +
+          `mount both)`,
+      );
   }
-  for (const d of ofKind<IDeployment>(docs, 'Deployment')) problems.push(...servingProblems(docs, d, retraining), ...logProblems(docs, d));
+  for (const d of ofKind<IDeployment>(docs, 'Deployment'))
+    problems.push(...servingProblems(docs, d, retraining), ...logProblems(docs, d));
   return problems;
 };

@@ -22,7 +22,19 @@ import {
   UNAUTHENTICATED_GET_ROUTES,
 } from './contract';
 import type { Check, Labels } from './objects';
-import { allContainers, configValue, envValue, id, INSTANCE, matches, NAME, ofKind, resolvePort, SELECTOR_KEYS, workloads } from './objects';
+import {
+  allContainers,
+  configValue,
+  envValue,
+  id,
+  INSTANCE,
+  matches,
+  NAME,
+  ofKind,
+  resolvePort,
+  SELECTOR_KEYS,
+  workloads,
+} from './objects';
 import { availabilityPolicy } from './policy-availability';
 import { secretVolumePolicy } from './policy-credentials';
 import { modelRegistryPolicy } from './policy-registry';
@@ -36,7 +48,8 @@ export const namespacePolicy: Check = (docs) => {
   const problems: string[] = [];
   for (const doc of docs) {
     if (doc.kind === 'Namespace') {
-      if (doc.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') problems.push(`${id(doc)}: must enforce the restricted Pod Security Standard`);
+      if (doc.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
+        problems.push(`${id(doc)}: must enforce the restricted Pod Security Standard`);
     } else if (doc.metadata.namespace !== 'mlship') {
       problems.push(`${id(doc)}: namespace is ${doc.metadata.namespace ?? 'unset'}, expected mlship`);
     }
@@ -56,10 +69,14 @@ export const podSecurityPolicy: Check = (docs) => {
       continue;
     }
     if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push(`${where}: uses a host namespace`);
-    if (pod.automountServiceAccountToken !== false) problems.push(`${where}: automountServiceAccountToken must be false`);
-    if (pod.securityContext?.runAsNonRoot !== true) problems.push(`${where}: pod securityContext.runAsNonRoot must be true`);
-    if (pod.securityContext?.runAsUser !== IMAGE_UID) problems.push(`${where}: pod securityContext.runAsUser must be ${IMAGE_UID}`);
-    if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${where}: pod seccompProfile must be RuntimeDefault`);
+    if (pod.automountServiceAccountToken !== false)
+      problems.push(`${where}: automountServiceAccountToken must be false`);
+    if (pod.securityContext?.runAsNonRoot !== true)
+      problems.push(`${where}: pod securityContext.runAsNonRoot must be true`);
+    if (pod.securityContext?.runAsUser !== IMAGE_UID)
+      problems.push(`${where}: pod securityContext.runAsUser must be ${IMAGE_UID}`);
+    if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault')
+      problems.push(`${where}: pod seccompProfile must be RuntimeDefault`);
     for (const volume of pod.volumes ?? []) {
       if (volume.hostPath) problems.push(`${where}: hostPath volume ${volume.name}`);
     }
@@ -85,7 +102,8 @@ export const resourcesPolicy: Check = (docs) => {
     for (const c of allContainers(template)) {
       for (const kind of ['requests', 'limits'] as const) {
         for (const resource of ['cpu', 'memory']) {
-          if (c.resources?.[kind]?.[resource] === undefined) problems.push(`${id(doc)} container ${c.name}: no ${resource} ${kind.slice(0, -1)}`);
+          if (c.resources?.[kind]?.[resource] === undefined)
+            problems.push(`${id(doc)} container ${c.name}: no ${resource} ${kind.slice(0, -1)}`);
         }
       }
     }
@@ -93,11 +111,17 @@ export const resourcesPolicy: Check = (docs) => {
   return problems;
 };
 
-function probeProblem(container: IContainer, probe: IProbe | undefined, kind: string, expectedPath: string | undefined): string | undefined {
+function probeProblem(
+  container: IContainer,
+  probe: IProbe | undefined,
+  kind: string,
+  expectedPath: string | undefined,
+): string | undefined {
   if (!probe) return `no ${kind} probe`;
   const get = probe.httpGet;
   if (!get) return `${kind} probe is not an HTTP GET`;
-  if (!UNAUTHENTICATED_GET_ROUTES.has(get.path ?? '')) return `${kind} probe path ${get.path ?? '(none)'} is not an unauthenticated route of the API`;
+  if (!UNAUTHENTICATED_GET_ROUTES.has(get.path ?? ''))
+    return `${kind} probe path ${get.path ?? '(none)'} is not an unauthenticated route of the API`;
   if (expectedPath && get.path !== expectedPath) return `${kind} probe path ${get.path} should be ${expectedPath}`;
   const port = resolvePort(container, get.port);
   if (port !== API_PORT) return `${kind} probe port ${String(get.port)} resolves to ${String(port)}, not ${API_PORT}`;
@@ -136,10 +160,15 @@ export const shutdownPolicy: Check = (docs) => {
         problems.push(`${id(doc)} container ${c.name}: no preStop sleep to let endpoints update before draining`);
         continue;
       }
-      const shutdownMs = Number(envValue(c, 'SHUTDOWN_TIMEOUT_MS') ?? configValue(docs, c, 'SHUTDOWN_TIMEOUT_MS') ?? Number.NaN);
+      const shutdownMs = Number(
+        envValue(c, 'SHUTDOWN_TIMEOUT_MS') ?? configValue(docs, c, 'SHUTDOWN_TIMEOUT_MS') ?? Number.NaN,
+      );
       if (!Number.isFinite(shutdownMs)) problems.push(`${id(doc)} container ${c.name}: SHUTDOWN_TIMEOUT_MS is not set`);
       else if (grace * 1000 <= pause * 1000 + shutdownMs) {
-        problems.push(`${id(doc)}: terminationGracePeriodSeconds ${grace} s is not above preStop ${pause} s + SHUTDOWN_TIMEOUT_MS ${shutdownMs} ms`);
+        problems.push(
+          `${id(doc)}: terminationGracePeriodSeconds ${grace} s is not above preStop ${pause} s + ` +
+            `SHUTDOWN_TIMEOUT_MS ${shutdownMs} ms`,
+        );
       }
     }
   }
@@ -157,24 +186,40 @@ export const labelsAndSelectorsPolicy: Check = (docs) => {
     const labels = template.metadata?.labels;
     if (!labels?.[NAME] || !labels[INSTANCE]) problems.push(`${id(doc)}: pod template lacks ${NAME}/${INSTANCE}`);
     for (const spread of template.spec?.topologySpreadConstraints ?? []) {
-      if (!matches(spread.labelSelector?.matchLabels, labels)) problems.push(`${id(doc)}: a topology spread selector does not match its own pods`);
+      if (!matches(spread.labelSelector?.matchLabels, labels))
+        problems.push(`${id(doc)}: a topology spread selector does not match its own pods`);
     }
   }
   for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
     const selector = d.spec?.selector.matchLabels;
-    if (Object.keys(selector ?? {}).sort().join(',') !== SELECTOR_KEYS) problems.push(`${id(d)}: selector must use exactly ${NAME} and ${INSTANCE}`);
-    if (!matches(selector, d.spec?.template.metadata?.labels)) problems.push(`${id(d)}: selector does not match its pod template labels`);
+    if (
+      Object.keys(selector ?? {})
+        .sort()
+        .join(',') !== SELECTOR_KEYS
+    )
+      problems.push(`${id(d)}: selector must use exactly ${NAME} and ${INSTANCE}`);
+    if (!matches(selector, d.spec?.template.metadata?.labels))
+      problems.push(`${id(d)}: selector does not match its pod template labels`);
     if (d.spec?.selector.matchExpressions?.length) problems.push(`${id(d)}: selector must not use matchExpressions`);
-    if (!d.spec?.template.spec?.topologySpreadConstraints?.length) problems.push(`${id(d)}: no topology spread constraints`);
+    if (!d.spec?.template.spec?.topologySpreadConstraints?.length)
+      problems.push(`${id(d)}: no topology spread constraints`);
   }
   const selectsPods = (doc: K8sObject, selector: Labels, what: string): void => {
-    if (Object.keys(selector ?? {}).sort().join(',') !== SELECTOR_KEYS) problems.push(`${id(doc)}: ${what} must use exactly ${NAME} and ${INSTANCE}`);
+    if (
+      Object.keys(selector ?? {})
+        .sort()
+        .join(',') !== SELECTOR_KEYS
+    )
+      problems.push(`${id(doc)}: ${what} must use exactly ${NAME} and ${INSTANCE}`);
     if (!podLabels.some((p) => matches(selector, p.labels))) problems.push(`${id(doc)}: ${what} matches no pod`);
   };
   for (const s of ofKind<IService>(docs, 'Service')) selectsPods(s, s.spec?.selector, 'selector');
-  for (const p of ofKind<IPodDisruptionBudget>(docs, 'PodDisruptionBudget')) selectsPods(p, p.spec?.selector?.matchLabels, 'selector');
+  for (const p of ofKind<IPodDisruptionBudget>(docs, 'PodDisruptionBudget'))
+    selectsPods(p, p.spec?.selector?.matchLabels, 'selector');
   for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
-    const covered = ofKind<IPodDisruptionBudget>(docs, 'PodDisruptionBudget').some((p) => matches(p.spec?.selector?.matchLabels, d.spec?.template.metadata?.labels));
+    const covered = ofKind<IPodDisruptionBudget>(docs, 'PodDisruptionBudget').some((p) =>
+      matches(p.spec?.selector?.matchLabels, d.spec?.template.metadata?.labels),
+    );
     if (!covered) problems.push(`${id(d)}: no PodDisruptionBudget`);
   }
   return problems;
@@ -184,7 +229,11 @@ export const labelsAndSelectorsPolicy: Check = (docs) => {
 export const configKeysPolicy: Check = (docs) => {
   const problems: string[] = [];
   // Only ConfigMaps that become variables; others (a mounted script) hold files.
-  const asEnv = new Set(workloads(docs).flatMap((w) => allContainers(w.template).flatMap((c) => (c.envFrom ?? []).map((s) => s.configMapRef?.name))));
+  const asEnv = new Set(
+    workloads(docs).flatMap((w) =>
+      allContainers(w.template).flatMap((c) => (c.envFrom ?? []).map((s) => s.configMapRef?.name)),
+    ),
+  );
   for (const cm of ofKind<IConfigMap>(docs, 'ConfigMap').filter((c) => asEnv.has(c.metadata.name))) {
     for (const key of Object.keys({ ...cm.data, ...cm.binaryData })) {
       if (!API_ENV_KEYS.has(key)) problems.push(`${id(cm)}: key ${key} is not a setting of the API`);
@@ -194,25 +243,32 @@ export const configKeysPolicy: Check = (docs) => {
     for (const c of allContainers(template)) {
       for (const e of c.env ?? []) {
         // Downward-API values (the pod name) may feed $(NAME) expansion in the API's settings.
-        if (!API_ENV_KEYS.has(e.name) && !e.valueFrom?.fieldRef) problems.push(`${id(doc)} container ${c.name}: env ${e.name} is not a setting of the API`);
+        if (!API_ENV_KEYS.has(e.name) && !e.valueFrom?.fieldRef)
+          problems.push(`${id(doc)} container ${c.name}: env ${e.name} is not a setting of the API`);
       }
       for (const source of c.envFrom ?? []) {
         const name = source.configMapRef?.name ?? source.secretRef?.name;
         const kind = source.configMapRef ? 'ConfigMap' : 'Secret';
-        if (!docs.some((d) => d.kind === kind && d.metadata.name === name)) problems.push(`${id(doc)} container ${c.name}: envFrom ${kind} ${String(name)} is not rendered`);
+        if (!docs.some((d) => d.kind === kind && d.metadata.name === name))
+          problems.push(`${id(doc)} container ${c.name}: envFrom ${kind} ${String(name)} is not rendered`);
       }
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
         if (!ref) continue;
         const secret = ofKind<ISecret>(docs, 'Secret').find((s) => s.metadata.name === ref.name);
-        if (!secret || (secret.data?.[ref.key] === undefined && secret.stringData?.[ref.key] === undefined)) problems.push(`${id(doc)} container ${c.name}: ${e.name} refers to missing ${String(ref.name)}/${ref.key}`);
+        if (!secret || (secret.data?.[ref.key] === undefined && secret.stringData?.[ref.key] === undefined))
+          problems.push(`${id(doc)} container ${c.name}: ${e.name} refers to missing ${String(ref.name)}/${ref.key}`);
       }
     }
   }
   for (const d of ofKind<IDeployment>(docs, 'Deployment')) {
     const variant = d.metadata.labels?.['mlship.io/variant'];
     for (const c of d.spec?.template.spec?.containers ?? []) {
-      if (envValue(c, 'API_VARIANT') !== variant) problems.push(`${id(d)} container ${c.name}: API_VARIANT ${String(envValue(c, 'API_VARIANT'))} does not match the variant label ${String(variant)}`);
+      if (envValue(c, 'API_VARIANT') !== variant)
+        problems.push(
+          `${id(d)} container ${c.name}: API_VARIANT ${String(envValue(c, 'API_VARIANT'))} does not match the ` +
+            `variant label ${String(variant)}`,
+        );
     }
   }
   return problems;
@@ -224,8 +280,10 @@ export function imagePolicy(pattern: RegExp = IMAGE_PATTERN): Check {
     const problems: string[] = [];
     for (const { doc, template } of workloads(docs)) {
       for (const c of allContainers(template)) {
-        if (!c.image || !pattern.test(c.image)) problems.push(`${id(doc)} container ${c.name}: image ${String(c.image)} does not match ${pattern.source}`);
-        if (c.imagePullPolicy === 'Always' && !c.image?.includes('@sha256:')) problems.push(`${id(doc)} container ${c.name}: imagePullPolicy Always defeats kind load`);
+        if (!c.image || !pattern.test(c.image))
+          problems.push(`${id(doc)} container ${c.name}: image ${String(c.image)} does not match ${pattern.source}`);
+        if (c.imagePullPolicy === 'Always' && !c.image?.includes('@sha256:'))
+          problems.push(`${id(doc)} container ${c.name}: imagePullPolicy Always defeats kind load`);
       }
     }
     return problems;
@@ -236,11 +294,13 @@ export function imagePolicy(pattern: RegExp = IMAGE_PATTERN): Check {
 export const serviceAccountPolicy: Check = (docs) => {
   const problems: string[] = [];
   for (const sa of ofKind<IServiceAccount>(docs, 'ServiceAccount')) {
-    if (sa.automountServiceAccountToken !== false) problems.push(`${id(sa)}: automountServiceAccountToken must be false`);
+    if (sa.automountServiceAccountToken !== false)
+      problems.push(`${id(sa)}: automountServiceAccountToken must be false`);
   }
   for (const { doc, template } of workloads(docs)) {
     const name = template.spec?.serviceAccountName;
-    if (!name || !docs.some((d) => d.kind === 'ServiceAccount' && d.metadata.name === name)) problems.push(`${id(doc)}: serviceAccountName ${String(name)} is not rendered`);
+    if (!name || !docs.some((d) => d.kind === 'ServiceAccount' && d.metadata.name === name))
+      problems.push(`${id(doc)}: serviceAccountName ${String(name)} is not rendered`);
   }
   return problems;
 };
@@ -251,19 +311,26 @@ export const autoscalingPolicy: Check = (docs) => {
   const deployments = new Set(ofKind<IDeployment>(docs, 'Deployment').map((d) => d.metadata.name));
   const owners = new Map<string, string[]>();
   const claim = (target: string | undefined, by: string): void => {
-    if (!target || !deployments.has(target)) problems.push(`${by}: scales ${String(target)}, which is not a rendered Deployment`);
+    if (!target || !deployments.has(target))
+      problems.push(`${by}: scales ${String(target)}, which is not a rendered Deployment`);
     else owners.set(target, [...(owners.get(target) ?? []), by]);
   };
   for (const hpa of ofKind<IHorizontalPodAutoscaler>(docs, 'HorizontalPodAutoscaler')) {
     claim(hpa.spec?.scaleTargetRef.name, id(hpa));
-    if (!hpa.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) problems.push(`${id(hpa)}: no CPU metric`);
-    if ((hpa.spec?.minReplicas ?? 1) > hpa.spec!.maxReplicas) problems.push(`${id(hpa)}: minReplicas above maxReplicas`);
+    if (!hpa.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu'))
+      problems.push(`${id(hpa)}: no CPU metric`);
+    if ((hpa.spec?.minReplicas ?? 1) > hpa.spec!.maxReplicas)
+      problems.push(`${id(hpa)}: minReplicas above maxReplicas`);
   }
   for (const so of docs.filter((d) => d.kind === 'ScaledObject')) {
-    const spec = so.spec as { scaleTargetRef?: { name?: string }; triggers?: Array<{ type: string; metadata: Record<string, string> }> };
+    const spec = so.spec as {
+      scaleTargetRef?: { name?: string };
+      triggers?: Array<{ type: string; metadata: Record<string, string> }>;
+    };
     claim(spec.scaleTargetRef?.name, id(so));
     const concurrency = spec.triggers?.find((t) => t.type === 'prometheus');
-    if (!concurrency?.metadata.query?.includes('http_requests_in_flight')) problems.push(`${id(so)}: no Prometheus trigger on http_requests_in_flight`);
+    if (!concurrency?.metadata.query?.includes('http_requests_in_flight'))
+      problems.push(`${id(so)}: no Prometheus trigger on http_requests_in_flight`);
   }
   for (const [target, by] of owners) {
     if (by.length > 1) problems.push(`Deployment/${target} is scaled by ${by.join(' and ')}`);
@@ -276,11 +343,13 @@ export function secretsPolicy(expected: Readonly<Record<string, string>>): Check
   return (docs) => {
     const problems: string[] = [];
     for (const s of ofKind<ISecret>(docs, 'Secret')) {
-      if (!/^mlship-secrets-[a-z0-9]{10}$/.test(s.metadata?.name ?? '')) problems.push(`${id(s)}: only the generated mlship-secrets may be rendered`);
+      if (!/^mlship-secrets-[a-z0-9]{10}$/.test(s.metadata?.name ?? ''))
+        problems.push(`${id(s)}: only the generated mlship-secrets may be rendered`);
       if (s.stringData) problems.push(`${id(s)}: stringData holds literal values`);
       for (const [key, value] of Object.entries(s.data ?? {})) {
         if (expected[key] === undefined) problems.push(`${id(s)}: unexpected key ${key}`);
-        else if (Buffer.from(value, 'base64').toString('utf8') !== expected[key]) problems.push(`${id(s)}: ${key} is not the value the overlay should carry`);
+        else if (Buffer.from(value, 'base64').toString('utf8') !== expected[key])
+          problems.push(`${id(s)}: ${key} is not the value the overlay should carry`);
       }
     }
     return problems;

@@ -67,7 +67,8 @@ export function makeWorkspace(options: { freshClone?: boolean; from?: string } =
 export function kustomize(dir: string): K8sObject[] {
   const out = execFileSync(kubectlPath(), ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return parseAllDocuments(out).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`kubectl kustomize ${dir} printed invalid YAML: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0)
+      throw new Error(`kubectl kustomize ${dir} printed invalid YAML: ${doc.errors[0]!.message}`);
     return doc.toJS() as K8sObject;
   });
 }

@@ -43,7 +43,9 @@ const MODELS: Readonly<Record<string, ModelClass>> = {
 };
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const crdValidators = new Map<string, ValidateFunction>(Object.entries(crdSchemas).map(([key, schema]) => [key, ajv.compile(schema)]));
+const crdValidators = new Map<string, ValidateFunction>(
+  Object.entries(crdSchemas).map(([key, schema]) => [key, ajv.compile(schema)]),
+);
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -75,7 +77,9 @@ function validateModel(model: ValidatableModel, where: string): string[] {
  */
 function asServerReads(doc: K8sObject): K8sObject {
   if (doc.kind !== 'Secret' || typeof doc.data !== 'object' || doc.data === null) return doc;
-  const data = Object.fromEntries(Object.entries(doc.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, '')]));
+  const data = Object.fromEntries(
+    Object.entries(doc.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, '')]),
+  );
   return { ...doc, data };
 }
 
@@ -90,9 +94,14 @@ export function validateObject(doc: K8sObject): string[] {
   if (!validator) return [`${where}: no schema for ${key}; add it to k8s/test/support/validate.ts`];
   const problems = validator(doc)
     ? []
-    : (validator.errors ?? []).map((e) => `${where}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
+    : (validator.errors ?? []).map(
+        (e) =>
+          `${where}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}` +
+          `${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+      );
   // KEDA passes this block to the HPA it creates: hold it to the autoscaling/v2 schema.
-  const behavior = (doc as { spec?: { advanced?: { horizontalPodAutoscalerConfig?: { behavior?: object } } } }).spec?.advanced?.horizontalPodAutoscalerConfig?.behavior;
+  const behavior = (doc as { spec?: { advanced?: { horizontalPodAutoscalerConfig?: { behavior?: object } } } }).spec
+    ?.advanced?.horizontalPodAutoscalerConfig?.behavior;
   if (behavior) problems.push(...validateModel(new HorizontalPodAutoscalerBehavior(behavior), `${where} behavior`));
   return problems;
 }

@@ -19,13 +19,18 @@ export interface ParsedThreshold {
   value: number;
 }
 
-const THRESHOLD = /^\s*(avg|min|max|med|count|rate|value|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/i;
+const THRESHOLD =
+  /^\s*(avg|min|max|med|count|rate|value|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/i;
 
 /** Parses a k6 threshold expression; undefined when it is not one k6 would accept. */
 export function parseThreshold(source: string): ParsedThreshold | undefined {
   const match = THRESHOLD.exec(source);
   if (!match) return undefined;
-  return { aggregation: match[1]!.replace(/\s+/g, '').toLowerCase(), operator: match[2] as ParsedThreshold['operator'], value: Number(match[3]) };
+  return {
+    aggregation: match[1]!.replace(/\s+/g, '').toLowerCase(),
+    operator: match[2] as ParsedThreshold['operator'],
+    value: Number(match[3]),
+  };
 }
 
 /** Splits `http_req_duration{kind:infer,status:200}` into the metric name and its tag filter. */
@@ -110,7 +115,8 @@ export function formatMetricValue(metric: K6Metric, aggregation: string, value: 
   if (aggregation === 'count' || (metric.type === 'counter' && aggregation !== 'rate')) {
     return metric.contains === 'data' ? formatBytes(value) : formatCount(value);
   }
-  if (metric.type === 'counter' && aggregation === 'rate') return metric.contains === 'data' ? `${formatBytes(value)}/s` : `${formatCount(value)}/s`;
+  if (metric.type === 'counter' && aggregation === 'rate')
+    return metric.contains === 'data' ? `${formatBytes(value)}/s` : `${formatCount(value)}/s`;
   if (metric.contains === 'time') return formatMs(value);
   if (metric.contains === 'data') return formatBytes(value);
   return formatCount(value);
@@ -140,7 +146,8 @@ export function thresholdRows(summary: K6Summary): ThresholdRow[] {
         source,
         ok: verdict.ok,
         ...(observed === undefined ? {} : { observed }),
-        observedText: observed === undefined || !parsed ? 'n/a' : formatMetricValue(metric, parsed.aggregation, observed),
+        observedText:
+          observed === undefined || !parsed ? 'n/a' : formatMetricValue(metric, parsed.aggregation, observed),
       });
     }
   }
@@ -194,7 +201,9 @@ export function overview(summary: K6Summary): Overview {
 /** Trend statistics in display order: those the summary has, k6's order first. */
 export function trendStats(values: Record<string, number>): Array<[string, number]> {
   const order = ['min', 'avg', 'med', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)', 'max'];
-  const known = order.filter((stat) => typeof values[stat] === 'number').map((stat) => [stat, values[stat]!] as [string, number]);
+  const known = order
+    .filter((stat) => typeof values[stat] === 'number')
+    .map((stat) => [stat, values[stat]!] as [string, number]);
   const others = Object.keys(values)
     .filter((stat) => !order.includes(stat) && stat !== 'count')
     .map((stat) => [stat, values[stat]!] as [string, number]);
@@ -207,7 +216,8 @@ export function countsByTag(summary: K6Summary, metric: string, tag: string): Ar
   for (const [key, value] of Object.entries(summary.metrics)) {
     const parsed = parseMetricKey(key);
     const tagNames = Object.keys(parsed.tags);
-    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === 'counter') out.push([parsed.tags[tag]!, value.values.count]);
+    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === 'counter')
+      out.push([parsed.tags[tag]!, value.values.count]);
   }
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
@@ -218,7 +228,8 @@ export function trendsByTag(summary: K6Summary, metric: string, tag: string): Ar
   for (const [key, value] of Object.entries(summary.metrics)) {
     const parsed = parseMetricKey(key);
     const tagNames = Object.keys(parsed.tags);
-    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === 'trend') out.push([parsed.tags[tag]!, value.values]);
+    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === 'trend')
+      out.push([parsed.tags[tag]!, value.values]);
   }
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
@@ -227,7 +238,12 @@ export function trendsByTag(summary: K6Summary, metric: string, tag: string): Ar
 export function allChecks(summary: K6Summary): Array<{ name: string; passes: number; fails: number }> {
   const out: Array<{ name: string; passes: number; fails: number }> = [];
   const walk = (group: K6Summary['root_group']): void => {
-    for (const check of group.checks) out.push({ name: group.path ? `${group.name} › ${check.name}` : check.name, passes: check.passes, fails: check.fails });
+    for (const check of group.checks)
+      out.push({
+        name: group.path ? `${group.name} › ${check.name}` : check.name,
+        passes: check.passes,
+        fails: check.fails,
+      });
     for (const child of group.groups) walk(child);
   };
   walk(summary.root_group);
@@ -255,11 +271,20 @@ function metricLine(metric: K6Metric, statOrder: string[]): string {
       return stats.map((stat) => `${stat}=${formatMetricValue(metric, stat, metric.values[stat]!)}`).join(' ');
     }
     case 'rate':
-      return `${formatPercent(metric.values.rate)} ${formatCount(metric.values.passes)} out of ${formatCount(metric.values.passes + metric.values.fails)}`;
+      return (
+        `${formatPercent(metric.values.rate)} ${formatCount(metric.values.passes)} out of ` +
+        `${formatCount(metric.values.passes + metric.values.fails)}`
+      );
     case 'counter':
-      return `${formatMetricValue(metric, 'count', metric.values.count)} ${formatMetricValue(metric, 'rate', metric.values.rate)}`;
+      return (
+        `${formatMetricValue(metric, 'count', metric.values.count)} ` +
+        `${formatMetricValue(metric, 'rate', metric.values.rate)}`
+      );
     case 'gauge':
-      return `${formatCount(metric.values.value)} min=${formatCount(metric.values.min)} max=${formatCount(metric.values.max)}`;
+      return (
+        `${formatCount(metric.values.value)} min=${formatCount(metric.values.min)} max=` +
+        `${formatCount(metric.values.max)}`
+      );
   }
 }
 
@@ -275,26 +300,39 @@ export function textSummary(summary: K6Summary, options: TextSummaryOptions = {}
   const head = overview(summary);
   const lines: string[] = [''];
   const verdict = head.passed ? paint(32, 'PASSED') : paint(31, 'FAILED');
-  lines.push(`${indent}${options.title ?? 'k6 summary'}: ${verdict} (${head.thresholds - head.thresholdsFailed}/${head.thresholds} thresholds hold) in ${formatMs(summary.state.testRunDurationMs)}`);
+  lines.push(
+    `${indent}${options.title ?? 'k6 summary'}: ${verdict} (${head.thresholds - head.thresholdsFailed}/` +
+      `${head.thresholds} thresholds hold) in ${formatMs(summary.state.testRunDurationMs)}`,
+  );
 
   const rows = thresholdRows(summary);
   if (rows.length > 0) {
     lines.push('', `${indent}THRESHOLDS`);
     const width = Math.max(...rows.map((r) => r.metric.length));
-    for (const row of rows) lines.push(`${indent}  ${mark(row.ok)} ${row.metric.padEnd(width)}  ${row.source.padEnd(14)} ${row.observedText}`);
+    for (const row of rows)
+      lines.push(
+        `${indent}  ${mark(row.ok)} ${row.metric.padEnd(width)}  ${row.source.padEnd(14)} ${row.observedText}`,
+      );
   }
   const checks = allChecks(summary);
   if (checks.length > 0) {
     lines.push('', `${indent}CHECKS`);
     for (const check of checks) {
       const total = check.passes + check.fails;
-      lines.push(`${indent}  ${mark(check.fails === 0)} ${check.name}${check.fails === 0 ? '' : `  (${formatCount(check.fails)} of ${formatCount(total)} failed)`}`);
+      lines.push(
+        `${indent}  ${mark(check.fails === 0)} ${check.name}` +
+          `${check.fails === 0 ? '' : `  (${formatCount(check.fails)} of ${formatCount(total)} failed)`}`,
+      );
     }
   }
   lines.push('', `${indent}METRICS`);
   const names = Object.keys(summary.metrics).sort();
   const width = Math.max(30, ...names.map((n) => n.length + 2));
-  for (const name of names) lines.push(`${indent}  ${`${name}`.padEnd(width, '.')}: ${metricLine(summary.metrics[name]!, summary.options.summaryTrendStats ?? [])}`);
+  for (const name of names)
+    lines.push(
+      `${indent}  ${`${name}`.padEnd(width, '.')}: ` +
+        `${metricLine(summary.metrics[name]!, summary.options.summaryTrendStats ?? [])}`,
+    );
   lines.push('');
   return lines.join('\n');
 }

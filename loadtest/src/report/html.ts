@@ -1,4 +1,14 @@
-import { allChecks, countsByTag, formatCount, formatMs, formatPercent, overview, thresholdRows, trendStats, trendsByTag } from './core';
+import {
+  allChecks,
+  countsByTag,
+  formatCount,
+  formatMs,
+  formatPercent,
+  overview,
+  thresholdRows,
+  trendStats,
+  trendsByTag,
+} from './core';
 import { barChart, escapeXml, lineChart } from './svg';
 import type { Bar } from './svg';
 import type { ExtraTable, K6Summary, ReportInput, TimelinePoint } from './types';
@@ -50,18 +60,28 @@ th{font-weight:600;color:#57606a;font-size:13px}td.num{text-align:right;font-var
 
 function table(columns: string[], rows: string[][], numeric: boolean[] = []): string {
   const head = columns.map((c) => `<th>${escapeXml(c)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((cell, i) => `<td${numeric[i] ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`).join('');
+  const body = rows
+    .map((r) => `<tr>${r.map((cell, i) => `<td${numeric[i] ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`)
+    .join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function extraTable(extra: ExtraTable): string {
   const rows = extra.rows.map((r) => r.map((c) => escapeXml(typeof c === 'number' ? formatCount(c) : c)));
-  return `<section data-section="extra"><h2>${escapeXml(extra.title)}</h2>${table(extra.columns, rows, extra.rows[0]?.map((c) => typeof c === 'number'))}${extra.note ? `<p class="note">${escapeXml(extra.note)}</p>` : ''}</section>`;
+  return `<section data-section="extra"><h2>${escapeXml(extra.title)}</h2>${table(
+    extra.columns,
+    rows,
+    extra.rows[0]?.map((c) => typeof c === 'number'),
+  )}${extra.note ? `<p class="note">${escapeXml(extra.note)}</p>` : ''}</section>`;
 }
 
 function timelineCharts(timeline: TimelinePoint[] | undefined): string {
   if (!timeline || timeline.length === 0) {
-    return `<section data-section="timeline"><h2>Throughput over time</h2><p class="note">No time series in this run. For a k6 run, pass the file of <code>k6 run --out json=points.json</code> to the report.</p></section>`;
+    return (
+      `<section data-section="timeline"><h2>Throughput over time</h2><p class="note">No time series in this ` +
+      `run. For a k6 run, pass the file of <code>k6 run --out json=points.json</code> to the ` +
+      `report.</p></section>`
+    );
   }
   const points = resampleTimeline(timeline);
   const perSecond = (p: TimelinePoint, n: number): number => (p.seconds > 0 ? n / p.seconds : n);
@@ -70,7 +90,12 @@ function timelineCharts(timeline: TimelinePoint[] | undefined): string {
     'throughput',
     'Requests per second over time',
     [
-      { name: 'requests/s', color: '#4c78a8', area: true, points: points.map((p) => [mid(p), perSecond(p, p.requests)]) },
+      {
+        name: 'requests/s',
+        color: '#4c78a8',
+        area: true,
+        points: points.map((p) => [mid(p), perSecond(p, p.requests)]),
+      },
       { name: 'failed/s', color: '#e45756', points: points.map((p) => [mid(p), perSecond(p, p.failed)]) },
     ],
     (v) => formatCount(Math.round(v * 10) / 10),
@@ -80,8 +105,20 @@ function timelineCharts(timeline: TimelinePoint[] | undefined): string {
     color,
     points: points.filter((p) => p[key] !== undefined).map((p) => [mid(p), p[key]!] as [number, number]),
   });
-  const latency = lineChart('latency-over-time', 'Latency percentiles over time', [latencySeries('p50', 'p50', '#54a24b'), latencySeries('p95', 'p95', '#f58518'), latencySeries('p99', 'p99', '#b279a2')], formatMs);
-  return `<section data-section="timeline"><h2>Throughput over time</h2><div class="charts">${throughput}${latency}</div></section>`;
+  const latency = lineChart(
+    'latency-over-time',
+    'Latency percentiles over time',
+    [
+      latencySeries('p50', 'p50', '#54a24b'),
+      latencySeries('p95', 'p95', '#f58518'),
+      latencySeries('p99', 'p99', '#b279a2'),
+    ],
+    formatMs,
+  );
+  return (
+    `<section data-section="timeline"><h2>Throughput over time</h2><div class="charts">${throughput}${latency}` +
+    `</div></section>`
+  );
 }
 
 /** The headline tiles: requests, throughput, failures, p95, checks, duration and max VUs. */
@@ -105,7 +142,12 @@ function thresholdTable(summary: K6Summary): string {
   return thresholds.length
     ? table(
         ['', 'metric', 'threshold', 'observed'],
-        thresholds.map((t) => [t.ok ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>', `<code>${escapeXml(t.metric)}</code>`, `<code>${escapeXml(t.source)}</code>`, escapeXml(t.observedText)]),
+        thresholds.map((t) => [
+          t.ok ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>',
+          `<code>${escapeXml(t.metric)}</code>`,
+          `<code>${escapeXml(t.source)}</code>`,
+          escapeXml(t.observedText),
+        ]),
         [false, false, false, true],
       )
     : '<p class="note">This run has no thresholds.</p>';
@@ -119,7 +161,12 @@ function latencyChart(summary: K6Summary): string {
     ? barChart(
         'latency',
         'HTTP request duration percentiles',
-        stats.map(([stat, value]): Bar => ({ label: stat, value, text: formatMs(value), color: stat === 'max' ? '#9ca3af' : stat.startsWith('p(') ? '#f58518' : '#4c78a8' })),
+        stats.map(([stat, value]): Bar => ({
+          label: stat,
+          value,
+          text: formatMs(value),
+          color: stat === 'max' ? '#9ca3af' : stat.startsWith('p(') ? '#f58518' : '#4c78a8',
+        })),
       )
     : '<p class="note">No http_req_duration in this summary.</p>';
 }
@@ -130,7 +177,11 @@ function kindSection(summary: K6Summary): string {
   return byKind.length
     ? `<section data-section="kinds"><h2>Latency per request kind</h2>${table(
         ['kind', 'count', 'med', 'p(95)', 'p(99)', 'max'],
-        byKind.map(([kind, v]) => [`<code>${escapeXml(kind)}</code>`, v.count === undefined ? '' : formatCount(v.count), ...['med', 'p(95)', 'p(99)', 'max'].map((s) => (v[s] === undefined ? '' : formatMs(v[s])))]),
+        byKind.map(([kind, v]) => [
+          `<code>${escapeXml(kind)}</code>`,
+          v.count === undefined ? '' : formatCount(v.count),
+          ...['med', 'p(95)', 'p(99)', 'max'].map((s) => (v[s] === undefined ? '' : formatMs(v[s]))),
+        ]),
         [false, true, true, true, true, true],
       )}</section>`
     : '';
@@ -142,7 +193,12 @@ function checkTable(summary: K6Summary): string {
   return checks.length
     ? table(
         ['', 'check', 'passed', 'failed'],
-        checks.map((c) => [c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>', escapeXml(c.name), formatCount(c.passes), formatCount(c.fails)]),
+        checks.map((c) => [
+          c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>',
+          escapeXml(c.name),
+          formatCount(c.passes),
+          formatCount(c.fails),
+        ]),
         [false, false, true, true],
       )
     : '<p class="note">No checks.</p>';
@@ -154,8 +210,32 @@ function predictionSection(summary: K6Summary): string {
   const byVariant = countsByTag(summary, 'predictions', 'variant');
   const palette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2'];
   return byClass.length || byVariant.length
-    ? `<section data-section="predictions"><h2>Predictions</h2>${byClass.length ? barChart('predictions-class', 'Predictions per class', byClass.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[i % palette.length]! }))) : ''}${
-        byVariant.length ? barChart('predictions-variant', 'Predictions per variant', byVariant.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[(i + 3) % palette.length]! }))) : ''
+    ? `<section data-section="predictions"><h2>Predictions</h2>${
+        byClass.length
+          ? barChart(
+              'predictions-class',
+              'Predictions per class',
+              byClass.map(([label, value], i) => ({
+                label,
+                value,
+                text: formatCount(value),
+                color: palette[i % palette.length]!,
+              })),
+            )
+          : ''
+      }${
+        byVariant.length
+          ? barChart(
+              'predictions-variant',
+              'Predictions per variant',
+              byVariant.map(([label, value], i) => ({
+                label,
+                value,
+                text: formatCount(value),
+                color: palette[(i + 3) % palette.length]!,
+              })),
+            )
+          : ''
       }</section>`
     : '';
 }
@@ -167,7 +247,11 @@ function metricTable(summary: K6Summary): string {
     .map((name) => {
       const metric = summary.metrics[name]!;
       const values = Object.entries(metric.values as Record<string, number>)
-        .map(([k, v]) => `${escapeXml(k)}=${escapeXml(metric.contains === 'time' && metric.type === 'trend' && k !== 'count' ? formatMs(v) : formatCount(v))}`)
+        .map(
+          ([k, v]) =>
+            `${escapeXml(k)}=` +
+            `${escapeXml(metric.contains === 'time' && metric.type === 'trend' && k !== 'count' ? formatMs(v) : formatCount(v))}`,
+        )
         .join(' ');
       return [`<code>${escapeXml(name)}</code>`, metric.type, values];
     });

@@ -37,7 +37,16 @@ export { renderJUnit } from './junit';
 export type { JUnitOptions } from './junit';
 export { renderMarkdown } from './markdown';
 export { percentile, timelineFromK6Json, TimelineBuilder } from './timeline';
-export type { ExtraTable, K6Check, K6Group, K6Metric, K6Summary, K6Thresholds, ReportInput, TimelinePoint } from './types';
+export type {
+  ExtraTable,
+  K6Check,
+  K6Group,
+  K6Metric,
+  K6Summary,
+  K6Thresholds,
+  ReportInput,
+  TimelinePoint,
+} from './types';
 
 /**
  * Parses a `summary.json` written by `handleSummary` (or the local runner). Throws one line when
@@ -52,25 +61,49 @@ export function parseSummary(json: string): K6Summary {
     throw new Error(`the summary is not JSON: ${(error as Error).message}`, { cause: error });
   }
   const candidate = data as Partial<K6Summary> | null;
-  if (!candidate || typeof candidate !== 'object' || typeof candidate.metrics !== 'object' || candidate.metrics === null) {
+  if (
+    !candidate ||
+    typeof candidate !== 'object' ||
+    typeof candidate.metrics !== 'object' ||
+    candidate.metrics === null
+  ) {
     throw new Error('the summary has no "metrics" object: expected the data k6 passes to handleSummary');
   }
   const metrics = Object.values(candidate.metrics) as unknown[];
-  if (metrics.some((m) => typeof m !== 'object' || m === null || typeof (m as { type?: unknown }).type !== 'string' || typeof (m as { values?: unknown }).values !== 'object')) {
-    throw new Error('the summary\'s metrics lack "type" and "values": this looks like a --summary-export file; write summary.json from handleSummary instead');
+  if (
+    metrics.some(
+      (m) =>
+        typeof m !== 'object' ||
+        m === null ||
+        typeof (m as { type?: unknown }).type !== 'string' ||
+        typeof (m as { values?: unknown }).values !== 'object',
+    )
+  ) {
+    throw new Error(
+      'the summary\'s metrics lack "type" and "values": this looks like a --summary-export file; write summary.json ' +
+        'from handleSummary instead',
+    );
   }
   if (!candidate.state || typeof candidate.state.testRunDurationMs !== 'number' || !candidate.root_group) {
-    throw new Error('the summary lacks "state.testRunDurationMs" or "root_group": expected the data k6 passes to handleSummary');
+    throw new Error(
+      'the summary lacks "state.testRunDurationMs" or "root_group": expected the data k6 passes to handleSummary',
+    );
   }
   return { options: { summaryTrendStats: [], summaryTimeUnit: '', noColor: true }, ...candidate } as K6Summary;
 }
 
 /** Every rendering of one run at once. */
-export function renderAll(input: ReportInput, options: { classname?: string } = {}): { html: string; markdown: string; junit: string; text: string } {
+export function renderAll(
+  input: ReportInput,
+  options: { classname?: string } = {},
+): { html: string; markdown: string; junit: string; text: string } {
   return {
     html: renderHtml(input),
     markdown: renderMarkdown(input),
-    junit: renderJUnit(input.summary, { name: input.title ?? 'k6 thresholds', ...(options.classname ? { classname: options.classname } : {}) }),
+    junit: renderJUnit(input.summary, {
+      name: input.title ?? 'k6 thresholds',
+      ...(options.classname ? { classname: options.classname } : {}),
+    }),
     text: textSummary(input.summary, { title: input.title ?? 'k6 summary', enableColors: false }),
   };
 }

@@ -27,12 +27,17 @@ export function renderJUnit(summary: K6Summary, options: JUnitOptions = {}): str
   const cases = rows.map((r) => {
     const open = `    <testcase name="${attr(`${r.metric} - ${r.source}`)}" classname="${attr(classname)}">`;
     if (r.ok) return `${open}</testcase>`;
-    return `${open}\n      <failure message="${attr(`threshold ${r.source} on ${r.metric} failed: observed ${r.observedText}`)}" type="threshold"/>\n    </testcase>`;
+    return (
+      `${open}\n      <failure message="` +
+      `${attr(`threshold ${r.source} on ${r.metric} failed: observed ${r.observedText}`)}" ` +
+      `type="threshold"/>\n    </testcase>`
+    );
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="${attr(name)}" tests="${rows.length}" failures="${failures}" time="${seconds}">`,
-    `  <testsuite name="${attr(name)}" tests="${rows.length}" failures="${failures}" errors="0" skipped="0" time="${seconds}">`,
+    `  <testsuite name="${attr(name)}" tests="${rows.length}" failures="${failures}" errors="0" skipped="0" time="` +
+      `${seconds}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -1,4 +1,14 @@
-import { allChecks, countsByTag, formatCount, formatMs, formatPercent, overview, thresholdRows, trendStats, trendsByTag } from './core';
+import {
+  allChecks,
+  countsByTag,
+  formatCount,
+  formatMs,
+  formatPercent,
+  overview,
+  thresholdRows,
+  trendStats,
+  trendsByTag,
+} from './core';
 import type { ReportInput } from './types';
 
 /** Escapes the characters that break a markdown table cell. */
@@ -7,7 +17,11 @@ function cell(text: string): string {
 }
 
 function table(columns: string[], rows: string[][]): string {
-  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${columns.join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 /**
@@ -26,36 +40,102 @@ export function renderMarkdown(input: ReportInput): string {
   out.push(
     table(
       ['requests', 'throughput', 'failed', 'checks', 'duration'],
-      [[formatCount(head.requests), `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`, formatPercent(head.failedRate), head.checksRate === undefined ? 'n/a' : formatPercent(head.checksRate), formatMs(summary.state.testRunDurationMs)]],
+      [
+        [
+          formatCount(head.requests),
+          `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`,
+          formatPercent(head.failedRate),
+          head.checksRate === undefined ? 'n/a' : formatPercent(head.checksRate),
+          formatMs(summary.state.testRunDurationMs),
+        ],
+      ],
     ),
     '',
   );
   const rows = thresholdRows(summary);
   out.push(`### Thresholds (${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold)`, '');
-  out.push(rows.length ? table(['', 'metric', 'threshold', 'observed'], rows.map((r) => [r.ok ? '✅' : '❌', `\`${r.metric}\``, `\`${r.source}\``, r.observedText])) : '_No thresholds._', '');
+  out.push(
+    rows.length
+      ? table(
+          ['', 'metric', 'threshold', 'observed'],
+          rows.map((r) => [r.ok ? '✅' : '❌', `\`${r.metric}\``, `\`${r.source}\``, r.observedText]),
+        )
+      : '_No thresholds._',
+    '',
+  );
 
   const latency = summary.metrics.http_req_duration;
   if (latency?.type === 'trend') {
     const stats = trendStats(latency.values);
-    out.push('### Latency (http_req_duration)', '', table(stats.map(([s]) => s), [stats.map(([, v]) => formatMs(v))]), '');
+    out.push(
+      '### Latency (http_req_duration)',
+      '',
+      table(
+        stats.map(([s]) => s),
+        [stats.map(([, v]) => formatMs(v))],
+      ),
+      '',
+    );
   }
   const byKind = trendsByTag(summary, 'http_req_duration', 'kind');
   if (byKind.length) {
-    out.push('### Latency per request kind', '', table(['kind', 'count', 'med', 'p(95)', 'p(99)'], byKind.map(([k, v]) => [`\`${k}\``, v.count === undefined ? '' : formatCount(v.count), ...['med', 'p(95)', 'p(99)'].map((s) => (v[s] === undefined ? '' : formatMs(v[s])))])), '');
+    out.push(
+      '### Latency per request kind',
+      '',
+      table(
+        ['kind', 'count', 'med', 'p(95)', 'p(99)'],
+        byKind.map(([k, v]) => [
+          `\`${k}\``,
+          v.count === undefined ? '' : formatCount(v.count),
+          ...['med', 'p(95)', 'p(99)'].map((s) => (v[s] === undefined ? '' : formatMs(v[s]))),
+        ]),
+      ),
+      '',
+    );
   }
   const checks = allChecks(summary);
   const failing = checks.filter((c) => c.fails > 0);
   if (checks.length) {
     out.push(failing.length ? `### Checks (${failing.length} failing)` : '### Checks (all pass)', '');
-    out.push(table(['', 'check', 'passed', 'failed'], (failing.length ? failing : checks).map((c) => [c.fails ? '❌' : '✅', c.name, formatCount(c.passes), formatCount(c.fails)])), '');
+    out.push(
+      table(
+        ['', 'check', 'passed', 'failed'],
+        (failing.length ? failing : checks).map((c) => [
+          c.fails ? '❌' : '✅',
+          c.name,
+          formatCount(c.passes),
+          formatCount(c.fails),
+        ]),
+      ),
+      '',
+    );
   }
   const byClass = countsByTag(summary, 'predictions', 'class');
   const byVariant = countsByTag(summary, 'predictions', 'variant');
   if (byClass.length || byVariant.length) {
-    out.push('### Predictions', '', table(['by', 'value', 'count'], [...byClass.map(([v, n]) => ['class', v, formatCount(n)]), ...byVariant.map(([v, n]) => ['variant', v, formatCount(n)])]), '');
+    out.push(
+      '### Predictions',
+      '',
+      table(
+        ['by', 'value', 'count'],
+        [
+          ...byClass.map(([v, n]) => ['class', v, formatCount(n)]),
+          ...byVariant.map(([v, n]) => ['variant', v, formatCount(n)]),
+        ],
+      ),
+      '',
+    );
   }
   for (const extra of input.tables ?? []) {
-    out.push(`### ${extra.title}`, '', table(extra.columns, extra.rows.map((r) => r.map((c) => (typeof c === 'number' ? formatCount(c) : c)))), '');
+    out.push(
+      `### ${extra.title}`,
+      '',
+      table(
+        extra.columns,
+        extra.rows.map((r) => r.map((c) => (typeof c === 'number' ? formatCount(c) : c))),
+      ),
+      '',
+    );
     if (extra.note) out.push(`_${extra.note}_`, '');
   }
   return out.join('\n');

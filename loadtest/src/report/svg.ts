@@ -5,7 +5,12 @@
 
 /** Escapes text for HTML and SVG content and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** One bar: a label, a value that sets its length, and the text printed beside it. */
@@ -31,11 +36,17 @@ export function barChart(figure: string, title: string, bars: Bar[], width = 560
     const length = Math.max(bar.value > 0 ? 2 : 0, (bar.value / max) * plot);
     return (
       `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end" fill="#333">${escapeXml(bar.label)}</text>` +
-      `<rect class="bar" x="${labelWidth}" y="${y + 3}" width="${length.toFixed(1)}" height="${rowHeight - 8}" rx="3" fill="${bar.color ?? '#4c78a8'}"><title>${escapeXml(`${bar.label}: ${bar.text}`)}</title></rect>` +
+      `<rect class="bar" x="${labelWidth}" y="${y + 3}" width="${length.toFixed(1)}" height="${rowHeight - 8}" ` +
+      `rx="3" fill="${bar.color ?? '#4c78a8'}"><title>${escapeXml(`${bar.label}: ${bar.text}`)}` +
+      `</title></rect>` +
       `<text x="${(labelWidth + length + 6).toFixed(1)}" y="${y + 16}" fill="#111">${escapeXml(bar.text)}</text>`
     );
   });
-  return `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>${escapeXml(title)}</title>${rows.join('')}</svg>`;
+  return (
+    `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ` +
+    `${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>` +
+    `${escapeXml(title)}</title>${rows.join('')}</svg>`
+  );
 }
 
 /** One line of a line chart. */
@@ -65,7 +76,13 @@ export interface ChartSize {
  * A line chart over time with axes, grid and a legend. `formatY` labels the y axis; x is seconds
  * from the start of the run.
  */
-export function lineChart(figure: string, title: string, series: Series[], formatY: (value: number) => string, { width = 760, height = 260 }: ChartSize = {}): string {
+export function lineChart(
+  figure: string,
+  title: string,
+  series: Series[],
+  formatY: (value: number) => string,
+  { width = 760, height = 260 }: ChartSize = {},
+): string {
   const left = 64;
   const right = 16;
   const top = 28;
@@ -82,13 +99,24 @@ export function lineChart(figure: string, title: string, series: Series[], forma
 
   const parts: string[] = [];
   for (let v = 0; v <= maxY + stepY / 2; v += stepY) {
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${escapeXml(formatY(v))}</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`,
+    );
+    parts.push(
+      `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" ` +
+        `text-anchor="end" fill="#555">${escapeXml(formatY(v))}</text>`,
+    );
   }
   const stepX = niceStep(maxX, 6);
   for (let v = 0; v <= maxX + 1e-9; v += stepX) {
-    parts.push(`<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#888"/>`);
-    parts.push(`<text x="${x(v).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" fill="#555">${escapeXml(`${Number(v.toFixed(2))}s`)}</text>`);
+    parts.push(
+      `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}" ` +
+        `stroke="#888"/>`,
+    );
+    parts.push(
+      `<text x="${x(v).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" fill="#555">` +
+        `${escapeXml(`${Number(v.toFixed(2))}s`)}</text>`,
+    );
   }
   parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#888"/>`);
   for (const s of series) {
@@ -97,14 +125,27 @@ export function lineChart(figure: string, title: string, series: Series[], forma
     if (s.area) {
       const first = s.points[0]!;
       const last = s.points[s.points.length - 1]!;
-      parts.push(`<path d="${d}L${x(last[0]).toFixed(1)},${y(0).toFixed(1)}L${x(first[0]).toFixed(1)},${y(0).toFixed(1)}Z" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`);
+      parts.push(
+        `<path d="${d}L${x(last[0]).toFixed(1)},${y(0).toFixed(1)}L${x(first[0]).toFixed(1)},${y(0).toFixed(1)}Z" ` +
+          `fill="${s.color}" fill-opacity="0.15" stroke="none"/>`,
+      );
     }
-    parts.push(`<path class="series" data-series="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"/>`);
+    parts.push(
+      `<path class="series" data-series="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${s.color}" ` +
+        `stroke-width="2" stroke-linejoin="round"/>`,
+    );
   }
   let legendX = left;
   for (const s of series) {
-    parts.push(`<rect x="${legendX}" y="8" width="12" height="12" rx="2" fill="${s.color}"/><text x="${legendX + 16}" y="18" fill="#333">${escapeXml(s.name)}</text>`);
+    parts.push(
+      `<rect x="${legendX}" y="8" width="12" height="12" rx="2" fill="${s.color}"/><text x="${legendX + 16}" y="18" ` +
+        `fill="#333">${escapeXml(s.name)}</text>`,
+    );
     legendX += 30 + s.name.length * 7;
   }
-  return `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>${escapeXml(title)}</title>${parts.join('')}</svg>`;
+  return (
+    `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ` +
+    `${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>` +
+    `${escapeXml(title)}</title>${parts.join('')}</svg>`
+  );
 }

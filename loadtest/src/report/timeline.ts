@@ -60,7 +60,12 @@ export class TimelineBuilder {
         seconds = Math.min(this.sliceSeconds, (endMs - this.startMs) / 1000 - i * this.sliceSeconds);
         if (seconds < this.sliceSeconds / 5) break;
       }
-      const point: TimelinePoint = { t: i * this.sliceSeconds, seconds: Math.round(seconds * 1000) / 1000, requests: slice.requests, failed: slice.failed };
+      const point: TimelinePoint = {
+        t: i * this.sliceSeconds,
+        seconds: Math.round(seconds * 1000) / 1000,
+        requests: slice.requests,
+        failed: slice.failed,
+      };
       if (slice.latencies.length) {
         const sorted = slice.latencies.sort((a, b) => a - b);
         point.p50 = percentile(sorted, 0.5);
@@ -99,7 +104,12 @@ export function timelineFromK6Json(lines: Iterable<string>, sliceSeconds = 1): T
       continue;
     }
     const metric = parsed.metric;
-    if (parsed.type !== 'Point' || !metric || !['http_reqs', 'http_req_failed', 'http_req_duration', 'vus'].includes(metric)) continue;
+    if (
+      parsed.type !== 'Point' ||
+      !metric ||
+      !['http_reqs', 'http_req_failed', 'http_req_duration', 'vus'].includes(metric)
+    )
+      continue;
     const at = Date.parse(String(parsed.data?.time));
     const value = parsed.data?.value;
     if (Number.isFinite(at) && typeof value === 'number') samples.push({ at, metric, value });

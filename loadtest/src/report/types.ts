@@ -10,9 +10,24 @@ export type K6Thresholds = Record<string, { ok: boolean }>;
 /** One metric of the summary; trends are in milliseconds when `contains` is `time`. */
 export type K6Metric =
   | { type: 'trend'; contains: 'time' | 'default' | 'data'; values: Record<string, number>; thresholds?: K6Thresholds }
-  | { type: 'rate'; contains: 'default'; values: { rate: number; passes: number; fails: number }; thresholds?: K6Thresholds }
-  | { type: 'counter'; contains: 'default' | 'data'; values: { count: number; rate: number }; thresholds?: K6Thresholds }
-  | { type: 'gauge'; contains: 'default'; values: { value: number; min: number; max: number }; thresholds?: K6Thresholds };
+  | {
+      type: 'rate';
+      contains: 'default';
+      values: { rate: number; passes: number; fails: number };
+      thresholds?: K6Thresholds;
+    }
+  | {
+      type: 'counter';
+      contains: 'default' | 'data';
+      values: { count: number; rate: number };
+      thresholds?: K6Thresholds;
+    }
+  | {
+      type: 'gauge';
+      contains: 'default';
+      values: { value: number; min: number; max: number };
+      thresholds?: K6Thresholds;
+    };
 
 export interface K6Check {
   name: string;

@@ -18,7 +18,13 @@ export interface Ceiling {
  * `seconds`, no rate limit: the most it answers. Used side by side on the API and on a bare
  * node:http server in the same run, so the ratio says what the API's layers cost.
  */
-export async function measureCeiling(base: string, authorization: string, models: TrafficModels, seconds: number, connections: number): Promise<Ceiling> {
+export async function measureCeiling(
+  base: string,
+  authorization: string,
+  models: TrafficModels,
+  seconds: number,
+  connections: number,
+): Promise<Ceiling> {
   const spec = buildRequest('predict_single', authorization, seededRandom(7), models);
   const result = await autocannon({
     url: `${base}${spec.path}`,

@@ -77,7 +77,13 @@ export class SummaryCollector {
   }
 
   /** One aggregation over samples, as k6 computes it (percentiles by linear interpolation). */
-  private static aggregate(type: MetricType, values: number[], sorted: () => number[], aggregation: string, seconds: number): number {
+  private static aggregate(
+    type: MetricType,
+    values: number[],
+    sorted: () => number[],
+    aggregation: string,
+    seconds: number,
+  ): number {
     const sum = (): number => values.reduce((a, b) => a + b, 0);
     if (type === 'rate') return values.length ? values.filter((v) => v !== 0).length / values.length : 0;
     if (type === 'counter') return aggregation === 'rate' ? (seconds > 0 ? sum() / seconds : 0) : sum();
@@ -109,22 +115,39 @@ export class SummaryCollector {
     const values = this.select(series, filter);
     let cache: number[] | undefined;
     const sorted = (): number[] => (cache ??= [...values].sort((a, b) => a - b));
-    const agg = (aggregation: string): number => SummaryCollector.aggregate(series.type, values, sorted, aggregation, seconds);
+    const agg = (aggregation: string): number =>
+      SummaryCollector.aggregate(series.type, values, sorted, aggregation, seconds);
     let metric: K6Metric;
     switch (series.type) {
       case 'trend':
-        metric = { type: 'trend', contains: series.contains, values: Object.fromEntries(SUMMARY_TREND_STATS.map((stat) => [stat, agg(stat)])) };
+        metric = {
+          type: 'trend',
+          contains: series.contains,
+          values: Object.fromEntries(SUMMARY_TREND_STATS.map((stat) => [stat, agg(stat)])),
+        };
         break;
       case 'rate': {
         const passes = values.filter((v) => v !== 0).length;
-        metric = { type: 'rate', contains: 'default', values: { rate: agg('rate'), passes, fails: values.length - passes } };
+        metric = {
+          type: 'rate',
+          contains: 'default',
+          values: { rate: agg('rate'), passes, fails: values.length - passes },
+        };
         break;
       }
       case 'counter':
-        metric = { type: 'counter', contains: series.contains === 'time' ? 'default' : series.contains, values: { count: agg('count'), rate: agg('rate') } };
+        metric = {
+          type: 'counter',
+          contains: series.contains === 'time' ? 'default' : series.contains,
+          values: { count: agg('count'), rate: agg('rate') },
+        };
         break;
       case 'gauge':
-        metric = { type: 'gauge', contains: 'default', values: { value: agg('value'), min: agg('min'), max: agg('max') } };
+        metric = {
+          type: 'gauge',
+          contains: 'default',
+          values: { value: agg('value'), min: agg('min'), max: agg('max') },
+        };
         break;
     }
     if (thresholds?.length) {
@@ -148,7 +171,8 @@ export class SummaryCollector {
       const type = METRIC_TYPES[name] ?? 'counter';
       return { type, contains: type === 'trend' ? 'time' : 'default', values: [], tags: [] };
     };
-    for (const [name, series] of [...this.series.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) metrics[name] = this.metric(series, {}, seconds, thresholds[name]);
+    for (const [name, series] of [...this.series.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
+      metrics[name] = this.metric(series, {}, seconds, thresholds[name]);
     const keys = new Set([...Object.keys(thresholds), ...extraSubMetrics]);
     for (const key of keys) {
       const { name, tags } = parseMetricKey(key);
@@ -160,11 +184,20 @@ export class SummaryCollector {
       const series = this.series.get(name) ?? empty(name);
       metrics[key] = this.metric(series, tags, seconds, thresholds[key]);
     }
-    const checks: K6Check[] = [...this.checks.entries()].map(([name, counts]) => ({ name, path: `::${name}`, id: md5(`::${name}`), ...counts }));
+    const checks: K6Check[] = [...this.checks.entries()].map(([name, counts]) => ({
+      name,
+      path: `::${name}`,
+      id: md5(`::${name}`),
+      ...counts,
+    }));
     return {
       root_group: { name: '', path: '', id: md5(''), groups: [], checks },
       options: { summaryTrendStats: SUMMARY_TREND_STATS, summaryTimeUnit: '', noColor: false },
-      state: { isStdOutTTY: Boolean(process.stdout.isTTY), isStdErrTTY: Boolean(process.stderr.isTTY), testRunDurationMs: durationMs },
+      state: {
+        isStdOutTTY: Boolean(process.stdout.isTTY),
+        isStdErrTTY: Boolean(process.stderr.isTTY),
+        testRunDurationMs: durationMs,
+      },
       metrics,
     };
   }

@@ -9,7 +9,12 @@ import type { TrafficModels } from '../scenario/discovery';
 export async function discoverModels(base: string, authorization: string, inferModel?: string): Promise<TrafficModels> {
   const discovery = new ModelDiscovery(authorization, inferModel);
   for (let call = discovery.next(); call; call = discovery.next()) {
-    const res = await fetch(`${base}${call.path}`, { method: call.method, headers: call.headers, ...(call.body === undefined ? {} : { body: call.body }), signal: AbortSignal.timeout(10000) });
+    const res = await fetch(`${base}${call.path}`, {
+      method: call.method,
+      headers: call.headers,
+      ...(call.body === undefined ? {} : { body: call.body }),
+      signal: AbortSignal.timeout(10000),
+    });
     discovery.answer({ status: res.status, body: await res.text(), headers: {} });
   }
   return discovery.result();
@@ -18,6 +23,12 @@ export async function discoverModels(base: string, authorization: string, inferM
 /** One line on what the traffic sends, for the runner's log. */
 export function describeModels(models: TrafficModels): string {
   const { v1, v2, infer, coverage } = models;
-  const routes = v1.name === v2.name && v1.name === infer.name ? `${v1.name} on every route` : `${v1.name} (v1), ${v2.name} (v2), ${infer.name} (OIP)`;
-  return `model discovery: ${routes}; ${v1.features.length} features; ${v1.rows.length} rows covering ${coverage.length} of ${v1.classes.length} classes (${v1.classes.join(', ')})`;
+  const routes =
+    v1.name === v2.name && v1.name === infer.name
+      ? `${v1.name} on every route`
+      : `${v1.name} (v1), ${v2.name} (v2), ${infer.name} (OIP)`;
+  return (
+    `model discovery: ${routes}; ${v1.features.length} features; ${v1.rows.length} rows covering ` +
+    `${coverage.length} of ${v1.classes.length} classes (${v1.classes.join(', ')})`
+  );
 }

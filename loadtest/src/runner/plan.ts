@@ -25,7 +25,12 @@ export interface PlanLimits {
 const RAMP_STEP_SECONDS = 2;
 
 /** Splits stages into steps at the mean target of each slice of each ramp. */
-function ramp(start: number, stages: Stage[], timeScale: number, make: (target: number, seconds: number) => Step): Step[] {
+function ramp(
+  start: number,
+  stages: Stage[],
+  timeScale: number,
+  make: (target: number, seconds: number) => Step,
+): Step[] {
   const steps: Step[] = [];
   let from = start;
   for (const stage of stages) {
@@ -68,9 +73,16 @@ export function planSteps(scenario: Scenario, limits: PlanLimits): Step[] {
       const rateStep = (rate: number, seconds: number): Step => {
         const overallRate = Math.round(perSecond(rate));
         if (overallRate < 1) return { seconds, connections: 0 };
-        return { seconds, connections: connectionsFor(overallRate, profile.preAllocatedVUs, profile.maxVUs), overallRate };
+        return {
+          seconds,
+          connections: connectionsFor(overallRate, profile.preAllocatedVUs, profile.maxVUs),
+          overallRate,
+        };
       };
-      steps = profile.executor === 'constant-arrival-rate' ? [rateStep(profile.rate, parseDuration(profile.duration) * scale)] : ramp(profile.startRate, profile.stages, scale, rateStep);
+      steps =
+        profile.executor === 'constant-arrival-rate'
+          ? [rateStep(profile.rate, parseDuration(profile.duration) * scale)]
+          : ramp(profile.startRate, profile.stages, scale, rateStep);
       break;
     }
   }
@@ -78,7 +90,13 @@ export function planSteps(scenario: Scenario, limits: PlanLimits): Step[] {
   const merged: Step[] = [];
   for (const step of steps) {
     const last = merged[merged.length - 1];
-    if (last && last.connections === step.connections && last.overallRate === step.overallRate && last.connectionRate === step.connectionRate) last.seconds += step.seconds;
+    if (
+      last &&
+      last.connections === step.connections &&
+      last.overallRate === step.overallRate &&
+      last.connectionRate === step.connectionRate
+    )
+      last.seconds += step.seconds;
     else merged.push({ ...step });
   }
   const bounded: Step[] = [];

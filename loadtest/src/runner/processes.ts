@@ -38,10 +38,18 @@ function serverEnv(): NodeJS.ProcessEnv {
 }
 
 /** Resolves with the first match of `pattern` on the child's stdout; rejects on exit or timeout. */
-function waitForOutput(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20000): Promise<RegExpExecArray> {
+function waitForOutput(
+  child: ChildProcess,
+  pattern: RegExp,
+  what: string,
+  timeoutMs = 20000,
+): Promise<RegExpExecArray> {
   return new Promise((resolvePromise, reject) => {
     let seen = '';
-    const timer = setTimeout(() => fail(new Error(`${what} did not start within ${timeoutMs} ms: ${seen.slice(-300)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`${what} did not start within ${timeoutMs} ms: ${seen.slice(-300)}`)),
+      timeoutMs,
+    );
     const onData = (data: Buffer): void => {
       seen += data.toString();
       const match = pattern.exec(seen);
@@ -50,7 +58,8 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, what: string, timeo
         resolvePromise(match);
       }
     };
-    const onExit = (code: number | null): void => fail(new Error(`${what} exited with ${code}: ${seen.slice(-300).trim()}`));
+    const onExit = (code: number | null): void =>
+      fail(new Error(`${what} exited with ${code}: ${seen.slice(-300).trim()}`));
     const cleanup = (): void => {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -89,13 +98,22 @@ function stopper(child: ChildProcess, cleanup: () => void = () => undefined): ()
  * Its logs are drained and dropped; the registry is removed on stop. `extraNodeFlags` go after
  * production's (the profiler passes `--cpu-prof`, which NODE_OPTIONS does not accept).
  */
-export async function startApi(port: number, env: Record<string, string> = {}, extraNodeFlags: readonly string[] = [], serve: readonly string[] = []): Promise<Started> {
+export async function startApi(
+  port: number,
+  env: Record<string, string> = {},
+  extraNodeFlags: readonly string[] = [],
+  serve: readonly string[] = [],
+): Promise<Started> {
   const server = join(ROOT, 'dist/api/server.js');
   const train = join(ROOT, 'dist/model/src/train.js');
   if (!existsSync(server) || !existsSync(train)) throw new Error('the API is not built: run `npm run build` first');
   const work = mkdtempSync(join(tmpdir(), 'mlship-loadtest-'));
   const modelDir = join(work, 'models');
-  const trained = spawnSync(process.execPath, [train, '--promote', '--model-dir', modelDir, ...serve.flatMap((name) => ['--model', name])], { cwd: ROOT, encoding: 'utf8' });
+  const trained = spawnSync(
+    process.execPath,
+    [train, '--promote', '--model-dir', modelDir, ...serve.flatMap((name) => ['--model', name])],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   if (trained.status !== 0) {
     rmSync(work, { recursive: true, force: true });
     throw new Error(`training the models failed: ${(trained.stderr || trained.stdout).trim().split('\n').pop() ?? ''}`);
@@ -103,18 +121,37 @@ export async function startApi(port: number, env: Record<string, string> = {}, e
   const served = serve.length ? { MODEL_NAME: serve[0]!, AB_MODEL_NAME: serve[1] ?? serve[0]! } : {};
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeFlags, server], {
     cwd: ROOT,
-    env: { ...serverEnv(), PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: modelDir, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'info', ...served, ...env },
+    env: {
+      ...serverEnv(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MODEL_DIR: modelDir,
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      LOG_LEVEL: 'info',
+      ...served,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const cleanup = (): void => rmSync(work, { recursive: true, force: true });
   try {
     // The ready line (logged at info) names the port, which matters when port 0 let the OS pick.
-    const ready = await waitForOutput(child, /"port":(\d+).*"startToReadyMs":(\d+)(?:,"codeCache":"(\w+)")?.*"msg":"ready"/, 'the API');
+    const ready = await waitForOutput(
+      child,
+      /"port":(\d+).*"startToReadyMs":(\d+)(?:,"codeCache":"(\w+)")?.*"msg":"ready"/,
+      'the API',
+    );
     const actualPort = Number(ready[1]);
     await waitReady(`http://127.0.0.1:${actualPort}/readyz`, child);
     child.stdout?.resume();
     child.stderr?.resume();
-    return { port: actualPort, pid: child.pid!, startToReadyMs: Number(ready[2]), ...(ready[3] ? { codeCache: ready[3] } : {}), stop: stopper(child, cleanup) };
+    return {
+      port: actualPort,
+      pid: child.pid!,
+      startToReadyMs: Number(ready[2]),
+      ...(ready[3] ? { codeCache: ready[3] } : {}),
+      stop: stopper(child, cleanup),
+    };
   } catch (error) {
     await stopper(child, cleanup)();
     throw error;
@@ -126,7 +163,8 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs = 20000): P
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}: ${stderr.trim().split('\n').pop() ?? ''}`);
+    if (child.exitCode !== null)
+      throw new Error(`the API exited with ${child.exitCode}: ${stderr.trim().split('\n').pop() ?? ''}`);
     try {
       const res = await fetch(url);
       if (res.status === 200) return;
@@ -155,7 +193,10 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 /** Starts the bare node:http ceiling on 127.0.0.1:`port` (0 picks a free port). */
 export async function startBare(port: number): Promise<Started> {
-  const child = spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', BARE_SERVER, String(port)], {
+    env: serverEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     const match = await waitForOutput(child, /"port":(\d+)/, 'the bare node server', 10000);
     child.stdout?.resume();

@@ -5,7 +5,10 @@ import type { ReportInput } from '../report/types';
 
 /** A results directory name for now: `2025-01-31T12-34-56Z` (sortable, no colons). */
 export function timestampDir(now = new Date()): string {
-  return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 /** The files a run leaves behind. */

@@ -39,12 +39,20 @@ export interface RunResult {
 /** Bytes on the wire for a request: request line, the headers autocannon adds and ours, body. */
 function requestBytes(spec: RequestSpec, host: string): number {
   const headerBytes = Object.entries(spec.headers).reduce((sum, [k, v]) => sum + k.length + v.length + 4, 0);
-  return `${spec.method} ${spec.path} HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\nContent-Length: ${spec.body.length}\r\n\r\n`.length + headerBytes + Buffer.byteLength(spec.body);
+  return (
+    (
+      `${spec.method} ${spec.path} HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\nContent-Length: ` +
+      `${spec.body.length}\r\n\r\n`
+    ).length +
+    headerBytes +
+    Buffer.byteLength(spec.body)
+  );
 }
 
 function lowerCaseKeys(headers: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) out[key.toLowerCase()] = Array.isArray(value) ? String(value[0]) : String(value);
+  for (const [key, value] of Object.entries(headers ?? {}))
+    out[key.toLowerCase()] = Array.isArray(value) ? String(value[0]) : String(value);
   return out;
 }
 
@@ -52,12 +60,23 @@ function lowerCaseKeys(headers: Record<string, unknown> | undefined): Record<str
  * A few unrecorded requests of every kind first, so the first measured ones do not pay for the
  * server's JIT warm-up (a k6 run meets a deployed, already-warm service).
  */
-async function warmUp(base: string, authorization: string, models: TrafficModels, random: () => number, rounds: number): Promise<void> {
+async function warmUp(
+  base: string,
+  authorization: string,
+  models: TrafficModels,
+  random: () => number,
+  rounds: number,
+): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     await Promise.all(
       REQUEST_KINDS.map(async (kind) => {
         const spec = buildRequest(kind, authorization, random, models);
-        const res = await fetch(`${base}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body, signal: AbortSignal.timeout(10000) });
+        const res = await fetch(`${base}${spec.path}`, {
+          method: spec.method,
+          headers: spec.headers,
+          body: spec.body,
+          signal: AbortSignal.timeout(10000),
+        });
         await res.arrayBuffer();
       }),
     );
@@ -118,7 +137,14 @@ class RunState {
     const { spec, judgement, status } = done;
     const { collector, run } = this;
     const expected = status === spec.expectedStatus;
-    const tags = { kind: spec.kind, name: spec.kind, method: spec.method, status: String(status), expected_response: String(expected), scenario: run.scenario };
+    const tags = {
+      kind: spec.kind,
+      name: spec.kind,
+      method: spec.method,
+      status: String(status),
+      expected_response: String(expected),
+      scenario: run.scenario,
+    };
     collector.add('http_reqs', 'counter', 1, tags);
     collector.add('http_req_duration', 'trend', durationMs, tags, 'time');
     collector.add('http_req_failed', 'rate', expected ? 0 : 1, tags);
@@ -127,9 +153,11 @@ class RunState {
     collector.add('data_sent', 'counter', requestBytes(spec, run.host), {}, 'data');
     for (const check of judgement.checks) collector.check(check.name, check.ok, { kind: spec.kind });
     if (judgement.predictions) {
-      for (const cls of judgement.predictions.classes) collector.add('predictions', 'counter', 1, { class: cls, variant: judgement.predictions.variant });
+      for (const cls of judgement.predictions.classes)
+        collector.add('predictions', 'counter', 1, { class: cls, variant: judgement.predictions.variant });
     }
-    if (judgement.everyClass !== undefined) collector.add('classes_covered', 'rate', judgement.everyClass ? 1 : 0, { kind: spec.kind });
+    if (judgement.everyClass !== undefined)
+      collector.add('classes_covered', 'rate', judgement.everyClass ? 1 : 0, { kind: spec.kind });
     this.timeline.request(Date.now(), !expected, durationMs);
     this.answered++;
     if (this.answered >= run.maxRequests && this.current) {
@@ -141,7 +169,14 @@ class RunState {
   /** A request that got no answer (connection error or timeout): a failed request of unknown kind. */
   recordError(): void {
     this.pending = undefined;
-    const tags = { kind: 'unknown', name: 'unknown', method: 'POST', status: '0', expected_response: 'false', scenario: this.run.scenario };
+    const tags = {
+      kind: 'unknown',
+      name: 'unknown',
+      method: 'POST',
+      status: '0',
+      expected_response: 'false',
+      scenario: this.run.scenario,
+    };
     this.collector.add('http_reqs', 'counter', 1, tags);
     this.collector.add('http_req_failed', 'rate', 1, tags);
     this.timeline.request(Date.now(), true);
@@ -161,30 +196,42 @@ interface Traffic {
 async function runStep(step: Step, state: RunState, traffic: Traffic): Promise<void> {
   let finish: (error?: unknown) => void = () => undefined;
   const finished = new Promise<void>((resolve, reject) => {
-    finish = (error) => (error ? reject(error instanceof Error ? error : new Error(`autocannon failed: ${JSON.stringify(error)}`)) : resolve());
+    finish = (error) =>
+      error
+        ? reject(error instanceof Error ? error : new Error(`autocannon failed: ${JSON.stringify(error)}`))
+        : resolve();
   });
-  const instance = autocannon({
-    url: traffic.base,
-    connections: step.connections,
-    duration: step.seconds,
-    ...(step.overallRate ? { overallRate: step.overallRate } : {}),
-    ...(step.connectionRate ? { connectionRate: step.connectionRate } : {}),
-    timeout: 10,
-    requests: [
-      {
-        setupRequest: (request, context) => {
-          const spec = traffic.nextRequest();
-          (context as { spec?: RequestSpec }).spec = spec;
-          return { ...request, method: spec.method, path: `${traffic.prefix}${spec.path}`, headers: spec.headers, body: spec.body };
+  const instance = autocannon(
+    {
+      url: traffic.base,
+      connections: step.connections,
+      duration: step.seconds,
+      ...(step.overallRate ? { overallRate: step.overallRate } : {}),
+      ...(step.connectionRate ? { connectionRate: step.connectionRate } : {}),
+      timeout: 10,
+      requests: [
+        {
+          setupRequest: (request, context) => {
+            const spec = traffic.nextRequest();
+            (context as { spec?: RequestSpec }).spec = spec;
+            return {
+              ...request,
+              method: spec.method,
+              path: `${traffic.prefix}${spec.path}`,
+              headers: spec.headers,
+              body: spec.body,
+            };
+          },
+          onResponse: (status, body, context, headers) => {
+            const spec = (context as { spec?: RequestSpec }).spec;
+            if (!spec) return;
+            state.pending = { spec, status, judgement: judge(spec, { status, body, headers: lowerCaseKeys(headers) }) };
+          },
         },
-        onResponse: (status, body, context, headers) => {
-          const spec = (context as { spec?: RequestSpec }).spec;
-          if (!spec) return;
-          state.pending = { spec, status, judgement: judge(spec, { status, body, headers: lowerCaseKeys(headers) }) };
-        },
-      },
-    ],
-  }, (error) => finish(error ?? undefined));
+      ],
+    },
+    (error) => finish(error ?? undefined),
+  );
   state.current = instance;
   instance.on('response', (_client, _status, resBytes, responseTime) => state.record(resBytes, responseTime));
   instance.on('reqError', () => state.recordError());
@@ -220,15 +267,26 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const random = seededRandom(options.seed ?? 1);
   const nextKind = weightedPicker(scenario.mix, random);
   const url = new URL(base);
-  const traffic: Traffic = { base, prefix: url.pathname.replace(/\/+$/, ''), nextRequest: () => buildRequest(nextKind(), authorization, random, options.models) };
+  const traffic: Traffic = {
+    base,
+    prefix: url.pathname.replace(/\/+$/, ''),
+    nextRequest: () => buildRequest(nextKind(), authorization, random, options.models),
+  };
   await warmUp(base, authorization, options.models, seededRandom((options.seed ?? 1) + 1), options.warmUpRounds ?? 10);
   const state = new RunState(Date.now(), { scenario: scenario.name, host: url.host, maxRequests: options.maxRequests });
   const sampler = setInterval(() => state.sampleVus(), 1000);
   try {
     for (const [index, step] of steps.entries()) {
       if (state.stoppedEarly) break;
-      const load = step.overallRate ? `${step.overallRate} req/s` : step.connectionRate ? `${step.connectionRate} req/s per connection` : 'as fast as answered';
-      log(`step ${index + 1}/${steps.length}: ${step.connections} connections, ${step.connections ? load : 'pause'}, ${step.seconds.toFixed(1)}s`);
+      const load = step.overallRate
+        ? `${step.overallRate} req/s`
+        : step.connectionRate
+          ? `${step.connectionRate} req/s per connection`
+          : 'as fast as answered';
+      log(
+        `step ${index + 1}/${steps.length}: ${step.connections} connections, ${step.connections ? load : 'pause'}, ` +
+          `${step.seconds.toFixed(1)}s`,
+      );
       state.enterStep(step.connections);
       if (step.connections === 0) await sleep(step.seconds * 1000);
       else await runStep(step, state, traffic);

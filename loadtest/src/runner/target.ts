@@ -46,15 +46,21 @@ export interface Target {
  * only when it equals `allowHost`, and never when it is or resolves to a private or link-local
  * address. Throws one line saying why not.
  */
-export async function vetTarget(raw: string, allowHost?: string, resolve: (host: string) => Promise<string[]> = defaultResolve): Promise<Target> {
+export async function vetTarget(
+  raw: string,
+  allowHost?: string,
+  resolve: (host: string) => Promise<string[]> = defaultResolve,
+): Promise<Target> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new Error(`--url "${raw}" is not a URL (e.g. http://127.0.0.1:8000)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--url must be http or https, got ${url.protocol}`);
-  if (url.username || url.password) throw new Error('--url must not carry credentials; use --user/--password or API_USER/API_PASSWORD');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`--url must be http or https, got ${url.protocol}`);
+  if (url.username || url.password)
+    throw new Error('--url must not carry credentials; use --user/--password or API_USER/API_PASSWORD');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : host === 'localhost' ? ['127.0.0.1'] : await resolve(host);
   if (addresses.length === 0) throw new Error(`--url host ${host} does not resolve`);
@@ -64,7 +70,10 @@ export async function vetTarget(raw: string, allowHost?: string, resolve: (host:
   }
   const loopback = addresses.every(isLoopback);
   if (!loopback && allowHost !== host) {
-    throw new Error(`refusing to load ${host}: only loopback by default; name the host again with --allow-host ${host} if you mean to load it`);
+    throw new Error(
+      `refusing to load ${host}: only loopback by default; name the host again with --allow-host ${host} if you ` +
+        `mean to load it`,
+    );
   }
   return { url, base: url.toString().replace(/\/+$/, '') };
 }

@@ -70,7 +70,9 @@ const tidy = (row: number[]): number[] => row.map((v) => Number(v.toPrecision(12
 function parse(body: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -81,16 +83,25 @@ function listedModels(body: Record<string, unknown> | undefined, text: string): 
   const models = body?.models;
   const valid = (m: unknown): m is ListedModel => {
     const { name, features, classes } = (m ?? {}) as Partial<ListedModel>;
-    return typeof name === 'string' && Array.isArray(features) && features.length > 0 && Array.isArray(classes) && classes.length > 0;
+    return (
+      typeof name === 'string' &&
+      Array.isArray(features) &&
+      features.length > 0 &&
+      Array.isArray(classes) &&
+      classes.length > 0
+    );
   };
-  if (!Array.isArray(models) || models.length === 0 || !models.every(valid)) throw new Error(`GET /models listed no model with features and classes: ${text.slice(0, 200)}`);
+  if (!Array.isArray(models) || models.length === 0 || !models.every(valid))
+    throw new Error(`GET /models listed no model with features and classes: ${text.slice(0, 200)}`);
   return models.map((m) => ({ name: m.name, features: m.features, classes: m.classes }));
 }
 
 /** The labels of a batch answer, v1's plain list or v2's detailed predictions. */
 function labelsOf(body: Record<string, unknown> | undefined): unknown[] {
   const list = body?.predictions;
-  return Array.isArray(list) ? list.map((p: unknown) => (typeof p === 'string' ? p : (p as { prediction?: unknown } | null)?.prediction)) : [];
+  return Array.isArray(list)
+    ? list.map((p: unknown) => (typeof p === 'string' ? p : (p as { prediction?: unknown } | null)?.prediction))
+    : [];
 }
 
 /** The neighbours' rows of a debug answer (one detailed prediction, or a batch of them). */
@@ -102,7 +113,8 @@ function neighbourRows(body: Record<string, unknown> | undefined, width: number)
     if (!Array.isArray(neighbours)) continue;
     for (const n of neighbours) {
       const row = (n as { features?: unknown } | null)?.features;
-      if (Array.isArray(row) && row.length === width && row.every((v) => typeof v === 'number' && Number.isFinite(v))) rows.push(tidy(row as number[]));
+      if (Array.isArray(row) && row.length === width && row.every((v) => typeof v === 'number' && Number.isFinite(v)))
+        rows.push(tidy(row as number[]));
     }
   }
   return rows;
@@ -134,7 +146,10 @@ function nextQueries(rows: number[][], asked: Set<string>, reach: number): numbe
   return queries.filter((q) => !asked.has(q.join())).slice(0, MAX_ROWS);
 }
 
-/** Drives the discovery: `next()` until it returns undefined, `answer()` after each; then `result()`. Throws one line when the target cannot be load-tested. */
+/**
+ * Drives the discovery: `next()` until it returns undefined, `answer()` after each; then `result()`. Throws one line
+ * when the target cannot be load-tested.
+ */
 export class ModelDiscovery {
   private phase: Phase = 'models';
   private readonly json: Record<string, string>;
@@ -184,8 +199,12 @@ export class ModelDiscovery {
     const call = this.next();
     if (!call) return;
     const body = parse(response.body);
-    const what = `${call.method} ${call.path}${call.headers['X-Experiment-Group'] ? ' (X-Experiment-Group: debug)' : ''}`;
-    const refused = (): Error => new Error(`${what} answered ${response.status || 'nothing'} during model discovery: ${response.body.slice(0, 200)}`);
+    const what =
+      `${call.method} ${call.path}` + `${call.headers['X-Experiment-Group'] ? ' (X-Experiment-Group: debug)' : ''}`;
+    const refused = (): Error =>
+      new Error(
+        `${what} answered ${response.status || 'nothing'} during model discovery: ${response.body.slice(0, 200)}`,
+      );
     if (this.phase === 'models') {
       if (response.status !== 200) throw refused();
       this.listed = listedModels(body, response.body);
@@ -206,7 +225,10 @@ export class ModelDiscovery {
       return;
     }
     const model = status === 200 ? this.listed.find((m) => m.name === body?.model) : undefined;
-    if (!model) throw status === 200 ? new Error(`/predict answered for model ${JSON.stringify(body?.model)}, which GET /models does not list`) : refused();
+    if (!model)
+      throw status === 200
+        ? new Error(`/predict answered for model ${JSON.stringify(body?.model)}, which GET /models does not list`)
+        : refused();
     this.tried = 0;
     if (this.phase === 'v1') {
       this.v1 = model;
@@ -217,7 +239,10 @@ export class ModelDiscovery {
     }
     this.v2 = model;
     if (!sameFeatures(this.v1!, model)) {
-      this.notes.push(`the debug variant serves ${model.name}, whose features differ from ${this.v1!.name}'s: ${this.v1!.name} gets a row of zeros and no rows of its classes`);
+      this.notes.push(
+        `the debug variant serves ${model.name}, whose features differ from ${this.v1!.name}'s: ${this.v1!.name} ` +
+          `gets a row of zeros and no rows of its classes`,
+      );
       this.phase = 'done';
       return;
     }
@@ -264,12 +289,22 @@ export class ModelDiscovery {
     const classRows = v1.classes.flatMap((c) => this.byClass.get(c) ?? []);
     const missing = v1.classes.filter((c) => !this.byClass.has(c));
     if (missing.length && sameFeatures(v1, v2)) {
-      this.notes.push(`no row found that ${v1.name} predicts as ${missing.join(', ')} (${this.found.size} rows tried): batches cannot name every class`);
+      this.notes.push(
+        `no row found that ${v1.name} predicts as ${missing.join(', ')} (${this.found.size} rows tried): batches ` +
+          `cannot name every class`,
+      );
     }
-    const target = (model: ListedModel): ModelTarget => ({ ...model, rows: classRows.length && sameFeatures(model, v1) ? classRows : [zeros(model.features.length)] });
+    const target = (model: ListedModel): ModelTarget => ({
+      ...model,
+      rows: classRows.length && sameFeatures(model, v1) ? classRows : [zeros(model.features.length)],
+    });
     const inferName = this.inferModel || v1.name;
     const infer = this.listed.find((m) => m.name === inferName);
-    if (!infer) throw new Error(`the model ${inferName} for the Open Inference Protocol requests is not served here; GET /models lists ${this.listed.map((m) => m.name).join(', ')}`);
+    if (!infer)
+      throw new Error(
+        `the model ${inferName} for the Open Inference Protocol requests is not served here; GET /models lists ` +
+          `${this.listed.map((m) => m.name).join(', ')}`,
+      );
     const coverage = v1.classes.flatMap((c) => this.byClass.get(c)?.slice(0, 1) ?? []);
     return { v1: target(v1), v2: target(v2), infer: target(infer), coverage, notes: this.notes };
   }

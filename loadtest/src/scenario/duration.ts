@@ -14,6 +14,7 @@ export function parseDuration(text: string): number {
     seconds += Number(match[1]) * unit[match[2]!]!;
     consumed = part.lastIndex;
   }
-  if (consumed === 0 || consumed !== trimmed.length) throw new Error(`"${text}" is not a duration (e.g. 30s, 2m, 1h30m, 500ms)`);
+  if (consumed === 0 || consumed !== trimmed.length)
+    throw new Error(`"${text}" is not a duration (e.g. 30s, 2m, 1h30m, 500ms)`);
   return seconds;
 }

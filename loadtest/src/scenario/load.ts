@@ -22,7 +22,10 @@ export const METRIC_TYPES: Record<string, 'trend' | 'rate' | 'counter' | 'gauge'
   vus: 'gauge',
   vus_max: 'gauge',
   predictions: 'counter',
-  /** Per predict_batch answer: 1 when it named every class of the served model (each batch carries a row of each class found). */
+  /**
+   * Per predict_batch answer: 1 when it named every class of the served model (each batch carries a row of each class
+   * found).
+   */
   classes_covered: 'rate',
 };
 
@@ -49,14 +52,40 @@ const ScenarioSchema = z.strictObject({
   description: z.string().min(1),
   profile: z.discriminatedUnion('executor', [
     z.strictObject({ executor: z.literal('constant-vus'), vus: count.min(1), duration }),
-    z.strictObject({ executor: z.literal('ramping-vus'), startVUs: count, stages, gracefulRampDown: duration.optional() }),
-    z.strictObject({ executor: z.literal('constant-arrival-rate'), rate: count.min(1), timeUnit: duration, duration, preAllocatedVUs: count.min(1), maxVUs: count.min(1) }),
-    z.strictObject({ executor: z.literal('ramping-arrival-rate'), startRate: count, timeUnit: duration, stages, preAllocatedVUs: count.min(1), maxVUs: count.min(1) }),
+    z.strictObject({
+      executor: z.literal('ramping-vus'),
+      startVUs: count,
+      stages,
+      gracefulRampDown: duration.optional(),
+    }),
+    z.strictObject({
+      executor: z.literal('constant-arrival-rate'),
+      rate: count.min(1),
+      timeUnit: duration,
+      duration,
+      preAllocatedVUs: count.min(1),
+      maxVUs: count.min(1),
+    }),
+    z.strictObject({
+      executor: z.literal('ramping-arrival-rate'),
+      startRate: count,
+      timeUnit: duration,
+      stages,
+      preAllocatedVUs: count.min(1),
+      maxVUs: count.min(1),
+    }),
   ]),
   thinkTime: z.number().positive().max(60).optional(),
   mix: z.partialRecord(z.enum(REQUEST_KINDS as [string, ...string[]]), z.number().min(0)),
   thresholds: z.record(z.string(), z.array(z.string()).min(1)),
-  local: z.strictObject({ timeScale: z.number().positive().max(1), maxSeconds: z.number().positive().max(24 * 3600), maxRequests: z.number().int().min(1) }),
+  local: z.strictObject({
+    timeScale: z.number().positive().max(1),
+    maxSeconds: z
+      .number()
+      .positive()
+      .max(24 * 3600),
+    maxRequests: z.number().int().min(1),
+  }),
 });
 
 /** Checks what the schema cannot: known metrics, valid threshold expressions, a non-empty mix. */
@@ -71,11 +100,14 @@ function semanticProblems(scenario: Scenario): string[] {
     }
     for (const expression of expressions) {
       const parsed = parseThreshold(expression);
-      if (!parsed) problems.push(`thresholds.${key}: "${expression}" is not a k6 threshold such as p(95)<200 or rate<0.01`);
-      else if (!AGGREGATIONS[type]!.test(parsed.aggregation)) problems.push(`thresholds.${key}: ${parsed.aggregation} does not apply to a ${type} metric`);
+      if (!parsed)
+        problems.push(`thresholds.${key}: "${expression}" is not a k6 threshold such as p(95)<200 or rate<0.01`);
+      else if (!AGGREGATIONS[type]!.test(parsed.aggregation))
+        problems.push(`thresholds.${key}: ${parsed.aggregation} does not apply to a ${type} metric`);
     }
   }
-  if (!Object.values(scenario.mix).some((weight) => (weight ?? 0) > 0)) problems.push('mix: give at least one request kind a positive weight');
+  if (!Object.values(scenario.mix).some((weight) => (weight ?? 0) > 0))
+    problems.push('mix: give at least one request kind a positive weight');
   return problems;
 }
 

@@ -14,7 +14,9 @@ import type { RequestKind } from './types';
  * under test, found once by discovery.ts (the k6 script's setup(), the runner before its first step).
  */
 
-/** Rows per batch /predict (at least: a batch also carries one row per class) and per Open Inference Protocol request. */
+/**
+ * Rows per batch /predict (at least: a batch also carries one row per class) and per Open Inference Protocol request.
+ */
 export const BATCH_ROWS = 10;
 export const INFER_ROWS = 3;
 
@@ -48,7 +50,10 @@ export interface CheckResult {
   ok: boolean;
 }
 
-/** Judged answer: the checks, the predictions it carried (for the per-class/per-variant counters), and for a batch whether its answers named every class of the model. */
+/**
+ * Judged answer: the checks, the predictions it carried (for the per-class/per-variant counters), and for a batch
+ * whether its answers named every class of the model.
+ */
 export interface Judgement {
   checks: CheckResult[];
   predictions: { variant: string; classes: string[] } | undefined;
@@ -56,7 +61,15 @@ export interface Judgement {
 }
 
 /** Every request kind, in the order reports list them. */
-export const REQUEST_KINDS: readonly RequestKind[] = ['predict_single', 'predict_batch', 'predict_v2', 'infer', 'invalid_row', 'malformed_json', 'wrong_content_type'];
+export const REQUEST_KINDS: readonly RequestKind[] = [
+  'predict_single',
+  'predict_batch',
+  'predict_v2',
+  'infer',
+  'invalid_row',
+  'malformed_json',
+  'wrong_content_type',
+];
 
 /** The error code each invalid kind must get, as the API's error body names it. */
 const EXPECTED_ERROR: Partial<Record<RequestKind, string>> = {
@@ -86,10 +99,24 @@ function batchRows(models: TrafficModels, random: () => number): number[][] {
  * Builds the request for `kind`. `authorization` is the full header value (`Basic …`), built by
  * the caller with its own base64; `models` says which model each route reaches and what rows it takes.
  */
-export function buildRequest(kind: RequestKind, authorization: string, random: () => number, models: TrafficModels): RequestSpec {
+export function buildRequest(
+  kind: RequestKind,
+  authorization: string,
+  random: () => number,
+  models: TrafficModels,
+): RequestSpec {
   const json = { 'Content-Type': 'application/json', Authorization: authorization };
   const { v1 } = models;
-  const post = (path: string, body: string, shape: { classes?: readonly string[]; rows?: number; expectedStatus?: number; headers?: Record<string, string> } = {}): RequestSpec => ({
+  const post = (
+    path: string,
+    body: string,
+    shape: {
+      classes?: readonly string[];
+      rows?: number;
+      expectedStatus?: number;
+      headers?: Record<string, string>;
+    } = {},
+  ): RequestSpec => ({
     kind,
     method: 'POST',
     path,
@@ -108,12 +135,17 @@ export function buildRequest(kind: RequestKind, authorization: string, random: (
       return { ...post('/predict', JSON.stringify({ X: rows }), { rows: rows.length }), everyClass: true };
     }
     case 'predict_v2':
-      return post('/predict', JSON.stringify({ X: pickRow(models.v2, random) }), { classes: models.v2.classes, headers: { ...json, 'X-Experiment-Group': 'debug' } });
+      return post('/predict', JSON.stringify({ X: pickRow(models.v2, random) }), {
+        classes: models.v2.classes,
+        headers: { ...json, 'X-Experiment-Group': 'debug' },
+      });
     case 'infer': {
       const { infer } = models;
       const data: number[] = [];
       for (const r of pickRows(infer, INFER_ROWS, random)) data.push(...r);
-      const body = JSON.stringify({ inputs: [{ name: 'input', shape: [INFER_ROWS, infer.features.length], datatype: 'FP32', data }] });
+      const body = JSON.stringify({
+        inputs: [{ name: 'input', shape: [INFER_ROWS, infer.features.length], datatype: 'FP32', data }],
+      });
       return post(`/v2/models/${infer.name}/infer`, body, { classes: infer.classes, rows: INFER_ROWS });
     }
     case 'invalid_row':
@@ -122,30 +154,42 @@ export function buildRequest(kind: RequestKind, authorization: string, random: (
     case 'malformed_json':
       return post('/predict', `{"X": [${row.join(', ')},`, { expectedStatus: 400 });
     case 'wrong_content_type':
-      return post('/predict', `X=${row.join(',')}`, { expectedStatus: 415, headers: { 'Content-Type': 'text/plain', Authorization: authorization } });
+      return post('/predict', `X=${row.join(',')}`, {
+        expectedStatus: 415,
+        headers: { 'Content-Type': 'text/plain', Authorization: authorization },
+      });
   }
 }
 
 function parse(body: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The class names in a prediction answer to `spec`, or undefined unless it holds one of the model's classes per row sent. */
+/**
+ * The class names in a prediction answer to `spec`, or undefined unless it holds one of the model's classes per row
+ * sent.
+ */
 function classesIn(spec: RequestSpec, body: Record<string, unknown>): string[] | undefined {
   const isClass = (value: unknown): value is string => typeof value === 'string' && spec.classes.includes(value);
   let labels: unknown[] | undefined;
   if (spec.kind === 'predict_single' || spec.kind === 'predict_v2') labels = [body.prediction];
   else if (spec.kind === 'predict_batch') {
     const list = body.predictions;
-    labels = Array.isArray(list) ? list.map((p: unknown) => (typeof p === 'string' ? p : (p as { prediction?: unknown } | null)?.prediction)) : undefined;
+    labels = Array.isArray(list)
+      ? list.map((p: unknown) => (typeof p === 'string' ? p : (p as { prediction?: unknown } | null)?.prediction))
+      : undefined;
   } else if (spec.kind === 'infer') {
     const outputs = body.outputs;
-    const data = Array.isArray(outputs) ? (outputs as Array<{ name?: unknown; data?: unknown }>).find((o) => o.name === 'label')?.data : undefined;
+    const data = Array.isArray(outputs)
+      ? (outputs as Array<{ name?: unknown; data?: unknown }>).find((o) => o.name === 'label')?.data
+      : undefined;
     labels = Array.isArray(data) ? data : undefined;
   }
   return labels && labels.length === spec.rows && labels.every(isClass) ? labels : undefined;
@@ -167,9 +211,15 @@ export function judge(spec: RequestSpec, response: ResponseSeen): Judgement {
   const variant = response.headers['x-variant'] ?? (typeof body?.variant === 'string' ? body.variant : 'unknown');
   if (kind === 'predict_v2') {
     const detailed = body !== undefined && typeof body.probabilities === 'object' && body.probabilities !== null;
-    checks.push({ name: 'predict_v2: variant v2 with probabilities', ok: classes !== undefined && variant === 'v2' && detailed });
+    checks.push({
+      name: 'predict_v2: variant v2 with probabilities',
+      ok: classes !== undefined && variant === 'v2' && detailed,
+    });
   } else {
-    checks.push({ name: `${kind}: ${kind === 'predict_single' ? 'a known class' : 'one known class per row'}`, ok: classes !== undefined });
+    checks.push({
+      name: `${kind}: ${kind === 'predict_single' ? 'a known class' : 'one known class per row'}`,
+      ok: classes !== undefined,
+    });
   }
   const judgement: Judgement = { checks, predictions: classes ? { variant, classes } : undefined };
   if (spec.everyClass) judgement.everyClass = classes !== undefined && spec.classes.every((c) => classes.includes(c));

@@ -15,11 +15,26 @@ export interface Stage {
 export type Profile =
   | { executor: 'constant-vus'; vus: number; duration: string }
   | { executor: 'ramping-vus'; startVUs: number; stages: Stage[]; gracefulRampDown?: string }
-  | { executor: 'constant-arrival-rate'; rate: number; timeUnit: string; duration: string; preAllocatedVUs: number; maxVUs: number }
-  | { executor: 'ramping-arrival-rate'; startRate: number; timeUnit: string; stages: Stage[]; preAllocatedVUs: number; maxVUs: number };
+  | {
+      executor: 'constant-arrival-rate';
+      rate: number;
+      timeUnit: string;
+      duration: string;
+      preAllocatedVUs: number;
+      maxVUs: number;
+    }
+  | {
+      executor: 'ramping-arrival-rate';
+      startRate: number;
+      timeUnit: string;
+      stages: Stage[];
+      preAllocatedVUs: number;
+      maxVUs: number;
+    };
 
 /** The kinds of request a scenario mixes (requests.ts says what each sends and expects). */
-export type RequestKind = 'predict_single' | 'predict_batch' | 'predict_v2' | 'infer' | 'invalid_row' | 'malformed_json' | 'wrong_content_type';
+export type RequestKind =
+  'predict_single' | 'predict_batch' | 'predict_v2' | 'infer' | 'invalid_row' | 'malformed_json' | 'wrong_content_type';
 
 /** How the local runner shrinks a scenario to fit a shared machine. */
 export interface LocalLimits {

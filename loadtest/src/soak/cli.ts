@@ -38,15 +38,28 @@ async function main(argv: string[]): Promise<number> {
       rssEndBytes: m.rssEnd,
       rssGrowth: +verdict.growth.toFixed(4),
       rssMaxBytes: Math.max(...m.rssSamples),
-      latencyMs: { p50: +m.latencyMs.p50.toFixed(2), p99: +m.latencyMs.p99.toFixed(2), max: +m.latencyMs.max.toFixed(2) },
+      latencyMs: {
+        p50: +m.latencyMs.p50.toFixed(2),
+        p99: +m.latencyMs.p99.toFixed(2),
+        max: +m.latencyMs.max.toFixed(2),
+      },
       reasons: verdict.reasons,
     };
     if (options.json) {
       console.log(JSON.stringify({ soak: summary }));
     } else {
-      console.log(`RSS at start (lowest in the first quarter after a ${options.warmupSeconds} s warm-up): ${mib(m.rssStart)}`);
-      console.log(`RSS at end (lowest in the last quarter): ${mib(m.rssEnd)} (${verdict.growth >= 0 ? '+' : ''}${(verdict.growth * 100).toFixed(1)}%, limit +${(options.maxGrowth * 100).toFixed(0)}%; peak ${mib(summary.rssMaxBytes)})`);
-      console.log(`requests: ${m.requests} sent of ${m.scheduled} scheduled, ${m.failed} failed; latency p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`);
+      console.log(
+        `RSS at start (lowest in the first quarter after a ${options.warmupSeconds} s warm-up): ${mib(m.rssStart)}`,
+      );
+      console.log(
+        `RSS at end (lowest in the last quarter): ${mib(m.rssEnd)} (${verdict.growth >= 0 ? '+' : ''}` +
+          `${(verdict.growth * 100).toFixed(1)}%, limit +${(options.maxGrowth * 100).toFixed(0)}%; peak ` +
+          `${mib(summary.rssMaxBytes)})`,
+      );
+      console.log(
+        `requests: ${m.requests} sent of ${m.scheduled} scheduled, ${m.failed} failed; latency p50 ` +
+          `${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`,
+      );
       console.log(verdict.passed ? 'soak: passed' : `soak: FAILED\n  ${verdict.reasons.join('\n  ')}`);
     }
     return verdict.passed ? 0 : 1;

@@ -31,14 +31,16 @@ export class SoakUsageError extends Error {}
 function bounded(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) throw new SoakUsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max)
+    throw new SoakUsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
 /** --serve's one or two model names (v1 first); none when not given. */
 function servedModels(raw: string | undefined): string[] {
   const names = raw?.split(',').map((name) => name.trim()) ?? [];
-  if (names.length > 2 || names.some((name) => !/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name))) throw new SoakUsageError(`--serve takes one or two model names, v1 first, got "${raw}"`);
+  if (names.length > 2 || names.some((name) => !/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name)))
+    throw new SoakUsageError(`--serve takes one or two model names, v1 first, got "${raw}"`);
   return names;
 }
 

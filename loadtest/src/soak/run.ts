@@ -45,7 +45,11 @@ function fire(traffic: Traffic, agent: Agent, mix: ReturnType<typeof soakMix>, p
     traffic.latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (res.status !== req.expect) {
       traffic.failed++;
-      if (traffic.firstFailures.length < 10) traffic.firstFailures.push(`${req.name}: ${res.status === -1 ? res.error ?? 'no answer' : `status ${res.status}, expected ${req.expect}`}`);
+      if (traffic.firstFailures.length < 10)
+        traffic.firstFailures.push(
+          `${req.name}: ` +
+            `${res.status === -1 ? (res.error ?? 'no answer') : `status ${res.status}, expected ${req.expect}`}`,
+        );
     }
   });
   traffic.pending.add(done);
@@ -56,7 +60,12 @@ function fire(traffic: Traffic, agent: Agent, mix: ReturnType<typeof soakMix>, p
  * Samples the server's RSS every 2 s into `samples` (with a progress line every 15 samples)
  * until `stop()`, which resolves once the sampler has ended.
  */
-function sampleRss(target: SoakTarget, samples: number[], progress: (line: string) => void, traffic: Traffic): { stop: () => Promise<void> } {
+function sampleRss(
+  target: SoakTarget,
+  samples: number[],
+  progress: (line: string) => void,
+  traffic: Traffic,
+): { stop: () => Promise<void> } {
   let sampling = true;
   const sampler = (async () => {
     let last = Date.now();
@@ -65,7 +74,11 @@ function sampleRss(target: SoakTarget, samples: number[], progress: (line: strin
       if (Date.now() - last >= RSS_EVERY_MS) {
         last = Date.now();
         samples.push(await residentBytes(target.pid, target.port));
-        if (samples.length % 15 === 0) progress(`  ${traffic.requests} requests, ${traffic.failed} failed, RSS ${(samples[samples.length - 1]! / 1048576).toFixed(1)} MiB`);
+        if (samples.length % 15 === 0)
+          progress(
+            `  ${traffic.requests} requests, ${traffic.failed} failed, RSS ` +
+              `${(samples[samples.length - 1]! / 1048576).toFixed(1)} MiB`,
+          );
       }
     }
   })();
@@ -79,7 +92,11 @@ function sampleRss(target: SoakTarget, samples: number[], progress: (line: strin
 
 /** The RSS once the warm-up's garbage has settled: the settled end of three readings 200 ms apart. */
 async function settledRss(target: SoakTarget): Promise<number> {
-  return settledEnd([await residentBytes(target.pid, target.port), await sleep(200).then(() => residentBytes(target.pid, target.port)), await sleep(200).then(() => residentBytes(target.pid, target.port))]);
+  return settledEnd([
+    await residentBytes(target.pid, target.port),
+    await sleep(200).then(() => residentBytes(target.pid, target.port)),
+    await sleep(200).then(() => residentBytes(target.pid, target.port)),
+  ]);
 }
 
 /**
@@ -87,10 +104,23 @@ async function settledRss(target: SoakTarget): Promise<number> {
  * `seconds`, open loop (a slow answer does not slow the schedule), and samples RSS every 2 s after
  * the warm-up. `progress` gets a line now and then.
  */
-export async function runSoak(options: SoakOptions, target: SoakTarget, models: TrafficModels, progress: (line: string) => void = () => undefined): Promise<SoakMeasurement> {
+export async function runSoak(
+  options: SoakOptions,
+  target: SoakTarget,
+  models: TrafficModels,
+  progress: (line: string) => void = () => undefined,
+): Promise<SoakMeasurement> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const mix = soakMix(models);
-  const traffic: Traffic = { requests: 0, failed: 0, latencies: [], firstFailures: [], inFlight: 0, sent: 0, pending: new Set() };
+  const traffic: Traffic = {
+    requests: 0,
+    failed: 0,
+    latencies: [],
+    firstFailures: [],
+    inFlight: 0,
+    sent: 0,
+    pending: new Set(),
+  };
 
   const pace = async (seconds: number): Promise<number> => {
     const started = Date.now();

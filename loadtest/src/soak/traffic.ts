@@ -1,4 +1,4 @@
-import type { Agent} from 'node:http';
+import type { Agent } from 'node:http';
 import { request } from 'node:http';
 import type { TrafficModels } from '../scenario/discovery';
 
@@ -12,7 +12,8 @@ export interface SoakRequest {
   expect: number;
 }
 
-export const credentials = (): string => `Basic ${Buffer.from(`${process.env.API_USER ?? 'alice'}:${process.env.API_PASSWORD ?? 'wonderland'}`).toString('base64')}`;
+export const credentials = (): string =>
+  `Basic ${Buffer.from(`${process.env.API_USER ?? 'alice'}:${process.env.API_PASSWORD ?? 'wonderland'}`).toString('base64')}`;
 
 /**
  * The mix, weighted by repetition: mostly predictions of every kind, some errors, probes and scrapes.
@@ -21,7 +22,14 @@ export const credentials = (): string => `Basic ${Buffer.from(`${process.env.API
 export function soakMix(models: TrafficModels): SoakRequest[] {
   const { v1, v2, infer } = models;
   const auth = { authorization: credentials(), 'content-type': 'application/json' };
-  const predict = (name: string, body: unknown, extra: Record<string, string> = {}, expect = 200): SoakRequest => ({ name, method: 'POST', path: '/predict', headers: { ...auth, ...extra }, body: JSON.stringify(body), expect });
+  const predict = (name: string, body: unknown, extra: Record<string, string> = {}, expect = 200): SoakRequest => ({
+    name,
+    method: 'POST',
+    path: '/predict',
+    headers: { ...auth, ...extra },
+    body: JSON.stringify(body),
+    expect,
+  });
   const single = predict('predict_single', { X: v1.rows[0] });
   const inferRows = [infer.rows[0]!, infer.rows[infer.rows.length - 1]!];
   return [
@@ -36,7 +44,9 @@ export function soakMix(models: TrafficModels): SoakRequest[] {
       method: 'POST',
       path: `/v2/models/${infer.name}/infer`,
       headers: auth,
-      body: JSON.stringify({ inputs: [{ name: 'input', shape: [2, infer.features.length], datatype: 'FP32', data: inferRows.flat() }] }),
+      body: JSON.stringify({
+        inputs: [{ name: 'input', shape: [2, infer.features.length], datatype: 'FP32', data: inferRows.flat() }],
+      }),
       expect: 200,
     },
     predict('invalid_row', { X: [1, 2, 'three'] }, {}, 400),
@@ -51,11 +61,14 @@ export function send(agent: Agent, port: number, req: SoakRequest): Promise<{ st
   return new Promise((resolve) => {
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
-    const outgoing = request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
-      res.on('error', (e) => resolve({ status: -1, error: e.message }));
-    });
+    const outgoing = request(
+      { host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent, timeout: 10_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+        res.on('error', (e) => resolve({ status: -1, error: e.message }));
+      },
+    );
     outgoing.on('timeout', () => outgoing.destroy(new Error('timed out after 10 s')));
     outgoing.on('error', (e) => resolve({ status: -1, error: e.message }));
     outgoing.end(req.body);

@@ -26,8 +26,13 @@ export function judgeSoak(m: SoakMeasurement, maxGrowth: number): SoakVerdict {
   const growth = m.rssStart > 0 ? (m.rssEnd - m.rssStart) / m.rssStart : Number.POSITIVE_INFINITY;
   const reasons: string[] = [];
   if (m.requests === 0) reasons.push('no request was sent');
-  if (m.failed > 0) reasons.push(`${m.failed} of ${m.requests} requests failed (first: ${m.firstFailures.slice(0, 3).join('; ')})`);
-  if (growth > maxGrowth) reasons.push(`RSS grew ${(growth * 100).toFixed(1)}% after warm-up (${mib(m.rssStart)} -> ${mib(m.rssEnd)}), more than ${(maxGrowth * 100).toFixed(0)}%`);
+  if (m.failed > 0)
+    reasons.push(`${m.failed} of ${m.requests} requests failed (first: ${m.firstFailures.slice(0, 3).join('; ')})`);
+  if (growth > maxGrowth)
+    reasons.push(
+      `RSS grew ${(growth * 100).toFixed(1)}% after warm-up (${mib(m.rssStart)} -> ${mib(m.rssEnd)}), more than ` +
+        `${(maxGrowth * 100).toFixed(0)}%`,
+    );
   return { passed: reasons.length === 0, growth, reasons };
 }
 

@@ -21,6 +21,9 @@ export function loaderNames(): string[] {
 /** Loads a predictor with the algorithm called `name`; throws naming the known ones for any other. */
 export function loadWith(name: string, input: LoadInput<unknown, unknown>): Predictor {
   const load = Object.hasOwn(LOADERS, name) ? LOADERS[name] : undefined;
-  if (!load) throw new Error(`the batch thread has no loader for algorithm ${JSON.stringify(name)}; known: ${loaderNames().join(', ')}`);
+  if (!load)
+    throw new Error(
+      `the batch thread has no loader for algorithm ${JSON.stringify(name)}; known: ${loaderNames().join(', ')}`,
+    );
   return load(input as LoadInput<never, never>);
 }

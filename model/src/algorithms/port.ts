@@ -52,7 +52,10 @@ export interface Explanation {
   label: number;
   /** One probability per class, in class order. */
   probabilities: number[];
-  /** What the algorithm can show for its answer, as JSON-ready fields beside the prediction (names, not indexes, for classes). */
+  /**
+   * What the algorithm can show for its answer, as JSON-ready fields beside the prediction (names, not indexes, for
+   * classes).
+   */
   evidence: Record<string, unknown>;
 }
 
@@ -112,7 +115,12 @@ export interface Algorithm<Config, Params, Body> {
    * it reimplements, say), timed with `usPerRow` (µs per row of `rows`, one pass over them per call).
    * It is handed the predictor bench:model times, to reuse its parts rather than load a second copy.
    */
-  benchmark?(predictor: Predictor, input: LoadInput<Params, Body>, rows: number[][], usPerRow: (pass: () => number) => number): Record<string, number>;
+  benchmark?(
+    predictor: Predictor,
+    input: LoadInput<Params, Body>,
+    rows: number[][],
+    usPerRow: (pass: () => number) => number,
+  ): Record<string, number>;
 }
 
 /**

@@ -19654,7 +19654,11 @@ var THRESHOLD = /^\s*(avg|min|max|med|count|rate|value|p\(\s*\d+(?:\.\d+)?\s*\))
 function parseThreshold(source) {
   const match = THRESHOLD.exec(source);
   if (!match) return void 0;
-  return { aggregation: match[1].replace(/\s+/g, "").toLowerCase(), operator: match[2], value: Number(match[3]) };
+  return {
+    aggregation: match[1].replace(/\s+/g, "").toLowerCase(),
+    operator: match[2],
+    value: Number(match[3])
+  };
 }
 function parseMetricKey(key) {
   const open2 = key.indexOf("{");
@@ -19704,7 +19708,8 @@ function formatMetricValue(metric, aggregation, value) {
   if (aggregation === "count" || metric.type === "counter" && aggregation !== "rate") {
     return metric.contains === "data" ? formatBytes(value) : formatCount(value);
   }
-  if (metric.type === "counter" && aggregation === "rate") return metric.contains === "data" ? `${formatBytes(value)}/s` : `${formatCount(value)}/s`;
+  if (metric.type === "counter" && aggregation === "rate")
+    return metric.contains === "data" ? `${formatBytes(value)}/s` : `${formatCount(value)}/s`;
   if (metric.contains === "time") return formatMs(value);
   if (metric.contains === "data") return formatBytes(value);
   return formatCount(value);
@@ -19763,7 +19768,8 @@ function countsByTag(summary2, metric, tag) {
   for (const [key, value] of Object.entries(summary2.metrics)) {
     const parsed = parseMetricKey(key);
     const tagNames = Object.keys(parsed.tags);
-    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === "counter") out.push([parsed.tags[tag], value.values.count]);
+    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === "counter")
+      out.push([parsed.tags[tag], value.values.count]);
   }
   return out.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }
@@ -19772,14 +19778,20 @@ function trendsByTag(summary2, metric, tag) {
   for (const [key, value] of Object.entries(summary2.metrics)) {
     const parsed = parseMetricKey(key);
     const tagNames = Object.keys(parsed.tags);
-    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === "trend") out.push([parsed.tags[tag], value.values]);
+    if (parsed.name === metric && tagNames.length === 1 && tagNames[0] === tag && value.type === "trend")
+      out.push([parsed.tags[tag], value.values]);
   }
   return out.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }
 function allChecks(summary2) {
   const out = [];
   const walk = (group) => {
-    for (const check of group.checks) out.push({ name: group.path ? `${group.name} › ${check.name}` : check.name, passes: check.passes, fails: check.fails });
+    for (const check of group.checks)
+      out.push({
+        name: group.path ? `${group.name} › ${check.name}` : check.name,
+        passes: check.passes,
+        fails: check.fails
+      });
     for (const child of group.groups) walk(child);
   };
   walk(summary2.root_group);
@@ -19808,25 +19820,35 @@ function textSummary(summary2, options = {}) {
   const head = overview(summary2);
   const lines = [""];
   const verdict2 = head.passed ? paint(32, "PASSED") : paint(31, "FAILED");
-  lines.push(`${indent}${options.title ?? "k6 summary"}: ${verdict2} (${head.thresholds - head.thresholdsFailed}/${head.thresholds} thresholds hold) in ${formatMs(summary2.state.testRunDurationMs)}`);
+  lines.push(
+    `${indent}${options.title ?? "k6 summary"}: ${verdict2} (${head.thresholds - head.thresholdsFailed}/${head.thresholds} thresholds hold) in ${formatMs(summary2.state.testRunDurationMs)}`
+  );
   const rows = thresholdRows(summary2);
   if (rows.length > 0) {
     lines.push("", `${indent}THRESHOLDS`);
     const width2 = Math.max(...rows.map((r) => r.metric.length));
-    for (const row of rows) lines.push(`${indent}  ${mark(row.ok)} ${row.metric.padEnd(width2)}  ${row.source.padEnd(14)} ${row.observedText}`);
+    for (const row of rows)
+      lines.push(
+        `${indent}  ${mark(row.ok)} ${row.metric.padEnd(width2)}  ${row.source.padEnd(14)} ${row.observedText}`
+      );
   }
   const checks = allChecks(summary2);
   if (checks.length > 0) {
     lines.push("", `${indent}CHECKS`);
     for (const check of checks) {
       const total = check.passes + check.fails;
-      lines.push(`${indent}  ${mark(check.fails === 0)} ${check.name}${check.fails === 0 ? "" : `  (${formatCount(check.fails)} of ${formatCount(total)} failed)`}`);
+      lines.push(
+        `${indent}  ${mark(check.fails === 0)} ${check.name}${check.fails === 0 ? "" : `  (${formatCount(check.fails)} of ${formatCount(total)} failed)`}`
+      );
     }
   }
   lines.push("", `${indent}METRICS`);
   const names = Object.keys(summary2.metrics).sort();
   const width = Math.max(30, ...names.map((n) => n.length + 2));
-  for (const name of names) lines.push(`${indent}  ${`${name}`.padEnd(width, ".")}: ${metricLine(summary2.metrics[name], summary2.options.summaryTrendStats ?? [])}`);
+  for (const name of names)
+    lines.push(
+      `${indent}  ${`${name}`.padEnd(width, ".")}: ${metricLine(summary2.metrics[name], summary2.options.summaryTrendStats ?? [])}`
+    );
   lines.push("");
   return lines.join("\n");
 }
@@ -19873,13 +19895,21 @@ function lineChart(figure, title, series, formatY, { width = 760, height = 260 }
   const y = (v) => top + plotH - v / maxY * plotH;
   const parts = [];
   for (let v = 0; v <= maxY + stepY / 2; v += stepY) {
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${escapeXml(formatY(v))}</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`
+    );
+    parts.push(
+      `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${escapeXml(formatY(v))}</text>`
+    );
   }
   const stepX = niceStep(maxX, 6);
   for (let v = 0; v <= maxX + 1e-9; v += stepX) {
-    parts.push(`<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#888"/>`);
-    parts.push(`<text x="${x(v).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" fill="#555">${escapeXml(`${Number(v.toFixed(2))}s`)}</text>`);
+    parts.push(
+      `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#888"/>`
+    );
+    parts.push(
+      `<text x="${x(v).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" fill="#555">${escapeXml(`${Number(v.toFixed(2))}s`)}</text>`
+    );
   }
   parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#888"/>`);
   for (const s of series) {
@@ -19888,13 +19918,19 @@ function lineChart(figure, title, series, formatY, { width = 760, height = 260 }
     if (s.area) {
       const first = s.points[0];
       const last = s.points[s.points.length - 1];
-      parts.push(`<path d="${d}L${x(last[0]).toFixed(1)},${y(0).toFixed(1)}L${x(first[0]).toFixed(1)},${y(0).toFixed(1)}Z" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`);
+      parts.push(
+        `<path d="${d}L${x(last[0]).toFixed(1)},${y(0).toFixed(1)}L${x(first[0]).toFixed(1)},${y(0).toFixed(1)}Z" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`
+      );
     }
-    parts.push(`<path class="series" data-series="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"/>`);
+    parts.push(
+      `<path class="series" data-series="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"/>`
+    );
   }
   let legendX = left;
   for (const s of series) {
-    parts.push(`<rect x="${legendX}" y="8" width="12" height="12" rx="2" fill="${s.color}"/><text x="${legendX + 16}" y="18" fill="#333">${escapeXml(s.name)}</text>`);
+    parts.push(
+      `<rect x="${legendX}" y="8" width="12" height="12" rx="2" fill="${s.color}"/><text x="${legendX + 16}" y="18" fill="#333">${escapeXml(s.name)}</text>`
+    );
     legendX += 30 + s.name.length * 7;
   }
   return `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>${escapeXml(title)}</title>${parts.join("")}</svg>`;
@@ -19948,7 +19984,11 @@ function table(columns, rows, numeric = []) {
 }
 function extraTable(extra) {
   const rows = extra.rows.map((r) => r.map((c) => escapeXml(typeof c === "number" ? formatCount(c) : c)));
-  return `<section data-section="extra"><h2>${escapeXml(extra.title)}</h2>${table(extra.columns, rows, extra.rows[0]?.map((c) => typeof c === "number"))}${extra.note ? `<p class="note">${escapeXml(extra.note)}</p>` : ""}</section>`;
+  return `<section data-section="extra"><h2>${escapeXml(extra.title)}</h2>${table(
+    extra.columns,
+    rows,
+    extra.rows[0]?.map((c) => typeof c === "number")
+  )}${extra.note ? `<p class="note">${escapeXml(extra.note)}</p>` : ""}</section>`;
 }
 function timelineCharts(timeline) {
   if (!timeline || timeline.length === 0) {
@@ -19961,7 +20001,12 @@ function timelineCharts(timeline) {
     "throughput",
     "Requests per second over time",
     [
-      { name: "requests/s", color: "#4c78a8", area: true, points: points.map((p) => [mid(p), perSecond(p, p.requests)]) },
+      {
+        name: "requests/s",
+        color: "#4c78a8",
+        area: true,
+        points: points.map((p) => [mid(p), perSecond(p, p.requests)])
+      },
       { name: "failed/s", color: "#e45756", points: points.map((p) => [mid(p), perSecond(p, p.failed)]) }
     ],
     (v) => formatCount(Math.round(v * 10) / 10)
@@ -19971,7 +20016,16 @@ function timelineCharts(timeline) {
     color,
     points: points.filter((p) => p[key] !== void 0).map((p) => [mid(p), p[key]])
   });
-  const latency = lineChart("latency-over-time", "Latency percentiles over time", [latencySeries("p50", "p50", "#54a24b"), latencySeries("p95", "p95", "#f58518"), latencySeries("p99", "p99", "#b279a2")], formatMs);
+  const latency = lineChart(
+    "latency-over-time",
+    "Latency percentiles over time",
+    [
+      latencySeries("p50", "p50", "#54a24b"),
+      latencySeries("p95", "p95", "#f58518"),
+      latencySeries("p99", "p99", "#b279a2")
+    ],
+    formatMs
+  );
   return `<section data-section="timeline"><h2>Throughput over time</h2><div class="charts">${throughput}${latency}</div></section>`;
 }
 function tiles(summary2, head) {
@@ -19991,7 +20045,12 @@ function thresholdTable(summary2) {
   const thresholds = thresholdRows(summary2);
   return thresholds.length ? table(
     ["", "metric", "threshold", "observed"],
-    thresholds.map((t) => [t.ok ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>', `<code>${escapeXml(t.metric)}</code>`, `<code>${escapeXml(t.source)}</code>`, escapeXml(t.observedText)]),
+    thresholds.map((t) => [
+      t.ok ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>',
+      `<code>${escapeXml(t.metric)}</code>`,
+      `<code>${escapeXml(t.source)}</code>`,
+      escapeXml(t.observedText)
+    ]),
     [false, false, false, true]
   ) : '<p class="note">This run has no thresholds.</p>';
 }
@@ -20001,14 +20060,23 @@ function latencyChart(summary2) {
   return stats.length ? barChart(
     "latency",
     "HTTP request duration percentiles",
-    stats.map(([stat2, value]) => ({ label: stat2, value, text: formatMs(value), color: stat2 === "max" ? "#9ca3af" : stat2.startsWith("p(") ? "#f58518" : "#4c78a8" }))
+    stats.map(([stat2, value]) => ({
+      label: stat2,
+      value,
+      text: formatMs(value),
+      color: stat2 === "max" ? "#9ca3af" : stat2.startsWith("p(") ? "#f58518" : "#4c78a8"
+    }))
   ) : '<p class="note">No http_req_duration in this summary.</p>';
 }
 function kindSection(summary2) {
   const byKind = trendsByTag(summary2, "http_req_duration", "kind");
   return byKind.length ? `<section data-section="kinds"><h2>Latency per request kind</h2>${table(
     ["kind", "count", "med", "p(95)", "p(99)", "max"],
-    byKind.map(([kind, v]) => [`<code>${escapeXml(kind)}</code>`, v.count === void 0 ? "" : formatCount(v.count), ...["med", "p(95)", "p(99)", "max"].map((s) => v[s] === void 0 ? "" : formatMs(v[s]))]),
+    byKind.map(([kind, v]) => [
+      `<code>${escapeXml(kind)}</code>`,
+      v.count === void 0 ? "" : formatCount(v.count),
+      ...["med", "p(95)", "p(99)", "max"].map((s) => v[s] === void 0 ? "" : formatMs(v[s]))
+    ]),
     [false, true, true, true, true, true]
   )}</section>` : "";
 }
@@ -20016,7 +20084,12 @@ function checkTable(summary2) {
   const checks = allChecks(summary2);
   return checks.length ? table(
     ["", "check", "passed", "failed"],
-    checks.map((c) => [c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>', escapeXml(c.name), formatCount(c.passes), formatCount(c.fails)]),
+    checks.map((c) => [
+      c.fails === 0 ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>',
+      escapeXml(c.name),
+      formatCount(c.passes),
+      formatCount(c.fails)
+    ]),
     [false, false, true, true]
   ) : '<p class="note">No checks.</p>';
 }
@@ -20024,12 +20097,32 @@ function predictionSection(summary2) {
   const byClass = countsByTag(summary2, "predictions", "class");
   const byVariant = countsByTag(summary2, "predictions", "variant");
   const palette = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"];
-  return byClass.length || byVariant.length ? `<section data-section="predictions"><h2>Predictions</h2>${byClass.length ? barChart("predictions-class", "Predictions per class", byClass.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[i % palette.length] }))) : ""}${byVariant.length ? barChart("predictions-variant", "Predictions per variant", byVariant.map(([label, value], i) => ({ label, value, text: formatCount(value), color: palette[(i + 3) % palette.length] }))) : ""}</section>` : "";
+  return byClass.length || byVariant.length ? `<section data-section="predictions"><h2>Predictions</h2>${byClass.length ? barChart(
+    "predictions-class",
+    "Predictions per class",
+    byClass.map(([label, value], i) => ({
+      label,
+      value,
+      text: formatCount(value),
+      color: palette[i % palette.length]
+    }))
+  ) : ""}${byVariant.length ? barChart(
+    "predictions-variant",
+    "Predictions per variant",
+    byVariant.map(([label, value], i) => ({
+      label,
+      value,
+      text: formatCount(value),
+      color: palette[(i + 3) % palette.length]
+    }))
+  ) : ""}</section>` : "";
 }
 function metricTable(summary2) {
   const rows = Object.keys(summary2.metrics).sort().map((name) => {
     const metric = summary2.metrics[name];
-    const values = Object.entries(metric.values).map(([k, v]) => `${escapeXml(k)}=${escapeXml(metric.contains === "time" && metric.type === "trend" && k !== "count" ? formatMs(v) : formatCount(v))}`).join(" ");
+    const values = Object.entries(metric.values).map(
+      ([k, v]) => `${escapeXml(k)}=${escapeXml(metric.contains === "time" && metric.type === "trend" && k !== "count" ? formatMs(v) : formatCount(v))}`
+    ).join(" ");
     return [`<code>${escapeXml(name)}</code>`, metric.type, values];
   });
   return table(["metric", "type", "values"], rows);
@@ -20092,7 +20185,11 @@ function cell(text) {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 function table2(columns, rows) {
-  return [`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join("\n");
+  return [
+    `| ${columns.join(" | ")} |`,
+    `|${columns.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)
+  ].join("\n");
 }
 function renderMarkdown(input) {
   const { summary: summary2 } = input;
@@ -20105,35 +20202,99 @@ function renderMarkdown(input) {
   out.push(
     table2(
       ["requests", "throughput", "failed", "checks", "duration"],
-      [[formatCount(head.requests), `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`, formatPercent(head.failedRate), head.checksRate === void 0 ? "n/a" : formatPercent(head.checksRate), formatMs(summary2.state.testRunDurationMs)]]
+      [
+        [
+          formatCount(head.requests),
+          `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`,
+          formatPercent(head.failedRate),
+          head.checksRate === void 0 ? "n/a" : formatPercent(head.checksRate),
+          formatMs(summary2.state.testRunDurationMs)
+        ]
+      ]
     ),
     ""
   );
   const rows = thresholdRows(summary2);
   out.push(`### Thresholds (${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold)`, "");
-  out.push(rows.length ? table2(["", "metric", "threshold", "observed"], rows.map((r) => [r.ok ? "✅" : "❌", `\`${r.metric}\``, `\`${r.source}\``, r.observedText])) : "_No thresholds._", "");
+  out.push(
+    rows.length ? table2(
+      ["", "metric", "threshold", "observed"],
+      rows.map((r) => [r.ok ? "✅" : "❌", `\`${r.metric}\``, `\`${r.source}\``, r.observedText])
+    ) : "_No thresholds._",
+    ""
+  );
   const latency = summary2.metrics.http_req_duration;
   if (latency?.type === "trend") {
     const stats = trendStats(latency.values);
-    out.push("### Latency (http_req_duration)", "", table2(stats.map(([s]) => s), [stats.map(([, v]) => formatMs(v))]), "");
+    out.push(
+      "### Latency (http_req_duration)",
+      "",
+      table2(
+        stats.map(([s]) => s),
+        [stats.map(([, v]) => formatMs(v))]
+      ),
+      ""
+    );
   }
   const byKind = trendsByTag(summary2, "http_req_duration", "kind");
   if (byKind.length) {
-    out.push("### Latency per request kind", "", table2(["kind", "count", "med", "p(95)", "p(99)"], byKind.map(([k, v]) => [`\`${k}\``, v.count === void 0 ? "" : formatCount(v.count), ...["med", "p(95)", "p(99)"].map((s) => v[s] === void 0 ? "" : formatMs(v[s]))])), "");
+    out.push(
+      "### Latency per request kind",
+      "",
+      table2(
+        ["kind", "count", "med", "p(95)", "p(99)"],
+        byKind.map(([k, v]) => [
+          `\`${k}\``,
+          v.count === void 0 ? "" : formatCount(v.count),
+          ...["med", "p(95)", "p(99)"].map((s) => v[s] === void 0 ? "" : formatMs(v[s]))
+        ])
+      ),
+      ""
+    );
   }
   const checks = allChecks(summary2);
   const failing = checks.filter((c) => c.fails > 0);
   if (checks.length) {
     out.push(failing.length ? `### Checks (${failing.length} failing)` : "### Checks (all pass)", "");
-    out.push(table2(["", "check", "passed", "failed"], (failing.length ? failing : checks).map((c) => [c.fails ? "❌" : "✅", c.name, formatCount(c.passes), formatCount(c.fails)])), "");
+    out.push(
+      table2(
+        ["", "check", "passed", "failed"],
+        (failing.length ? failing : checks).map((c) => [
+          c.fails ? "❌" : "✅",
+          c.name,
+          formatCount(c.passes),
+          formatCount(c.fails)
+        ])
+      ),
+      ""
+    );
   }
   const byClass = countsByTag(summary2, "predictions", "class");
   const byVariant = countsByTag(summary2, "predictions", "variant");
   if (byClass.length || byVariant.length) {
-    out.push("### Predictions", "", table2(["by", "value", "count"], [...byClass.map(([v, n]) => ["class", v, formatCount(n)]), ...byVariant.map(([v, n]) => ["variant", v, formatCount(n)])]), "");
+    out.push(
+      "### Predictions",
+      "",
+      table2(
+        ["by", "value", "count"],
+        [
+          ...byClass.map(([v, n]) => ["class", v, formatCount(n)]),
+          ...byVariant.map(([v, n]) => ["variant", v, formatCount(n)])
+        ]
+      ),
+      ""
+    );
   }
   for (const extra of input.tables ?? []) {
-    out.push(`### ${extra.title}`, "", table2(extra.columns, extra.rows.map((r) => r.map((c) => typeof c === "number" ? formatCount(c) : c))), "");
+    out.push(
+      `### ${extra.title}`,
+      "",
+      table2(
+        extra.columns,
+        extra.rows.map((r) => r.map((c) => typeof c === "number" ? formatCount(c) : c))
+      ),
+      ""
+    );
     if (extra.note) out.push(`_${extra.note}_`, "");
   }
   return out.join("\n");
@@ -20194,7 +20355,12 @@ var TimelineBuilder = class {
         seconds = Math.min(this.sliceSeconds, (endMs - this.startMs) / 1e3 - i * this.sliceSeconds);
         if (seconds < this.sliceSeconds / 5) break;
       }
-      const point = { t: i * this.sliceSeconds, seconds: Math.round(seconds * 1e3) / 1e3, requests: slice.requests, failed: slice.failed };
+      const point = {
+        t: i * this.sliceSeconds,
+        seconds: Math.round(seconds * 1e3) / 1e3,
+        requests: slice.requests,
+        failed: slice.failed
+      };
       if (slice.latencies.length) {
         const sorted = slice.latencies.sort((a, b) => a - b);
         point.p50 = percentile(sorted, 0.5);
@@ -20218,7 +20384,8 @@ function timelineFromK6Json(lines, sliceSeconds = 1) {
       continue;
     }
     const metric = parsed.metric;
-    if (parsed.type !== "Point" || !metric || !["http_reqs", "http_req_failed", "http_req_duration", "vus"].includes(metric)) continue;
+    if (parsed.type !== "Point" || !metric || !["http_reqs", "http_req_failed", "http_req_duration", "vus"].includes(metric))
+      continue;
     const at = Date.parse(String(parsed.data?.time));
     const value = parsed.data?.value;
     if (Number.isFinite(at) && typeof value === "number") samples.push({ at, metric, value });
@@ -20252,11 +20419,17 @@ function parseSummary(json) {
     throw new Error('the summary has no "metrics" object: expected the data k6 passes to handleSummary');
   }
   const metrics = Object.values(candidate.metrics);
-  if (metrics.some((m) => typeof m !== "object" || m === null || typeof m.type !== "string" || typeof m.values !== "object")) {
-    throw new Error(`the summary's metrics lack "type" and "values": this looks like a --summary-export file; write summary.json from handleSummary instead`);
+  if (metrics.some(
+    (m) => typeof m !== "object" || m === null || typeof m.type !== "string" || typeof m.values !== "object"
+  )) {
+    throw new Error(
+      `the summary's metrics lack "type" and "values": this looks like a --summary-export file; write summary.json from handleSummary instead`
+    );
   }
   if (!candidate.state || typeof candidate.state.testRunDurationMs !== "number" || !candidate.root_group) {
-    throw new Error('the summary lacks "state.testRunDurationMs" or "root_group": expected the data k6 passes to handleSummary');
+    throw new Error(
+      'the summary lacks "state.testRunDurationMs" or "root_group": expected the data k6 passes to handleSummary'
+    );
   }
   return { options: { summaryTrendStats: [], summaryTimeUnit: "", noColor: true }, ...candidate };
 }
@@ -20264,7 +20437,10 @@ function renderAll(input, options = {}) {
   return {
     html: renderHtml(input),
     markdown: renderMarkdown(input),
-    junit: renderJUnit(input.summary, { name: input.title ?? "k6 thresholds", ...options.classname ? { classname: options.classname } : {} }),
+    junit: renderJUnit(input.summary, {
+      name: input.title ?? "k6 thresholds",
+      ...options.classname ? { classname: options.classname } : {}
+    }),
     text: textSummary(input.summary, { title: input.title ?? "k6 summary", enableColors: false })
   };
 }
@@ -20277,7 +20453,8 @@ function verdict(summary2) {
 function readInputs() {
   const summary2 = getInput("summary", { required: true });
   const failRaw = (getInput("fail-on-threshold") || "true").toLowerCase();
-  if (failRaw !== "true" && failRaw !== "false") throw new Error(`input fail-on-threshold must be 'true' or 'false', not "${failRaw}"`);
+  if (failRaw !== "true" && failRaw !== "false")
+    throw new Error(`input fail-on-threshold must be 'true' or 'false', not "${failRaw}"`);
   const csvTables = getMultilineInput("csv-tables").map((line) => {
     const bar = line.lastIndexOf("|");
     const title = line.slice(0, bar).trim();
@@ -20309,17 +20486,26 @@ function readText(file, what) {
 function csvTable(title, text) {
   const [header, ...rows] = text.split(/\r?\n/).filter((line) => line.trim() !== "").map((line) => line.split(",").map((cell2) => cell2.trim()));
   if (!header) throw new Error(`table "${title}": the CSV file is empty`);
-  return { title, columns: header, rows: rows.map((r) => r.map((cell2) => cell2 !== "" && Number.isFinite(Number(cell2)) ? Number(cell2) : cell2)) };
+  return {
+    title,
+    columns: header,
+    rows: rows.map((r) => r.map((cell2) => cell2 !== "" && Number.isFinite(Number(cell2)) ? Number(cell2) : cell2))
+  };
 }
 function reportInput(inputs) {
-  const input = { summary: parseSummary(readText(inputs.summary, "summary")), title: inputs.title, meta: inputs.meta };
+  const input = {
+    summary: parseSummary(readText(inputs.summary, "summary")),
+    title: inputs.title,
+    meta: inputs.meta
+  };
   if (inputs.timeline) {
     if (!(0, import_node_fs.existsSync)(inputs.timeline)) throw new Error(`timeline ${inputs.timeline} not found`);
     const raw = (0, import_node_fs.readFileSync)(inputs.timeline);
     const text = (inputs.timeline.endsWith(".gz") ? (0, import_node_zlib.gunzipSync)(raw) : raw).toString("utf8");
     input.timeline = timelineFromK6Json(text.split("\n"));
   }
-  if (inputs.csvTables.length > 0) input.tables = inputs.csvTables.map(({ title, file }) => csvTable(title, readText(file, `table "${title}":`)));
+  if (inputs.csvTables.length > 0)
+    input.tables = inputs.csvTables.map(({ title, file }) => csvTable(title, readText(file, `table "${title}":`)));
   return input;
 }
 function write(file, content) {
@@ -20353,7 +20539,9 @@ async function run() {
     setOutput("html", inputs.html);
     await summary.addRaw(markdown, true).write();
     if (!passed && inputs.failOnThreshold) throw new Error(`k6 thresholds failed: ${failed.join("; ")}`);
-    info(passed ? `k6: all ${head.thresholds} thresholds held` : `k6 thresholds failed (fail-on-threshold is false): ${failed.join("; ")}`);
+    info(
+      passed ? `k6: all ${head.thresholds} thresholds held` : `k6 thresholds failed (fail-on-threshold is false): ${failed.join("; ")}`
+    );
   } catch (error2) {
     setFailed(error2 instanceof Error ? error2.message : String(error2));
   }

@@ -23,7 +23,8 @@ export interface ReportInputs {
 export function readInputs(): ReportInputs {
   const summary = core.getInput('summary', { required: true });
   const failRaw = (core.getInput('fail-on-threshold') || 'true').toLowerCase();
-  if (failRaw !== 'true' && failRaw !== 'false') throw new Error(`input fail-on-threshold must be 'true' or 'false', not "${failRaw}"`);
+  if (failRaw !== 'true' && failRaw !== 'false')
+    throw new Error(`input fail-on-threshold must be 'true' or 'false', not "${failRaw}"`);
   const csvTables = core.getMultilineInput('csv-tables').map((line) => {
     const bar = line.lastIndexOf('|');
     const title = line.slice(0, bar).trim();
@@ -61,19 +62,28 @@ export function csvTable(title: string, text: string): ExtraTable {
     .filter((line) => line.trim() !== '')
     .map((line) => line.split(',').map((cell) => cell.trim()));
   if (!header) throw new Error(`table "${title}": the CSV file is empty`);
-  return { title, columns: header, rows: rows.map((r) => r.map((cell) => (cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell))) };
+  return {
+    title,
+    columns: header,
+    rows: rows.map((r) => r.map((cell) => (cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell))),
+  };
 }
 
 /** Everything the renderer gets: the summary plus the optional timeline and tables. */
 export function reportInput(inputs: ReportInputs): ReportInput {
-  const input: ReportInput = { summary: parseSummary(readText(inputs.summary, 'summary')), title: inputs.title, meta: inputs.meta };
+  const input: ReportInput = {
+    summary: parseSummary(readText(inputs.summary, 'summary')),
+    title: inputs.title,
+    meta: inputs.meta,
+  };
   if (inputs.timeline) {
     if (!existsSync(inputs.timeline)) throw new Error(`timeline ${inputs.timeline} not found`);
     const raw = readFileSync(inputs.timeline);
     const text = (inputs.timeline.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
     input.timeline = timelineFromK6Json(text.split('\n'));
   }
-  if (inputs.csvTables.length > 0) input.tables = inputs.csvTables.map(({ title, file }) => csvTable(title, readText(file, `table "${title}":`)));
+  if (inputs.csvTables.length > 0)
+    input.tables = inputs.csvTables.map(({ title, file }) => csvTable(title, readText(file, `table "${title}":`)));
   return input;
 }
 
@@ -113,7 +123,11 @@ export async function run(): Promise<void> {
     await core.summary.addRaw(markdown, true).write();
 
     if (!passed && inputs.failOnThreshold) throw new Error(`k6 thresholds failed: ${failed.join('; ')}`);
-    core.info(passed ? `k6: all ${head.thresholds} thresholds held` : `k6 thresholds failed (fail-on-threshold is false): ${failed.join('; ')}`);
+    core.info(
+      passed
+        ? `k6: all ${head.thresholds} thresholds held`
+        : `k6 thresholds failed (fail-on-threshold is false): ${failed.join('; ')}`,
+    );
   } catch (error) {
     core.setFailed(error instanceof Error ? error.message : String(error));
   }

@@ -6,9 +6,14 @@ import type { CoreFixture } from '../../../test/support/actions-core';
 import { csvTable, run } from '../src/main';
 
 // @actions/core is ESM-only: ts-jest's CommonJS cannot load it, so it is replaced whole.
-jest.mock('@actions/core', () => jest.requireActual<{ createCoreFixture(): CoreFixture }>('../../../test/support/actions-core').createCoreFixture(), {
-  virtual: true,
-});
+jest.mock(
+  '@actions/core',
+  () =>
+    jest.requireActual<{ createCoreFixture(): CoreFixture }>('../../../test/support/actions-core').createCoreFixture(),
+  {
+    virtual: true,
+  },
+);
 
 const core = jest.requireMock<CoreFixture>('@actions/core');
 const FIXTURES = join(__dirname, 'fixtures');
@@ -31,10 +36,24 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('k6-report action', () => {
   test('when every threshold held, then it writes the summary, JUnit and HTML and passes', async () => {
-    core.reset({ summary: summaryFrom('http-passed.json'), title: 'k6 smoke', scenario: 'smoke', target: 'http://127.0.0.1:8000' });
+    core.reset({
+      summary: summaryFrom('http-passed.json'),
+      title: 'k6 smoke',
+      scenario: 'smoke',
+      target: 'http://127.0.0.1:8000',
+    });
     await run();
     expect(core.failures).toEqual([]);
-    expect(core.outputs).toMatchObject({ passed: 'true', 'failed-thresholds': '', requests: '3000', rate: '49.99', p50: '35.7', p95: '102.9', p99: '233', 'error-rate': '0.0033' });
+    expect(core.outputs).toMatchObject({
+      passed: 'true',
+      'failed-thresholds': '',
+      requests: '3000',
+      rate: '49.99',
+      p50: '35.7',
+      p95: '102.9',
+      p99: '233',
+      'error-rate': '0.0033',
+    });
     expect(core.summaryWritten).toContain('✅ k6 smoke: passed');
     expect(core.summaryWritten).toContain('`p(95)<500`');
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
@@ -46,10 +65,18 @@ describe('k6-report action', () => {
   });
 
   test('when a threshold was breached, then the step fails and names each failed threshold', async () => {
-    core.reset({ summary: summaryFrom('http-failed.json'), junit: join(dir, 'out', 'k6.xml'), html: join(dir, 'out', 'k6.html'), markdown: join(dir, 'out', 'k6.md') });
+    core.reset({
+      summary: summaryFrom('http-failed.json'),
+      junit: join(dir, 'out', 'k6.xml'),
+      html: join(dir, 'out', 'k6.html'),
+      markdown: join(dir, 'out', 'k6.md'),
+    });
     await run();
     expect(core.outputs.passed).toBe('false');
-    expect(core.outputs['failed-thresholds']?.split('\n')).toEqual(['http_req_duration: p(95)<500', 'http_req_failed: rate<0.01']);
+    expect(core.outputs['failed-thresholds']?.split('\n')).toEqual([
+      'http_req_duration: p(95)<500',
+      'http_req_failed: rate<0.01',
+    ]);
     expect(core.failures).toEqual(['k6 thresholds failed: http_req_duration: p(95)<500; http_req_failed: rate<0.01']);
     expect(readFileSync(join(dir, 'out', 'k6.xml'), 'utf8').match(/<failure/g)).toHaveLength(2);
     expect(readFileSync(join(dir, 'out', 'k6.md'), 'utf8')).toBe(core.summaryWritten.replace(/\n$/, ''));
@@ -63,20 +90,39 @@ describe('k6-report action', () => {
     expect(core.failures).toEqual([]);
   });
 
-  test("when given k6's own handleSummary fixture (custom metrics, no HTTP), then it reads it and fails on its two breaches", async () => {
-    core.reset({ summary: summaryFrom('k6-handle-summary-raw.json') });
-    await run();
-    expect(core.outputs.passed).toBe('false');
-    expect(core.outputs.p95).toBe('');
-    expect(core.outputs['failed-thresholds']?.split('\n').sort()).toEqual(['http_reqs: rate<100', 'my_trend: my_trend<1000']);
-  });
+  test(
+    "when given k6's own handleSummary fixture (custom metrics, no HTTP), then it reads it and fails on its two " +
+      'breaches',
+    async () => {
+      core.reset({ summary: summaryFrom('k6-handle-summary-raw.json') });
+      await run();
+      expect(core.outputs.passed).toBe('false');
+      expect(core.outputs.p95).toBe('');
+      expect(core.outputs['failed-thresholds']?.split('\n').sort()).toEqual([
+        'http_reqs: rate<100',
+        'my_trend: my_trend<1000',
+      ]);
+    },
+  );
 
   test('when a timeline and a CSV table are given, then the HTML shows them', async () => {
-    const point = (t: number, metric: string, value: number): string => JSON.stringify({ type: 'Point', metric, data: { time: new Date(1_700_000_000_000 + t).toISOString(), value, tags: {} } });
-    const lines = [0, 400, 1200, 1600, 2500].flatMap((t) => [point(t, 'http_reqs', 1), point(t, 'http_req_duration', 20 + t / 100)]);
+    const point = (t: number, metric: string, value: number): string =>
+      JSON.stringify({
+        type: 'Point',
+        metric,
+        data: { time: new Date(1_700_000_000_000 + t).toISOString(), value, tags: {} },
+      });
+    const lines = [0, 400, 1200, 1600, 2500].flatMap((t) => [
+      point(t, 'http_reqs', 1),
+      point(t, 'http_req_duration', 20 + t / 100),
+    ]);
     writeFileSync(join(dir, 'k6.json.gz'), gzipSync(lines.join('\n') + '\n'));
     writeFileSync(join(dir, 'replicas.csv'), 'seconds,desired,ready\n0,2,2\n5,3,2\n10,3,3\n');
-    core.reset({ summary: summaryFrom('http-passed.json'), timeline: join(dir, 'k6.json.gz'), 'csv-tables': `Replicas during the test | ${join(dir, 'replicas.csv')}` });
+    core.reset({
+      summary: summaryFrom('http-passed.json'),
+      timeline: join(dir, 'k6.json.gz'),
+      'csv-tables': `Replicas during the test | ${join(dir, 'replicas.csv')}`,
+    });
     await run();
     expect(core.failures).toEqual([]);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
@@ -111,6 +157,13 @@ describe('k6-report action', () => {
   });
 
   test('when a CSV table has numbers, then they become numbers and the header the columns', () => {
-    expect(csvTable('t', 'a,b\n1,x\n\n2.5,\n')).toEqual({ title: 't', columns: ['a', 'b'], rows: [[1, 'x'], [2.5, '']] });
+    expect(csvTable('t', 'a,b\n1,x\n\n2.5,\n')).toEqual({
+      title: 't',
+      columns: ['a', 'b'],
+      rows: [
+        [1, 'x'],
+        [2.5, ''],
+      ],
+    });
   });
 });

@@ -40193,7 +40193,8 @@ function readMetrics(file2) {
     throw new ArtifactError(file2, code === "ENOENT" ? "file not found" : "not valid JSON");
   }
   const shape = MetricsShape.safeParse(parsed);
-  if (!shape.success) throw new ArtifactError(file2, `not an mlship metrics file (${shape.error.issues[0]?.message ?? "invalid"})`);
+  if (!shape.success)
+    throw new ArtifactError(file2, `not an mlship metrics file (${shape.error.issues[0]?.message ?? "invalid"})`);
   return parsed;
 }
 var VERSION_PATTERN = /^[0-9a-f]{12}$/;
@@ -40205,7 +40206,8 @@ function readPointer(modelDir, name, pointer) {
   const file2 = (0, import_node_path.join)(modelDir, name, pointer);
   if (!(0, import_node_fs.existsSync)(file2)) return void 0;
   const version2 = (0, import_node_fs.readFileSync)(file2, "utf8").trim();
-  if (!VERSION_PATTERN.test(version2)) throw new ArtifactError(file2, `holds "${version2.slice(0, 40)}", not a version id`);
+  if (!VERSION_PATTERN.test(version2))
+    throw new ArtifactError(file2, `holds "${version2.slice(0, 40)}", not a version id`);
   return version2;
 }
 function currentVersion(modelDir, name) {
@@ -40285,7 +40287,9 @@ function evaluateGate(candidate, thresholds, baseline) {
       check2.baseline = baseline.scores[metric];
       check2.delta = value - check2.baseline;
       if (check2.delta < -thresholds.maxRegression - 1e-12) {
-        reasons.push(`${label} fell ${(-check2.delta).toFixed(4)} below the baseline (tolerance ${thresholds.maxRegression})`);
+        reasons.push(
+          `${label} fell ${(-check2.delta).toFixed(4)} below the baseline (tolerance ${thresholds.maxRegression})`
+        );
       }
     }
     if (reasons.length > 0) {
@@ -40334,11 +40338,16 @@ function baselineMetrics(dir, name) {
 }
 function gateCandidates(request2) {
   const option = (name) => `${request2.optionPrefix}${name}`;
-  if (request2.baselineDir && !(0, import_node_fs3.existsSync)(request2.baselineDir)) throw new InputError(`${option("baseline-dir")} ${request2.baselineDir} does not exist`);
+  if (request2.baselineDir && !(0, import_node_fs3.existsSync)(request2.baselineDir))
+    throw new InputError(`${option("baseline-dir")} ${request2.baselineDir} does not exist`);
   const configs = loadGateConfigs(request2.modelsFile);
-  const candidates = request2.candidate ? [readMetrics(request2.candidate)] : (request2.models.length > 0 ? request2.models : Object.keys(configs)).map((name) => candidateMetrics(request2.modelDir, name));
+  const candidates = request2.candidate ? [readMetrics(request2.candidate)] : (request2.models.length > 0 ? request2.models : Object.keys(configs)).map(
+    (name) => candidateMetrics(request2.modelDir, name)
+  );
   if (request2.baseline && candidates.length !== 1) {
-    throw new InputError(`${option("baseline")} compares one model: name one model or ${option("candidate")}, or use ${option("baseline-dir")}`);
+    throw new InputError(
+      `${option("baseline")} compares one model: name one model or ${option("candidate")}, or use ${option("baseline-dir")}`
+    );
   }
   const singleBaseline = request2.baseline ? readMetrics(request2.baseline) : void 0;
   return candidates.map((candidate) => {
@@ -40346,9 +40355,15 @@ function gateCandidates(request2) {
     const minAccuracy = request2.overrides.minAccuracy ?? configured?.minAccuracy;
     const minMacroF1 = request2.overrides.minMacroF1 ?? configured?.minMacroF1;
     if (minAccuracy === void 0 || minMacroF1 === void 0) {
-      throw new InputError(`${candidate.name} has no gate in ${request2.modelsFile}: set ${option("min-accuracy")} and ${option("min-macro-f1")}`);
+      throw new InputError(
+        `${candidate.name} has no gate in ${request2.modelsFile}: set ${option("min-accuracy")} and ${option("min-macro-f1")}`
+      );
     }
-    const thresholds = { minAccuracy, minMacroF1, maxRegression: request2.overrides.maxRegression ?? configured?.maxRegression ?? 0 };
+    const thresholds = {
+      minAccuracy,
+      minMacroF1,
+      maxRegression: request2.overrides.maxRegression ?? configured?.maxRegression ?? 0
+    };
     const baseline = singleBaseline ?? (request2.baselineDir ? baselineMetrics(request2.baselineDir, candidate.name) : void 0);
     return evaluateGate(candidate, thresholds, baseline);
   });
@@ -44557,7 +44572,8 @@ function fraction(name) {
   const raw = optional2(name);
   if (raw === void 0) return void 0;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`input ${name} must be a number from 0 to 1, not "${raw}"`);
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new Error(`input ${name} must be a number from 0 to 1, not "${raw}"`);
   return value;
 }
 function flag(name, fallback) {
@@ -44580,8 +44596,13 @@ function readInputs() {
     commentSections: getMultilineInput("comment-sections").filter(Boolean),
     githubToken: getInput("github-token")
   };
-  const overrides = { minAccuracy: fraction("min-accuracy"), minMacroF1: fraction("min-macro-f1"), maxRegression: fraction("tolerance") };
-  for (const [key, value] of Object.entries(overrides)) if (value !== void 0) inputs.overrides[key] = value;
+  const overrides = {
+    minAccuracy: fraction("min-accuracy"),
+    minMacroF1: fraction("min-macro-f1"),
+    maxRegression: fraction("tolerance")
+  };
+  for (const [key, value] of Object.entries(overrides))
+    if (value !== void 0) inputs.overrides[key] = value;
   if (inputs.baseline && inputs.baselineDir) throw new Error("give baseline or baseline-dir, not both");
   if (inputs.candidate && inputs.models.length > 0) throw new Error("give candidate or models, not both");
   if (inputs.prComment && !inputs.githubToken) throw new Error("pr-comment needs github-token");
@@ -44642,7 +44663,9 @@ async function run() {
     await summary.addRaw(markdown, true).write();
     if (inputs.prComment) await commentOnPullRequest(inputs, markdown);
     if (!passed && inputs.failOnRegression) throw new Error(`model gate failed for ${failed.join(", ")}`);
-    info(passed ? "model gate passed" : `model gate failed for ${failed.join(", ")} (fail-on-regression is false)`);
+    info(
+      passed ? "model gate passed" : `model gate failed for ${failed.join(", ")} (fail-on-regression is false)`
+    );
   } catch (error63) {
     setFailed(message(error63));
   }

@@ -32,7 +32,8 @@ function fraction(name: string): number | undefined {
   const raw = optional(name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`input ${name} must be a number from 0 to 1, not "${raw}"`);
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new Error(`input ${name} must be a number from 0 to 1, not "${raw}"`);
   return value;
 }
 
@@ -58,8 +59,13 @@ export function readInputs(): GateInputs {
     commentSections: core.getMultilineInput('comment-sections').filter(Boolean),
     githubToken: core.getInput('github-token'),
   };
-  const overrides = { minAccuracy: fraction('min-accuracy'), minMacroF1: fraction('min-macro-f1'), maxRegression: fraction('tolerance') };
-  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) inputs.overrides[key as keyof GateThresholds] = value;
+  const overrides = {
+    minAccuracy: fraction('min-accuracy'),
+    minMacroF1: fraction('min-macro-f1'),
+    maxRegression: fraction('tolerance'),
+  };
+  for (const [key, value] of Object.entries(overrides))
+    if (value !== undefined) inputs.overrides[key as keyof GateThresholds] = value;
   if (inputs.baseline && inputs.baselineDir) throw new Error('give baseline or baseline-dir, not both');
   if (inputs.candidate && inputs.models.length > 0) throw new Error('give candidate or models, not both');
   if (inputs.prComment && !inputs.githubToken) throw new Error('pr-comment needs github-token');
@@ -102,7 +108,9 @@ async function evaluateOrExplain(inputs: GateInputs): Promise<GateResult[]> {
   try {
     return evaluateCandidates(inputs);
   } catch (error) {
-    const markdown = `### Model gate: ❌ could not run\n\n${message(error)}.\n\nThe job that trains the models may have failed before uploading them: see its log.\n`;
+    const markdown =
+      `### Model gate: ❌ could not run\n\n${message(error)}.\n\nThe job that trains the models may ` +
+      `have failed before uploading them: see its log.\n`;
     await core.summary.addRaw(markdown, true).write();
     if (inputs.prComment) await commentOnPullRequest(inputs, markdown);
     throw new Error(`model gate could not run: ${message(error)}`, { cause: error });
@@ -130,7 +138,9 @@ export async function run(): Promise<void> {
     if (inputs.prComment) await commentOnPullRequest(inputs, markdown);
 
     if (!passed && inputs.failOnRegression) throw new Error(`model gate failed for ${failed.join(', ')}`);
-    core.info(passed ? 'model gate passed' : `model gate failed for ${failed.join(', ')} (fail-on-regression is false)`);
+    core.info(
+      passed ? 'model gate passed' : `model gate failed for ${failed.join(', ')} (fail-on-regression is false)`,
+    );
   } catch (error) {
     core.setFailed(message(error));
   }

@@ -7,12 +7,24 @@ import { COMMENT_MARKER } from '../src/comment';
 import { run } from '../src/main';
 
 // Both packages are ESM-only: ts-jest's CommonJS cannot load them, so they are replaced whole.
-jest.mock('@actions/core', () => jest.requireActual<{ createCoreFixture(): CoreFixture }>('../../../test/support/actions-core').createCoreFixture(), {
-  virtual: true,
-});
-jest.mock('@actions/github', () => jest.requireActual<{ createGithubFixture(): GithubFixture }>('../../../test/support/actions-core').createGithubFixture(), {
-  virtual: true,
-});
+jest.mock(
+  '@actions/core',
+  () =>
+    jest.requireActual<{ createCoreFixture(): CoreFixture }>('../../../test/support/actions-core').createCoreFixture(),
+  {
+    virtual: true,
+  },
+);
+jest.mock(
+  '@actions/github',
+  () =>
+    jest
+      .requireActual<{ createGithubFixture(): GithubFixture }>('../../../test/support/actions-core')
+      .createGithubFixture(),
+  {
+    virtual: true,
+  },
+);
 
 const core = jest.requireMock<CoreFixture>('@actions/core');
 const github = jest.requireMock<GithubFixture>('@actions/github');
@@ -33,22 +45,31 @@ beforeEach(() => {
     { name: 'M1', version: 'bbbbbbbbbbb1', accuracy: 0.94, macroF1: 0.94, pointer: 'current' },
     { name: 'M2', version: 'bbbbbbbbbbb2', accuracy: 0.97, macroF1: 0.97, pointer: 'current' },
   ]);
-  core.reset({ 'model-dir': candidates, 'models-file': modelsFile, 'fail-on-regression': 'true', 'pr-comment': 'false', 'github-token': 'token' });
+  core.reset({
+    'model-dir': candidates,
+    'models-file': modelsFile,
+    'fail-on-regression': 'true',
+    'pr-comment': 'false',
+    'github-token': 'token',
+  });
   github.reset();
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('model-gate action', () => {
-  test('when every model meets its thresholds and there is no baseline, then it passes and writes the table', async () => {
-    await run();
-    expect(core.failures).toEqual([]);
-    expect(core.outputs.passed).toBe('true');
-    expect(core.outputs['failed-models']).toBe('');
-    expect(core.summaryWritten).toContain('### Model gate: ✅ passed');
-    expect(core.summaryWritten).toContain('| M1 | aaaaaaaaaaa1 | accuracy | 0.9500 |');
-    expect(JSON.parse(core.outputs.results ?? '[]')).toHaveLength(2);
-  });
+  test(
+    'when every model meets its thresholds and there is no baseline, ' + 'then it passes and writes the table',
+    async () => {
+      await run();
+      expect(core.failures).toEqual([]);
+      expect(core.outputs.passed).toBe('true');
+      expect(core.outputs['failed-models']).toBe('');
+      expect(core.summaryWritten).toContain('### Model gate: ✅ passed');
+      expect(core.summaryWritten).toContain('| M1 | aaaaaaaaaaa1 | accuracy | 0.9500 |');
+      expect(JSON.parse(core.outputs.results ?? '[]')).toHaveLength(2);
+    },
+  );
 
   test('when a model falls more than the tolerance below main, then the step fails naming it', async () => {
     core.inputs['baseline-dir'] = baselines;
@@ -82,7 +103,9 @@ describe('model-gate action', () => {
     });
     await run();
     expect(core.failures).toEqual([]);
-    expect(readFileSync(join(dir, 'gate.md'), 'utf8')).toContain('| M1 | aaaaaaaaaaa1 | accuracy | 0.9500 | 0.9400 | +0.0100 |');
+    expect(readFileSync(join(dir, 'gate.md'), 'utf8')).toContain(
+      '| M1 | aaaaaaaaaaa1 | accuracy | 0.9500 | 0.9400 | +0.0100 |',
+    );
   });
 
   test.each([
@@ -110,23 +133,29 @@ describe('model-gate action', () => {
   describe('PR comment', () => {
     const sections = (): string => [join(dir, 'k6.md'), join(dir, 'missing.md')].join('\n');
 
-    test('when run on a pull request without a comment, then it creates one with the marker and the sections', async () => {
-      github.reset(7);
-      writeFileSync(join(dir, 'k6.md'), '### k6 smoke: ✅ passed\n');
-      Object.assign(core.inputs, { 'pr-comment': 'true', 'comment-sections': sections() });
-      await run();
-      expect(github.comments).toHaveLength(1);
-      const body = github.comments[0]?.body ?? '';
-      expect(body.startsWith(COMMENT_MARKER)).toBe(true);
-      expect(body).toContain('### Model gate: ✅ passed');
-      expect(body).toContain('### k6 smoke: ✅ passed');
-      expect(body).toContain(`_${join(dir, 'missing.md')} was not produced`);
-      expect(core.outputs['comment-url']).toMatch(/#issuecomment-100$/);
-    });
+    test(
+      'when run on a pull request without a comment, ' + 'then it creates one with the marker and the sections',
+      async () => {
+        github.reset(7);
+        writeFileSync(join(dir, 'k6.md'), '### k6 smoke: ✅ passed\n');
+        Object.assign(core.inputs, { 'pr-comment': 'true', 'comment-sections': sections() });
+        await run();
+        expect(github.comments).toHaveLength(1);
+        const body = github.comments[0]?.body ?? '';
+        expect(body.startsWith(COMMENT_MARKER)).toBe(true);
+        expect(body).toContain('### Model gate: ✅ passed');
+        expect(body).toContain('### k6 smoke: ✅ passed');
+        expect(body).toContain(`_${join(dir, 'missing.md')} was not produced`);
+        expect(core.outputs['comment-url']).toMatch(/#issuecomment-100$/);
+      },
+    );
 
     test('when a marked comment exists, then it is updated in place, not duplicated', async () => {
       github.reset(7);
-      github.comments.push({ id: 5, body: 'someone else', html_url: 'u5' }, { id: 6, body: `${COMMENT_MARKER}\nold`, html_url: 'u6' });
+      github.comments.push(
+        { id: 5, body: 'someone else', html_url: 'u5' },
+        { id: 6, body: `${COMMENT_MARKER}\nold`, html_url: 'u6' },
+      );
       Object.assign(core.inputs, { 'pr-comment': 'true', 'baseline-dir': baselines, 'fail-on-regression': 'false' });
       await run();
       expect(github.comments).toHaveLength(2);
@@ -138,19 +167,22 @@ describe('model-gate action', () => {
     test.each([
       [{ 'model-dir': '/nonexistent/artifacts' }, 'no trained version of M1 in /nonexistent/artifacts'],
       [{ 'baseline-dir': '/nonexistent/main' }, 'baseline-dir /nonexistent/main does not exist'],
-    ])('when %p is missing, then the comment says what is missing and the step still fails', async (inputs, missing) => {
-      github.reset(7);
-      Object.assign(core.inputs, { 'pr-comment': 'true', 'comment-sections': sections() }, inputs);
-      await run();
-      expect(github.comments).toHaveLength(1);
-      const body = github.comments[0]?.body ?? '';
-      expect(body).toContain('### Model gate: ❌ could not run');
-      expect(body).toContain(missing);
-      expect(body).toContain(`_${join(dir, 'missing.md')} was not produced`);
-      expect(core.summaryWritten).toContain(missing);
-      expect(core.failures).toHaveLength(1);
-      expect(core.failures[0]).toMatch(new RegExp(`^model gate could not run: ${missing}`));
-    });
+    ])(
+      'when %p is missing, then the comment says what is missing and the step still fails',
+      async (inputs, missing) => {
+        github.reset(7);
+        Object.assign(core.inputs, { 'pr-comment': 'true', 'comment-sections': sections() }, inputs);
+        await run();
+        expect(github.comments).toHaveLength(1);
+        const body = github.comments[0]?.body ?? '';
+        expect(body).toContain('### Model gate: ❌ could not run');
+        expect(body).toContain(missing);
+        expect(body).toContain(`_${join(dir, 'missing.md')} was not produced`);
+        expect(core.summaryWritten).toContain(missing);
+        expect(core.failures).toHaveLength(1);
+        expect(core.failures[0]).toMatch(new RegExp(`^model gate could not run: ${missing}`));
+      },
+    );
 
     test('when the event is not a pull request, then no comment is written', async () => {
       core.inputs['pr-comment'] = 'true';
@@ -165,7 +197,9 @@ describe('model-gate action', () => {
       core.inputs['pr-comment'] = 'true';
       await run();
       expect(core.failures).toEqual([]);
-      expect(core.warnings).toEqual(['pr-comment: could not write the comment (Resource not accessible by integration)']);
+      expect(core.warnings).toEqual([
+        'pr-comment: could not write the comment (Resource not accessible by integration)',
+      ]);
     });
   });
 });

@@ -28,20 +28,36 @@ function conditions(cluster: LiveCluster, name: string): Record<string, Conditio
   const result = cluster.kubectl(['-n', NAMESPACE, 'get', 'hpa', name, '-o', 'json']);
   if (result.status !== 0) return {};
   const hpa = JSON.parse(result.out) as IHorizontalPodAutoscaler;
-  return Object.fromEntries((hpa.status?.conditions ?? []).map((c) => [c.type, { status: c.status, reason: c.reason ?? '', message: c.message ?? '' }]));
+  return Object.fromEntries(
+    (hpa.status?.conditions ?? []).map((c) => [
+      c.type,
+      { status: c.status, reason: c.reason ?? '', message: c.message ?? '' },
+    ]),
+  );
 }
 
 /** Waits (the controller syncs every 15 s) until the HPA reports each of `types`. */
-async function readConditions(cluster: LiveCluster, name: string, types: string[]): Promise<{ found: Record<string, Condition>; seconds: number }> {
-  const polled = await pollUntil(() => conditions(cluster, name), (c) => types.every((type) => c[type] !== undefined), { timeoutSeconds: 120, intervalMs: 2000 });
+async function readConditions(
+  cluster: LiveCluster,
+  name: string,
+  types: string[],
+): Promise<{ found: Record<string, Condition>; seconds: number }> {
+  const polled = await pollUntil(
+    () => conditions(cluster, name),
+    (c) => types.every((type) => c[type] !== undefined),
+    { timeoutSeconds: 120, intervalMs: 2000 },
+  );
   return { found: polled.value, seconds: polled.seconds };
 }
 
-const show = (condition: Condition | undefined): string => (condition ? `${condition.status} (${condition.reason}: ${condition.message})` : 'not reported');
+const show = (condition: Condition | undefined): string =>
+  condition ? `${condition.status} (${condition.reason}: ${condition.message})` : 'not reported';
 
 /** The base's HPA, rendered into the check's namespace. */
 function baseHpa(cluster: LiveCluster): RenderedObject {
-  const hpa = renderOverlay(cluster, { overlay: 'base', namespace: NAMESPACE }).find((o) => o.kind === 'HorizontalPodAutoscaler');
+  const hpa = renderOverlay(cluster, { overlay: 'base', namespace: NAMESPACE }).find(
+    (o) => o.kind === 'HorizontalPodAutoscaler',
+  );
   if (!hpa) throw new Error('k8s/base renders no HorizontalPodAutoscaler');
   return hpa;
 }
@@ -51,8 +67,16 @@ async function checkHpa(cluster: LiveCluster): Promise<void> {
   const target = (hpa as unknown as IHorizontalPodAutoscaler).spec?.scaleTargetRef;
   if (!target) throw new Error('the base HPA has no scaleTargetRef');
   const applied = cluster.kubectl(['apply', '-f', '-'], JSON.stringify(hpa));
-  cluster.record('hpa: accepted', applied.status === 0, `${applied.out} (${hpa.apiVersion}, target ${target.kind}/${target.name})`);
-  const missing = { ...hpa, metadata: { ...hpa.metadata, name: 'api-missing-target' }, spec: { ...(hpa.spec as object), scaleTargetRef: { ...target, name: MISSING } } };
+  cluster.record(
+    'hpa: accepted',
+    applied.status === 0,
+    `${applied.out} (${hpa.apiVersion}, target ${target.kind}/${target.name})`,
+  );
+  const missing = {
+    ...hpa,
+    metadata: { ...hpa.metadata, name: 'api-missing-target' },
+    spec: { ...(hpa.spec as object), scaleTargetRef: { ...target, name: MISSING } },
+  };
   applyObjects(cluster, [missing]);
   // Both read at once: the controller reports each within its sync period (15 s).
   // Without a scale to read, the controller stops there: AbleToScale is the one condition it sets.
@@ -61,14 +85,31 @@ async function checkHpa(cluster: LiveCluster): Promise<void> {
     readConditions(cluster, missing.metadata.name, ['AbleToScale']),
   ]);
   cluster.timing('hpa: apply → conditions reported', seconds);
-  const replicas = cluster.kubectl(['-n', NAMESPACE, 'get', 'hpa', hpa.metadata.name, '-o', 'jsonpath={.status.currentReplicas}']).out;
-  cluster.record('hpa: reads its target', found.AbleToScale?.status === 'True' && found.AbleToScale.reason === 'SucceededGetScale',
-    `AbleToScale ${show(found.AbleToScale)}; currentReplicas ${replicas || 'unset'}`);
-  cluster.record('hpa: no metrics without metrics-server', found.ScalingActive?.status === 'False' && found.ScalingActive.reason === 'FailedGetResourceMetric',
-    `ScalingActive ${show(found.ScalingActive)}`);
+  const replicas = cluster.kubectl([
+    '-n',
+    NAMESPACE,
+    'get',
+    'hpa',
+    hpa.metadata.name,
+    '-o',
+    'jsonpath={.status.currentReplicas}',
+  ]).out;
+  cluster.record(
+    'hpa: reads its target',
+    found.AbleToScale?.status === 'True' && found.AbleToScale.reason === 'SucceededGetScale',
+    `AbleToScale ${show(found.AbleToScale)}; currentReplicas ${replicas || 'unset'}`,
+  );
+  cluster.record(
+    'hpa: no metrics without metrics-server',
+    found.ScalingActive?.status === 'False' && found.ScalingActive.reason === 'FailedGetResourceMetric',
+    `ScalingActive ${show(found.ScalingActive)}`,
+  );
   cluster.timing('hpa: apply → missing target reported', negative.seconds);
-  cluster.record('hpa: a missing target is reported', negative.found.AbleToScale?.status === 'False' && negative.found.AbleToScale.reason === 'FailedGetScale',
-    `the same HPA aimed at Deployment ${MISSING}: AbleToScale ${show(negative.found.AbleToScale)}`);
+  cluster.record(
+    'hpa: a missing target is reported',
+    negative.found.AbleToScale?.status === 'False' && negative.found.AbleToScale.reason === 'FailedGetScale',
+    `the same HPA aimed at Deployment ${MISSING}: AbleToScale ${show(negative.found.AbleToScale)}`,
+  );
 }
 
 export const check: LiveCheck = {
@@ -76,11 +117,12 @@ export const check: LiveCheck = {
   order: 70,
   // Beside the shared overlay's Deployment api; the HPAs go again after (the checks after this
   // one count on api's replicas staying as the overlay sets them).
-  run: (cluster) => withSharedOverlay(cluster, SHARED_TARGET, 'hpa', async () => {
-    try {
-      await checkHpa(cluster);
-    } finally {
-      cluster.kubectl(['-n', NAMESPACE, 'delete', 'hpa', '--all', '--ignore-not-found']);
-    }
-  }),
+  run: (cluster) =>
+    withSharedOverlay(cluster, SHARED_TARGET, 'hpa', async () => {
+      try {
+        await checkHpa(cluster);
+      } finally {
+        cluster.kubectl(['-n', NAMESPACE, 'delete', 'hpa', '--all', '--ignore-not-found']);
+      }
+    }),
 };

@@ -18,11 +18,27 @@ const ANSWERS_AROUND = 50;
 async function deleteUnderLoad(cluster: LiveCluster): Promise<void> {
   const before = serving((await listPods(cluster, TARGET.namespace, API_PODS)) ?? []);
   const victim = before[0];
-  if (!cluster.record('pod deletion: pods serving', before.length >= 2 && victim !== undefined, `${before.length} Ready api pods: ${before.map((p) => p.name).join(', ')}`) || !victim) return;
+  if (
+    !cluster.record(
+      'pod deletion: pods serving',
+      before.length >= 2 && victim !== undefined,
+      `${before.length} Ready api pods: ${before.map((p) => p.name).join(', ')}`,
+    ) ||
+    !victim
+  )
+    return;
   const load = startServiceLoad(cluster, { namespace: TARGET.namespace, nodePort: TARGET.nodePort, maxSeconds: 300 });
   await waitUntil(() => load.answered() >= ANSWERS_AROUND, 60_000, 200);
   const start = Date.now();
-  const deleted = await kubectlAsync(cluster, ['-n', TARGET.namespace, 'delete', 'pod', victim.name, '--wait=true', '--timeout=120s']);
+  const deleted = await kubectlAsync(cluster, [
+    '-n',
+    TARGET.namespace,
+    'delete',
+    'pod',
+    victim.name,
+    '--wait=true',
+    '--timeout=120s',
+  ]);
   const goneSeconds = (Date.now() - start) / 1000;
   let after: PodState[] = [];
   const replaced = await waitUntil(async () => {
@@ -35,12 +51,19 @@ async function deleteUnderLoad(cluster: LiveCluster): Promise<void> {
   const result = await load.stop();
   cluster.timing('delete pod → gone', goneSeconds);
 
-  cluster.record('pod deletion: deleted and replaced', deleted.status === 0 && replaced,
-    `${deleted.out} (gone in ${goneSeconds.toFixed(1)} s); Ready api pods now ${after.map((p) => p.name).join(', ')}${replaced ? '' : ' (no Ready replacement within 120 s)'}`);
+  cluster.record(
+    'pod deletion: deleted and replaced',
+    deleted.status === 0 && replaced,
+    `${deleted.out} (gone in ${goneSeconds.toFixed(1)} s); Ready api pods now ${after.map((p) => p.name).join(', ')}` +
+      `${replaced ? '' : ' (no Ready replacement within 120 s)'}`,
+  );
   const victimAnswered = result.byPod[victim.name] ?? 0;
   const replacementAnswered = replacements.reduce((sum, pod) => sum + (result.byPod[pod.name] ?? 0), 0);
-  cluster.record('pod deletion: load spanned it', victimAnswered > 0 && replacementAnswered > 0,
-    `the deleted pod answered ${victimAnswered}, its replacement ${replacementAnswered} (both must be > 0)`);
+  cluster.record(
+    'pod deletion: load spanned it',
+    victimAnswered > 0 && replacementAnswered > 0,
+    `the deleted pod answered ${victimAnswered}, its replacement ${replacementAnswered} (both must be > 0)`,
+  );
   cluster.record('pod deletion under load: 0 failed', result.failed === 0 && result.sent > 0, describeLoad(result));
 }
 

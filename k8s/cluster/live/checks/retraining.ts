@@ -50,67 +50,130 @@ function render(cluster: LiveCluster, modelsJson?: string): RenderedObject[] {
 
 /** MODEL_POLL_INTERVAL_MS as the component sets it in the rendered ConfigMap. */
 function pollInterval(objects: RenderedObject[]): number {
-  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('mlship-config')) as { data?: Record<string, string> } | undefined;
+  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('mlship-config')) as
+    { data?: Record<string, string> } | undefined;
   return Number(config?.data?.MODEL_POLL_INTERVAL_MS ?? 'NaN');
 }
 
 function jobDetail(outcome: JobOutcome): string {
-  return `Job ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''} in ${outcome.seconds.toFixed(0)} s, ${outcome.failedPods} failed pod(s)`;
+  return (
+    `Job ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''} in ${outcome.seconds.toFixed(0)} s, ` +
+    `${outcome.failedPods} failed pod(s)`
+  );
 }
 
 /** Applies everything; the shipped Job must reproduce the version the pods serve. Returns the pods, or none. */
 async function deploy(cluster: LiveCluster, objects: RenderedObject[]): Promise<ApiPod[]> {
   const start = Date.now();
   const outcome = await runTrainingJob(cluster, NAMESPACE, objects);
-  const rollouts = ['api', 'api-v2'].map((name) => cluster.kubectl(['-n', NAMESPACE, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']));
+  const rollouts = ['api', 'api-v2'].map((name) =>
+    cluster.kubectl(['-n', NAMESPACE, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']),
+  );
   cluster.timing('retraining: apply → API pods Ready', (Date.now() - start) / 1000);
   const pods = apiPods(cluster, NAMESPACE);
-  const claim = cluster.kubectl(['-n', NAMESPACE, 'get', 'pvc', 'model-registry', '-o', 'jsonpath={.status.phase}']).out;
+  const claim = cluster.kubectl([
+    '-n',
+    NAMESPACE,
+    'get',
+    'pvc',
+    'model-registry',
+    '-o',
+    'jsonpath={.status.phase}',
+  ]).out;
   const ready = rollouts.every((r) => r.status === 0) && pods.length === 4 && claim === 'Bound';
-  if (!cluster.record('retraining: deploy', ready, `kind overlay + retraining in ${NAMESPACE}: ${pods.length} API pods Running (api, api-v2), PVC model-registry ${claim || 'missing'}; ${rollouts.map((r) => r.out.split('\n').pop()).join('; ')}`)) return [];
+  if (
+    !cluster.record(
+      'retraining: deploy',
+      ready,
+      `kind overlay + retraining in ${NAMESPACE}: ${pods.length} API pods Running (api, api-v2), PVC model-registry ` +
+        `${claim || 'missing'}; ${rollouts.map((r) => r.out.split('\n').pop()).join('; ')}`,
+    )
+  )
+    return [];
   cluster.timing('retraining: shipped Job', outcome.seconds);
   const line = trainedLine(outcome.log, MODEL);
   const served = await servedBy(pods, MODEL);
   const same = line !== undefined && served.every((s) => s.version === line.version);
-  cluster.record('retraining: shipped Job reproduces the image', outcome.state === 'Complete' && same,
-    `${jobDetail(outcome)}; it trained ${MODEL} ${line?.version ?? '(no line in its log)'}, the pods seeded from the image serve ${describeServed(served)}`);
+  cluster.record(
+    'retraining: shipped Job reproduces the image',
+    outcome.state === 'Complete' && same,
+    `${jobDetail(outcome)}; it trained ${MODEL} ${line?.version ?? '(no line in its log)'}, the pods seeded from ` +
+      `the image serve ${describeServed(served)}`,
+  );
   return outcome.state === 'Complete' && same ? pods : [];
 }
 
 /** A Job with one more k candidate: a new version, promoted and picked up by every pod in place. */
 async function promoteNewVersion(cluster: LiveCluster, before: ApiPod[]): Promise<string | undefined> {
   const servedBefore = await servedBy(before, MODEL);
-  const objects = render(cluster, modelsWithK((ks) => [...ks, Math.max(...ks) + 2]));
+  const objects = render(
+    cluster,
+    modelsWithK((ks) => [...ks, Math.max(...ks) + 2]),
+  );
   const outcome = await runTrainingJob(cluster, NAMESPACE, objects);
   cluster.timing('retraining: Job promoting a new version', outcome.seconds);
   const line = trainedLine(outcome.log, MODEL);
-  const pickup = await pollUntil(() => servedBy(before, MODEL), (served) => line !== undefined && served.every((s) => s.version === line.version), { timeoutSeconds: (3 * pollInterval(objects)) / 1000 });
+  const pickup = await pollUntil(
+    () => servedBy(before, MODEL),
+    (served) => line !== undefined && served.every((s) => s.version === line.version),
+    { timeoutSeconds: (3 * pollInterval(objects)) / 1000 },
+  );
   const restarted = restartedSince(before, apiPods(cluster, NAMESPACE));
   const newSha = pickup.value.every((s) => !servedBefore.some((b) => b.sha256 === s.sha256));
-  const passed = outcome.state === 'Complete' && line?.promoted === true && line.version !== servedBefore[0]?.version && pickup.done && newSha && restarted.length === 0;
-  cluster.record('retraining: promoted version served without a restart', passed,
-    `${jobDetail(outcome)}; ${MODEL} ${servedBefore[0]?.version} → ${line?.version ?? '?'} (${line?.promoted ? 'promoted' : 'not promoted'}); ` +
-    `${pickup.done ? `every pod serves it ${pickup.seconds.toFixed(1)} s after the Job was seen ending (MODEL_POLL_INTERVAL_MS ${pollInterval(objects)})` : `after ${pickup.seconds.toFixed(0)} s the pods serve ${describeServed(pickup.value)}`}, sha256 ${newSha ? 'changed' : 'unchanged'}; ` +
-    `restarts: ${restarted.join(', ') || `none (${before.length} pods, same UIDs, restartCount and start times; uptime now ${pickup.value.map((s) => s.uptimeSeconds).join('/')} s)`}`);
+  const passed =
+    outcome.state === 'Complete' &&
+    line?.promoted === true &&
+    line.version !== servedBefore[0]?.version &&
+    pickup.done &&
+    newSha &&
+    restarted.length === 0;
+  cluster.record(
+    'retraining: promoted version served without a restart',
+    passed,
+    `${jobDetail(outcome)}; ${MODEL} ${servedBefore[0]?.version} → ${line?.version ?? '?'} (` +
+      `${line?.promoted ? 'promoted' : 'not promoted'}); ` +
+      `${pickup.done ? `every pod serves it ${pickup.seconds.toFixed(1)} s after the Job was seen ending (MODEL_POLL_INTERVAL_MS ${pollInterval(objects)})` : `after ${pickup.seconds.toFixed(0)} s the pods serve ${describeServed(pickup.value)}`}, ` +
+      `sha256 ${newSha ? 'changed' : 'unchanged'}; ` +
+      `restarts: ` +
+      `${restarted.join(', ') || `none (${before.length} pods, same UIDs, restartCount and start times; uptime now ${pickup.value.map((s) => s.uptimeSeconds).join('/')} s)`}`,
+  );
   return passed ? line.version : undefined;
 }
 
 /** A Job whose M1 fails the shipped gate: Failed, and the pods serve `promoted` throughout two poll intervals. */
 async function refuseBadModel(cluster: LiveCluster, before: ApiPod[], promoted: string): Promise<void> {
-  const objects = render(cluster, modelsWithK(() => [BAD_K]));
+  const objects = render(
+    cluster,
+    modelsWithK(() => [BAD_K]),
+  );
   const outcome = await runTrainingJob(cluster, NAMESPACE, objects);
   cluster.timing('retraining: Job failing the gate', outcome.seconds);
   const line = trainedLine(outcome.log, MODEL);
-  const gate = outcome.log.split('\n').find((l) => l.startsWith(`| ${MODEL} |`) && l.includes('accuracy |')) ?? '(no gate table in the log)';
+  const gate =
+    outcome.log.split('\n').find((l) => l.startsWith(`| ${MODEL} |`) && l.includes('accuracy |')) ??
+    '(no gate table in the log)';
   // One pod, and the reason the policy gives: the refusal (exit 3) was not retried.
   const notRetried = outcome.reason === 'PodFailurePolicy' && outcome.failedPods === 1;
-  cluster.record('retraining: the gate refuses a bad model', outcome.state === 'Failed' && notRetried && line?.gateFailed === true && line.version !== promoted,
-    `k=${BAD_K}: ${jobDetail(outcome)}; its log: "${MODEL} ${line?.version ?? '?'} ... ${line?.gateFailed ? 'NOT promoted: gate failed' : 'no gate failure'}", gate row: ${gate.replace(/\s+/g, ' ')}`);
+  cluster.record(
+    'retraining: the gate refuses a bad model',
+    outcome.state === 'Failed' && notRetried && line?.gateFailed === true && line.version !== promoted,
+    `k=${BAD_K}: ${jobDetail(outcome)}; its log: "${MODEL} ${line?.version ?? '?'} ... ` +
+      `${line?.gateFailed ? 'NOT promoted: gate failed' : 'no gate failure'}", gate row: ` +
+      `${gate.replace(/\s+/g, ' ')}`,
+  );
   // Nothing to wait for but time: a promotion would show within one poll interval, so two pass in silence.
-  const watch = await pollUntil(() => servedBy(before, MODEL), (served) => served.some((s) => s.version !== promoted), { timeoutSeconds: (2 * pollInterval(objects)) / 1000 });
+  const watch = await pollUntil(
+    () => servedBy(before, MODEL),
+    (served) => served.some((s) => s.version !== promoted),
+    { timeoutSeconds: (2 * pollInterval(objects)) / 1000 },
+  );
   const restarted = restartedSince(before, apiPods(cluster, NAMESPACE));
-  cluster.record('retraining: served version unchanged after the refusal', !watch.done && restarted.length === 0,
-    `over ${watch.seconds.toFixed(0)} s (2 × MODEL_POLL_INTERVAL_MS) after the Job failed the pods serve ${describeServed(watch.value)} (expected ${promoted}); restarts: ${restarted.join(', ') || 'none'}`);
+  cluster.record(
+    'retraining: served version unchanged after the refusal',
+    !watch.done && restarted.length === 0,
+    `over ${watch.seconds.toFixed(0)} s (2 × MODEL_POLL_INTERVAL_MS) after the Job failed the pods serve ` +
+      `${describeServed(watch.value)} (expected ${promoted}); restarts: ${restarted.join(', ') || 'none'}`,
+  );
 }
 
 export const check: LiveCheck = {

@@ -22,7 +22,14 @@ async function rollingUpdate(cluster: LiveCluster): Promise<void> {
   await waitUntil(() => load.answered() >= ANSWERS_AROUND, 60_000, 200);
   const start = Date.now();
   const restart = await kubectlAsync(cluster, ['-n', TARGET.namespace, 'rollout', 'restart', 'deployment/api']);
-  const status = await kubectlAsync(cluster, ['-n', TARGET.namespace, 'rollout', 'status', 'deployment/api', '--timeout=300s']);
+  const status = await kubectlAsync(cluster, [
+    '-n',
+    TARGET.namespace,
+    'rollout',
+    'status',
+    'deployment/api',
+    '--timeout=300s',
+  ]);
   const rolledSeconds = (Date.now() - start) / 1000;
   // rollout status returns once the new pods are ready; the old ones are still in their preStop pause and drain.
   let after: PodState[] = [];
@@ -36,13 +43,22 @@ async function rollingUpdate(cluster: LiveCluster): Promise<void> {
   cluster.timing('rollout restart → rollout status done', rolledSeconds);
 
   const rolled = restart.status === 0 && status.status === 0 && oldGone;
-  cluster.record('rolling update: rollout completed', rolled,
-    `${restart.out}; rollout status ${status.status === 0 ? 'done' : `failed (${status.out.split('\n').pop()})`} in ${rolledSeconds.toFixed(1)} s; ` +
-    `pods ${before.map((p) => p.name).join(', ')} → ${after.map((p) => p.name).join(', ')}${oldGone ? '' : ' (old pods still there after 120 s)'}`);
+  cluster.record(
+    'rolling update: rollout completed',
+    rolled,
+    `${restart.out}; rollout status ${status.status === 0 ? 'done' : `failed (${status.out.split('\n').pop()})`} in ` +
+      `${rolledSeconds.toFixed(1)} s; ` +
+      `pods ${before.map((p) => p.name).join(', ')} → ${after.map((p) => p.name).join(', ')}` +
+      `${oldGone ? '' : ' (old pods still there after 120 s)'}`,
+  );
   const oldAnswered = before.reduce((sum, pod) => sum + (result.byPod[pod.name] ?? 0), 0);
   const newAnswered = after.reduce((sum, pod) => sum + (result.byPod[pod.name] ?? 0), 0);
-  cluster.record('rolling update: load spanned it', rolled && oldAnswered > 0 && newAnswered > 0,
-    `old pods answered ${oldAnswered}, new pods ${newAnswered} (both must be > 0: the traffic moved from one set to the other)`);
+  cluster.record(
+    'rolling update: load spanned it',
+    rolled && oldAnswered > 0 && newAnswered > 0,
+    `old pods answered ${oldAnswered}, new pods ${newAnswered} (both must be > 0: the traffic moved from one set to ` +
+      `the other)`,
+  );
   cluster.record('rolling update under load: 0 failed', result.failed === 0 && result.sent > 0, describeLoad(result));
 }
 

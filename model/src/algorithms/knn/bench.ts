@@ -15,7 +15,12 @@ import { KnnPredictor } from './predictor';
  * 35-45% slower than the build before it with the same kernel. Each pass is its own function for
  * the same reason: one closure calling both `predict`s is polymorphic, and neither is inlined.
  */
-export function benchmarkKnn(predictor: Predictor, input: LoadInput<KnnParams, KnnModelJson>, rows: number[][], usPerRow: (pass: () => number) => number): Record<string, number> {
+export function benchmarkKnn(
+  predictor: Predictor,
+  input: LoadInput<KnnParams, KnnModelJson>,
+  rows: number[][],
+  usPerRow: (pass: () => number) => number,
+): Record<string, number> {
   if (!(predictor instanceof KnnPredictor)) throw new Error('benchmarkKnn needs the predictor knn.load returned');
   const standardized = standardize(input.preprocessing, rows);
   const { kernel } = predictor;

@@ -34,7 +34,11 @@ interface FoldTrial {
 /** Accuracy of a model fitted on `fit` rows and scored on `validate` rows, standardizing on `fit` only. */
 function foldAccuracy({ X, y, fit, validate, k, distance }: FoldTrial): number {
   const scaler = fitStandardizer(pick(X, fit));
-  const kernel = new KnnKernel(fitMlKnn(standardize(scaler, pick(X, fit)), pick(y, fit), k, distance), distance, scaler.mean.length);
+  const kernel = new KnnKernel(
+    fitMlKnn(standardize(scaler, pick(X, fit)), pick(y, fit), k, distance),
+    distance,
+    scaler.mean.length,
+  );
   const validateX = standardize(scaler, pick(X, validate));
   let correct = 0;
   validate.forEach((row, i) => {
@@ -55,12 +59,22 @@ export interface Search {
 }
 
 /** Chooses k by stratified k-fold cross-validation: best mean accuracy, then lowest spread, then smallest k. */
-export function crossValidate({ X, y, classCount, folds: foldCount, kCandidates, distance, seed }: Search): CrossValidation {
+export function crossValidate({
+  X,
+  y,
+  classCount,
+  folds: foldCount,
+  kCandidates,
+  distance,
+  seed,
+}: Search): CrossValidation {
   const folds = stratifiedKFold(y, classCount, foldCount, seededRandom(seed));
   const smallestFit = Math.min(...folds.map((f) => f.fit.length));
   const usable = [...new Set(kCandidates)].sort((a, b) => a - b).filter((k) => k <= smallestFit);
   if (usable.length === 0) {
-    throw new InputError(`every k candidate exceeds the ${smallestFit} rows of the smallest fold: use smaller kCandidates`);
+    throw new InputError(
+      `every k candidate exceeds the ${smallestFit} rows of the smallest fold: use smaller kCandidates`,
+    );
   }
   const candidates = usable.map((k) => {
     const foldScores = folds.map((f) => foldAccuracy({ X, y, fit: f.fit, validate: f.validate, k, distance }));

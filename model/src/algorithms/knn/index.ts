@@ -37,7 +37,10 @@ const TreeNodeSchema: z.ZodType<unknown> = z.lazy(() =>
 );
 
 // The fields the kernel relies on; the artifact's digest already proves the rest is what training wrote.
-const ParamsSchema = z.looseObject({ k: z.number().int().min(1), distance: DistanceSchema }) as unknown as z.ZodType<KnnParams>;
+const ParamsSchema = z.looseObject({
+  k: z.number().int().min(1),
+  distance: DistanceSchema,
+}) as unknown as z.ZodType<KnnParams>;
 const BodySchema = z.looseObject({
   name: z.literal('KNN'),
   k: z.number(),
@@ -55,7 +58,8 @@ function assertTrainable(dataset: Dataset, config: KnnConfig, testFraction: numb
     if (trainRows < config.folds) {
       const needed = config.folds + testRowsForClass(config.folds + 1, testFraction);
       throw new InputError(
-        `${dataset.source}: class "${name}" has ${size} rows; with ${config.folds} folds and a ${testFraction} test split each class needs at least ${needed}: add rows or lower "folds"`,
+        `${dataset.source}: class "${name}" has ${size} rows; with ${config.folds} folds and a ${testFraction} test ` +
+          `split each class needs at least ${needed}: add rows or lower "folds"`,
       );
     }
   });
@@ -75,9 +79,22 @@ export const knn: Algorithm<KnnConfig, KnnParams, KnnModelJson> = {
   body: BodySchema,
   assertTrainable,
   fit({ X, y, classCount, standardizer, seed }, config) {
-    const cv = crossValidate({ X, y, classCount, folds: config.folds, kCandidates: config.kCandidates, distance: config.distance, seed });
+    const cv = crossValidate({
+      X,
+      y,
+      classCount,
+      folds: config.folds,
+      kCandidates: config.kCandidates,
+      distance: config.distance,
+      seed,
+    });
     return {
-      params: { k: cv.chosenK, distance: config.distance, kCandidates: cv.candidates.map((c) => c.k), folds: config.folds },
+      params: {
+        k: cv.chosenK,
+        distance: config.distance,
+        kCandidates: cv.candidates.map((c) => c.k),
+        folds: config.folds,
+      },
       model: fitMlKnn(standardize(standardizer, X), y, cv.chosenK, config.distance),
       selection: { cv },
       software: { mlKnn: ML_KNN_VERSION },
@@ -88,8 +105,15 @@ export const knn: Algorithm<KnnConfig, KnnParams, KnnModelJson> = {
   evidence: {
     neighbours: {
       type: 'array',
-      description: 'The k nearest training rows, nearest first, in the caller\'s units.',
-      items: { type: 'object', properties: { label: { type: 'string' }, distance: { type: 'number' }, features: { type: 'array', items: { type: 'number' } } } },
+      description: "The k nearest training rows, nearest first, in the caller's units.",
+      items: {
+        type: 'object',
+        properties: {
+          label: { type: 'string' },
+          distance: { type: 'number' },
+          features: { type: 'array', items: { type: 'number' } },
+        },
+      },
     },
   },
   scikitLearn: knnScikitLearn,

@@ -85,7 +85,10 @@ export class KnnKernel {
       points: this.sortedPoints,
       projected: Float64Array.from(order, (e) => e.p),
       labels: this.sortedLabels,
-      seeds: this.size > this.k ? seedTable(this.sortedPoints, this.size, featureCount, keep, this.manhattan) : new Int32Array(0),
+      seeds:
+        this.size > this.k
+          ? seedTable(this.sortedPoints, this.size, featureCount, keep, this.manhattan)
+          : new Int32Array(0),
       heapDistance: this.heapDistance,
       heapIndex: this.heapIndex,
       votes: this.votes,
@@ -134,7 +137,8 @@ export class KnnKernel {
       found.push({
         label: this.sortedLabels[r] as number,
         // With no scan (every point a neighbour) there is no scanned distance to reuse.
-        distance: first === 0 ? this.distanceFn(x, this.sortedPoints, r * d) : this.manhattan ? scanned : Math.sqrt(scanned),
+        distance:
+          first === 0 ? this.distanceFn(x, this.sortedPoints, r * d) : this.manhattan ? scanned : Math.sqrt(scanned),
         features: Array.from(this.sortedPoints.subarray(r * d, (r + 1) * d)),
       });
     }

@@ -9,6 +9,16 @@ import { KnnPredictor } from './predictor';
  * scikit-learn reference) so the batch thread loads it without bundling training code, zod or
  * ml-knn (see loaders.ts).
  */
-export function loadKnn({ hyperparameters, model, preprocessing, featureNames, classNames }: LoadInput<KnnParams, KnnModelJson>): Predictor {
-  return new KnnPredictor(new KnnKernel(model, hyperparameters.distance, featureNames.length), preprocessing, classNames);
+export function loadKnn({
+  hyperparameters,
+  model,
+  preprocessing,
+  featureNames,
+  classNames,
+}: LoadInput<KnnParams, KnnModelJson>): Predictor {
+  return new KnnPredictor(
+    new KnnKernel(model, hyperparameters.distance, featureNames.length),
+    preprocessing,
+    classNames,
+  );
 }

@@ -28,7 +28,8 @@ export class KnnPredictor implements Predictor {
     const scratch = this.scratch;
     // Value by value into the scratch row: a subarray per row would be garbage.
     for (let i = 0; i < out.length; i++) {
-      for (let j = 0; j < featureCount; j++) scratch[j] = standardizeValue(this.scaler, j, rows[i * featureCount + j] as number);
+      for (let j = 0; j < featureCount; j++)
+        scratch[j] = standardizeValue(this.scaler, j, rows[i * featureCount + j] as number);
       out[i] = this.kernel.predict(scratch);
     }
   }

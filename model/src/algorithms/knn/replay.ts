@@ -120,7 +120,11 @@ export class MlKnnReplay {
     if (right < 0) nearer = left;
     else if (left < 0) nearer = right;
     // On the label dimension ml-knn compares undefined < number, which is false: it goes right.
-    else nearer = dim < this.featureCount && (x[dim] as number) < (this.points[node * this.featureCount + dim] as number) ? left : right;
+    else
+      nearer =
+        dim < this.featureCount && (x[dim] as number) < (this.points[node * this.featureCount + dim] as number)
+          ? left
+          : right;
     this.visit(x, nearer);
     if (this.heapSize < this.k || own < (this.heapDistance[0] as number)) this.save(node, own);
     // ml-knn's pruning distance is always 0, so it skips the far side only when its worst kept
@@ -161,7 +165,8 @@ export class MlKnnReplay {
       const child1 = child2 - 1;
       let swap = -1;
       if (child1 < length && (dist[child1] as number) > (dist[n] as number)) swap = child1;
-      if (child2 < length && (dist[child2] as number) > (swap < 0 ? (dist[n] as number) : (dist[child1] as number))) swap = child2;
+      if (child2 < length && (dist[child2] as number) > (swap < 0 ? (dist[n] as number) : (dist[child1] as number)))
+        swap = child2;
       if (swap < 0) break;
       this.swap(n, swap);
       n = swap;

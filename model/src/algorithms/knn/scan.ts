@@ -26,7 +26,10 @@ export interface ScanSetup {
   labels: Int32Array;
   /** From {@link seedTable}: for each sorted position, `keep` positions to seed the heap with. */
   seeds: Int32Array;
-  /** Written by the scan: the heap's distances (squared for euclidean; keep + 1 long, the last a -Infinity sentinel) and sorted positions. */
+  /**
+   * Written by the scan: the heap's distances (squared for euclidean; keep + 1 long, the last a -Infinity sentinel) and
+   * sorted positions.
+   */
   heapDistance: Float64Array;
   heapIndex: Int32Array;
   /** Written by the scan: the k nearest's votes per class. */
@@ -86,7 +89,10 @@ function distanceSource(d: number, manhattan: boolean): { load: string; diffs: s
   };
 }
 
-/** The walk from the anchor towards one end of the sorted points, stopping where the axis gap rules every further point out. */
+/**
+ * The walk from the anchor towards one end of the sorted points, stopping where the axis gap rules every further point
+ * out.
+ */
 function walkSource(setup: ScanSetup, downwards: boolean): string {
   const { diffs, sum } = distanceSource(setup.featureCount, setup.manhattan);
   // A gap along the unit principal axis bounds the euclidean distance (and so the manhattan one)
@@ -144,7 +150,9 @@ function scanSource(setup: ScanSetup): string {
   `;
 }
 
-type ScanFactory = (...bound: [Float64Array, Float64Array, Float64Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array]) => ScanFunction;
+type ScanFactory = (
+  ...bound: [Float64Array, Float64Array, Float64Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array]
+) => ScanFunction;
 
 /**
  * Generates the fast-path scan for a fixed feature count and metric. Unrolling the distance with
@@ -154,7 +162,16 @@ type ScanFactory = (...bound: [Float64Array, Float64Array, Float64Array, Int32Ar
 export function compileScan(setup: ScanSetup): ScanFunction {
   // The arrays are bound once per kernel; sift lives beside scan so no closure is made per call.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from integers and this file's own text, see above
-  const factory = new Function('P', 'R', 'H', 'I', 'L', 'V', 'S', 'M', `
+  const factory = new Function(
+    'P',
+    'R',
+    'H',
+    'I',
+    'L',
+    'V',
+    'S',
+    'M',
+    `
     const keep = ${setup.keep};
     let stamp = 0;
     // H[keep] holds -Infinity, so a missing right child is never the larger and the child is
@@ -169,9 +186,11 @@ export function compileScan(setup: ScanSetup): ScanFunction {
       }
       H[at] = dist; I[at] = index;
     }
-    return function scan(x) {${scanSource(setup)}};`) as ScanFactory;
+    return function scan(x) {${scanSource(setup)}};`,
+  ) as ScanFactory;
   const { points, projected, heapDistance, heapIndex, labels, votes, seeds } = setup;
-  if (heapDistance.length !== setup.keep + 1) throw new Error(`the heap needs keep + 1 = ${setup.keep + 1} distance slots, got ${heapDistance.length}`);
+  if (heapDistance.length !== setup.keep + 1)
+    throw new Error(`the heap needs keep + 1 = ${setup.keep + 1} distance slots, got ${heapDistance.length}`);
   heapDistance[setup.keep] = -Infinity;
   return factory(points, projected, heapDistance, heapIndex, labels, votes, seeds, new Int32Array(projected.length));
 }
@@ -182,18 +201,21 @@ export function compileScan(setup: ScanSetup): ScanFunction {
  */
 export function principalAxis(points: Float64Array, size: number, d: number): Float64Array {
   const mean = new Float64Array(d);
-  for (let i = 0; i < size; i++) for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (points[i * d + j] as number) / size;
+  for (let i = 0; i < size; i++)
+    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (points[i * d + j] as number) / size;
   const cov = new Float64Array(d * d);
   for (let i = 0; i < size; i++) {
     for (let a = 0; a < d; a++) {
       const da = (points[i * d + a] as number) - (mean[a] as number);
-      for (let b = 0; b < d; b++) cov[a * d + b] = (cov[a * d + b] as number) + da * ((points[i * d + b] as number) - (mean[b] as number));
+      for (let b = 0; b < d; b++)
+        cov[a * d + b] = (cov[a * d + b] as number) + da * ((points[i * d + b] as number) - (mean[b] as number));
     }
   }
   let v = new Float64Array(d).fill(1 / Math.sqrt(d));
   for (let iteration = 0; iteration < 100; iteration++) {
     const next = new Float64Array(d);
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) next[a] = (next[a] as number) + (cov[a * d + b] as number) * (v[b] as number);
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) next[a] = (next[a] as number) + (cov[a * d + b] as number) * (v[b] as number);
     const norm = Math.hypot(...next);
     if (!(norm > 0)) break;
     v = next.map((value) => value / norm);

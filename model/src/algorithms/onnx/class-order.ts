@@ -6,13 +6,19 @@ import type { OnnxPredictor } from './predictor';
  * column), so `/predict`, the debug probabilities and OIP all mean the same class by one index.
  * Throws an Error naming the first row that disagrees.
  */
-export function checkClassOrder(predictor: OnnxPredictor, rows: readonly (readonly number[])[], classNames: readonly string[]): void {
+export function checkClassOrder(
+  predictor: OnnxPredictor,
+  rows: readonly (readonly number[])[],
+  classNames: readonly string[],
+): void {
   rows.forEach((row, i) => {
     const { label, probabilities } = predictor.explain(row);
     const best = probabilities.indexOf(Math.max(...probabilities));
     if (best !== label) {
       throw new Error(
-        `training row ${i} is labelled ${classNames[label]} but its most probable column is ${best} (${classNames[best]}): the probabilities' columns must follow the data's class order ${classNames.join(', ')}`,
+        `training row ${i} is labelled ${classNames[label]} but its most probable column is ${best} (` +
+          `${classNames[best]}): the probabilities' columns must follow the data's class order ` +
+          `${classNames.join(', ')}`,
       );
     }
   });

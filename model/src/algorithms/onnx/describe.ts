@@ -11,17 +11,26 @@ export interface OnnxParams {
 }
 
 /** The card's words for an ONNX model, its `/models` fields and its one-line summary. */
-export function describeOnnx(params: OnnxParams, _selection: Record<string, unknown>, software: Record<string, string>): Description {
+export function describeOnnx(
+  params: OnnxParams,
+  _selection: Record<string, unknown>,
+  software: Record<string, string>,
+): Description {
   const { file, sha256, signature } = params;
   return {
-    summary: `ONNX classifier trained outside mlship (\`${file}\`), served by onnxruntime ${software.onnxruntime ?? 'unknown'} on the CPU; its preprocessing is part of the graph.`,
+    summary:
+      `ONNX classifier trained outside mlship (\`${file}\`), served by onnxruntime ` +
+      `${software.onnxruntime ?? 'unknown'} on the CPU; its preprocessing is part of the graph.`,
     hyperparameters: [
-      `- file \`${file}\`, sha256 \`${sha256}\` (the bytes are embedded in model.json and checked against it at every load)`,
-      `- input \`${signature.input}\` ${signature.inputType} [rows, features]; outputs \`${signature.label}\` (the class) and \`${signature.probabilities}\` (one probability per class)`,
+      `- file \`${file}\`, sha256 \`${sha256}\` (the bytes are embedded in model.json and checked against it at ` +
+        `every load)`,
+      `- input \`${signature.input}\` ${signature.inputType} [rows, features]; outputs \`${signature.label}\` (the ` +
+        `class) and \`${signature.probabilities}\` (one probability per class)`,
       '- nothing was fitted here: the split only chooses the held-out rows the model is scored on',
     ],
     limitations: [
-      '- mlship evaluated this model but did not train it: its held-out scores mean something only if the file was trained without the test split\'s rows (the example trains on mlship\'s own training split).',
+      '- mlship evaluated this model but did not train it: its held-out scores mean something only if the file was ' +
+        "trained without the test split's rows (the example trains on mlship's own training split).",
     ],
     fields: { file, onnxSha256: sha256 },
     brief: `onnx ${sha256.slice(0, 12)}`,

@@ -13,22 +13,33 @@ import type { OnnxSignature } from './signature';
 import { classifierSignature } from './signature';
 
 /** An ONNX entry's own field in models.json: the model file, relative to the repository root. */
-const ConfigSchema = z.object({ file: z.string({ error: 'give the .onnx file, relative to the repository root' }).regex(/\.onnx$/, 'expected a .onnx file') });
+const ConfigSchema = z.object({
+  file: z
+    .string({ error: 'give the .onnx file, relative to the repository root' })
+    .regex(/\.onnx$/, 'expected a .onnx file'),
+});
 type OnnxConfig = z.infer<typeof ConfigSchema>;
-
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const ParamsSchema = z.looseObject({
   file: z.string(),
   sha256: Sha256,
-  signature: z.object({ input: z.string(), inputType: z.enum(['float32', 'float64']), label: z.string(), probabilities: z.string() }),
+  signature: z.object({
+    input: z.string(),
+    inputType: z.enum(['float32', 'float64']),
+    label: z.string(),
+    probabilities: z.string(),
+  }),
 }) as unknown as z.ZodType<OnnxParams>;
 const BodySchema = z.strictObject({ encoding: z.literal('base64'), bytes: z.string().min(1) });
 
 /** The file's bytes and a session on them; an InputError names the file and what is wrong. */
 function openFile(input: FitInput, file: string): { bytes: Buffer; session: OnnxSession } {
   const path = input.resolvePath(file);
-  if (!existsSync(path)) throw new InputError(`${file}: not found (looked for ${path}); give the .onnx file relative to the repository root`);
+  if (!existsSync(path))
+    throw new InputError(
+      `${file}: not found (looked for ${path}); give the .onnx file relative to the repository root`,
+    );
   const bytes = readFileSync(path);
   try {
     return { bytes, session: new OnnxSession(bytes) };
@@ -42,7 +53,11 @@ function fit(input: FitInput, config: OnnxConfig): ReturnType<Algorithm<OnnxConf
   let signature: OnnxSignature;
   try {
     signature = classifierSignature(session.inputs, session.outputs, input.featureCount, input.classCount);
-    checkClassOrder(new OnnxPredictor(session, signature, input.classNames, input.featureCount), input.X, input.classNames);
+    checkClassOrder(
+      new OnnxPredictor(session, signature, input.classNames, input.featureCount),
+      input.X,
+      input.classNames,
+    );
   } catch (error) {
     throw new InputError(`${config.file}: ${(error as Error).message}`);
   }

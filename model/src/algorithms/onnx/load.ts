@@ -14,11 +14,19 @@ export interface OnnxBody {
  * Apart from the algorithm's other parts (fit, schemas) so the batch thread loads it without
  * bundling training code or zod (see loaders.ts); onnxruntime itself loads on first use.
  */
-export function loadOnnx({ hyperparameters, model, classNames, featureNames }: LoadInput<OnnxParams, OnnxBody>): Predictor {
+export function loadOnnx({
+  hyperparameters,
+  model,
+  classNames,
+  featureNames,
+}: LoadInput<OnnxParams, OnnxBody>): Predictor {
   const bytes = Buffer.from(model.bytes, 'base64');
   const actual = onnxSha256(bytes);
   if (actual !== hyperparameters.sha256) {
-    throw new Error(`the embedded ONNX file hashes to ${actual.slice(0, 12)}…, the artifact records ${hyperparameters.sha256.slice(0, 12)}…`);
+    throw new Error(
+      `the embedded ONNX file hashes to ${actual.slice(0, 12)}…, the artifact records ` +
+        `${hyperparameters.sha256.slice(0, 12)}…`,
+    );
   }
   return new OnnxPredictor(new OnnxSession(bytes), hyperparameters.signature, classNames, featureNames.length);
 }

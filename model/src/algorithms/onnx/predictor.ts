@@ -30,7 +30,10 @@ export class OnnxPredictor implements Predictor {
   /** The class index of a label the graph gave (a string, or an int64 label as its decimal text). */
   indexOf(label: unknown): number {
     const index = this.classIndex.get(String(label));
-    if (index === undefined) throw new Error(`the ONNX model answered the label ${JSON.stringify(String(label))}, which is not one of the data's classes`);
+    if (index === undefined)
+      throw new Error(
+        `the ONNX model answered the label ${JSON.stringify(String(label))}, which is not one of the data's classes`,
+      );
     return index;
   }
 
@@ -58,6 +61,10 @@ export class OnnxPredictor implements Predictor {
     this.fill(row);
     const result = this.runExplain();
     // Each float32 as the float64 of the same value: what JSON then carries exactly.
-    return { label: this.indexOf((result[label] as ArrayLike<unknown>)[0]), probabilities: Array.from(result[probabilities] as Float32Array), evidence: {} };
+    return {
+      label: this.indexOf((result[label] as ArrayLike<unknown>)[0]),
+      probabilities: Array.from(result[probabilities] as Float32Array),
+      evidence: {},
+    };
   }
 }

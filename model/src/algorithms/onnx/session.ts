@@ -79,13 +79,19 @@ export class OnnxSession {
     // returning and the Promise is already settled; a session that is not initialized is the
     // synchronous sign that onnxruntime refused the bytes (the rejection itself is dropped).
     this.native
-      .loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] })
+      .loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionProviders: ['cpu'],
+      })
       .catch(() => undefined);
     try {
       this.inputs = this.native.inputMetadata.map(describe);
       this.outputs = this.native.outputMetadata.map(describe);
     } catch {
-      throw new Error('onnxruntime cannot load it: not an ONNX model, or one with an operator or opset this runtime lacks');
+      throw new Error(
+        'onnxruntime cannot load it: not an ONNX model, or one with an operator or opset this runtime lacks',
+      );
     }
   }
 
@@ -102,7 +108,12 @@ export class OnnxSession {
    * `values`, not a copy), the feeds, the fetches and the run options are made once, so a call
    * allocates only what onnxruntime answers. The single-row path predicts this way.
    */
-  prepare(input: string, values: Float32Array | Float64Array, rows: number, outputs: readonly string[]): () => OnnxOutputs {
+  prepare(
+    input: string,
+    values: Float32Array | Float64Array,
+    rows: number,
+    outputs: readonly string[],
+  ): () => OnnxOutputs {
     const feeds = { [input]: new this.runtime.Tensor(values, [rows, values.length / rows]) };
     const fetches = Object.fromEntries(outputs.map((name) => [name, null]));
     const native = this.native;

@@ -25,11 +25,24 @@ function fits(dimension: number | null | undefined, expected: number): boolean {
  * probabilities output (how skl2onnx exports a classifier with ZipMap off; the same rule as
  * tools/python/onnx_reference.py). Throws an Error saying what the graph has instead.
  */
-export function classifierSignature(inputs: readonly TensorInfo[], outputs: readonly TensorInfo[], featureCount: number, classCount: number): OnnxSignature {
+export function classifierSignature(
+  inputs: readonly TensorInfo[],
+  outputs: readonly TensorInfo[],
+  featureCount: number,
+  classCount: number,
+): OnnxSignature {
   const [input] = inputs;
-  if (inputs.length !== 1 || !input) throw new Error(`expected one input, got ${inputs.length}: ${inputs.map(shapeText).join('; ')}`);
-  if ((input.type !== 'float32' && input.type !== 'float64') || input.shape.length !== 2 || !fits(input.shape[1], featureCount)) {
-    throw new Error(`input ${shapeText(input)}: expected float32 or float64 [rows, ${featureCount}] (the data's ${featureCount} features)`);
+  if (inputs.length !== 1 || !input)
+    throw new Error(`expected one input, got ${inputs.length}: ${inputs.map(shapeText).join('; ')}`);
+  if (
+    (input.type !== 'float32' && input.type !== 'float64') ||
+    input.shape.length !== 2 ||
+    !fits(input.shape[1], featureCount)
+  ) {
+    throw new Error(
+      `input ${shapeText(input)}: expected float32 or float64 [rows, ${featureCount}] (the data's ${featureCount} ` +
+        `features)`,
+    );
   }
   const labels = outputs.filter((o) => o.shape.length === 1);
   const probabilities = outputs.filter((o) => o.shape.length === 2 && o.type === 'float32');
@@ -37,9 +50,13 @@ export function classifierSignature(inputs: readonly TensorInfo[], outputs: read
   const [probability] = probabilities;
   if (labels.length !== 1 || probabilities.length !== 1 || !label || !probability) {
     throw new Error(
-      `expected one rank-1 label output and one float32 [rows, classes] probabilities output (export without ZipMap), got ${outputs.map(shapeText).join('; ')}`,
+      `expected one rank-1 label output and one float32 [rows, classes] probabilities output (export without ` +
+        `ZipMap), got ${outputs.map(shapeText).join('; ')}`,
     );
   }
-  if (!fits(probability.shape[1], classCount)) throw new Error(`output ${shapeText(probability)}: expected [rows, ${classCount}] (the data's ${classCount} classes)`);
+  if (!fits(probability.shape[1], classCount))
+    throw new Error(
+      `output ${shapeText(probability)}: expected [rows, ${classCount}] (the data's ${classCount} classes)`,
+    );
   return { input: input.name, inputType: input.type, label: label.name, probabilities: probability.name };
 }

@@ -21,6 +21,8 @@ describe('choosing k', () => {
   });
 
   test('when no k candidate fits in the smallest fold, then training refuses and says to use smaller ones', () => {
-    expect(() => trainModel(loadIris(), 'M1', { ...configs.M1!, kCandidates: [500] })).toThrow(/every k candidate exceeds the \d+ rows of the smallest fold: use smaller kCandidates/);
+    expect(() => trainModel(loadIris(), 'M1', { ...configs.M1!, kCandidates: [500] })).toThrow(
+      /every k candidate exceeds the \d+ rows of the smallest fold: use smaller kCandidates/,
+    );
   });
 });

@@ -51,7 +51,10 @@ describe.each(knnNames)('serving kernel of %s, on its own data', (name) => {
     // The API benchmark's batch rows (synthetic combinations of plausible iris values, far from any
     // real flower once standardized) and random points 3 to 12 standard deviations out, snapped to a
     // grid so that ties stay common: where the scan's pruning is weakest and the heap works hardest.
-    const benchRows = standardize(artifact.preprocessing, (JSON.parse(batchBody(1000)) as { X: number[][] }).X.map((row) => row.slice(0, data.featureNames.length)));
+    const benchRows = standardize(
+      artifact.preprocessing,
+      (JSON.parse(batchBody(1000)) as { X: number[][] }).X.map((row) => row.slice(0, data.featureNames.length)),
+    );
     const random = seededRandom(11);
     const farPoints = Array.from({ length: 2000 }, () => {
       const direction = data.featureNames.map(() => random() * 2 - 1);
@@ -89,16 +92,26 @@ describe('serving kernel edge cases', () => {
     ['manhattan', 2],
     ['euclidean', 4],
   ];
-  test.each(cases)('when %s with k=%i on a tiny tie-heavy set, then it agrees with ml-knn everywhere', (distance, k) => {
-    const X = [[0, 0], [0, 1], [1, 0], [1, 1], [0, 0], [2, 2]];
-    const y = [0, 1, 1, 0, 2, 2];
-    const model = fitMlKnn(X, y, k, distance);
-    const kernel = new KnnKernel(model, distance, 2);
-    const reference = loadMlKnn(model, distance);
-    for (let a = -1; a <= 3; a += 0.5) {
-      for (let b = -1; b <= 3; b += 0.5) expect(kernel.predict([a, b])).toBe(reference.predict([a, b]));
-    }
-  });
+  test.each(cases)(
+    'when %s with k=%i on a tiny tie-heavy set, then it agrees with ml-knn everywhere',
+    (distance, k) => {
+      const X = [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+        [0, 0],
+        [2, 2],
+      ];
+      const y = [0, 1, 1, 0, 2, 2];
+      const model = fitMlKnn(X, y, k, distance);
+      const kernel = new KnnKernel(model, distance, 2);
+      const reference = loadMlKnn(model, distance);
+      for (let a = -1; a <= 3; a += 0.5) {
+        for (let b = -1; b <= 3; b += 0.5) expect(kernel.predict([a, b])).toBe(reference.predict([a, b]));
+      }
+    },
+  );
 
   test('when k is at least the number of points, then every point votes', () => {
     const model = fitMlKnn([[0], [1], [2]], [0, 1, 1], 5, 'euclidean');

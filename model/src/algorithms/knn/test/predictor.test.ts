@@ -24,16 +24,26 @@ describe.each(knnNames)('the KNN predictor of %s, as the port loads it', (name) 
     if (!(predictor instanceof KnnPredictor)) throw new Error('knn.load gave no KnnPredictor');
     return predictor;
   };
-  // Every row of the data set, and rows far outside it (scaled and shifted, on a grid so some tie), in the caller's units.
-  const rows = [...data.X, ...data.X.slice(0, 50).map((row) => row.map((v, j) => Math.round((v * (1.5 + j / 4) - 3) * 2) / 2))];
+  // Every row of the data set, and rows far outside it (scaled and shifted, on a grid so some tie), in the caller's
+  // units.
+  const rows = [
+    ...data.X,
+    ...data.X.slice(0, 50).map((row) => row.map((v, j) => Math.round((v * (1.5 + j / 4) - 3) * 2) / 2)),
+  ];
 
   test('when it predicts raw rows, then it answers as the kernel does on rows standardized as in training', () => {
-    const kernel = new KnnKernel(artifact.model as KnnModelJson, (artifact.hyperparameters as unknown as KnnParams).distance, data.featureNames.length);
+    const kernel = new KnnKernel(
+      artifact.model as KnnModelJson,
+      (artifact.hyperparameters as unknown as KnnParams).distance,
+      data.featureNames.length,
+    );
     const predictor = loaded();
-    expect(rows.map((row) => predictor.predict(row))).toEqual(standardize(artifact.preprocessing, rows).map((z) => kernel.predict(z)));
+    expect(rows.map((row) => predictor.predict(row))).toEqual(
+      standardize(artifact.preprocessing, rows).map((z) => kernel.predict(z)),
+    );
   });
 
-  test('when rows come laid end to end (the batch thread), then the labels are predict\'s, ties included', () => {
+  test("when rows come laid end to end (the batch thread), then the labels are predict's, ties included", () => {
     const predictor = loaded();
     const flat = new Float64Array(rows.flat());
     const labels = new Int32Array(rows.length);
@@ -44,7 +54,7 @@ describe.each(knnNames)('the KNN predictor of %s, as the port loads it', (name) 
     expect(Array.from(labels)).toEqual(rows.map((row) => predictor.predict(row)));
   });
 
-  test('when it explains a row, then each neighbour reads back, in the caller\'s units, as a training row', () => {
+  test("when it explains a row, then each neighbour reads back, in the caller's units, as a training row", () => {
     const predictor = loaded();
     for (const row of rows.slice(0, 40)) {
       const { label, evidence } = predictor.explain(row);
@@ -53,7 +63,9 @@ describe.each(knnNames)('the KNN predictor of %s, as the port loads it', (name) 
       expect(neighbours).toHaveLength((artifact.hyperparameters as unknown as KnnParams).k);
       for (const neighbour of neighbours) {
         expect(data.classNames).toContain(neighbour.label);
-        const nearest = Math.min(...data.X.map((x) => Math.max(...x.map((v, j) => Math.abs(v - neighbour.features[j]!)))));
+        const nearest = Math.min(
+          ...data.X.map((x) => Math.max(...x.map((v, j) => Math.abs(v - neighbour.features[j]!)))),
+        );
         expect(nearest).toBeLessThan(1e-9);
       }
     }
