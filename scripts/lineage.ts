@@ -86,10 +86,11 @@ async function main(): Promise<number> {
   for (const problem of problems) console.error(`lineage mismatch: ${problem}`);
   if (problems.length > 0) return 1;
   const byName = new Map(expected.map((m) => [m.name, m]));
+  const servedList = served
+    .map((m) => `${m.name}@${m.version} (sha256 ${m.sha256}, data ${byName.get(m.name)?.dataSha256.slice(0, 12)}…)`)
+    .join(', ');
   console.log(
-    `lineage ok: ${values.url} serves ` +
-      `${served.map((m) => `${m.name}@${m.version} (sha256 ${m.sha256}, data ${byName.get(m.name)?.dataSha256.slice(0, 12)}…)`).join(', ')}, ` +
-      `as ${values.image ? `image ${values.image} records` : 'recorded'}`,
+    `lineage ok: ${values.url} serves ${servedList}, as ${values.image ? `image ${values.image} records` : 'recorded'}`,
   );
   return 0;
 }

@@ -78,9 +78,8 @@ describe('authentication under attack', () => {
         }
       }
       const [user, password] = [median(wrongUser), median(wrongPassword)];
-      process.stdout.write(
-        `${JSON.stringify({ authTiming: { wrongUserMedianMs: +user.toFixed(2), wrongPasswordMedianMs: +password.toFixed(2) } })}\n`,
-      );
+      const authTiming = { wrongUserMedianMs: +user.toFixed(2), wrongPasswordMedianMs: +password.toFixed(2) };
+      process.stdout.write(`${JSON.stringify({ authTiming })}\n`);
       expect(Math.abs(user - password) / Math.max(user, password)).toBeLessThan(0.25);
     },
   );

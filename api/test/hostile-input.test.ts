@@ -84,9 +84,17 @@ describe('hostile input on every route (fast-check, real server on port 0)', () 
       .sort(([a], [b]) => a - b)
       .map(([s, n]) => `${s}:${n}`)
       .join(' ');
-    process.stdout.write(
-      `${JSON.stringify({ hostileFigures: { requests: sent, statuses: summary, fiveXx: [...statuses].filter(([s]) => s >= 500).reduce((a, [, n]) => a + n, 0), fiveXxCauses, violations: violations.length, logLines, heapBeforeMB: +(heapBefore / 1048576).toFixed(1), heapAfterMB: +(heapAfter / 1048576).toFixed(1) } })}\n`,
-    );
+    const hostileFigures = {
+      requests: sent,
+      statuses: summary,
+      fiveXx: [...statuses].filter(([s]) => s >= 500).reduce((a, [, n]) => a + n, 0),
+      fiveXxCauses,
+      violations: violations.length,
+      logLines,
+      heapBeforeMB: +(heapBefore / 1048576).toFixed(1),
+      heapAfterMB: +(heapAfter / 1048576).toFixed(1),
+    };
+    process.stdout.write(`${JSON.stringify({ hostileFigures })}\n`);
   });
 
   const runChunk = async (chunk: number): Promise<void> => {

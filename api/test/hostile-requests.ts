@@ -217,7 +217,8 @@ const inferBody: fc.Arbitrary<string> = fc.oneof(
     tensor('[5.1,3.5,1.4,0.2]', '[-1,4]'),
     tensor('[5.1,3.5,1.4,0.2]', '[1,4]', '"FP32"', '"__proto__"'),
     '{"inputs":[],"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}',
-    '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4],"__proto__":{"polluted":true}}],"parameters":{"__proto__":"x"}}',
+    '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4],"__proto__":{"polluted":true}}],' +
+      '"parameters":{"__proto__":"x"}}',
     '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}],"outputs":[{"name":"constructor"}]}',
     '{"id":{"toString":1},"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}',
     '{"inputs":{"0":{}}}',

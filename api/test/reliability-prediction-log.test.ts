@@ -78,9 +78,14 @@ describe('prediction log on a full disk', () => {
           return values.filter((v) => v.labels.reason === 'write_error').reduce((a, v) => a + v.value, 0);
         };
         const lost = await dropped(failing);
-        process.stdout.write(
-          `${JSON.stringify({ fullDisk: { kind: disk.kind, requests: REQUESTS, droppedLines: lost, p50MsHealthyLog: +healthyRun.p50.toFixed(3), p50MsFullDisk: +failingRun.p50.toFixed(3) } })}\n`,
-        );
+        const fullDisk = {
+          kind: disk.kind,
+          requests: REQUESTS,
+          droppedLines: lost,
+          p50MsHealthyLog: +healthyRun.p50.toFixed(3),
+          p50MsFullDisk: +failingRun.p50.toFixed(3),
+        };
+        process.stdout.write(`${JSON.stringify({ fullDisk })}\n`);
         expect(failingRun.statuses).toEqual({ 200: REQUESTS });
         expect(healthyRun.statuses).toEqual({ 200: REQUESTS });
         // 3000 lines of ~400 bytes cannot fit in 64 KiB: most were dropped, and counted.

@@ -12,9 +12,9 @@ import { loadChecks } from '../cluster/live/run';
 describe('the live checks and docs/kubernetes.md', () => {
   it('runs every module of the checks folder', () => {
     const dir = join(__dirname, '..', 'cluster', 'live', 'checks');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each module, as the folder holds it
     const modules = readdirSync(dir)
       .filter((file) => file.endsWith('.ts'))
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- each module, as the folder holds it
       .map((file) => (require(join(dir, file)) as { check: LiveCheck }).check);
     expect(new Set(ALL_CHECKS)).toEqual(new Set(modules));
   });

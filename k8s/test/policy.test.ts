@@ -12,7 +12,8 @@ import { validateObject } from './support/validate';
 
 /** Proof that each check fails for real: break one rule in a good render, expect its check to say so. */
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of rendered YAML
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form edits of rendered YAML
+type Json = Record<string, any>;
 
 let workspace: Workspace;
 let good: K8sObject[];

@@ -71,13 +71,13 @@ describe.each(COMBINATIONS.map((c) => [label(c), c] as const))('%s', (name, comb
     expect(docs().filter((d) => d.kind === 'Secret')).toHaveLength(1);
   });
 
-  test(
-    `when rendered, then ` +
-      `${combination.overlay === 'kind' ? 'the API opts in to the development credentials' : 'no container opts in and the credentials are real'}`,
-    () => {
-      expect(credentialsPolicy(combination.overlay)(docs())).toEqual([]);
-    },
-  );
+  test(`when rendered, then ${
+    combination.overlay === 'kind'
+      ? 'the API opts in to the development credentials'
+      : 'no container opts in and the credentials are real'
+  }`, () => {
+    expect(credentialsPolicy(combination.overlay)(docs())).toEqual([]);
+  });
 
   test('when rendered, then the components it lists are there', () => {
     const kinds = new Set(docs().map((d) => d.kind));

@@ -42,7 +42,8 @@ if (!SCENARIOS.includes(scenarioName))
 const scenario = JSON.parse(open(import.meta.resolve(`../scenarios/${scenarioName}.json`))) as Scenario;
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
 const MODEL = __ENV.MODEL || undefined;
-const AUTHORIZATION = `Basic ${encoding.b64encode(`${__ENV.API_USER || 'alice'}:${__ENV.API_PASSWORD || 'wonderland'}`)}`;
+const CREDENTIALS = `${__ENV.API_USER || 'alice'}:${__ENV.API_PASSWORD || 'wonderland'}`;
+const AUTHORIZATION = `Basic ${encoding.b64encode(CREDENTIALS)}`;
 
 /** One k6 scenario named after the file; its profile and thresholds verbatim, p(99) in the summary. */
 export const options: Options = {

@@ -17,7 +17,8 @@ import { runScenario } from './runner/run';
 import type { RunResult } from './runner/run';
 import { vetTarget } from './runner/target';
 
-const USAGE = `usage: npm run loadtest:local -- --scenario <${'smoke|load|stress|spike|soak'}> [options]
+const USAGE =
+  `usage: npm run loadtest:local -- --scenario <${'smoke|load|stress|spike|soak'}> [options]
 
   --scenario <name>       scenario file in loadtest/scenarios (default smoke)
   --url <url>             target (default http://127.0.0.1:8000); loopback only unless --allow-host
@@ -41,7 +42,8 @@ credentials: API_USER / API_PASSWORD (default alice / wonderland, the documented
 the traffic names no model, feature or class: before the first step the runner asks the target
 (GET /models, then /predict) which models answer, and takes real rows of each class from the debug
 variant's neighbours
-exit: 0 when every threshold holds, 1 when one fails or the target is not ready or does not say what it serves, 2 on bad input`;
+exit: 0 when every threshold holds, 1 when one fails or the target is not ready or does not say what it serves, ` +
+  '2 on bad input';
 
 /** A usage problem: one line, exit 2. */
 class UsageError extends Error {}

@@ -185,7 +185,10 @@ const http = require('node:http');
 const answer = JSON.stringify({ model: 'M1', version: 'bare', variant: 'v1', prediction: 'versicolor' });
 const server = http.createServer((req, res) => {
   req.resume();
-  req.on('end', () => { res.writeHead(200, { 'Content-Type': 'application/json', 'X-Variant': 'v1' }); res.end(answer); });
+  req.on('end', () => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'X-Variant': 'v1' });
+    res.end(answer);
+  });
 });
 server.listen(Number(process.argv[1]), '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -17,7 +17,9 @@ export interface SoakOptions {
   json: boolean;
 }
 
-export const SOAK_USAGE = `usage: npm run soak -- [--seconds 300] [--rate 50] [--warmup-seconds 30] [--max-growth 0.10] [--port 0] [--serve v1[,v2]] [--json]
+export const SOAK_USAGE =
+  'usage: npm run soak -- [--seconds 300] [--rate 50] [--warmup-seconds 30] [--max-growth 0.10] ' +
+  `[--port 0] [--serve v1[,v2]] [--json]
 
 Starts the real API (npm run build first) on 127.0.0.1, training the models of model/models.json
 (--serve: only these, the first served as v1 and the second, or the first, as v2), asks it what it

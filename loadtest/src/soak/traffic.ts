@@ -12,8 +12,10 @@ export interface SoakRequest {
   expect: number;
 }
 
-export const credentials = (): string =>
-  `Basic ${Buffer.from(`${process.env.API_USER ?? 'alice'}:${process.env.API_PASSWORD ?? 'wonderland'}`).toString('base64')}`;
+export const credentials = (): string => {
+  const userPassword = `${process.env.API_USER ?? 'alice'}:${process.env.API_PASSWORD ?? 'wonderland'}`;
+  return `Basic ${Buffer.from(userPassword).toString('base64')}`;
+};
 
 /**
  * The mix, weighted by repetition: mostly predictions of every kind, some errors, probes and scrapes.

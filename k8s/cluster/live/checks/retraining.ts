@@ -120,6 +120,12 @@ async function promoteNewVersion(cluster: LiveCluster, before: ApiPod[]): Promis
   );
   const restarted = restartedSince(before, apiPods(cluster, NAMESPACE));
   const newSha = pickup.value.every((s) => !servedBefore.some((b) => b.sha256 === s.sha256));
+  const pickupDetail = pickup.done
+    ? `every pod serves it ${pickup.seconds.toFixed(1)} s after the Job was seen ending ` +
+      `(MODEL_POLL_INTERVAL_MS ${pollInterval(objects)})`
+    : `after ${pickup.seconds.toFixed(0)} s the pods serve ${describeServed(pickup.value)}`;
+  const uptimes = pickup.value.map((s) => s.uptimeSeconds).join('/');
+  const samePods = `none (${before.length} pods, same UIDs, restartCount and start times; uptime now ${uptimes} s)`;
   const passed =
     outcome.state === 'Complete' &&
     line?.promoted === true &&
@@ -132,10 +138,10 @@ async function promoteNewVersion(cluster: LiveCluster, before: ApiPod[]): Promis
     passed,
     `${jobDetail(outcome)}; ${MODEL} ${servedBefore[0]?.version} → ${line?.version ?? '?'} (` +
       `${line?.promoted ? 'promoted' : 'not promoted'}); ` +
-      `${pickup.done ? `every pod serves it ${pickup.seconds.toFixed(1)} s after the Job was seen ending (MODEL_POLL_INTERVAL_MS ${pollInterval(objects)})` : `after ${pickup.seconds.toFixed(0)} s the pods serve ${describeServed(pickup.value)}`}, ` +
+      `${pickupDetail}, ` +
       `sha256 ${newSha ? 'changed' : 'unchanged'}; ` +
       `restarts: ` +
-      `${restarted.join(', ') || `none (${before.length} pods, same UIDs, restartCount and start times; uptime now ${pickup.value.map((s) => s.uptimeSeconds).join('/')} s)`}`,
+      `${restarted.join(', ') || samePods}`,
   );
   return passed ? line.version : undefined;
 }

@@ -131,7 +131,9 @@ function scanSource(setup: ScanSetup): string {
     stamp = (stamp + 1) | 0;
     if (stamp === 0) { M.fill(0); stamp = 1; }
     const s0 = p * keep;
-    for (let q = 0; q < keep; q++) { const r = S[s0 + q]; M[r] = stamp; const b = r * ${d}; ${diffs} H[q] = ${sum}; I[q] = r; }
+    for (let q = 0; q < keep; q++) {
+      const r = S[s0 + q]; M[r] = stamp; const b = r * ${d}; ${diffs} H[q] = ${sum}; I[q] = r;
+    }
     for (let q = (keep >> 1) - 1; q >= 0; q--) sift(q, H[q], I[q]);
     let W = H[0];
     ${walkSource(setup, true)}
@@ -161,7 +163,7 @@ type ScanFactory = (
  */
 export function compileScan(setup: ScanSetup): ScanFunction {
   // The arrays are bound once per kernel; sift lives beside scan so no closure is made per call.
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from integers and this file's own text, see above
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- integers and this file's text, see above
   const factory = new Function(
     'P',
     'R',
