@@ -19965,15 +19965,21 @@ function resampleTimeline(points, maxPoints = MAX_POINTS) {
   return out;
 }
 var STYLE = `
-*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;background:#f6f7f9}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;background:#f6f7f9}
 main{max-width:1080px;margin:0 auto;padding:24px}h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
-.verdict{display:inline-block;padding:3px 12px;border-radius:999px;font-weight:700;color:#fff;margin-left:8px;font-size:14px;vertical-align:middle}
+.verdict{display:inline-block;padding:3px 12px;border-radius:999px;
+font-weight:700;color:#fff;margin-left:8px;font-size:14px;vertical-align:middle}
 .pass{background:#1a7f37}.fail{background:#cf222e}.meta{color:#57606a;margin:6px 0 0}.meta span{margin-right:18px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px;margin-top:18px}
-.tile{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:10px 12px}.tile b{display:block;font-size:20px}.tile small{color:#57606a}
-section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 16px;margin-top:16px}section h2{margin-top:0}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
-th{font-weight:600;color:#57606a;font-size:13px}td.num{text-align:right;font-variant-numeric:tabular-nums}code{font-size:13px}
+.tile{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:10px 12px}
+.tile b{display:block;font-size:20px}.tile small{color:#57606a}
+section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 16px;margin-top:16px}
+section h2{margin-top:0}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
+th{font-weight:600;color:#57606a;font-size:13px}
+td.num{text-align:right;font-variant-numeric:tabular-nums}code{font-size:13px}
 .ok{color:#1a7f37;font-weight:700}.bad{color:#cf222e;font-weight:700}.note{color:#57606a;font-size:13px}
 .charts{display:grid;grid-template-columns:1fr;gap:8px}footer{color:#57606a;font-size:12px;margin:24px 0}
 `;
@@ -20120,9 +20126,8 @@ function predictionSection(summary2) {
 function metricTable(summary2) {
   const rows = Object.keys(summary2.metrics).sort().map((name) => {
     const metric = summary2.metrics[name];
-    const values = Object.entries(metric.values).map(
-      ([k, v]) => `${escapeXml(k)}=${escapeXml(metric.contains === "time" && metric.type === "trend" && k !== "count" ? formatMs(v) : formatCount(v))}`
-    ).join(" ");
+    const inMs = (k) => metric.contains === "time" && metric.type === "trend" && k !== "count";
+    const values = Object.entries(metric.values).map(([k, v]) => `${escapeXml(k)}=${escapeXml(inMs(k) ? formatMs(v) : formatCount(v))}`).join(" ");
     return [`<code>${escapeXml(name)}</code>`, metric.type, values];
   });
   return table(["metric", "type", "values"], rows);
@@ -20132,12 +20137,15 @@ function renderHtml(input) {
   const head = overview(summary2);
   const title = input.title ?? "k6 load test report";
   const meta = Object.entries(input.meta ?? {}).map(([k, v]) => `<span><b>${escapeXml(k)}:</b> ${escapeXml(v)}</span>`).join("");
+  const verdict2 = head.passed ? '<span data-verdict="passed" class="verdict pass">PASSED</span>' : '<span data-verdict="failed" class="verdict fail">FAILED</span>';
+  const held = head.thresholds - head.thresholdsFailed;
+  const sources = input.timeline ? " and the run’s time series" : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeXml(title)}</title><style>${STYLE}</style></head>
 <body><main>
-<header><h1>${escapeXml(title)}<span data-verdict="${head.passed ? "passed" : "failed"}" class="verdict ${head.passed ? "pass" : "fail"}">${head.passed ? "PASSED" : "FAILED"}</span></h1>
-<p class="meta">${meta}<span><b>thresholds:</b> ${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold</span></p></header>
+<header><h1>${escapeXml(title)}${verdict2}</h1>
+<p class="meta">${meta}<span><b>thresholds:</b> ${held} of ${head.thresholds} hold</span></p></header>
 <div class="tiles">${tiles(summary2, head)}</div>
 <section data-section="thresholds"><h2>Thresholds</h2>${thresholdTable(summary2)}</section>
 <section data-section="latency"><h2>Latency percentiles</h2>${latencyChart(summary2)}</section>
@@ -20147,7 +20155,7 @@ ${kindSection(summary2)}
 ${predictionSection(summary2)}
 ${(input.tables ?? []).map(extraTable).join("\n")}
 <section data-section="metrics"><h2>All metrics</h2>${metricTable(summary2)}</section>
-<footer>Rendered from the k6 end-of-test summary${input.timeline ? " and the run’s time series" : ""}. Self-contained: no scripts, no external assets.</footer>
+<footer>Rendered from the k6 end-of-test summary${sources}. Self-contained: no scripts, no external assets.</footer>
 </main></body></html>
 `;
 }
