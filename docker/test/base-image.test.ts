@@ -34,10 +34,13 @@ describe('docker/base-image/build.sh', () => {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+    // Without the caller's BASE_IMAGE and RUNTIME_IMAGE: a name given there replaces the recipe's
+    // (as .ci/run gives one to the suites it runs), and these tests are about the recipe's.
+    const { BASE_IMAGE: _base, RUNTIME_IMAGE: _runtime, ...callerEnv } = process.env;
     const build = (args: string[], env: Record<string, string> = {}) =>
       spawnSync('bash', [join(dir, 'build.sh'), ...args], {
         encoding: 'utf8',
-        env: { ...process.env, DOCKER: join(dir, 'docker'), PATH: `${dir}:${process.env.PATH}`, ...env },
+        env: { ...callerEnv, DOCKER: join(dir, 'docker'), PATH: `${dir}:${process.env.PATH}`, ...env },
       });
     const nameOf = (...args: string[]) => build(['--print-name', ...args]).stdout.trim();
 
