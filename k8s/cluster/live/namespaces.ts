@@ -9,13 +9,33 @@
  * here) before it looks again; pods deleted first are gone once they have drained (preStop 5 s),
  * and an empty namespace goes in a second or two.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { LiveCluster } from './context';
 import { K8S_DIR } from './manifests';
+import { kubectlAsync } from './pods';
 
-const WORKLOADS = 'deployments,replicasets,jobs,pods';
+/** kubectl's arguments that delete a namespace's workloads and wait until their pods are gone. */
+const deleteWorkloads = (namespace: string): string[] => [
+  '-n',
+  namespace,
+  'delete',
+  'deployments,replicasets,jobs,pods',
+  '--all',
+  '--ignore-not-found',
+  '--wait=true',
+  '--timeout=120s',
+];
+
+/** kubectl's arguments that delete a namespace, waiting for it to go or not. */
+const deleteNamespaceArgs = (namespace: string, wait: boolean): string[] => [
+  'delete',
+  'namespace',
+  namespace,
+  '--ignore-not-found',
+  `--wait=${wait}`,
+  ...(wait ? ['--timeout=180s'] : []),
+];
 
 /** Runs `body` between two deletions of `names`. */
 export async function inNamespaces(cluster: LiveCluster, names: string[], body: () => Promise<void>): Promise<void> {
@@ -34,52 +54,28 @@ function freeVolumes(): { ok: boolean; out: string } {
 
 /** Deletes the namespace's workloads, then the namespace, waiting for both; then frees its volumes. */
 export function deleteNamespace(cluster: LiveCluster, namespace: string): void {
-  const workloads = cluster.kubectl([
-    '-n',
-    namespace,
-    'delete',
-    WORKLOADS,
-    '--all',
-    '--ignore-not-found',
-    '--wait=true',
-    '--timeout=120s',
-  ]);
+  const workloads = cluster.kubectl(deleteWorkloads(namespace));
   if (workloads.status !== 0) console.log(`  delete the workloads of ${namespace}: ${workloads.out}`);
-  const deleted = cluster.kubectl([
-    'delete',
-    'namespace',
-    namespace,
-    '--ignore-not-found',
-    '--wait=true',
-    '--timeout=180s',
-  ]);
+  const deleted = cluster.kubectl(deleteNamespaceArgs(namespace, true));
   if (deleted.status !== 0) console.log(`  delete namespace ${namespace}: ${deleted.out}`);
   const volumes = freeVolumes();
   if (!volumes.ok) console.log(`  volumes.sh: ${volumes.out}`);
 }
 
-/** Namespaces being retired, each with the process deleting it; a check never reuses a retired name. */
-const retiring = new Map<string, ChildProcess>();
+/** Namespaces being retired, each with its deletion under way; a check never reuses a retired name. */
+const retiring = new Map<string, Promise<unknown>>();
 
 /**
  * Starts the deletion of `names` in the background (workloads and their pods first, then the
  * namespace) and returns at once; awaitRetiredNamespaces waits for it.
  */
 export function retireNamespaces(cluster: LiveCluster, names: string[]): void {
-  const { kubectl, kubeconfig } = cluster.settings;
   for (const name of names.filter((n) => !retiring.has(n))) {
-    const script =
-      '"$0" --kubeconfig "$1" -n "$2" delete "$3" --all --ignore-not-found --wait=true --timeout=120s; "$0" ' +
-      '--kubeconfig "$1" delete namespace "$2" --ignore-not-found --wait=false';
-    const child = spawn('bash', ['-c', script, kubectl, kubeconfig, name, WORKLOADS], { stdio: 'ignore' });
-    retiring.set(name, child);
+    const deleting = kubectlAsync(cluster, deleteWorkloads(name)).then(() =>
+      kubectlAsync(cluster, deleteNamespaceArgs(name, false)),
+    );
+    retiring.set(name, deleting);
   }
-}
-
-function ended(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('close', () => resolve()),
-  );
 }
 
 /** Waits until every retired namespace is gone, then frees the volumes their claims held. */
@@ -88,7 +84,7 @@ export async function awaitRetiredNamespaces(
 ): Promise<{ ok: boolean; detail: string; seconds: number }> {
   const start = Date.now();
   const names = [...retiring.keys()];
-  await Promise.all([...retiring.values()].map(ended));
+  await Promise.all(retiring.values());
   retiring.clear();
   if (names.length === 0) return { ok: true, detail: 'none', seconds: 0 };
   const gone = cluster.kubectl(['wait', '--for=delete', ...names.map((name) => `namespace/${name}`), '--timeout=240s']);
