@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { algorithmNamed, algorithmNames, algorithms, DEFAULT_ALGORITHM } from '../src/algorithms';
-import { loaderNames, loadWith } from '../src/algorithms/loaders';
+import { loadWith } from '../src/algorithms/loaders';
 import { canonicalJson, sha256 } from '../src/canonical';
 import { loadInputOf, metricsOf, readArtifact, serialize, writeArtifact } from '../src/artifact';
 import { readMetrics } from '../src/registry-files';
@@ -79,8 +79,20 @@ function trainedWith(name: string): { data: { X: number[][] }; input: ReturnType
 }
 
 describe("the batch thread's loaders", () => {
-  test('when compared with the registry, then they name exactly its algorithms', () => {
-    expect([...loaderNames()].sort()).toEqual([...algorithmNames()].sort());
+  const folder = join(ROOT, 'model/src/algorithms');
+
+  test("when compared with the registry, then each algorithm's folder is its name, its load.ts exporting load", () => {
+    for (const { name } of algorithms()) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- found by name, as the thread finds it
+      const loader = require(join(folder, name, 'load')) as { load?: unknown };
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- compared as the same function, never called
+      expect(loader.load).toBe(algorithmNamed(name).load);
+    }
+  });
+
+  test('when the folders are listed, then each one is a registered algorithm', () => {
+    const folders = readdirSync(folder, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+    expect(folders.map((entry) => entry.name).sort()).toEqual([...algorithmNames()].sort());
   });
 
   test(
@@ -96,10 +108,12 @@ describe("the batch thread's loaders", () => {
     },
   );
 
-  test("when the name is not a loader's, then the error names it and the known ones", () => {
-    expect(() => loadWith('forest', loadInputOf(trainModel(iris, 'M1', configs.M1!)))).toThrow(
-      `no loader for algorithm "forest"; known: ${loaderNames().join(', ')}`,
+  test('when no folder has the name, then the error names the file it looked for', () => {
+    const input = loadInputOf(trainModel(iris, 'M1', configs.M1!));
+    expect(() => loadWith('forest', input)).toThrow(
+      `the batch thread has no loader for algorithm "forest": no ${join(folder, 'forest', 'load')}`,
     );
+    expect(() => loadWith('../knn', input)).toThrow('algorithm "../knn" is not an algorithm folder\'s name');
   });
 });
 

@@ -1,29 +1,43 @@
-import { loadKnn } from './knn/load';
-import { loadOnnx } from './onnx/load';
+import { join } from 'node:path';
 import type { LoadInput, Predictor } from './port';
 
 /**
- * Each algorithm's `load` alone, by name: what the batch prediction thread needs. Importing
- * index.ts there bundled every algorithm's training code, schemas and libraries into the thread
- * (10 KB became 475 KB, and the thread's isolate took ~9 MB more RSS). A test keeps this list
- * equal to index.ts's, load for load.
+ * Each algorithm's `load` alone, found by its folder's name: what the batch prediction thread
+ * needs. Every algorithm folder has a `load.ts` exporting `load` (a test holds each equal to the
+ * registry's), so the registry in index.ts stays the one list of algorithms. The thread must not
+ * import index.ts: that bundled every algorithm's training code, schemas and libraries into it
+ * (10 KB became 475 KB, and the thread's isolate took ~9 MB more RSS).
+ *
+ * The file is found at run time beside this module: unbundled, the folder's load.ts (or its
+ * compiled load.js); in the thread's bundle, dist/bundle/<name>/load.js, which `npm run build`
+ * bundles from every algorithm folder's load.ts. The path is computed on purpose: a literal would
+ * put every loader back into the thread's bundle, and esbuild turns a template literal into a glob
+ * that needs the file's extension, which differs between the sources and the bundles.
  */
-const LOADERS: Readonly<Record<string, (input: LoadInput<never, never>) => Predictor>> = {
-  knn: loadKnn,
-  onnx: loadOnnx,
-};
+const FOLDER_NAME = /^[a-z][a-z0-9-]*$/;
 
-/** The names this list has, for the test that keeps it in step with index.ts. */
-export function loaderNames(): string[] {
-  return Object.keys(LOADERS);
+interface LoaderModule {
+  load(input: LoadInput<never, never>): Predictor;
 }
 
-/** Loads a predictor with the algorithm called `name`; throws naming the known ones for any other. */
+function loaderOf(name: string): LoaderModule['load'] {
+  if (!FOLDER_NAME.test(name)) throw new Error(`algorithm ${JSON.stringify(name)} is not an algorithm folder's name`);
+  const file = join(__dirname, name, 'load');
+  let loaded: Partial<LoaderModule>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a computed path, on purpose (above)
+    loaded = require(file) as Partial<LoaderModule>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String(error).includes(file)) throw error;
+    throw new Error(`the batch thread has no loader for algorithm ${JSON.stringify(name)}: no ${file}`, {
+      cause: error,
+    });
+  }
+  if (typeof loaded.load !== 'function') throw new Error(`${file} exports no load function`);
+  return loaded.load;
+}
+
+/** Loads a predictor with the algorithm called `name`; throws naming the file it looked for when there is none. */
 export function loadWith(name: string, input: LoadInput<unknown, unknown>): Predictor {
-  const load = Object.hasOwn(LOADERS, name) ? LOADERS[name] : undefined;
-  if (!load)
-    throw new Error(
-      `the batch thread has no loader for algorithm ${JSON.stringify(name)}; known: ${loaderNames().join(', ')}`,
-    );
-  return load(input as LoadInput<never, never>);
+  return loaderOf(name)(input as LoadInput<never, never>);
 }

@@ -6,7 +6,9 @@ import type { Standardizer, StandardizerParameters } from '../preprocess';
  * The model-type port: what training, the registry, the model card and the API need from an
  * algorithm, and nothing more. Everything else (how it fits, what its model body holds, how it
  * predicts fast) stays inside the algorithm's own folder. An algorithm is added by writing one
- * folder that exports an {@link Algorithm} and naming it once in `algorithms/index.ts`.
+ * folder, named as the algorithm, whose index.ts exports an {@link Algorithm} and whose load.ts
+ * exports its `load` alone (what the batch thread loads, see loaders.ts), and naming it once in
+ * `algorithms/index.ts`.
  */
 
 /** What an algorithm fits on: the training split, in the caller's units, and its fitted standardizer. */

@@ -13,7 +13,7 @@ import { benchmarkKnn } from './bench';
 import { crossValidate } from './cross-validation';
 import type { KnnParams } from './describe';
 import { describeKnn } from './describe';
-import { loadKnn } from './load';
+import { load } from './load';
 import { fitMlKnn } from './ml-knn';
 import { knnScikitLearn } from './scikit-learn';
 
@@ -100,7 +100,7 @@ export const knn: Algorithm<KnnConfig, KnnParams, KnnModelJson> = {
       software: { mlKnn: ML_KNN_VERSION },
     };
   },
-  load: loadKnn,
+  load,
   describe: describeKnn,
   evidence: {
     neighbours: {

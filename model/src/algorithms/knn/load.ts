@@ -7,9 +7,9 @@ import { KnnPredictor } from './predictor';
 /**
  * A KNN artifact's predictor. Apart from the algorithm's other parts (fit, schemas, the
  * scikit-learn reference) so the batch thread loads it without bundling training code, zod or
- * ml-knn (see loaders.ts).
+ * ml-knn (see ../loaders.ts).
  */
-export function loadKnn({
+export function load({
   hyperparameters,
   model,
   preprocessing,

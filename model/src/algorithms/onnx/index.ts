@@ -6,7 +6,7 @@ import type { OnnxParams } from './describe';
 import { describeOnnx } from './describe';
 import { checkClassOrder } from './class-order';
 import type { OnnxBody } from './load';
-import { loadOnnx } from './load';
+import { load } from './load';
 import { OnnxPredictor } from './predictor';
 import { onnxruntimeVersion, onnxSha256, OnnxSession } from './session';
 import type { OnnxSignature } from './signature';
@@ -83,7 +83,7 @@ export const onnx: Algorithm<OnnxConfig, OnnxParams, OnnxBody> = {
   // Any data a split can score: nothing is fitted, so no class needs more rows than the split's.
   assertTrainable: () => undefined,
   fit,
-  load: loadOnnx,
+  load,
   describe: describeOnnx,
   evidence: {},
 };

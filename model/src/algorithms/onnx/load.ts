@@ -12,14 +12,9 @@ export interface OnnxBody {
 /**
  * An ONNX artifact's predictor, after the embedded file proves to be the one the artifact records.
  * Apart from the algorithm's other parts (fit, schemas) so the batch thread loads it without
- * bundling training code or zod (see loaders.ts); onnxruntime itself loads on first use.
+ * bundling training code or zod (see ../loaders.ts); onnxruntime itself loads on first use.
  */
-export function loadOnnx({
-  hyperparameters,
-  model,
-  classNames,
-  featureNames,
-}: LoadInput<OnnxParams, OnnxBody>): Predictor {
+export function load({ hyperparameters, model, classNames, featureNames }: LoadInput<OnnxParams, OnnxBody>): Predictor {
   const bytes = Buffer.from(model.bytes, 'base64');
   const actual = onnxSha256(bytes);
   if (actual !== hyperparameters.sha256) {
