@@ -47,23 +47,30 @@ kubernetes_module() {
   printf '%s\n' "$dir"
 }
 
-# go build PACKAGE in DIR to OUT, niced (other work shares the two cores), timed; the binary
-# appears only when complete, so an interrupted build never leaves a cached half. Go's own
-# output (hundreds of "downloading" lines) goes to $BUILD_LOG, shown when a build fails.
+# go build in DIR, niced (other work shares the two cores), timed: ARGS are go build's after its
+# flags. Go's own output (hundreds of "downloading" lines) goes to $BUILD_LOG, shown when it fails.
+go_build() {
+  local dir="$1" ldflags="$2" what="$3"
+  shift 3
+  if ! (cd "$dir" && nice -n 19 go build -trimpath -ldflags "-s -w $ldflags" "$@") >>"$BUILD_LOG" 2>&1; then
+    tail -n 20 "$BUILD_LOG" >&2
+    die "go build $what failed (log: $BUILD_LOG)"
+  fi
+}
+
+# go build PACKAGE in DIR to OUT; the binary appears only when complete, so an interrupted build
+# never leaves a cached half.
 build_one() {
   local dir="$1" package="$2" out="$3" ldflags="$4" start
   start="$(now)"
   mkdir -p "$(dirname "$out")"
-  if ! (cd "$dir" && nice -n 19 go build -trimpath -ldflags "-s -w $ldflags" -o "$out.partial" "$package") >>"$BUILD_LOG" 2>&1; then
-    tail -n 20 "$BUILD_LOG" >&2
-    die "go build $package failed (log: $BUILD_LOG)"
-  fi
+  go_build "$dir" "$ldflags" "$package" -o "$out.partial" "$package"
   mv "$out.partial" "$out"
   say "built $(basename "$out") in $(since "$start") s"
 }
 
 build_kubernetes() {
-  local dir minor stamp name
+  local dir minor stamp name packages=() partial="$K8S_BIN.partial" start
   dir="$(kubernetes_module)"
   minor="$(echo "$KUBERNETES_VERSION" | cut -d. -f2)"
   # The version every component reports (and the node shows), as the release build stamps it.
@@ -71,10 +78,18 @@ build_kubernetes() {
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     stamp="$stamp -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  # kube-apiserver first: it compiles most of the shared code, the others are then mostly cached.
+  # One go build for every missing binary: the packages they share compile once, and their links
+  # (tens of seconds each, mostly on one core) run side by side. Into a partial folder, each
+  # binary moved into the cache only when all are complete.
   for name in $K8S_BINARIES; do
-    [ -x "$K8S_BIN/$name" ] || build_one "$dir" "k8s.io/kubernetes/cmd/$name" "$K8S_BIN/$name" "$stamp"
+    [ -x "$K8S_BIN/$name" ] || packages+=("k8s.io/kubernetes/cmd/$name")
   done
+  start="$(now)"
+  rm -rf "$partial" && mkdir -p "$partial" "$K8S_BIN"
+  go_build "$dir" "$stamp" "of Kubernetes" -o "$partial/" "${packages[@]}"
+  for name in "${packages[@]##*/}"; do mv "$partial/$name" "$K8S_BIN/$name"; done
+  rmdir "$partial"
+  say "built ${packages[*]##*/} in $(since "$start") s"
 }
 
 build_etcd() {
@@ -135,10 +150,21 @@ main() {
   : >"$BUILD_LOG"
   say "building $(names_of "$missing") with $(go version | cut -d' ' -f3), niced (a cold build took 17-18 minutes here, two cores shared with other jobs; log: $BUILD_LOG)"
   start="$(now)"
-  if grep -q "^$K8S_BIN/" <<<"$missing"; then build_kubernetes; fi
-  if grep -q "^$ETCD_BIN/" <<<"$missing"; then build_etcd; fi
-  if grep -q "^$ROUTER_BIN/" <<<"$missing"; then build_router; fi
-  if grep -q "^$KUSTOMIZE_BIN/" <<<"$missing"; then build_kustomize; fi
+  # Kubernetes beside the three smaller modules: while one downloads or links on one core, the
+  # other compiles. Both in the background (where set -e still holds), so that a failure of one
+  # waits for the other before the exit.
+  local kubernetes others status=0
+  (if grep -q "^$K8S_BIN/" <<<"$missing"; then build_kubernetes; fi) &
+  kubernetes=$!
+  (
+    if grep -q "^$ETCD_BIN/" <<<"$missing"; then build_etcd; fi
+    if grep -q "^$ROUTER_BIN/" <<<"$missing"; then build_router; fi
+    if grep -q "^$KUSTOMIZE_BIN/" <<<"$missing"; then build_kustomize; fi
+  ) &
+  others=$!
+  wait "$kubernetes" || status=$?
+  wait "$others" || status=$?
+  [ "$status" = 0 ] || exit "$status"
   # Only the binaries are worth keeping; the module and build caches are several GB.
   chmod -R u+w "$GOWORK_DIR" && rm -rf "$GOWORK_DIR"
   say "build done in $(since "$start") s: $(du -sh "$CACHE" | cut -f1) in $CACHE"
