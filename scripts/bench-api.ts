@@ -41,6 +41,7 @@ const WARM_UP_SECONDS = 2;
 interface Measured extends LoadResult {
   cpuMicrosPerRequest: number;
   peakRssMb: number;
+  peakAnonMb: number;
 }
 
 /** Warms `server` up, then loads it for the measured window, reading its CPU time around it. */
@@ -51,7 +52,9 @@ async function measure(generator: LoadGeneratorName, server: Started, spec: Omit
   const cpuBefore = cpuMicros(server.pid);
   const load = await runLoad(generator, { ...spec, url });
   const cpu = cpuMicros(server.pid) - cpuBefore;
-  return { ...load, cpuMicrosPerRequest: load.requests > 0 ? cpu / load.requests : NaN, peakRssMb: rss.stop() };
+  const memory = rss.stop();
+  const cpuMicrosPerRequest = load.requests > 0 ? cpu / load.requests : NaN;
+  return { ...load, cpuMicrosPerRequest, peakRssMb: memory.rss, peakAnonMb: memory.anon };
 }
 
 async function expectOk(port: number, body: string, what: string): Promise<void> {
@@ -133,6 +136,8 @@ function modelLine(model: string, { apiLoad, batchLoad }: Awaited<ReturnType<typ
     cpuMicrosPerRequest: round1(apiLoad.cpuMicrosPerRequest),
     batchRowsPerSecond: Math.round(batchLoad.requestsPerSecond * batchRows),
     batchCpuMicrosPerRequest: round1(batchLoad.cpuMicrosPerRequest),
+    rssMb: Math.round(Math.max(apiLoad.peakRssMb, batchLoad.peakRssMb)),
+    rssAnonMb: Math.round(Math.max(apiLoad.peakAnonMb, batchLoad.peakAnonMb)),
   };
 }
 
@@ -176,6 +181,7 @@ async function bench(loadGenerator: LoadGeneratorName, o: Options, models: reado
       startToReadyMs: api.startToReadyMs ?? -1,
       ...(coldStartToReadyMs === undefined ? {} : { coldStartToReadyMs }),
       rssMb: Math.round(Math.max(apiLoad.peakRssMb, batchLoad.peakRssMb)),
+      rssAnonMb: Math.round(Math.max(apiLoad.peakAnonMb, batchLoad.peakAnonMb)),
       requests: apiLoad.requests,
       seconds: o.seconds,
       connections: o.connections,
@@ -208,6 +214,7 @@ function printTable(result: Awaited<ReturnType<typeof bench>>): void {
     'start to ready ms (target <= 300)': r.startToReadyMs,
     'first start after a build, no code cache yet, ms': r.coldStartToReadyMs ?? '-',
     'API peak RSS MB under load (target <= 100)': r.rssMb,
+    'of which anonymous (heaps, not mapped code) MB': r.rssAnonMb,
   });
   if (r.models) console.table(Object.fromEntries(r.models.map(({ model, ...figures }) => [model, figures])));
 }

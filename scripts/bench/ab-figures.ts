@@ -25,6 +25,7 @@ export const FIGURES: readonly Figure[] = [
   { bench: 'api', key: 'batchCpuMicrosPerRequest', label: 'CPU µs per batch', better: 'lower' },
   { bench: 'api', key: 'startToReadyMs', label: 'start to ready ms', better: 'lower' },
   { bench: 'api', key: 'rssMb', label: 'peak RSS MB', better: 'lower' },
+  { bench: 'api', key: 'rssAnonMb', label: 'peak anonymous RSS MB', better: 'lower' },
   { bench: 'model', key: 'kernelUsPerSample', label: 'kernel µs/sample (standardized rows)', better: 'lower' },
   { bench: 'model', key: 'predictUsPerSample', label: 'predict µs/sample (standardizing included)', better: 'lower' },
   { bench: 'model', key: 'batchPredictionsPerSecond', label: 'model batch rows/s', better: 'higher' },

@@ -23,20 +23,31 @@ export function cpuMicros(pid: number): number {
   return (ticks * 1e6) / TICKS_PER_SECOND;
 }
 
-/** Resident set size of `pid` in MB, from /proc/<pid>/status. */
-export function rssMb(pid: number): number {
+/**
+ * Resident memory of `pid` in MB, from /proc/<pid>/status: all of it (VmRSS), and its anonymous part
+ * (RssAnon: heaps, stacks, buffers). The rest is mapped files (node's code, a native library such as
+ * onnxruntime's), which processes of the same image share and the kernel can drop under pressure.
+ */
+export function memoryMb(pid: number): { rss: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024 };
 }
 
-/** Samples `pid`'s RSS every 250 ms until `stop()` returns the peak. */
-export function sampleRss(pid: number): { stop(): number } {
-  let peak = rssMb(pid);
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 250);
+/** Samples `pid`'s memory every 250 ms until `stop()` returns the peaks of both figures. */
+export function sampleRss(pid: number): { stop(): { rss: number; anon: number } } {
+  const peak = memoryMb(pid);
+  const sample = (): void => {
+    const now = memoryMb(pid);
+    peak.rss = Math.max(peak.rss, now.rss);
+    peak.anon = Math.max(peak.anon, now.anon);
+  };
+  const timer = setInterval(sample, 250);
   return {
     stop: () => {
       clearInterval(timer);
-      return Math.max(peak, rssMb(pid));
+      sample();
+      return peak;
     },
   };
 }
