@@ -53,9 +53,15 @@ function fatal(message: string, code: number): never {
   process.exit(code);
 }
 
+/** How long the drain keeps the listener and idle keep-alive connections open: 2 s, or half a shorter timeout. */
+function idleCloseGraceMs(shutdownTimeoutMs: number): number {
+  return Math.min(2000, Math.floor(shutdownTimeoutMs / 2));
+}
+
 /**
- * Drains on SIGTERM/SIGINT: readiness turns 503, the listener closes, in-flight requests finish
- * (within SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
+ * Drains on SIGTERM/SIGINT: readiness turns 503 and every answer says `Connection: close`; after a
+ * grace the listener and the idle connections close, in-flight requests finish (within
+ * SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
  */
 /** A started server and what it runs with: what the signal handlers act on. */
 interface Running {
@@ -100,14 +106,20 @@ function handleSignals({
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
-    server.close(() => {
-      void Promise.all([predictionLog?.close(), batchPredictor?.close()]).then(() => {
-        logger.info('drained; bye');
-        process.exit(0);
+    // server.close() stops accepting connections and closes the idle keep-alive ones at once, and
+    // closing one as its client sends the next request on it resets that request (a POST is not
+    // retried). So it waits a grace first: meanwhile readiness reads 503 and every answer carries
+    // `Connection: close` (http/pipeline.ts), so a client that sends closes its connection itself;
+    // what is still idle when the grace ends has sent nothing for that long.
+    const closeWhenDrained = (): void => {
+      server.close(() => {
+        void Promise.all([predictionLog?.close(), batchPredictor?.close()]).then(() => {
+          logger.info('drained; bye');
+          process.exit(0);
+        });
       });
-    });
-    // Idle keep-alive sockets hold no request: close them now so close() can complete.
-    server.closeIdleConnections();
+    };
+    setTimeout(closeWhenDrained, idleCloseGraceMs(config.SHUTDOWN_TIMEOUT_MS));
   };
   process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('SIGINT', () => drain('SIGINT'));

@@ -46,6 +46,38 @@ describe('drain on SIGTERM (real process)', () => {
   );
 
   test(
+    'when a keep-alive client reuses its idle connection just after SIGTERM, then it is answered 200 with ' +
+      'Connection: close, and a connection left idle is closed after the grace, exit 0 well before the timeout',
+    async () => {
+      const timeoutMs = 8000;
+      const server = await startServer({ MODEL_DIR: copyRegistry(), SHUTDOWN_TIMEOUT_MS: String(timeoutMs) });
+      const request = `${predictHead(ROW.length)}${ROW}`;
+      const [reused, left] = await Promise.all([rawConnection(server.port), rawConnection(server.port)]);
+      for (const client of [reused, left]) {
+        client.socket.write(request);
+        await waitUntil(() => client.received().includes('"prediction"'), 'the answer before the signal');
+        expect(client.received()).toMatch(/Connection: keep-alive/i);
+      }
+      const before = reused.received().length;
+      const signalled = Date.now();
+      server.child.kill('SIGTERM');
+      await waitUntil(() => server.output().includes('"msg":"draining"'), 'the draining line');
+      reused.socket.write(request);
+      await waitUntil(() => reused.received().slice(before).includes('"prediction"'), 'the answer after the signal');
+      const after = reused.received().slice(before);
+      expect(after).toMatch(/^HTTP\/1.1 200 OK/);
+      expect(after).toMatch(/Connection: close/i);
+      await reused.closed;
+      // The idle one sent nothing: the drain closes it after its grace (2 s), not at the timeout.
+      await left.closed;
+      const { code, atMs } = await server.exited;
+      expect(code).toBe(0);
+      expect(atMs - signalled).toBeLessThan(timeoutMs);
+      expect(left.received()).not.toContain('HTTP/1.1 503');
+    },
+  );
+
+  test(
     'when an upload never finishes, then the process gives ' + 'up after SHUTDOWN_TIMEOUT_MS, says so and exits 1',
     async () => {
       const timeoutMs = 1500;
