@@ -15,8 +15,8 @@ async function predict(port: number, headers: Record<string, string> = {}): Prom
 
 describe('server lifecycle (real process, port 0)', () => {
   test(
-    'when SIGTERM arrives during a request, then readiness drops, the request completes, new connections are ' +
-      'refused and it exits 0',
+    'when SIGTERM arrives during a request, then readiness drops, new connections are answered 503 with ' +
+      'Connection: close for the grace and refused after it, the request completes and it exits 0',
     async () => {
       const server = await startServer({ MODEL_DIR: copyRegistry() });
       const body = JSON.stringify({ X: [6.7, 3.0, 5.2, 2.3] });
@@ -32,7 +32,18 @@ describe('server lifecycle (real process, port 0)', () => {
       await new Promise((r) => setTimeout(r, 100));
       server.child.kill('SIGTERM');
       await waitUntil(() => server.output().includes('"msg":"draining"'), 'the draining line');
-      await expect(fetch(`http://127.0.0.1:${server.port}/readyz`)).rejects.toThrow();
+      const inGrace = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      expect(inGrace.status).toBe(503);
+      expect(inGrace.headers.get('connection')).toBe('close');
+      // The half-sent request keeps the process draining past the grace (2 s), when the listener closes.
+      await waitUntil(
+        () =>
+          fetch(`http://127.0.0.1:${server.port}/readyz`).then(
+            () => false,
+            () => true,
+          ),
+        'the listener to close',
+      );
       socket.write(body.slice(10));
       const { code } = await server.exited;
       expect(response).toMatch(/^HTTP\/1.1 200 OK/);
