@@ -16,28 +16,20 @@
  * E2E_COLD=1 (prune the whole BuildKit cache first, for a cold-build figure; off by default because it
  * wipes the developer's cache), DOCKER (/usr/bin/docker).
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
-import { offlineBaseImage } from '../base-image/names';
-import { buildImage as buildShared, DEFAULT_REGISTRY, executedRunSteps } from '../image';
-import type { CheckResult } from '../smoke/smoke';
 import { formatResults, sendRequest } from '../smoke/smoke';
 import { stepAssertions } from './edge-checks';
-import { pushAsReleased } from './release-push';
-import type { Service } from './processes';
+import type { Owned } from './e2e-run';
+import { BASE_IMAGE, DOCKER, docker, figures, record, results, RUNTIME_IMAGE } from './e2e-run';
+import { stepImage } from './image-step';
 import { noteInterrupts, run, stopServices } from './processes';
 import { waitFor } from '../../scripts/support/poll-until';
 import type { Edge } from './services';
-import { portInUse, startEdge, startExporters, startPrometheus, startRegistry } from './services';
+import { portInUse, startEdge, startExporters, startPrometheus } from './services';
 import { ROOT } from '../../scripts/support/repo-root';
 
-const DOCKER = process.env.DOCKER || '/usr/bin/docker';
-const BASE_IMAGE = process.env.NODE_IMAGE || offlineBaseImage('base');
-// The runtime stage's base (node and sh only; docker/base-image/build.sh --runtime).
-const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || offlineBaseImage('runtime');
-const REPOSITORY = '127.0.0.1:5000/mlship-api';
 const PROJECT = 'mlship-e2e';
 const COMPOSE_FILE = join(ROOT, 'docker/compose.yaml');
 const V1_PORTS = [8001, 8002, 8003];
@@ -48,35 +40,11 @@ const CONTRACT_PORTS = [...V1_PORTS, ...V2_PORTS, 8443, 8080, 9090, 5000, 9100, 
 const RATE_PER_SECOND = 50;
 const RATE_BURST = 50;
 
-/** Everything this run started, so teardown can stop exactly that. */
-interface Owned {
-  services: Service[];
-  containers: Set<string>;
-  images: Set<string>;
-  dir: string;
-}
-
-const figures: Record<string, string | number> = {};
-const results: CheckResult[] = [];
-
-function record(name: string, passed: boolean, detail: string): void {
-  results.push({ name, passed, detail });
-  console.log(`${passed ? 'ok  ' : 'FAIL'} ${name}: ${detail}`);
-}
-
-function docker(args: string[], timeoutMs = 120_000): string {
-  return run(DOCKER, args, { timeoutMs }).stdout.trim();
-}
-
 function compose(args: string[], env: NodeJS.ProcessEnv): string {
   return run('docker-compose', ['-f', COMPOSE_FILE, '-p', PROJECT, ...args], {
     env: { ...process.env, ...env },
     timeoutMs: 180_000,
   }).stdout.trim();
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 async function preflight(): Promise<void> {
@@ -95,105 +63,6 @@ async function preflight(): Promise<void> {
       throw new Error(`base image ${image} is missing: run ${how}`);
     }
   }
-}
-
-function buildImage(tag: string, log: string): number {
-  const result = buildShared({
-    tag,
-    baseImage: BASE_IMAGE,
-    runtimeImage: RUNTIME_IMAGE,
-    extraArgs: ['--progress=plain'],
-    docker: DOCKER,
-  });
-  writeFileSync(log, result.output);
-  if (result.status !== 0)
-    throw new Error(`docker build exited ${result.status}:\n${result.output.split('\n').slice(-25).join('\n')}`);
-  return result.seconds;
-}
-
-/** Step 1: build (first, then again), check the trained artifacts, push, remove, pull by digest. */
-async function stepImage(owned: Owned): Promise<string> {
-  const tag = `${REPOSITORY}:e2e-${Date.now()}`;
-  // The image ships the gated local registry; a fresh clone has none yet.
-  run('node', [join(ROOT, 'dist/model/src/train.js'), '--if-missing', '--promote'], { cwd: ROOT, timeoutMs: 300_000 });
-  await startRegistry(join(owned.dir, 'registry'), owned.services);
-  const cold = process.env.E2E_COLD === '1';
-  if (cold) docker(['builder', 'prune', '--all', '--force'], 300_000);
-  owned.images.add(tag);
-  const first = buildImage(tag, join(owned.dir, 'build-cold.log'));
-  const warm = buildImage(tag, join(owned.dir, 'build-warm.log'));
-  figures[cold ? 'build, cold (s)' : 'build, first (cache kept) (s)'] = first.toFixed(1);
-  figures['build, warm (s)'] = warm.toFixed(1);
-  // Warm means every step came from the cache: no RUN step executed again.
-  const warmLog = readFileSync(join(owned.dir, 'build-warm.log'), 'utf8');
-  const reran = executedRunSteps(warmLog);
-  record(
-    'when the image is built again unchanged, then every step comes from the cache',
-    reran.length === 0,
-    `first ${first.toFixed(1)} s, warm ${warm.toFixed(1)} s${reran.length ? `; re-ran ${reran.join(' | ')}` : ''}`,
-  );
-
-  const size = Number(docker(['image', 'inspect', '--format', '{{.Size}}', tag]));
-  const baseSize = Number(docker(['image', 'inspect', '--format', '{{.Size}}', RUNTIME_IMAGE]));
-  const layers = (JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag])) as string[])
-    .length;
-  const baseLayers = (
-    JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', RUNTIME_IMAGE])) as string[]
-  ).length;
-  figures['image size'] = mib(size);
-  figures['layers above base'] = `${layers - baseLayers} layers, ${mib(size - baseSize)}`;
-
-  const config = JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config}}', tag])) as {
-    User: string;
-    Healthcheck?: { Test: string[] };
-    Labels: Record<string, string>;
-    ExposedPorts: Record<string, unknown>;
-  };
-  record(
-    'when the image is inspected, then it runs as a numeric non-root user with a Node healthcheck and OCI labels',
-    /^[1-9]\d*(:\d+)?$/.test(config.User) &&
-      config.Healthcheck?.Test[1] === 'node' &&
-      Boolean(config.Labels['org.opencontainers.image.revision']) &&
-      '8000/tcp' in config.ExposedPorts,
-    `user ${config.User}, healthcheck ${config.Healthcheck?.Test.slice(0, 2).join(' ')}, version ` +
-      `${config.Labels['org.opencontainers.image.version']}`,
-  );
-
-  checkArtifacts(tag);
-
-  // Pushed the release's way: the saved archive of the tested image, its ID and label checked.
-  const digest = pushAsReleased(tag, owned.dir, record);
-  docker(['image', 'rm', tag]);
-  owned.images.delete(tag);
-  const gone = (() => {
-    try {
-      docker(['image', 'inspect', tag]);
-      return false;
-    } catch {
-      return true;
-    }
-  })();
-  const ref = `${REPOSITORY}@${digest}`;
-  owned.images.add(ref);
-  docker(['pull', ref], 300_000);
-  const pulled = docker(['image', 'inspect', '--format', '{{index .RepoDigests 0}}', ref]);
-  record(
-    'when the image is pushed, removed and pulled by digest, then the same digest comes back',
-    gone && pulled === ref,
-    ref,
-  );
-  return ref;
-}
-
-/** The image ships the gated local registry: its label is that registry's provenance. */
-function checkArtifacts(tag: string): void {
-  const label = docker(['image', 'inspect', '--format', `{{index .Config.Labels "${PROVENANCE_LABEL}"}}`, tag]);
-  const expected = formatProvenance(registryProvenance(DEFAULT_REGISTRY));
-  record(
-    "when the image is built, then it records the local registry's provenance in its label",
-    label === expected,
-    label,
-  );
 }
 
 function containerIds(): string[] {

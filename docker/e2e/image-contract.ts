@@ -18,108 +18,30 @@
  * (runtime stage's base; default mlship-runtime:bookworm-node24-<recipe>; both from
  * docker/base-image/build.sh), DOCKER (/usr/bin/docker).
  */
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import type { ModelProvenance } from '../../model/src/provenance';
-import { formatProvenance, parseProvenance, PROVENANCE_LABEL, registryProvenance } from '../../model/src/provenance';
-import { offlineBaseImage } from '../base-image/names';
-import { buildImage, runSteps } from '../image';
+import { join } from 'node:path';
+import { formatProvenance, parseProvenance, registryProvenance } from '../../model/src/provenance';
 import { ROOT } from '../../scripts/support/repo-root';
-import type { CheckResult } from '../smoke/smoke';
 import { basicAuth, sendRequest } from '../smoke/smoke';
 import { run } from './processes';
-import { waitFor } from '../../scripts/support/poll-until';
-
-const DOCKER = process.env.DOCKER || '/usr/bin/docker';
-const BASE_IMAGE = process.env.NODE_IMAGE || offlineBaseImage('base');
-const RUNTIME_IMAGE = process.env.RUNTIME_IMAGE || offlineBaseImage('runtime');
-const TOKEN = 'image-contract-monitoring-token-0123456789';
-const results: CheckResult[] = [];
-const owned = { containers: new Set<string>(), images: new Set<string>() };
-
-function record(name: string, passed: boolean, detail: string): void {
-  results.push({ name, passed, detail });
-  console.log(`${passed ? 'ok  ' : 'FAIL'} ${name}: ${detail}`);
-}
-
-function docker(args: string[], timeoutMs = 120_000): string {
-  return run(DOCKER, args, { timeoutMs }).stdout.trim();
-}
-
-function node(script: string, args: string[], okCodes = [0]): { stdout: string; stderr: string } {
-  return run('node', [join(ROOT, script), ...args], { cwd: ROOT, timeoutMs: 300_000, okCodes });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** sha256 of every file under `dir`, by relative path. */
-function fileDigests(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d)) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out.set(relative(dir, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function build(tag: string, modelDir: string, provenance?: string): ReturnType<typeof buildImage> {
-  owned.images.add(tag);
-  return buildImage(
-    {
-      tag,
-      modelDir,
-      baseImage: BASE_IMAGE,
-      runtimeImage: RUNTIME_IMAGE,
-      extraArgs: ['--progress=plain'],
-      docker: DOCKER,
-    },
-    provenance,
-  );
-}
-
-interface Running {
-  id: string;
-  url: string;
-}
-
-/** Starts `image` on a free loopback port with `env`; resolves once /readyz answers 200. */
-async function start(image: string, env: Record<string, string>, mounts: string[] = []): Promise<Running> {
-  const port = await freePort();
-  const args = ['run', '-d', '--network', 'host', '--read-only', ...mounts.flatMap((m) => ['-v', m])];
-  for (const [key, value] of Object.entries({ HOST: '127.0.0.1', PORT: String(port), ...env }))
-    args.push('-e', `${key}=${value}`);
-  const id = docker([...args, image]);
-  owned.containers.add(id);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `${image} ready on ${port}`,
-    async () => (await sendRequest(url, { path: '/readyz', timeoutMs: 1000 })).status === 200,
-    { timeoutMs: 60_000, intervalMs: 100 },
-  );
-  return { id, url };
-}
-
-function remove(id: string): void {
-  docker(['rm', '-f', id]);
-  owned.containers.delete(id);
-}
+import { stepDrift, stepLineage } from './image-contract-lineage';
+import {
+  BASE_IMAGE,
+  build,
+  DOCKER,
+  docker,
+  freePort,
+  node,
+  owned,
+  record,
+  remove,
+  results,
+  RUNTIME_IMAGE,
+  start,
+  TOKEN,
+} from './image-contract-run';
 
 /** A users file with one user that is not a development user, and its password. */
 function realUsersFile(dir: string): { file: string; header: string } {
@@ -132,142 +54,6 @@ function realUsersFile(dir: string): { file: string; header: string } {
   chownSync(file, 0, 10001);
   chmodSync(file, 0o640);
   return { file, header: basicAuth('ops', password) };
-}
-
-interface Served {
-  models: Array<{ name: string; version: string; sha256?: string }>;
-}
-
-async function stepLineage(
-  dir: string,
-  registry: string,
-  expected: ModelProvenance[],
-  users: { file: string; header: string },
-): Promise<string> {
-  const tag = `mlship-api:lineage-${Date.now()}`;
-  const built = build(tag, registry);
-  if (built.status !== 0) throw new Error(`image build failed:\n${built.output.split('\n').slice(-30).join('\n')}`);
-  // Every RUN step of the build, whether it ran now or came from the cache: none may train.
-  const steps = runSteps(built.output);
-  const training = steps.filter((s) => /train(\.js|\b)|--promote/.test(s.line));
-  record(
-    'when the image is built from a gated registry, then no build step trains',
-    steps.length > 0 && training.length === 0,
-    `${steps.length} RUN steps (${steps.filter((s) => !s.cached).length} executed): ` +
-      `${steps.map((s) => s.line.replace(/^#\d+ /, '').slice(0, 60)).join(' | ')}`,
-  );
-
-  const copy = join(dir, 'image-registry');
-  const id = docker(['create', tag]);
-  try {
-    docker(['cp', `${id}:/app/model/artifacts`, copy]);
-  } finally {
-    docker(['rm', id]);
-  }
-  const shipped = fileDigests(copy);
-  const source = fileDigests(registry);
-  const differs = [...shipped]
-    .filter(([path, digest]) => !path.endsWith('history') && source.get(path) !== digest)
-    .map(([path]) => path);
-  record(
-    "when the image is built, then its models are the registry's promoted versions byte for byte",
-    shipped.size > 0 && differs.length === 0,
-    `${shipped.size} files${differs.length ? `; differ: ${differs.join(', ')}` : ', identical'}`,
-  );
-
-  const label = docker(['image', 'inspect', '--format', `{{index .Config.Labels "${PROVENANCE_LABEL}"}}`, tag]);
-  record(
-    "when the image is inspected, then its label records the registry's provenance",
-    label === formatProvenance(expected),
-    label,
-  );
-
-  // MODEL_NAME another model than the default; MODELS unset, so every model the image holds is served.
-  const api = await start(tag, { MODEL_NAME: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [
-    `${users.file}:/run/mlship/users.txt:ro`,
-  ]);
-  const status = JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served;
-  const models = JSON.parse(
-    (await sendRequest(api.url, { path: '/models', headers: { authorization: users.header } })).body,
-  ) as Served;
-  const same = (served: Served): boolean =>
-    served.models.length === expected.length &&
-    served.models.every((m) =>
-      expected.some((e) => e.name === m.name && e.version === m.version && e.sha256 === m.sha256),
-    );
-  record(
-    "when the image runs, then /status and /models report every artifact's version and sha256",
-    same(status) && same(models),
-    status.models.map((m) => `${m.name}@${m.version} ${m.sha256}`).join(', '),
-  );
-  const lineage = run('npx', ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--image', tag], {
-    cwd: ROOT,
-    okCodes: [0, 1, 2],
-  });
-  console.log(lineage.stdout.trim());
-  record(
-    "when the deploys' lineage check runs against it, then it passes",
-    /^lineage ok/.test(lineage.stdout),
-    (lineage.stdout + lineage.stderr).trim(),
-  );
-  remove(api.id);
-  return tag;
-}
-
-async function stepDrift(
-  dir: string,
-  tag: string,
-  before: ModelProvenance[],
-  users: { file: string; header: string },
-): Promise<void> {
-  const csv = join(dir, 'penguins-changed.csv');
-  const config = JSON.parse(readFileSync(join(ROOT, 'model/models.json'), 'utf8')) as {
-    models: Record<string, { data: { path?: string; label?: string } }>;
-  };
-  const lines = readFileSync(join(ROOT, config.models.M3!.data.path as string), 'utf8').split('\n');
-  // One row, one value: the first feature of the first data row, nudged by 0.1.
-  const feature = lines[0]!.split(',').findIndex((column) => column !== config.models.M3!.data.label);
-  const cells = lines[1]!.split(',');
-  cells[feature] = (Number(cells[feature]) + 0.1).toFixed(1);
-  lines[1] = cells.join(',');
-  writeFileSync(csv, lines.join('\n'));
-  config.models.M3!.data.path = csv;
-  writeFileSync(join(dir, 'models-changed.json'), JSON.stringify(config));
-  const changed = join(dir, 'registry-changed');
-  node('dist/model/src/train.js', [
-    '--models',
-    join(dir, 'models-changed.json'),
-    '--model',
-    'M3',
-    '--promote',
-    '--model-dir',
-    changed,
-  ]);
-  const after = registryProvenance(changed)[0]!;
-  const old = before.find((m) => m.name === 'M3')!;
-  record(
-    'when one row of the CSV changes, then training gives a new version, sha256 and data sha256',
-    after.version !== old.version && after.sha256 !== old.sha256 && after.dataSha256 !== old.dataSha256,
-    `M3 ${old.version} -> ${after.version}, data ${old.dataSha256.slice(0, 12)} -> ${after.dataSha256.slice(0, 12)}`,
-  );
-  const api = await start(tag, { MODELS: 'M3', USERS_FILE: '/run/mlship/users.txt', MONITORING_TOKEN: TOKEN }, [
-    `${users.file}:/run/mlship/users.txt:ro`,
-  ]);
-  const served = (JSON.parse((await sendRequest(api.url, { path: '/status' })).body) as Served).models.find(
-    (m) => m.name === 'M3',
-  );
-  const check = run(
-    'npx',
-    ['tsx', join(ROOT, 'scripts/lineage.ts'), '--url', api.url, '--expected', formatProvenance([after])],
-    { cwd: ROOT, okCodes: [0, 1, 2] },
-  );
-  record(
-    'when the new artifact exists, then the image built from the old one still serves the old version (and lineage ' +
-      'against the new one fails)',
-    served?.version === old.version && check.stdout === '' && /lineage mismatch: M3: serves version/.test(check.stderr),
-    `serves M3@${served?.version}; lineage vs new: ${check.stderr.trim()}`,
-  );
-  remove(api.id);
 }
 
 /** One byte of a model's model.json changed: where, and what it becomes. */

@@ -120,6 +120,11 @@ async function kubernetesJob(
     pull !== undefined,
     pull ?? `no pull of ${pinned} among the events: ${pulled.slice(0, 300)}`,
   );
+  checkProductionSecrets(cluster);
+}
+
+/** The Secret deploy-kubernetes.sh made holds the generated user, and nothing turns the development users on. */
+function checkProductionSecrets(cluster: LiveCluster): void {
   const users = clusterCommand(cluster, [
     '-n',
     NAMESPACE,

@@ -13,11 +13,11 @@ import { componentObjects, readmeExamples, readmeOverlayLines, renderOverlayWith
 import type { HTTPRoute } from './support/policy-gateway';
 import {
   featuresBeyondCore,
-  gatewayParentProblems,
   gatewayPolicyNamespace,
   gatewayRedirectPolicy,
   gatewayRoutesPolicy,
 } from './support/policy-gateway';
+import { gatewayParentProblems } from './support/policy-gateway-parent';
 import type { K8sObject, Workspace } from './support/render';
 import { K8S_DIR, makeWorkspace } from './support/render';
 

@@ -98,12 +98,8 @@ const summary = (list: Answer[]): string =>
   `${list.filter((a) => a.ok).length} of ${list.length} answered 200` +
   `${list.length > 0 ? `, last: ${list[list.length - 1]!.line.split(' ').slice(1).join(' ')}` : ''}`;
 
-/** Runs the GETs and records a row per fact. The namespaces must exist; the caller removes them. */
-export async function checkGatewayPolicyTraffic(
-  cluster: LiveCluster,
-  docs: K8sObject[],
-  names: TrafficNamespaces,
-): Promise<void> {
+/** The policies and the API Deployment applied in the app namespace; the pod's IP once it runs, else undefined. */
+function deployBehindPolicies(cluster: LiveCluster, docs: K8sObject[], names: TrafficNamespaces): string | undefined {
   // Server-side, taking over api-allow-gateway's fields from the apply that checked the route objects.
   const applied = cluster.kubectl(
     ['apply', '--server-side', '--force-conflicts', '--field-manager=mlship-gateway-traffic', '-f', '-'],
@@ -124,14 +120,23 @@ export async function checkGatewayPolicyTraffic(
     '-o',
     'jsonpath={.items[0].status.podIP}',
   ]).out;
-  if (
-    !cluster.record(
-      `gateway-api: the API pod runs behind the base policies and api-allow-gateway (namespace ${names.app})`,
-      applied.status === 0 && rollout.status === 0 && ip !== '',
-      `${cluster.image}, pod IP ${ip || 'none'}; ${oneLine(applied.out)}`,
-    )
+  return cluster.record(
+    `gateway-api: the API pod runs behind the base policies and api-allow-gateway (namespace ${names.app})`,
+    applied.status === 0 && rollout.status === 0 && ip !== '',
+    `${cluster.image}, pod IP ${ip || 'none'}; ${oneLine(applied.out)}`,
   )
-    return;
+    ? ip
+    : undefined;
+}
+
+/** Runs the GETs and records a row per fact. The namespaces must exist; the caller removes them. */
+export async function checkGatewayPolicyTraffic(
+  cluster: LiveCluster,
+  docs: K8sObject[],
+  names: TrafficNamespaces,
+): Promise<void> {
+  const ip = deployBehindPolicies(cluster, docs, names);
+  if (ip === undefined) return;
   const url = `http://${ip}:8000/readyz`;
   const pollers = [
     pollerPod(cluster.image, names.proxy, 'poller', url),
