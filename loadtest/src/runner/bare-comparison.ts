@@ -2,11 +2,24 @@ import { overview } from '../report/core';
 import type { ExtraTable } from '../report/types';
 import type { TrafficModels } from '../scenario/discovery';
 import { measureCeiling } from './ceiling';
+import type { Ceiling } from './ceiling';
 import type { RunSettings } from './cli-options';
 import type { Step } from './plan';
 import { startBare } from './processes';
 import type { Started } from './processes';
 import type { RunResult } from './run';
+
+/** A ceiling's row of the table: requests/s, p50, p99, requests, and errors with non-2xx answers together. */
+function ceilingRow(load: string, ceiling: Ceiling): Array<string | number> {
+  return [
+    load,
+    Math.round(ceiling.requestsPerSecond),
+    ceiling.p50Ms,
+    ceiling.p99Ms,
+    ceiling.requests,
+    ceiling.errors + ceiling.non2xx,
+  ];
+}
 
 /** Phase 4 (--compare-bare): the API's and a bare node:http server's ceiling, as a report table. */
 export async function compareWithBare(
@@ -42,22 +55,8 @@ export async function compareWithBare(
         head.requests,
         head.failedRequests,
       ],
-      [
-        'API ceiling: POST /predict, closed loop',
-        Math.round(apiCeiling.requestsPerSecond),
-        apiCeiling.p50Ms,
-        apiCeiling.p99Ms,
-        apiCeiling.requests,
-        apiCeiling.errors + apiCeiling.non2xx,
-      ],
-      [
-        'bare node:http ceiling, closed loop',
-        Math.round(bareCeiling.requestsPerSecond),
-        bareCeiling.p50Ms,
-        bareCeiling.p99Ms,
-        bareCeiling.requests,
-        bareCeiling.errors + bareCeiling.non2xx,
-      ],
+      ceilingRow('API ceiling: POST /predict, closed loop', apiCeiling),
+      ceilingRow('bare node:http ceiling, closed loop', bareCeiling),
     ],
     note:
       `API/bare throughput ratio ${ratio.toFixed(3)}; ${connections} connections, ${ceilingSeconds}s each, same ` +
