@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApi } from '../loadtest/src/runner/processes';
-import type { Started } from '../loadtest/src/runner/processes';
 import { availableLoadGenerator, runLoad } from './bench/load-generators';
+import type { LoadGeneratorName, LoadResult, LoadSpec } from './bench/load-generators';
 import { cpuMicros } from './bench/proc';
 import type { CpuProfile } from './bench/profile-summary';
 import { jsonCosts, summariseProfile } from './bench/profile-summary';
@@ -34,6 +34,71 @@ const { values } = parseArgs({
 const WARM_UP_SECONDS = 2;
 const nowMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
+/** The measured window: the load's results, the server's CPU over it, and its bounds on V8's clock. */
+interface MeasuredLoad {
+  load: LoadResult;
+  processCpu: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Starts the API with the profiler on, warms it up, loads it for the measured window, and stops it so
+ * V8 writes the .cpuprofile into `profileDir`.
+ */
+async function loadProfiledApi(
+  work: string,
+  profileDir: string,
+  run: { generator: LoadGeneratorName; spec: Omit<LoadSpec, 'url' | 'seconds'>; seconds: number },
+): Promise<MeasuredLoad> {
+  const api = await startApi(
+    0,
+    { PREDICTION_LOG_DIR: join(work, 'predictions'), MONITORING_TOKEN: 'bench-monitoring-token-0123' },
+    ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    values.model ? [values.model] : [],
+  );
+  try {
+    const spec = { url: `http://127.0.0.1:${api.port}/predict`, ...run.spec };
+    await runLoad(run.generator, { ...spec, seconds: WARM_UP_SECONDS });
+    // V8's sample timestamps and process.hrtime read the same monotonic clock, so the window
+    // below picks out the measured load from start-up and warm-up.
+    const from = nowMicros();
+    const cpuBefore = cpuMicros(api.pid);
+    const load = await runLoad(run.generator, { ...spec, seconds: run.seconds });
+    const processCpu = cpuMicros(api.pid) - cpuBefore;
+    const to = nowMicros();
+    return { load, processCpu, from, to };
+  } finally {
+    await api.stop();
+  }
+}
+
+/** Copies the .cpuprofile the server wrote to --out; returns that path and the profile. */
+function keepProfile(profileDir: string): { out: string; profile: CpuProfile } {
+  const written = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!written) throw new Error(`the server wrote no .cpuprofile into ${profileDir}`);
+  const out = resolve(values.out);
+  mkdirSync(dirname(out), { recursive: true });
+  copyFileSync(join(profileDir, written), out);
+  return { out, profile: JSON.parse(readFileSync(out, 'utf8')) as CpuProfile };
+}
+
+/** What JSON costs per request, timed here on the request body and an answer of the same shape. */
+function printJsonCosts(body: string, batchRows: number | undefined): void {
+  const rows = batchRows ?? 1;
+  const answer = {
+    model: 'M1',
+    version: '190357a56951',
+    variant: 'v1',
+    ...(batchRows ? { predictions: Array<string>(rows).fill('versicolor') } : { prediction: 'versicolor' }),
+  };
+  const json = jsonCosts(body, answer);
+  console.log(
+    `\nJSON, inside the categories above: JSON.parse of the body ${json.parseMicros.toFixed(2)} µs, ` +
+      `JSON.stringify of the answer ${json.stringifyMicros.toFixed(2)} µs (timed here, not in the server)`,
+  );
+}
+
 async function main(): Promise<void> {
   const seconds = positiveInt('seconds', values.seconds, USAGE);
   const connections = positiveInt('connections', values.connections, USAGE);
@@ -45,41 +110,17 @@ async function main(): Promise<void> {
     console.error('profile:api: wrk is not installed (apt-get install -y wrk): falling back to autocannon');
 
   const work = mkdtempSync(join(tmpdir(), 'mlship-profile-'));
-  let api: Started | undefined;
   try {
     const profileDir = join(work, 'profile');
-    api = await startApi(
-      0,
-      { PREDICTION_LOG_DIR: join(work, 'predictions'), MONITORING_TOKEN: 'bench-monitoring-token-0123' },
-      ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
-      values.model ? [values.model] : [],
-    );
-    const spec = {
-      url: `http://127.0.0.1:${api.port}/predict`,
-      body: batchRows ? batchBody(batchRows) : SINGLE_ROW_BODY,
-      authorization: BENCH_AUTHORIZATION,
-      connections,
-      threads,
-    };
-    await runLoad(generator, { ...spec, seconds: WARM_UP_SECONDS });
-    // V8's sample timestamps and process.hrtime read the same monotonic clock, so the window
-    // below picks out the measured load from start-up and warm-up.
-    const from = nowMicros();
-    const cpuBefore = cpuMicros(api.pid);
-    const load = await runLoad(generator, { ...spec, seconds });
-    const processCpu = cpuMicros(api.pid) - cpuBefore;
-    const to = nowMicros();
-    await api.stop();
-    api = undefined;
+    const body = batchRows ? batchBody(batchRows) : SINGLE_ROW_BODY;
+    const { load, processCpu, from, to } = await loadProfiledApi(work, profileDir, {
+      generator,
+      spec: { body, authorization: BENCH_AUTHORIZATION, connections, threads },
+      seconds,
+    });
     if (load.errors + load.non2xx > 0)
       throw new Error(`the API failed ${load.errors} and refused ${load.non2xx} requests under load`);
-
-    const written = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-    if (!written) throw new Error(`the server wrote no .cpuprofile into ${profileDir}`);
-    const out = resolve(values.out);
-    mkdirSync(dirname(out), { recursive: true });
-    copyFileSync(join(profileDir, written), out);
-    const profile = JSON.parse(readFileSync(out, 'utf8')) as CpuProfile;
+    const { out, profile } = keepProfile(profileDir);
     printSummary(summariseProfile(profile, from, to), {
       requests: load.requests,
       processCpu,
@@ -89,20 +130,8 @@ async function main(): Promise<void> {
       batchRows,
       out,
     });
-    const rows = batchRows ?? 1;
-    const answer = {
-      model: 'M1',
-      version: '190357a56951',
-      variant: 'v1',
-      ...(batchRows ? { predictions: Array<string>(rows).fill('versicolor') } : { prediction: 'versicolor' }),
-    };
-    const json = jsonCosts(spec.body, answer);
-    console.log(
-      `\nJSON, inside the categories above: JSON.parse of the body ${json.parseMicros.toFixed(2)} µs, ` +
-        `JSON.stringify of the answer ${json.stringifyMicros.toFixed(2)} µs (timed here, not in the server)`,
-    );
+    printJsonCosts(body, batchRows);
   } finally {
-    await api?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -74,6 +74,46 @@ function fill(
   );
 }
 
+/** A job under way: what its steps share, and what the steps so far have left behind. */
+interface JobState {
+  id: string;
+  settings: RunSettings;
+  /** The run's contexts with this job's `needs` and runner temp folder. */
+  contexts: ExpressionContext;
+  runnerTemp: string;
+  summaryFile: string;
+  /** performance.now() at which the job's `timeout-minutes` runs out. */
+  deadline: number;
+  env: Record<string, string>;
+  steps: Record<string, StepState>;
+  results: StepResult[];
+  failed: boolean;
+}
+
+/** A fresh runner temp folder and summary file for the job, its contexts and its `env:` filled in. */
+function startJob(
+  id: string,
+  job: Job,
+  workflow: Workflow,
+  settings: RunSettings,
+  needs: Record<string, { result: string; outputs: Record<string, string> }>,
+): JobState {
+  const runnerTemp = join(settings.runDir, 'temp', id);
+  rmSync(runnerTemp, { recursive: true, force: true });
+  mkdirSync(runnerTemp, { recursive: true });
+  const summaryFile = join(settings.runDir, 'summaries', `${id}.md`);
+  mkdirSync(join(settings.runDir, 'summaries'), { recursive: true });
+  const deadline = performance.now() + (job['timeout-minutes'] ?? 360) * 60_000;
+  const contexts = {
+    ...settings.contexts,
+    needs,
+    runner: { ...(settings.contexts.runner as object), temp: runnerTemp },
+  };
+  let env = fill(workflow.env, settings, { ...contexts, env: {} }, false);
+  env = { ...env, ...fill(job.env, settings, { ...contexts, env }, false) };
+  return { id, settings, contexts, runnerTemp, summaryFile, deadline, env, steps: {}, results: [], failed: false };
+}
+
 /** Runs one job's steps; `needs` holds the results of the jobs it waited for. */
 export function runJob(
   id: string,
@@ -82,77 +122,80 @@ export function runJob(
   settings: RunSettings,
   needs: Record<string, { result: string; outputs: Record<string, string> }>,
 ): JobResult {
-  const runnerTemp = join(settings.runDir, 'temp', id);
-  rmSync(runnerTemp, { recursive: true, force: true });
-  mkdirSync(runnerTemp, { recursive: true });
-  const summaryFile = join(settings.runDir, 'summaries', `${id}.md`);
-  mkdirSync(join(settings.runDir, 'summaries'), { recursive: true });
-  const deadline = performance.now() + (job['timeout-minutes'] ?? 360) * 60_000;
-  const steps: Record<string, StepState> = {};
-  const results: StepResult[] = [];
-  let failed = false;
-  const contexts = {
-    ...settings.contexts,
-    needs,
-    runner: { ...(settings.contexts.runner as object), temp: runnerTemp },
-  };
-  let env = fill(workflow.env, settings, { ...contexts, env: {} }, false);
-  env = { ...env, ...fill(job.env, settings, { ...contexts, env }, false) };
+  const state = startJob(id, job, workflow, settings, needs);
+  (job.steps ?? []).forEach((step, index) => runJobStep(state, step, stepTitle(step, index)));
+  return { result: state.failed ? 'failure' : 'success', steps: state.results };
+}
 
-  (job.steps ?? []).forEach((step, index) => {
-    const title = stepTitle(step, index);
-    const context = { ...contexts, env, steps, job: { status: failed ? 'failure' : 'success' } };
-    const record = (verdict: Verdict, seconds: number, note?: string, soft = false): void => {
-      results.push({ job: id, step: title, verdict, seconds, ...(note ? { note } : {}), ...(soft ? { soft } : {}) });
+/** The step's line in the report; an empty note and a failure that is not soft are left out of it. */
+function record(state: JobState, line: Omit<StepResult, 'job'>): void {
+  const { step, verdict, seconds, note, soft } = line;
+  state.results.push({ job: state.id, step, verdict, seconds, ...(note ? { note } : {}), ...(soft ? { soft } : {}) });
+}
+
+/** One step: skipped when its `if:` is false, otherwise run and its outcome recorded for the steps after it. */
+function runJobStep(state: JobState, step: Step, title: string): void {
+  const { settings, failed } = state;
+  const context = {
+    ...state.contexts,
+    env: state.env,
+    steps: state.steps,
+    job: { status: failed ? 'failure' : 'success' },
+  };
+  if (!settings.evaluator.condition(step.if, context, { failed })) {
+    if (step.id) state.steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
+    const statusChecked = /\b(success|failure|always|cancelled)\s*\(/.test(step.if ?? '');
+    const note = failed && !statusChecked ? 'an earlier step failed' : `if: ${String(step.if).trim()} is false`;
+    record(state, { step: title, verdict: 'skipped', seconds: 0, note });
+    return;
+  }
+  const started = performance.now();
+  const outcome = executeStep(state, step, context);
+  recordOutcome(state, step, title, outcome, (performance.now() - started) / 1000);
+}
+
+/** The step's process (its env over the job's, the time the job has left) and what running it gave. */
+function executeStep(state: JobState, step: Step, context: ExpressionContext): ActionOutcome {
+  const { settings, failed, runnerTemp } = state;
+  const stepEnv = { ...state.env, ...fill(step.env, settings, context, failed) };
+  const process: StepProcess = {
+    env: { ...settings.baseEnv, ...stepEnv, GITHUB_JOB: state.id, RUNNER_TEMP: runnerTemp },
+    cwd: join(settings.workspace, step['working-directory'] ?? ''),
+    runnerTemp,
+    summaryFile: state.summaryFile,
+    timeoutMs: Math.max(1000, Math.round(state.deadline - performance.now())),
+  };
+  return step.uses
+    ? runAction({
+        action: step.uses.split('@')[0]!,
+        inputs: fill(step.with, settings, context, failed),
+        workspace: settings.workspace,
+        artifacts: settings.artifacts,
+        process,
+      })
+    : runStep(state.id, step, process, settings, { context, failed });
+}
+
+/** The step's env for the steps after it, its outcome and conclusion, and its line in the report. */
+function recordOutcome(state: JobState, step: Step, title: string, outcome: ActionOutcome, seconds: number): void {
+  state.env = { ...state.env, ...(outcome.env ?? {}) };
+  const continueOnError = step['continue-on-error'] === true || step['continue-on-error'] === 'true';
+  const stepOutcome = outcome.verdict === 'failed' ? 'failure' : outcome.verdict === 'passed' ? 'success' : 'skipped';
+  if (step.id)
+    state.steps[step.id] = {
+      outputs: outcome.outputs ?? {},
+      outcome: stepOutcome,
+      conclusion: stepOutcome === 'failure' && continueOnError ? 'success' : stepOutcome,
     };
-    if (!settings.evaluator.condition(step.if, context, { failed })) {
-      if (step.id) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
-      const statusChecked = /\b(success|failure|always|cancelled)\s*\(/.test(step.if ?? '');
-      record(
-        'skipped',
-        0,
-        failed && !statusChecked ? 'an earlier step failed' : `if: ${String(step.if).trim()} is false`,
-      );
-      return;
-    }
-    const stepEnv = { ...env, ...fill(step.env, settings, context, failed) };
-    const process: StepProcess = {
-      env: { ...settings.baseEnv, ...stepEnv, GITHUB_JOB: id, RUNNER_TEMP: runnerTemp },
-      cwd: join(settings.workspace, step['working-directory'] ?? ''),
-      runnerTemp,
-      summaryFile,
-      timeoutMs: Math.max(1000, Math.round(deadline - performance.now())),
-    };
-    const started = performance.now();
-    const outcome = step.uses
-      ? runAction({
-          action: step.uses.split('@')[0]!,
-          inputs: fill(step.with, settings, context, failed),
-          workspace: settings.workspace,
-          artifacts: settings.artifacts,
-          process,
-        })
-      : runStep(id, step, process, settings, { context, failed });
-    const seconds = (performance.now() - started) / 1000;
-    env = { ...env, ...(outcome.env ?? {}) };
-    const continueOnError = step['continue-on-error'] === true || step['continue-on-error'] === 'true';
-    const stepOutcome = outcome.verdict === 'failed' ? 'failure' : outcome.verdict === 'passed' ? 'success' : 'skipped';
-    if (step.id)
-      steps[step.id] = {
-        outputs: outcome.outputs ?? {},
-        outcome: stepOutcome,
-        conclusion: stepOutcome === 'failure' && continueOnError ? 'success' : stepOutcome,
-      };
-    if (stepOutcome === 'failure' && !continueOnError) failed = true;
-    const soft = stepOutcome === 'failure' && continueOnError;
-    record(
-      outcome.verdict,
-      outcome.verdict === 'passed' || outcome.verdict === 'failed' ? seconds : 0,
-      [outcome.note, soft ? 'continue-on-error' : ''].filter(Boolean).join('; '),
-      soft,
-    );
+  if (stepOutcome === 'failure' && !continueOnError) state.failed = true;
+  const soft = stepOutcome === 'failure' && continueOnError;
+  record(state, {
+    step: title,
+    verdict: outcome.verdict,
+    seconds: outcome.verdict === 'passed' || outcome.verdict === 'failed' ? seconds : 0,
+    note: [outcome.note, soft ? 'continue-on-error' : ''].filter(Boolean).join('; '),
+    soft,
   });
-  return { result: failed ? 'failure' : 'success', steps: results };
 }
 
 /** A `run:` step: as written, or its local stand-in; an install already done here is not repeated. */

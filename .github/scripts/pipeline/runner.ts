@@ -13,7 +13,7 @@ import type { JobResult, RunSettings, StepResult } from './job-runner';
 import { runJob } from './job-runner';
 import { worktrees } from './local-actions';
 import { jobOrder, needsOf, readWorkflow } from './workflow';
-import type { Workflow } from './workflow';
+import type { Job, Workflow } from './workflow';
 
 export type PipelineEvent = 'push' | 'pull_request' | 'workflow_dispatch';
 
@@ -153,13 +153,9 @@ export function selectJobs(workflow: Workflow, only?: string[], skip?: string[])
   return reasons;
 }
 
-/** Runs the workflow's jobs and returns every step's result. */
-export async function runPipeline(options: PipelineOptions): Promise<StepResult[]> {
-  const workflow = readWorkflow(options.workflowFile);
-  const unselected = selectJobs(workflow, options.only, options.skip);
-  mkdirSync(options.runDir, { recursive: true });
-  const github = githubContext(options.workspace, options.event, options.base, options.inputs);
-  const settings: RunSettings = {
+/** The settings every job of the run shares: its folders, contexts, environment and install ledger. */
+async function runSettings(options: PipelineOptions, github: Record<string, unknown>): Promise<RunSettings> {
+  return {
     workspace: options.workspace,
     artifacts: join(options.runDir, 'artifacts'),
     runDir: options.runDir,
@@ -177,63 +173,90 @@ export async function runPipeline(options: PipelineOptions): Promise<StepResult[
       strategy: {},
     },
   };
-  const done: Record<string, { result: JobResult['result']; outputs: Record<string, string> }> = {};
-  const results: StepResult[] = [];
-  let stopped = false;
+}
+
+type FinishedJobs = Record<string, { result: JobResult['result']; outputs: Record<string, string> }>;
+
+/** A run under way: the jobs finished so far, every step's result, and whether --fail-fast stopped it. */
+interface PipelineRun {
+  workflow: Workflow;
+  settings: RunSettings;
+  /** Why a job is left out (--only, --skip). */
+  unselected: Map<string, string>;
+  failFast: boolean;
+  done: FinishedJobs;
+  results: StepResult[];
+  stopped: boolean;
+}
+
+/** Why the job's `if:` (without one: every job it needs succeeded) keeps it from running; undefined when it runs. */
+function falseConditionNote(run: PipelineRun, job: Job, needs: FinishedJobs): string | undefined {
+  const needsFailed = Object.values(needs).some((n) => n.result !== 'success');
+  if (run.settings.evaluator.condition(job.if, { ...run.settings.contexts, needs }, { failed: needsFailed }))
+    return undefined;
+  return job.if === undefined
+    ? `needs ${needsOf(job)
+        .filter((n) => needs[n]!.result !== 'success')
+        .join(', ')}`
+    : `if: ${String(job.if).trim()} is false`;
+}
+
+/** One job, in turn: left out, skipped with the reason, reported as needing GitHub, or run. */
+function runPipelineJob(run: PipelineRun, id: string): void {
+  const job = run.workflow.jobs[id]!;
+  const needs = Object.fromEntries(
+    needsOf(job).map((need) => [need, run.done[need] ?? { result: 'skipped' as const, outputs: {} }]),
+  );
+  const reason = run.unselected.get(id);
+  if (reason === 'not selected') {
+    run.done[id] = { result: 'skipped', outputs: {} };
+    return;
+  }
+  const skippedNote =
+    reason ?? (run.stopped ? 'an earlier job failed (--fail-fast)' : falseConditionNote(run, job, needs));
+  if (skippedNote !== undefined) {
+    run.done[id] = { result: 'skipped', outputs: {} };
+    run.results.push({ job: id, step: '(job)', verdict: 'skipped', seconds: 0, note: skippedNote });
+    return;
+  }
+  if (job.uses) {
+    run.results.push({
+      job: id,
+      step: `(calls ${job.uses})`,
+      verdict: 'github',
+      seconds: 0,
+      note: `needs GitHub: ${REUSABLE_WORKFLOWS[job.uses] ?? 'a reusable workflow'}`,
+    });
+    run.done[id] = { result: 'skipped', outputs: {} };
+    return;
+  }
+  console.log(`\n=== pipeline: job ${id}${job.name ? ` (${job.name})` : ''}`);
+  const result = runJob(id, job, run.workflow, run.settings, needs);
+  run.done[id] = { result: result.result, outputs: {} };
+  run.results.push(...result.steps);
+  if (result.result === 'failure' && run.failFast) run.stopped = true;
+}
+
+/** Runs the workflow's jobs and returns every step's result. */
+export async function runPipeline(options: PipelineOptions): Promise<StepResult[]> {
+  const workflow = readWorkflow(options.workflowFile);
+  const unselected = selectJobs(workflow, options.only, options.skip);
+  mkdirSync(options.runDir, { recursive: true });
+  const github = githubContext(options.workspace, options.event, options.base, options.inputs);
+  const run: PipelineRun = {
+    workflow,
+    settings: await runSettings(options, github),
+    unselected,
+    failFast: options.failFast === true,
+    done: {},
+    results: [],
+    stopped: false,
+  };
   try {
-    for (const id of jobOrder(workflow)) {
-      const job = workflow.jobs[id]!;
-      const needs = Object.fromEntries(
-        needsOf(job).map((need) => [need, done[need] ?? { result: 'skipped', outputs: {} }]),
-      );
-      const skipped = (note: string): void => {
-        done[id] = { result: 'skipped', outputs: {} };
-        results.push({ job: id, step: '(job)', verdict: 'skipped', seconds: 0, note });
-      };
-      const reason = unselected.get(id);
-      if (reason === 'not selected') {
-        done[id] = { result: 'skipped', outputs: {} };
-        continue;
-      }
-      if (reason) {
-        skipped(reason);
-        continue;
-      }
-      if (stopped) {
-        skipped('an earlier job failed (--fail-fast)');
-        continue;
-      }
-      const needsFailed = Object.values(needs).some((n) => n.result !== 'success');
-      if (!settings.evaluator.condition(job.if, { ...settings.contexts, needs }, { failed: needsFailed })) {
-        skipped(
-          job.if === undefined
-            ? `needs ${needsOf(job)
-                .filter((n) => needs[n]!.result !== 'success')
-                .join(', ')}`
-            : `if: ${String(job.if).trim()} is false`,
-        );
-        continue;
-      }
-      if (job.uses) {
-        results.push({
-          job: id,
-          step: `(calls ${job.uses})`,
-          verdict: 'github',
-          seconds: 0,
-          note: `needs GitHub: ${REUSABLE_WORKFLOWS[job.uses] ?? 'a reusable workflow'}`,
-        });
-        done[id] = { result: 'skipped', outputs: {} };
-        continue;
-      }
-      console.log(`\n=== pipeline: job ${id}${job.name ? ` (${job.name})` : ''}`);
-      const result = runJob(id, job, workflow, settings, needs);
-      done[id] = { result: result.result, outputs: {} };
-      results.push(...result.steps);
-      if (result.result === 'failure' && options.failFast) stopped = true;
-    }
+    for (const id of jobOrder(workflow)) runPipelineJob(run, id);
   } finally {
     for (const path of worktrees.splice(0))
       if (existsSync(path)) spawnSync('git', ['worktree', 'remove', '--force', path], { cwd: options.workspace });
   }
-  return results;
+  return run.results;
 }

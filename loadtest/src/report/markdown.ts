@@ -9,7 +9,8 @@ import {
   trendStats,
   trendsByTag,
 } from './core';
-import type { ReportInput } from './types';
+import type { Overview } from './core';
+import type { ExtraTable, K6Summary, ReportInput } from './types';
 
 /** Escapes the characters that break a markdown table cell. */
 function cell(text: string): string {
@@ -24,14 +25,8 @@ function table(columns: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/**
- * GitHub job-summary markdown: verdict, headline numbers, thresholds with observed values,
- * latency percentiles, per-kind latency, failed checks (all checks when none failed) and
- * predictions. Plain GitHub-flavoured markdown, no HTML.
- */
-export function renderMarkdown(input: ReportInput): string {
-  const { summary } = input;
-  const head = overview(summary);
+/** The verdict heading, the run's metadata line and the headline numbers. */
+function headlineSection(input: ReportInput, head: Overview): string[] {
   const out: string[] = [];
   out.push(`## ${head.passed ? '✅' : '❌'} ${input.title ?? 'k6 load test'}: ${head.passed ? 'passed' : 'failed'}`);
   out.push('');
@@ -46,15 +41,20 @@ export function renderMarkdown(input: ReportInput): string {
           `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`,
           formatPercent(head.failedRate),
           head.checksRate === undefined ? 'n/a' : formatPercent(head.checksRate),
-          formatMs(summary.state.testRunDurationMs),
+          formatMs(input.summary.state.testRunDurationMs),
         ],
       ],
     ),
     '',
   );
+  return out;
+}
+
+function thresholdSection(summary: K6Summary, head: Overview): string[] {
   const rows = thresholdRows(summary);
-  out.push(`### Thresholds (${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold)`, '');
-  out.push(
+  return [
+    `### Thresholds (${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold)`,
+    '',
     rows.length
       ? table(
           ['', 'metric', 'threshold', 'observed'],
@@ -62,11 +62,15 @@ export function renderMarkdown(input: ReportInput): string {
         )
       : '_No thresholds._',
     '',
-  );
+  ];
+}
 
-  const latency = summary.metrics.http_req_duration;
-  if (latency?.type === 'trend') {
-    const stats = trendStats(latency.values);
+/** The overall latency percentiles, then the percentiles of each request kind. */
+function latencySection(summary: K6Summary): string[] {
+  const out: string[] = [];
+  const overall = summary.metrics.http_req_duration;
+  if (overall?.type === 'trend') {
+    const stats = trendStats(overall.values);
     out.push(
       '### Latency (http_req_duration)',
       '',
@@ -93,50 +97,75 @@ export function renderMarkdown(input: ReportInput): string {
       '',
     );
   }
-  const checks = allChecks(summary);
-  const failing = checks.filter((c) => c.fails > 0);
-  if (checks.length) {
-    out.push(failing.length ? `### Checks (${failing.length} failing)` : '### Checks (all pass)', '');
-    out.push(
-      table(
-        ['', 'check', 'passed', 'failed'],
-        (failing.length ? failing : checks).map((c) => [
-          c.fails ? '❌' : '✅',
-          c.name,
-          formatCount(c.passes),
-          formatCount(c.fails),
-        ]),
-      ),
-      '',
-    );
-  }
+  return out;
+}
+
+/** The failed checks, or every check when none failed. */
+function checkSection(summary: K6Summary): string[] {
+  const all = allChecks(summary);
+  if (!all.length) return [];
+  const failing = all.filter((c) => c.fails > 0);
+  return [
+    failing.length ? `### Checks (${failing.length} failing)` : '### Checks (all pass)',
+    '',
+    table(
+      ['', 'check', 'passed', 'failed'],
+      (failing.length ? failing : all).map((c) => [
+        c.fails ? '❌' : '✅',
+        c.name,
+        formatCount(c.passes),
+        formatCount(c.fails),
+      ]),
+    ),
+    '',
+  ];
+}
+
+function predictionSection(summary: K6Summary): string[] {
   const byClass = countsByTag(summary, 'predictions', 'class');
   const byVariant = countsByTag(summary, 'predictions', 'variant');
-  if (byClass.length || byVariant.length) {
-    out.push(
-      '### Predictions',
-      '',
-      table(
-        ['by', 'value', 'count'],
-        [
-          ...byClass.map(([v, n]) => ['class', v, formatCount(n)]),
-          ...byVariant.map(([v, n]) => ['variant', v, formatCount(n)]),
-        ],
-      ),
-      '',
-    );
-  }
-  for (const extra of input.tables ?? []) {
-    out.push(
-      `### ${extra.title}`,
-      '',
-      table(
-        extra.columns,
-        extra.rows.map((r) => r.map((c) => (typeof c === 'number' ? formatCount(c) : c))),
-      ),
-      '',
-    );
-    if (extra.note) out.push(`_${extra.note}_`, '');
-  }
-  return out.join('\n');
+  if (!byClass.length && !byVariant.length) return [];
+  return [
+    '### Predictions',
+    '',
+    table(
+      ['by', 'value', 'count'],
+      [
+        ...byClass.map(([v, n]) => ['class', v, formatCount(n)]),
+        ...byVariant.map(([v, n]) => ['variant', v, formatCount(n)]),
+      ],
+    ),
+    '',
+  ];
+}
+
+function extraTableSection(extra: ExtraTable): string[] {
+  return [
+    `### ${extra.title}`,
+    '',
+    table(
+      extra.columns,
+      extra.rows.map((r) => r.map((c) => (typeof c === 'number' ? formatCount(c) : c))),
+    ),
+    '',
+    ...(extra.note ? [`_${extra.note}_`, ''] : []),
+  ];
+}
+
+/**
+ * GitHub job-summary markdown: verdict, headline numbers, thresholds with observed values,
+ * latency percentiles, per-kind latency, failed checks (all checks when none failed) and
+ * predictions. Plain GitHub-flavoured markdown, no HTML.
+ */
+export function renderMarkdown(input: ReportInput): string {
+  const { summary } = input;
+  const head = overview(summary);
+  return [
+    ...headlineSection(input, head),
+    ...thresholdSection(summary, head),
+    ...latencySection(summary),
+    ...checkSection(summary),
+    ...predictionSection(summary),
+    ...(input.tables ?? []).flatMap(extraTableSection),
+  ].join('\n');
 }

@@ -19858,6 +19858,9 @@ function escapeXml(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 var FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif" font-size="12"';
+function figureSvg({ figure, title, width, height }, content) {
+  return `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>${escapeXml(title)}</title>${content}</svg>`;
+}
 function barChart(figure, title, bars, width = 560) {
   const labelWidth = Math.min(200, Math.max(60, ...bars.map((b) => b.label.length * 7 + 10)));
   const textWidth = 90;
@@ -19870,7 +19873,7 @@ function barChart(figure, title, bars, width = 560) {
     const length = Math.max(bar.value > 0 ? 2 : 0, bar.value / max * plot);
     return `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end" fill="#333">${escapeXml(bar.label)}</text><rect class="bar" x="${labelWidth}" y="${y + 3}" width="${length.toFixed(1)}" height="${rowHeight - 8}" rx="3" fill="${bar.color ?? "#4c78a8"}"><title>${escapeXml(`${bar.label}: ${bar.text}`)}</title></rect><text x="${(labelWidth + length + 6).toFixed(1)}" y="${y + 16}" fill="#111">${escapeXml(bar.text)}</text>`;
   });
-  return `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>${escapeXml(title)}</title>${rows.join("")}</svg>`;
+  return figureSvg({ figure, title, width, height }, rows.join(""));
 }
 function niceStep(range, ticks) {
   const raw = range / ticks;
@@ -19879,7 +19882,7 @@ function niceStep(range, ticks) {
   const nice = residual > 5 ? 10 : residual > 2 ? 5 : residual > 1 ? 2 : 1;
   return nice * magnitude;
 }
-function lineChart(figure, title, series, formatY, { width = 760, height = 260 } = {}) {
+function plotArea(series, width, height) {
   const left = 64;
   const right = 16;
   const top = 28;
@@ -19891,27 +19894,46 @@ function lineChart(figure, title, series, formatY, { width = 760, height = 260 }
   const rawMaxY = Math.max(0, ...all.map((p) => p[1]));
   const stepY = rawMaxY > 0 ? niceStep(rawMaxY, 4) : 1;
   const maxY = Math.max(stepY, Math.ceil(rawMaxY / stepY) * stepY);
-  const x = (v) => left + v / maxX * plotW;
-  const y = (v) => top + plotH - v / maxY * plotH;
+  return {
+    left,
+    top,
+    width: plotW,
+    height: plotH,
+    maxX,
+    maxY,
+    stepY,
+    x: (v) => left + v / maxX * plotW,
+    y: (v) => top + plotH - v / maxY * plotH
+  };
+}
+function yGrid({ left, width, maxY, stepY, y }, formatY) {
   const parts = [];
   for (let v = 0; v <= maxY + stepY / 2; v += stepY) {
     parts.push(
-      `<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`
+      `<line x1="${left}" x2="${left + width}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`
     );
     parts.push(
       `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${escapeXml(formatY(v))}</text>`
     );
   }
+  return parts;
+}
+function xAxis({ left, top, width, height, maxX, x }) {
+  const parts = [];
   const stepX = niceStep(maxX, 6);
   for (let v = 0; v <= maxX + 1e-9; v += stepX) {
     parts.push(
-      `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#888"/>`
+      `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${top + height}" y2="${top + height + 4}" stroke="#888"/>`
     );
     parts.push(
-      `<text x="${x(v).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" fill="#555">${escapeXml(`${Number(v.toFixed(2))}s`)}</text>`
+      `<text x="${x(v).toFixed(1)}" y="${top + height + 17}" text-anchor="middle" fill="#555">${escapeXml(`${Number(v.toFixed(2))}s`)}</text>`
     );
   }
-  parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#888"/>`);
+  parts.push(`<line x1="${left}" x2="${left + width}" y1="${top + height}" y2="${top + height}" stroke="#888"/>`);
+  return parts;
+}
+function seriesPaths({ x, y }, series) {
+  const parts = [];
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i === 0 ? "M" : "L"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
@@ -19926,6 +19948,10 @@ function lineChart(figure, title, series, formatY, { width = 760, height = 260 }
       `<path class="series" data-series="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"/>`
     );
   }
+  return parts;
+}
+function legend({ left }, series) {
+  const parts = [];
   let legendX = left;
   for (const s of series) {
     parts.push(
@@ -19933,7 +19959,12 @@ function lineChart(figure, title, series, formatY, { width = 760, height = 260 }
     );
     legendX += 30 + s.name.length * 7;
   }
-  return `<svg data-figure="${escapeXml(figure)}" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg" ${FONT}><title>${escapeXml(title)}</title>${parts.join("")}</svg>`;
+  return parts;
+}
+function lineChart(figure, title, series, formatY, { width = 760, height = 260 } = {}) {
+  const plot = plotArea(series, width, height);
+  const parts = [...yGrid(plot, formatY), ...xAxis(plot), ...seriesPaths(plot, series), ...legend(plot, series)];
+  return figureSvg({ figure, title, width, height }, parts.join(""));
 }
 
 // loadtest/src/report/html.ts
@@ -20199,9 +20230,7 @@ function table2(columns, rows) {
     ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)
   ].join("\n");
 }
-function renderMarkdown(input) {
-  const { summary: summary2 } = input;
-  const head = overview(summary2);
+function headlineSection(input, head) {
   const out = [];
   out.push(`## ${head.passed ? "✅" : "❌"} ${input.title ?? "k6 load test"}: ${head.passed ? "passed" : "failed"}`);
   out.push("");
@@ -20216,24 +20245,31 @@ function renderMarkdown(input) {
           `${formatCount(Math.round(head.requestsPerSecond * 10) / 10)}/s`,
           formatPercent(head.failedRate),
           head.checksRate === void 0 ? "n/a" : formatPercent(head.checksRate),
-          formatMs(summary2.state.testRunDurationMs)
+          formatMs(input.summary.state.testRunDurationMs)
         ]
       ]
     ),
     ""
   );
+  return out;
+}
+function thresholdSection(summary2, head) {
   const rows = thresholdRows(summary2);
-  out.push(`### Thresholds (${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold)`, "");
-  out.push(
+  return [
+    `### Thresholds (${head.thresholds - head.thresholdsFailed} of ${head.thresholds} hold)`,
+    "",
     rows.length ? table2(
       ["", "metric", "threshold", "observed"],
       rows.map((r) => [r.ok ? "✅" : "❌", `\`${r.metric}\``, `\`${r.source}\``, r.observedText])
     ) : "_No thresholds._",
     ""
-  );
-  const latency = summary2.metrics.http_req_duration;
-  if (latency?.type === "trend") {
-    const stats = trendStats(latency.values);
+  ];
+}
+function latencySection(summary2) {
+  const out = [];
+  const overall = summary2.metrics.http_req_duration;
+  if (overall?.type === "trend") {
+    const stats = trendStats(overall.values);
     out.push(
       "### Latency (http_req_duration)",
       "",
@@ -20260,52 +20296,67 @@ function renderMarkdown(input) {
       ""
     );
   }
-  const checks = allChecks(summary2);
-  const failing = checks.filter((c) => c.fails > 0);
-  if (checks.length) {
-    out.push(failing.length ? `### Checks (${failing.length} failing)` : "### Checks (all pass)", "");
-    out.push(
-      table2(
-        ["", "check", "passed", "failed"],
-        (failing.length ? failing : checks).map((c) => [
-          c.fails ? "❌" : "✅",
-          c.name,
-          formatCount(c.passes),
-          formatCount(c.fails)
-        ])
-      ),
-      ""
-    );
-  }
+  return out;
+}
+function checkSection(summary2) {
+  const all = allChecks(summary2);
+  if (!all.length) return [];
+  const failing = all.filter((c) => c.fails > 0);
+  return [
+    failing.length ? `### Checks (${failing.length} failing)` : "### Checks (all pass)",
+    "",
+    table2(
+      ["", "check", "passed", "failed"],
+      (failing.length ? failing : all).map((c) => [
+        c.fails ? "❌" : "✅",
+        c.name,
+        formatCount(c.passes),
+        formatCount(c.fails)
+      ])
+    ),
+    ""
+  ];
+}
+function predictionSection2(summary2) {
   const byClass = countsByTag(summary2, "predictions", "class");
   const byVariant = countsByTag(summary2, "predictions", "variant");
-  if (byClass.length || byVariant.length) {
-    out.push(
-      "### Predictions",
-      "",
-      table2(
-        ["by", "value", "count"],
-        [
-          ...byClass.map(([v, n]) => ["class", v, formatCount(n)]),
-          ...byVariant.map(([v, n]) => ["variant", v, formatCount(n)])
-        ]
-      ),
-      ""
-    );
-  }
-  for (const extra of input.tables ?? []) {
-    out.push(
-      `### ${extra.title}`,
-      "",
-      table2(
-        extra.columns,
-        extra.rows.map((r) => r.map((c) => typeof c === "number" ? formatCount(c) : c))
-      ),
-      ""
-    );
-    if (extra.note) out.push(`_${extra.note}_`, "");
-  }
-  return out.join("\n");
+  if (!byClass.length && !byVariant.length) return [];
+  return [
+    "### Predictions",
+    "",
+    table2(
+      ["by", "value", "count"],
+      [
+        ...byClass.map(([v, n]) => ["class", v, formatCount(n)]),
+        ...byVariant.map(([v, n]) => ["variant", v, formatCount(n)])
+      ]
+    ),
+    ""
+  ];
+}
+function extraTableSection(extra) {
+  return [
+    `### ${extra.title}`,
+    "",
+    table2(
+      extra.columns,
+      extra.rows.map((r) => r.map((c) => typeof c === "number" ? formatCount(c) : c))
+    ),
+    "",
+    ...extra.note ? [`_${extra.note}_`, ""] : []
+  ];
+}
+function renderMarkdown(input) {
+  const { summary: summary2 } = input;
+  const head = overview(summary2);
+  return [
+    ...headlineSection(input, head),
+    ...thresholdSection(summary2, head),
+    ...latencySection(summary2),
+    ...checkSection(summary2),
+    ...predictionSection2(summary2),
+    ...(input.tables ?? []).flatMap(extraTableSection)
+  ].join("\n");
 }
 
 // loadtest/src/report/timeline.ts
