@@ -1,4 +1,6 @@
 import { createServer } from 'node:http';
+import type { GraceEnd } from './http/close-after-grace';
+import { closeAfterGrace, idleCloseGraceMs } from './http/close-after-grace';
 import type { Server } from 'node:http';
 import { ArtifactError } from '../../model/src/errors';
 import { createApp } from './app';
@@ -53,11 +55,6 @@ function fatal(message: string, code: number): never {
   process.exit(code);
 }
 
-/** How long the drain keeps the listener and idle keep-alive connections open: 2 s, or half a shorter timeout. */
-function idleCloseGraceMs(shutdownTimeoutMs: number): number {
-  return Math.min(2000, Math.floor(shutdownTimeoutMs / 2));
-}
-
 /**
  * Drains on SIGTERM/SIGINT: readiness turns 503 and every answer says `Connection: close`; after a
  * grace the listener and the idle connections close, in-flight requests finish (within
@@ -110,8 +107,10 @@ function handleSignals({
     // closing one as its client sends the next request on it resets that request (a POST is not
     // retried). So it waits a grace first: meanwhile readiness reads 503 and every answer carries
     // `Connection: close` (http/pipeline.ts), so a client that sends closes its connection itself;
-    // what is still idle when the grace ends has sent nothing for that long.
-    const closeWhenDrained = (): void => {
+    // what is still idle when the grace ends has sent nothing for that long. With no connection left
+    // there is nothing to wait for.
+    const closeWhenDrained = (why: GraceEnd): void => {
+      logger.info({ why }, 'listener closing');
       server.close(() => {
         void Promise.all([predictionLog?.close(), batchPredictor?.close()]).then(() => {
           logger.info('drained; bye');
@@ -119,7 +118,7 @@ function handleSignals({
         });
       });
     };
-    setTimeout(closeWhenDrained, idleCloseGraceMs(config.SHUTDOWN_TIMEOUT_MS));
+    closeAfterGrace(server, idleCloseGraceMs(config.SHUTDOWN_TIMEOUT_MS), closeWhenDrained);
   };
   process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('SIGINT', () => drain('SIGINT'));

@@ -74,8 +74,17 @@ describe('drain on SIGTERM (real process)', () => {
       expect(code).toBe(0);
       expect(atMs - signalled).toBeLessThan(timeoutMs);
       expect(left.received()).not.toContain('HTTP/1.1 503');
+      expect(server.output()).toContain('"why":"grace ended","msg":"listener closing"');
     },
   );
+
+  test('when no connection is open at SIGTERM, then the listener closes without waiting for the grace', async () => {
+    const server = await startServer({ MODEL_DIR: copyRegistry() });
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    expect(code).toBe(0);
+    expect(server.output()).toContain('"why":"no connection left","msg":"listener closing"');
+  });
 
   test(
     'when an upload never finishes, then the process gives ' + 'up after SHUTDOWN_TIMEOUT_MS, says so and exits 1',
