@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { GraceEnd } from './http/close-after-grace';
 import { closeAfterGrace, idleCloseGraceMs } from './http/close-after-grace';
-import type { Server } from 'node:http';
 import { ArtifactError } from '../../model/src/errors';
 import { createApp } from './app';
+import { answerClientError } from './http/client-error';
 import { BatchPredictor, predictWorkerFile } from './prediction/batch-predictor';
 import { BasicAuth } from './security/auth';
 import type { Config } from './config';
@@ -55,12 +56,7 @@ function fatal(message: string, code: number): never {
   process.exit(code);
 }
 
-/**
- * Drains on SIGTERM/SIGINT: readiness turns 503 and every answer says `Connection: close`; after a
- * grace the listener and the idle connections close, in-flight requests finish (within
- * SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
- */
-/** A started server and what it runs with: what the signal handlers act on. */
+/** A started server and what it runs with: what listening and the signal handlers act on. */
 interface Running {
   server: Server;
   lifecycle: { draining: boolean };
@@ -75,6 +71,11 @@ interface Running {
   batchPredictor: BatchPredictor | undefined;
 }
 
+/**
+ * Drains on SIGTERM/SIGINT: readiness turns 503 and every answer says `Connection: close`; after a
+ * grace the listener and the idle connections close, in-flight requests finish (within
+ * SHUTDOWN_TIMEOUT_MS), the prediction log is flushed, exit 0. A second signal exits at once.
+ */
 function handleSignals({
   server,
   lifecycle,
@@ -228,20 +229,25 @@ function modelStore(config: Config, logger: Logger): ModelStore {
   return new ModelStore(config.MODEL_DIR, selection.names, selection);
 }
 
-/** Starts the server: config, logs, metrics, auth, models, listener and signal handling. */
-export function main(hooks: StartHooks = {}): void {
-  let config: Config;
+/** The settings from the environment; a bad one stops the start here (exit 2, one line). */
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) fatal(error.message, 2);
     throw error;
   }
-  const { logger, flush } = startLogs(config);
-  const store = modelStore(config, logger);
-  const metrics = createMetrics();
-  const { auth, credentials } = startAuth(config, metrics, logger);
-  const watch = new PromotionWatch(
+}
+
+/** Watches MODEL_DIR for promotions (started once the models are loaded); a failed reload is logged at once. */
+function promotionWatch({
+  config,
+  store,
+  metrics,
+  logger,
+  flush,
+}: Pick<Running, 'config' | 'store' | 'metrics' | 'logger' | 'flush'>): PromotionWatch {
+  return new PromotionWatch(
     config.MODEL_DIR,
     store,
     () => reloadModels(store, metrics, logger, 'poll'),
@@ -250,59 +256,42 @@ export function main(hooks: StartHooks = {}): void {
       flush();
     },
   );
-  const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
-  const lifecycle = { draining: false };
-  // The batch thread runs the bundle beside this one; it starts with the first large batch (the
-  // handler decides which batches go to it, BATCH_THREAD_MIN_ROWS=0 none).
-  const workerFile = predictWorkerFile(__dirname);
-  const batchPredictor = workerFile ? new BatchPredictor(workerFile) : undefined;
-  const app = createApp({
-    config,
-    models: store,
-    metrics,
-    logger,
-    auth,
-    credentials,
-    lifecycle,
-    ...(predictionLog ? { predictionLog } : {}),
-    ...(batchPredictor ? { batchPredictor } : {}),
-  });
+}
+
+/** The HTTP server around `app`, not listening yet. */
+function httpServer(app: RequestListener): Server {
   const server = createServer(app);
   // Longer than nginx's upstream keepalive_timeout, so the proxy closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   // Bytes that are not HTTP never reach Express: answer them in the contract's JSON too.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const body = JSON.stringify({
-      error: {
-        code: 'invalid_input',
-        message: tooLarge ? 'the request headers are too large' : 'the request is not valid HTTP/1.1',
-      },
-    });
-    socket.end(
-      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: ` +
-        `application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: ` +
-        `close\r\n\r\n${body}`,
-    );
-  });
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+/**
+ * Loads the selected models: one that does not verify stops the start (exit 1), as does an A/B pair whose
+ * models take different features (exit 2).
+ */
+function loadModels(store: ModelStore, logger: Logger): void {
+  try {
+    store.load();
+  } catch (error) {
+    if (error instanceof ArtifactError) fatal(error.message, 1);
+    if (error instanceof ConfigError) fatal(error.message, 2);
+    throw error;
+  }
+  if (store.pair?.dropped) logger.warn({ v1: store.pair.v1, v2: store.pair.v2 }, store.pair.dropped);
+}
+
+/** Listens on HOST:PORT, then loads the models, starts the promotion watch and logs "ready". */
+function listen({ server, config, logger, flush, store, metrics, watch }: Running, hooks: StartHooks): void {
   server.on('error', (error: NodeJS.ErrnoException) =>
     fatal(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`, 1),
   );
   server.listen(config.PORT, config.HOST, () => {
     // Listening first lets probes see "not ready" while the models load.
-    try {
-      store.load();
-    } catch (error) {
-      if (error instanceof ArtifactError) fatal(error.message, 1);
-      if (error instanceof ConfigError) fatal(error.message, 2);
-      throw error;
-    }
-    if (store.pair?.dropped) logger.warn({ v1: store.pair.v1, v2: store.pair.v2 }, store.pair.dropped);
+    loadModels(store, logger);
     publishModelMetrics(metrics, store);
     watch.start(config.MODEL_POLL_INTERVAL_MS);
     const address = server.address();
@@ -320,5 +309,35 @@ export function main(hooks: StartHooks = {}): void {
     flush();
     hooks.onReady?.();
   });
-  handleSignals({ server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog, batchPredictor });
+}
+
+/** Starts the server: config, logs, metrics, auth, models, listener and signal handling. */
+export function main(hooks: StartHooks = {}): void {
+  const config = readConfig();
+  const { logger, flush } = startLogs(config);
+  const store = modelStore(config, logger);
+  const metrics = createMetrics();
+  const { auth, credentials } = startAuth(config, metrics, logger);
+  const watch = promotionWatch({ config, store, metrics, logger, flush });
+  const predictionLog = config.PREDICTION_LOG_DIR ? new PredictionLog(config.PREDICTION_LOG_DIR, metrics) : undefined;
+  const lifecycle = { draining: false };
+  // The batch thread runs the bundle beside this one; it starts with the first large batch (the
+  // handler decides which batches go to it, BATCH_THREAD_MIN_ROWS=0 none).
+  const workerFile = predictWorkerFile(__dirname);
+  const batchPredictor = workerFile ? new BatchPredictor(workerFile) : undefined;
+  const app = createApp({
+    config,
+    models: store,
+    metrics,
+    logger,
+    auth,
+    credentials,
+    lifecycle,
+    ...(predictionLog ? { predictionLog } : {}),
+    ...(batchPredictor ? { batchPredictor } : {}),
+  });
+  const server = httpServer(app);
+  const running = { server, lifecycle, config, logger, flush, store, metrics, watch, predictionLog, batchPredictor };
+  listen(running, hooks);
+  handleSignals(running);
 }

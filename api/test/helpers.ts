@@ -55,6 +55,13 @@ export function basic(user: string, password: string): string {
 }
 export const ALICE = basic('alice', USERS.alice);
 
+/** One typical flower per iris class, in training feature order: the iris models (M1, M2) know each answer. */
+export const SAMPLES = {
+  setosa: [5.1, 3.5, 1.4, 0.2],
+  versicolor: [5.9, 3.0, 4.2, 1.5],
+  virginica: [6.7, 3.0, 5.2, 2.3],
+};
+
 /** An app on a fresh metrics registry, real models and the committed dev users file; log lines captured. */
 export function makeApp(
   env: Record<string, string> = {},

@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020';
 import request from 'supertest';
-import { openApiDocument } from '../src/http/openapi';
+import { openApiDocument } from '../src/http/openapi/document';
 import { publishModelMetrics } from '../src/observability/metrics';
 import { ALICE, makeApp, trainedModelDir } from './helpers';
 import { servedOnDisk } from './promotion';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import request from 'supertest';
 import { CONFIG_KEYS } from '../../api/src/config';
-import { openApiDocument } from '../../api/src/http/openapi';
+import { openApiDocument } from '../../api/src/http/openapi/document';
 import { makeApp } from '../../api/test/helpers';
 import { ROOT } from '../support/repo-root';
 import { DOC_PAGES, headingAnchors, readDocPage } from './doc-pages';

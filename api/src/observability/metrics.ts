@@ -36,6 +36,20 @@ export interface RequestHandles {
 export function createMetrics(registry = new Registry(), defaults = true): ApiMetrics {
   if (defaults) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const http = httpMetrics(registers);
+  return {
+    requestHandles: requestHandleCache(http),
+    registry,
+    ...http,
+    ...modelMetrics(registers),
+    ...refusedAndDroppedMetrics(registers),
+  };
+}
+
+type HttpMetrics = Pick<ApiMetrics, 'httpRequests' | 'httpDuration' | 'inFlight'>;
+
+/** Requests by method, route template and status, their duration, and those in flight. */
+function httpMetrics(registers: Registry[]): HttpMetrics {
   const httpRequests = new BoundCounter(
     'http_requests_total',
     'HTTP requests by method, route template and status.',
@@ -49,9 +63,22 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   );
+  return {
+    httpRequests,
+    httpDuration,
+    inFlight: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served now, /metrics scrapes excluded (a scraper would count itself).',
+      registers,
+    }),
+  };
+}
+
+/** The request counter and duration children of one method, route template and status, made once each. */
+function requestHandleCache({ httpRequests, httpDuration }: HttpMetrics): ApiMetrics['requestHandles'] {
   // Keyed by one short string rather than by three label lookups: this runs once per request.
   const handles = new Map<string, RequestHandles>();
-  const requestHandles = (method: string, route: string, status: number): RequestHandles => {
+  return (method: string, route: string, status: number): RequestHandles => {
     const key = `${status} ${method} ${route}`;
     let found = handles.get(key);
     if (!found) {
@@ -61,16 +88,16 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
     }
     return found;
   };
+}
+
+/** Predictions, inference time, input drift and what each served model is. */
+function modelMetrics(
+  registers: Registry[],
+): Pick<
+  ApiMetrics,
+  'predictions' | 'inferenceDuration' | 'featureValue' | 'modelInfo' | 'modelReady' | 'trainingClassShare'
+> {
   return {
-    requestHandles,
-    registry,
-    httpRequests,
-    httpDuration,
-    inFlight: new Gauge({
-      name: 'http_requests_in_flight',
-      help: 'HTTP requests being served now, /metrics scrapes excluded (a scraper would count itself).',
-      registers,
-    }),
     predictions: new BoundCounter(
       'model_predictions_total',
       'Predicted rows by model, version, variant and predicted class.',
@@ -112,6 +139,14 @@ export function createMetrics(registry = new Registry(), defaults = true): ApiMe
       labelNames: ['model', 'version', 'class'],
       registers,
     }),
+  };
+}
+
+/** Requests refused for credentials or rate, and prediction log lines dropped. */
+function refusedAndDroppedMetrics(
+  registers: Registry[],
+): Pick<ApiMetrics, 'authFailures' | 'rateLimited' | 'predictionLogDropped'> {
+  return {
     authFailures: new Counter({
       name: 'auth_failures_total',
       help: 'Requests refused for missing or wrong credentials.',

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import express, { Router } from 'express';
 import { bearerToken } from '../security/auth';
 import type { AppContext } from '../context';
-import { openApiDocument } from '../http/openapi';
+import { openApiDocument } from '../http/openapi/document';
 import { allow } from './method-not-allowed';
 
 /** /metrics, /openapi.json and /docs (Swagger UI from the installed package, never a CDN). */

@@ -1,5 +1,5 @@
 import { CONFIG_KEYS } from '../../../api/src/config';
-import { openApiDocument } from '../../../api/src/http/openapi';
+import { openApiDocument } from '../../../api/src/http/openapi/document';
 
 /**
  * The facts of mlship's contract (docs/api.md, docs/docker.md) that the deployment specs must agree
