@@ -148,7 +148,7 @@ main() {
   check_go "$missing"
   BUILD_LOG="$CACHE/build.log"
   : >"$BUILD_LOG"
-  say "building $(names_of "$missing") with $(go version | cut -d' ' -f3), niced (a cold build took 17-18 minutes here, two cores shared with other jobs; log: $BUILD_LOG)"
+  say "building $(names_of "$missing") with $(go version | cut -d' ' -f3), niced (a cold build took 18-25 minutes here, two cores shared with other jobs; log: $BUILD_LOG)"
   start="$(now)"
   # Kubernetes beside the three smaller modules: while one downloads or links on one core, the
   # other compiles. Both in the background (where set -e still holds), so that a failure of one
