@@ -128,6 +128,14 @@ async function loadApi(loadGenerator: LoadGeneratorName, o: Options, serve: read
 }
 
 /** One line of `models`: a served model's own figures. */
+/** One API's peak memory over its single-row and batch windows, in whole MB. */
+function peakMemory(apiLoad: Measured, batchLoad: Measured): { rssMb: number; rssAnonMb: number } {
+  return {
+    rssMb: Math.round(Math.max(apiLoad.peakRssMb, batchLoad.peakRssMb)),
+    rssAnonMb: Math.round(Math.max(apiLoad.peakAnonMb, batchLoad.peakAnonMb)),
+  };
+}
+
 function modelLine(model: string, { apiLoad, batchLoad }: Awaited<ReturnType<typeof loadApi>>, batchRows: number) {
   return {
     model,
@@ -136,8 +144,7 @@ function modelLine(model: string, { apiLoad, batchLoad }: Awaited<ReturnType<typ
     cpuMicrosPerRequest: round1(apiLoad.cpuMicrosPerRequest),
     batchRowsPerSecond: Math.round(batchLoad.requestsPerSecond * batchRows),
     batchCpuMicrosPerRequest: round1(batchLoad.cpuMicrosPerRequest),
-    rssMb: Math.round(Math.max(apiLoad.peakRssMb, batchLoad.peakRssMb)),
-    rssAnonMb: Math.round(Math.max(apiLoad.peakAnonMb, batchLoad.peakAnonMb)),
+    ...peakMemory(apiLoad, batchLoad),
   };
 }
 
@@ -180,8 +187,7 @@ async function bench(loadGenerator: LoadGeneratorName, o: Options, models: reado
       batchCpuMicrosPerRequest: round1(batchLoad.cpuMicrosPerRequest),
       startToReadyMs: api.startToReadyMs ?? -1,
       ...(coldStartToReadyMs === undefined ? {} : { coldStartToReadyMs }),
-      rssMb: Math.round(Math.max(apiLoad.peakRssMb, batchLoad.peakRssMb)),
-      rssAnonMb: Math.round(Math.max(apiLoad.peakAnonMb, batchLoad.peakAnonMb)),
+      ...peakMemory(apiLoad, batchLoad),
       requests: apiLoad.requests,
       seconds: o.seconds,
       connections: o.connections,
