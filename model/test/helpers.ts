@@ -64,3 +64,24 @@ export function expectRefused(
   expect(result.stderr).toMatch(message);
   expect(listFiles(dir)).toEqual([]);
 }
+
+/**
+ * Runs `command` from the repository's root as a laptop or a container runs it: its environment
+ * is PATH and a fresh HOME only. No CI variable (some libraries, onnxruntime among them, behave
+ * otherwise under CI), and nothing of this process's. Returns how it ended and every file it left
+ * under that HOME; the HOME is removed.
+ */
+export function runInFreshHome(command: string, args: string[]): { code: number; output: string; homeFiles: string[] } {
+  const home = tempDir('mlship-home-');
+  try {
+    const result = spawnSync(command, args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
+      timeout: 120_000,
+    });
+    return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}`, homeFiles: listFiles(home) };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}

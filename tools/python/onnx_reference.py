@@ -34,14 +34,20 @@ order, from the graph's classlabels_strings (or classlabels_int64s) attribute.
 import argparse
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
-import numpy as np
-import onnx
-import onnxruntime
+# onnxruntime's Linux wheels ship Microsoft's telemetry, on by default outside CI: on import it
+# writes a device id under ~/.cache/Microsoft and tries to upload. It reads this variable when it
+# loads, so it is set before the import (and an operator's own value is kept).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from mlship_data import ROOT, load_csv, model_entry
+import numpy as np  # noqa: E402 (after the opt-out above)
+import onnx  # noqa: E402
+import onnxruntime  # noqa: E402
+
+from mlship_data import ROOT, load_csv, model_entry  # noqa: E402
 
 DEFAULT_MODEL = ROOT / "model" / "examples" / "penguins-onnx" / "model.onnx"
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64}

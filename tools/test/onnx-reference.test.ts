@@ -6,6 +6,7 @@ import { seededRandom } from '../../model/src/random';
 import { stratifiedSplit } from '../../model/src/split';
 import type { Predictions, Reference } from './onnx-reference';
 import { onnxReference } from './onnx-reference';
+import { runInFreshHome } from '../../model/test/helpers';
 import { ROOT, describeWithTools } from './venv';
 
 /**
@@ -36,6 +37,16 @@ describeWithTools('onnx_reference.py on the example ONNX model', ['python'], ({ 
   beforeAll(async () => {
     reference = await onnxReference(python!, MODEL, 'M3', RANDOM_ROWS);
   }, 90_000);
+
+  test('when it runs outside CI, then onnxruntime writes nothing to the home directory (its telemetry is off)', () => {
+    const run = runInFreshHome(python!, [
+      join(ROOT, 'tools/python/onnx_reference.py'),
+      join(ROOT, MODEL),
+      '--entry',
+      'M3',
+    ]);
+    expect(run).toMatchObject({ code: 0, homeFiles: [] });
+  });
 
   test('when it describes the committed model, then it names the file and its sha256', () => {
     expect(reference.model).toBe(MODEL);

@@ -12,6 +12,7 @@ import type * as OrtBinding from 'onnxruntime-node/dist/binding';
  * evaluation predict without awaiting), so mlship calls it as the wrapper does.
  */
 function onnxruntime(): { binding: typeof OrtBinding.binding; Tensor: typeof Tensor } {
+  optOutOfTelemetry();
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
   const { binding, initOrt } = require('onnxruntime-node/dist/binding') as typeof OrtBinding;
   const common = require('onnxruntime-common') as typeof OrtCommon;
@@ -20,6 +21,19 @@ function onnxruntime(): { binding: typeof OrtBinding.binding; Tensor: typeof Ten
   return { binding, Tensor: common.Tensor };
 }
 let ort: ReturnType<typeof onnxruntime> | undefined;
+
+/**
+ * onnxruntime's Linux build (1.29 on) ships Microsoft's 1DS telemetry, on by default outside CI: on
+ * load it writes a device id and an event cache under `~/.cache/Microsoft` and resolves
+ * mobile.events.data.microsoft.com to upload them. A model server must not phone home or write to
+ * its home, so mlship opts out unless the operator set the variable themselves. The native side
+ * reads it once, from the process's environment, when the library loads: hence before the
+ * `require`, and from the main thread (a worker's `process.env` is a copy the C side never sees;
+ * the API loads every model on the main thread before any batch reaches a worker).
+ */
+function optOutOfTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+}
 
 /** The version of onnxruntime-node that checks and serves models, for the artifact's `software`. */
 export function onnxruntimeVersion(): string {
