@@ -49,6 +49,7 @@ const INTEGRATION = [
   'model/test/cli.test.ts',
   'model/test/interrupted-training.test.ts',
   'model/src/algorithms/knn/test/',
+  'model/src/algorithms/onnx/test/telemetry.test.ts',
   'model/test/provenance.test.ts',
   'model/test/train-config.test.ts',
   'model/test/training.test.ts',

@@ -189,9 +189,11 @@ describe('deploys verify lineage', () => {
       const lineage = steps.findIndex((s) => /lineage/.test(scriptText(s)));
       const rollback = steps.findIndex(
         (s, i) =>
-          i > lineage && /failure\(\)/.test(s.if ?? '') && /rollout undo|deploy\.sh --rollback/.test(s.run ?? ''),
+          i > lineage &&
+          /failure\(\)/.test(s.if ?? '') &&
+          /rollout undo|deploy(-kubernetes)?\.sh --rollback/.test(s.run ?? ''),
       );
-      const inScript = /\|\| rollback "lineage check failed/.test(scriptText(steps[lineage]!));
+      const inScript = /\|\| roll_?back "lineage check failed/.test(scriptText(steps[lineage]!));
       expect([name, rollback > lineage || inScript]).toEqual([name, true]);
     }
   });

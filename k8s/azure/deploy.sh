@@ -57,7 +57,7 @@ source "$script_dir/validate.sh"
 
 label=stable
 [[ "$variant" == v1 ]] || label=v2
-phase=none previous="" original_weights="" original_labels="" new_labels="" pending=""
+phase=none previous="" original_weights="" original_labels="" new_labels=""
 exists="" live="" revisions="" revision_fqdn="" app_fqdn="" # answers of az_query
 
 # Undoes the steps taken when the script exits early: it runs on every exit, so a failing az call
@@ -68,7 +68,7 @@ undo() {
   # A second signal (the runner's SIGTERM follows its SIGINT) must not cut the rollback short.
   trap '' INT TERM
   # The call a signal interrupted, and what it runs (the az wrapper script runs python).
-  if [[ -n "$pending" ]]; then pkill -TERM -P "$pending"; kill "$pending"; fi 2> /dev/null
+  stop_pending
   rm -f "${rendered:-}" "${answer:-}"
   [[ $status -ne 0 ]] || return 0
   case "$phase" in

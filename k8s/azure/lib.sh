@@ -8,19 +8,9 @@ die() { say "$*"; exit 1; }
 # Prints a command the way --dry-run shows it: "+ tool arg …", shell-quoted.
 show_command() { printf '+' >&2; printf ' %q' "$@" >&2; printf '\n' >&2; }
 
-# Runs "$@" in the background and waits for it. Bash runs a trap only once the foreground command
-# has ended, and a cancelled workflow run signals this shell alone (SIGINT, SIGTERM 7.5 s later,
-# then SIGKILL): an `az` that polls for minutes would hold the rollback back until it was too late.
-# `wait` returns as soon as a trapped signal arrives; the trap's exit runs undo, which stops the
-# command still in flight ($pending).
-interruptible() {
-  local status=0
-  "$@" &
-  pending=$!
-  wait "$pending" || status=$?
-  pending=""
-  return "$status"
-}
+# interruptible, stop_pending and output: shared with the Kubernetes deploy.
+# shellcheck source=../../.github/scripts/cancellable.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../.github/scripts/cancellable.sh"
 
 # Runs an az command, or prints it in --dry-run mode.
 az_run() {
@@ -135,9 +125,4 @@ smoke() {
   else
     interruptible npm run -s lineage -- --url "$base" --expected "$expect_models" >&2 || fail "lineage check of $what failed"
   fi
-}
-
-# Records name=value for the calling workflow step ($GITHUB_OUTPUT), when there is one.
-output() {
-  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then printf '%s=%s\n' "$1" "$2" >> "$GITHUB_OUTPUT"; fi
 }

@@ -39,13 +39,12 @@ import { mislabel, productionSecrets, pushImage } from './deploy/images';
 import type { Lane } from './deploy/side-by-side';
 import { startLiveChecks } from './deploy/side-by-side';
 import { snapshotManifests } from './live/manifests';
-import { startTraffic } from './deploy/traffic';
+import { cancelledDeploys, lineageRollback } from './deploy/rollback-checks';
 import type { TwinSetting } from './deploy/twin';
 import { closing, prepareCheckout, runDeployJob, step } from './deploy/twin';
 
 const IMAGE = process.env.MLSHIP_CHECK_IMAGE || 'mlship-api:local';
 const NAMESPACE = 'mlship';
-const SETOSA = [5.1, 3.5, 1.4, 0.2];
 
 async function kindJob(cluster: LiveCluster, twin: TwinSetting, tagged: string): Promise<void> {
   const started = Date.now();
@@ -157,50 +156,6 @@ function checkProductionSecrets(cluster: LiveCluster): void {
   );
 }
 
-/** `images.good` is serving; `images.bad` claims models it does not serve. */
-async function rollback(
-  cluster: LiveCluster,
-  twin: TwinSetting,
-  images: { good: string; bad: string },
-  secrets: Record<string, string>,
-  authorization: string,
-): Promise<void> {
-  const ip = clusterCommand(cluster, ['-n', NAMESPACE, 'get', 'service', 'api', '-o', 'jsonpath={.spec.clusterIP}']);
-  const traffic = startTraffic(`http://${ip}`, authorization, SETOSA);
-  let rollingBackAt = 0;
-  const run = await runDeployJob(
-    {
-      ...twin,
-      onOutput: (text) => {
-        if (!rollingBackAt && text.includes('rolling back')) rollingBackAt = Date.now();
-      },
-    },
-    { target: 'kubernetes', environment: 'production', image: images.bad },
-    secrets,
-  );
-  const rolledBackIn = rollingBackAt ? (Date.now() - rollingBackAt) / 1000 : 0;
-  const load = await traffic.stop();
-  cluster.timing('rollback (undo to both Deployments ready)', rolledBackIn);
-  cluster.record(
-    'rollback: the deploy fails on lineage and rolls back',
-    run.status !== 0 && /lineage check failed/.test(run.output) && rollingBackAt > 0,
-    `${closing(run)}; "${/deploy-kubernetes: [^\n]*rolling back/.exec(run.output)?.[0] ?? 'no rollback line'}"; ` +
-      `rolled back in ${rolledBackIn.toFixed(1)} s`,
-  );
-  const serving = podImages(cluster, NAMESPACE);
-  cluster.record(
-    'rollback: the old ReplicaSet serves again',
-    serving.length >= 4 && serving.every((image) => image === images.good),
-    `${serving.length} pods run ${[...new Set(serving)].join(', ')}`,
-  );
-  cluster.record(
-    'rollback: requests sent throughout',
-    load.sent > 100 && load.failed === 0,
-    `${load.sent} requests to the Service over ${load.seconds.toFixed(0)} s, ${load.failed} failed` +
-      `${load.failures.length ? `: ${load.failures.join('; ')}` : ''}`,
-  );
-}
-
 function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -281,13 +236,11 @@ async function kubernetesAndRollback(
   twin.restore();
   if (andRollback) {
     const bad = mislabel(IMAGE, 'mislabelled');
-    await rollback(
-      cluster,
-      twin,
-      { good: good.pinned, bad: bad.pinned },
-      twinSecrets,
-      `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`,
-    );
+    const images = { good: good.pinned, bad: bad.pinned };
+    const authorization = `Basic ${Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64')}`;
+    await lineageRollback(cluster, twin, images, twinSecrets, authorization);
+    twin.restore();
+    await cancelledDeploys(cluster, twin.env, images, twinSecrets, authorization);
   }
   // Nothing after this uses the namespace: it goes while the checks go on, and `down` ends it.
   retireNamespaces(cluster, [NAMESPACE]);

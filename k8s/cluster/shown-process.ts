@@ -2,6 +2,7 @@
  * A child process whose output is shown as it comes, indented with "  | " (so that a suite line it
  * prints, such as the twin's closing line, is never read as one of the run's own), and collected.
  */
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 
 export interface Shown {
@@ -13,7 +14,14 @@ export interface Shown {
 export function runShown(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; onOutput?: (text: string) => void } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    onOutput?: (text: string) => void;
+    /** Sees the child once started (to signal it); `detached` gives it a process group of its own. */
+    onStart?: (child: ChildProcess) => void;
+    detached?: boolean;
+  } = {},
 ): Promise<Shown> {
   const start = Date.now();
   return new Promise((resolve) => {
@@ -21,7 +29,9 @@ export function runShown(
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     });
+    options.onStart?.(child);
     let output = '';
     const show = (chunk: Buffer): void => {
       const text = chunk.toString();

@@ -11,6 +11,8 @@ export type ExpressionContext = Record<string, unknown>;
 /** The job's state the status functions read. */
 export interface JobStatus {
   failed: boolean;
+  /** The run was cancelled (the twin's own runs never are; a cancellation check sets it). */
+  cancelled?: boolean;
 }
 
 type Library = typeof Expressions;
@@ -42,11 +44,12 @@ export class ExpressionEvaluator {
     const lexed = new Lexer(expression).lex();
     const infos = STATUS_FUNCTIONS.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
     const parsed = new Parser(lexed.tokens, Object.keys(context), infos).parse();
+    const cancelled = status.cancelled ?? false;
     const verdicts: Record<(typeof STATUS_FUNCTIONS)[number], boolean> = {
-      success: !status.failed,
+      success: !status.failed && !cancelled,
       failure: status.failed,
       always: true,
-      cancelled: false,
+      cancelled,
     };
     const functions = new Map(
       STATUS_FUNCTIONS.map((name) => [
@@ -74,8 +77,9 @@ export class ExpressionEvaluator {
    * is meant; the text may itself be wrapped in `${{ }}`.
    */
   condition(text: string | boolean | undefined, context: ExpressionContext, status: JobStatus): boolean {
-    if (text === undefined) return !status.failed;
-    if (typeof text === 'boolean') return text && !status.failed;
+    const succeeding = !status.failed && !(status.cancelled ?? false);
+    if (text === undefined) return succeeding;
+    if (typeof text === 'boolean') return text && succeeding;
     const bare = text
       .trim()
       .replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
