@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployed } from './support/deploy-kubernetes-sandbox';
-import { APPLIED, DIGEST, PREVIOUS, UNDONE, useDeploySandbox } from './support/deploy-kubernetes-sandbox';
+import {
+  APPLIED,
+  DIGEST,
+  PREVIOUS,
+  ROLLBACK_CALLS,
+  UNDONE,
+  useDeploySandbox,
+} from './support/deploy-kubernetes-sandbox';
 
 /**
  * deploy-kubernetes.sh cancelled as GitHub's runner cancels a step (signals to the step's shell
@@ -36,14 +43,10 @@ describe('deploy-kubernetes.sh, cancelled or rolling back', () => {
       expect(outputs).toBe(`previous=${PREVIOUS}\n`);
       expect(stderr).toContain('deploy-kubernetes: cancelled; rolling back');
       expect(stderr).toContain('deploy-kubernetes: rolled back: the previous ReplicaSets serve again');
+      // The rollout it was waiting on, then the rollback at once.
       expect(calls.slice(calls.indexOf('kubectl -n mlship rollout status deployment/api --timeout=300s'))).toEqual([
         'kubectl -n mlship rollout status deployment/api --timeout=300s',
-        'kubectl -n mlship get deployments,replicasets -o json',
-        'kubectl -n mlship rollout undo deployment/api --to-revision=3',
-        'kubectl -n mlship rollout undo deployment/api-v2 --to-revision=2',
-        'kubectl -n mlship rollout status deployment/api --timeout=300s',
-        'kubectl -n mlship rollout status deployment/api-v2 --timeout=300s',
-        'kubectl -n mlship get deploy,rs,pods,events',
+        ...ROLLBACK_CALLS,
       ]);
     },
     20_000,

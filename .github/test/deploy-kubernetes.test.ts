@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIGEST, MODELS, PREVIOUS, useDeploySandbox } from './support/deploy-kubernetes-sandbox';
+import { DIGEST, MODELS, PREVIOUS, ROLLBACK_CALLS, useDeploySandbox } from './support/deploy-kubernetes-sandbox';
 
 /**
  * deploy.yml's kubernetes target, .github/scripts/deploy-kubernetes.sh, run for real against a
@@ -43,14 +43,7 @@ describe('deploy-kubernetes.sh', () => {
       expect(stderr).toContain(
         "deploy-kubernetes: lineage check failed: the API does not serve the image's models; rolling back",
       );
-      expect(calls.slice(-6)).toEqual([
-        'kubectl -n mlship get deployments,replicasets -o json',
-        'kubectl -n mlship rollout undo deployment/api --to-revision=3',
-        'kubectl -n mlship rollout undo deployment/api-v2 --to-revision=2',
-        'kubectl -n mlship rollout status deployment/api --timeout=300s',
-        'kubectl -n mlship rollout status deployment/api-v2 --timeout=300s',
-        'kubectl -n mlship get deploy,rs,pods,events',
-      ]);
+      expect(calls.slice(-ROLLBACK_CALLS.length)).toEqual(ROLLBACK_CALLS);
       expect(stderr).toContain('deploy-kubernetes: rolled back: the previous ReplicaSets serve again');
     },
   );

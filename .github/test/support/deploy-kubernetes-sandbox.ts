@@ -56,6 +56,15 @@ export const UNDONE = workloads({
   'api-v2': { revision: 4, sets: { ddd444: 3, bbb222: 4 } },
 });
 export const PREVIOUS = 'api=aaa111,api-v2=bbb222';
+/** What the script asks of kubectl to roll back to PREVIOUS from APPLIED, through saving the cluster's state. */
+export const ROLLBACK_CALLS = [
+  'kubectl -n mlship get deployments,replicasets -o json',
+  'kubectl -n mlship rollout undo deployment/api --to-revision=3',
+  'kubectl -n mlship rollout undo deployment/api-v2 --to-revision=2',
+  'kubectl -n mlship rollout status deployment/api --timeout=300s',
+  'kubectl -n mlship rollout status deployment/api-v2 --timeout=300s',
+  'kubectl -n mlship get deploy,rs,pods,events',
+];
 
 export interface Deployed {
   code: number;
