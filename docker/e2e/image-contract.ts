@@ -11,7 +11,8 @@
  *             the build with a line naming the file;
  *   secrets   the image with no settings refuses to start (exit 2, one line); with a real users file
  *             and token it serves; with ALLOW_DEV_CREDENTIALS=true it serves and warns;
- *   onnx      the image serves the ONNX example (M4) with its onnxruntime-node.
+ *   onnx      the image serves the ONNX example (M4) with its onnxruntime-node, and looks up no host
+ *             name meanwhile (a name server on 127.0.0.1:53 is its resolv.conf: dns-watch.ts).
  * Containers use host networking on a free loopback port. Closes with "image: N passed, N failed".
  *
  * Env: NODE_IMAGE (build stages' base; default mlship-base:bookworm-node24-<recipe>), RUNTIME_IMAGE
@@ -26,6 +27,7 @@ import { formatProvenance, parseProvenance, registryProvenance } from '../../mod
 import { ROOT } from '../../scripts/support/repo-root';
 import { basicAuth, sendRequest } from '../smoke/smoke';
 import { run } from './processes';
+import { startDnsWatch } from './dns-watch';
 import { stepDrift, stepLineage } from './image-contract-lineage';
 import {
   BASE_IMAGE,
@@ -103,9 +105,39 @@ function stepTamper(dir: string, registry: string, provenance: string): void {
   }
 }
 
-/** The ONNX example, served by the image's onnxruntime-node (its native library needs the runtime base's glibc). */
+/**
+ * How long the container runs on after its requests, its lookups watched. With its telemetry on,
+ * onnxruntime in this image first looked a name up 9.3 s after the container started, and again
+ * 6.5 s later (with ORT_DISABLE_TELEMETRY=0, once, to see this check fail).
+ */
+const QUIET_WATCH_MS = 15_000;
+
+/**
+ * The ONNX example, served by the image's onnxruntime-node (its native library needs the runtime
+ * base's glibc), with every name lookup of the container watched: the API calls nothing outside,
+ * and onnxruntime's telemetry (which resolves mobile.events.data.microsoft.com when it is on) is off.
+ */
 async function stepOnnx(tag: string): Promise<void> {
-  const api = await start(tag, { MODEL_NAME: 'M4', AB_MODEL_NAME: 'M4', ALLOW_DEV_CREDENTIALS: 'true' });
+  const dns = await startDnsWatch();
+  try {
+    const id = await serveOnnx(tag, dns.resolvConf);
+    await new Promise((resolve) => setTimeout(resolve, QUIET_WATCH_MS));
+    remove(id);
+    record(
+      'when the image loads and serves the ONNX model, then it looks up no host name (no telemetry, no call out)',
+      dns.questions.length === 0,
+      dns.questions.length ? `asked for ${[...new Set(dns.questions)].join(', ')}` : 'no lookup from start to end',
+    );
+  } finally {
+    await dns.stop();
+  }
+}
+
+/** Starts the image serving M4 with `resolvConf`, checks its answers, and leaves it running (its id). */
+async function serveOnnx(tag: string, resolvConf: string): Promise<string> {
+  const api = await start(tag, { MODEL_NAME: 'M4', AB_MODEL_NAME: 'M4', ALLOW_DEV_CREDENTIALS: 'true' }, [
+    `${resolvConf}:/etc/resolv.conf:ro`,
+  ]);
   const auth = { authorization: basicAuth('alice', 'wonderland') };
   const single = await sendRequest(api.url, { path: '/predict', json: { X: [39.1, 18.7, 181, 3750] }, headers: auth });
   const infer = await sendRequest(api.url, {
@@ -120,7 +152,7 @@ async function stepOnnx(tag: string): Promise<void> {
     prediction === 'Adelie' && label === 'Gentoo',
     `/predict ${single.status} ${prediction}; infer ${infer.status} ${String(label)}`,
   );
-  remove(api.id);
+  return api.id;
 }
 
 async function stepSecrets(tag: string, users: { file: string; header: string }): Promise<void> {
