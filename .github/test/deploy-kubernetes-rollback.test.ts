@@ -70,6 +70,23 @@ describe('deploy-kubernetes.sh, cancelled or rolling back', () => {
     },
   );
 
+  test(
+    'when the first deploy to a namespace fails, then it writes no previous and says there is nothing to ' +
+      'roll back to',
+    async () => {
+      const empty = JSON.stringify({ kind: 'List', items: [] });
+      const { code, stderr, calls, outputs } = await deploy(DIGEST, { LINEAGE_EXIT: '1', BEFORE: empty });
+      expect(code).toBe(1);
+      expect(outputs).toBe('previous=\n');
+      expect(stderr).toContain(
+        "deploy-kubernetes: lineage check failed: the API does not serve the image's models; this was the " +
+          "namespace's first deploy: nothing to roll back to (see cluster-state.txt)",
+      );
+      expect(calls.filter((call) => call.includes('rollout undo'))).toEqual([]);
+      expect(calls.at(-1)).toBe('kubectl -n mlship get deploy,rs,pods,events');
+    },
+  );
+
   test('when --rollback names a ReplicaSet that is gone, then it says so and fails', async () => {
     const { code, stderr } = await deploy(['--rollback', 'api=0ld0ld,api-v2=bbb222'], { BEFORE: APPLIED });
     expect(code).toBe(1);
