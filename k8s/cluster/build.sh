@@ -23,6 +23,7 @@ missing_binaries() {
   for name in $K8S_BINARIES; do [ -x "$K8S_BIN/$name" ] || echo "$K8S_BIN/$name"; done
   [ -x "$ETCD_BIN/etcd" ] || echo "$ETCD_BIN/etcd"
   [ -x "$ROUTER_BIN/kube-router" ] || echo "$ROUTER_BIN/kube-router"
+  [ -x "$METRICS_BIN/metrics-server" ] || echo "$METRICS_BIN/metrics-server"
   [ -x "$KUSTOMIZE_BIN/kustomize" ] || echo "$KUSTOMIZE_BIN/kustomize"
 }
 
@@ -105,6 +106,13 @@ build_router() {
     "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION"
 }
 
+build_metrics_server() {
+  local dir
+  dir="$(scratch_module metrics-server sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION")"
+  build_one "$dir" sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_BIN/metrics-server" \
+    "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
+}
+
 # Its version comes from the module's build info (`kustomize version` prints v5.7.1).
 build_kustomize() {
   local dir
@@ -150,7 +158,7 @@ main() {
   : >"$BUILD_LOG"
   say "building $(names_of "$missing") with $(go version | cut -d' ' -f3), niced (a cold build took 18-25 minutes here, two cores shared with other jobs; log: $BUILD_LOG)"
   start="$(now)"
-  # Kubernetes beside the three smaller modules: while one downloads or links on one core, the
+  # Kubernetes beside the four smaller modules: while one downloads or links on one core, the
   # other compiles. Both in the background (where set -e still holds), so that a failure of one
   # waits for the other before the exit.
   local kubernetes others status=0
@@ -160,6 +168,7 @@ main() {
     if grep -q "^$ETCD_BIN/" <<<"$missing"; then build_etcd; fi
     if grep -q "^$ROUTER_BIN/" <<<"$missing"; then build_router; fi
     if grep -q "^$KUSTOMIZE_BIN/" <<<"$missing"; then build_kustomize; fi
+    if grep -q "^$METRICS_BIN/" <<<"$missing"; then build_metrics_server; fi
   ) &
   others=$!
   wait "$kubernetes" || status=$?

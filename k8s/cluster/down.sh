@@ -119,7 +119,7 @@ main() {
   [ "$(id -u)" = 0 ] || die "needs root" 2
   start="$(now)"
   delete_pods
-  for component in kube-router kube-proxy kubelet; do stop "$component"; done
+  for component in metrics-server kube-router kube-proxy kubelet; do stop "$component"; done
   remove_containers
   for component in containerd kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$component"; done
   remove_shims

@@ -91,7 +91,11 @@ start_control_plane() {
     --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
     --kubelet-certificate-authority "$PKI/ca.crt" --kubelet-preferred-address-types InternalIP \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" --profiling=false
+    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" --profiling=false \
+    --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- --proxy-client-cert-file "$PKI/front-proxy-client.crt" \
+    --proxy-client-key-file "$PKI/front-proxy-client.key" --enable-aggregator-routing=true
   wait_for kube-apiserver 60 kubectl_admin get --raw /readyz
   kubectl_admin apply -f "$CLUSTER_DIR/rbac.yaml" >/dev/null
   local component
@@ -125,6 +129,48 @@ start_node() {
     --enable-ipv6=false --service-cluster-ip-range "$SERVICE_CIDR" --health-port 0 --metrics-port 0
   wait_for kube-router 30 iptables -n -L KUBE-ROUTER-INPUT
   say "kube-router's NetworkPolicy firewall in place $(since "$START") s after the start"
+}
+
+# The resource metrics API the HorizontalPodAutoscaler reads: metrics-server on the host, like the
+# control plane, behind an APIService whose Service has no selector, only an EndpointSlice naming
+# the node's address (the apiserver proxies to endpoints directly: --enable-aggregator-routing).
+start_metrics_server() {
+  start metrics-server "$METRICS_BIN/metrics-server" --kubeconfig "$RUN/metrics-server.kubeconfig" \
+    --authentication-kubeconfig "$RUN/metrics-server.kubeconfig" --authorization-kubeconfig "$RUN/metrics-server.kubeconfig" \
+    --bind-address "$NODE_IP" --secure-port "$METRICS_SERVER_PORT" \
+    --tls-cert-file "$PKI/metrics-server.crt" --tls-private-key-file "$PKI/metrics-server.key" \
+    --kubelet-certificate-authority "$PKI/ca.crt" --kubelet-preferred-address-types InternalIP --kubelet-use-node-status-port \
+    --metric-resolution 15s --profiling=false
+  kubectl_admin apply -f - >/dev/null <<MANIFESTS
+apiVersion: v1
+kind: Service
+metadata: {name: metrics-server, namespace: kube-system}
+spec:
+  ports: [{name: https, port: 443, targetPort: $METRICS_SERVER_PORT}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels: {kubernetes.io/service-name: metrics-server}
+addressType: IPv4
+ports: [{name: https, port: $METRICS_SERVER_PORT, protocol: TCP}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io}
+spec:
+  service: {name: metrics-server, namespace: kube-system, port: 443}
+  group: metrics.k8s.io
+  version: v1beta1
+  caBundle: $(base64 -w0 "$PKI/ca.crt")
+  groupPriorityMinimum: 100
+  versionPriority: 100
+MANIFESTS
+  wait_for metrics-server 60 kubectl_admin wait --for=condition=Available apiservice/v1beta1.metrics.k8s.io --timeout=2s
+  say "metrics.k8s.io served by metrics-server $(since "$START") s after the start"
 }
 
 # Every daemon up.sh started is still running (one that exited fails up with its log).
@@ -172,6 +218,7 @@ main() {
   sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
   start_control_plane
   start_node
+  start_metrics_server
   all_running
   bash "$CLUSTER_DIR/volumes.sh"
   for image in "${images[@]}"; do bash "$CLUSTER_DIR/load-image.sh" "$image"; done

@@ -177,7 +177,7 @@ describe('up refuses in one line before changing anything', () => {
       runScript('up.sh', [], { PATH: bin }),
       new RegExp(
         `^cluster: Go >= ${versions.GO_MIN_VERSION!.replace('.', '\\.')} is needed to build kube-apiserver .* ` +
-          `kube-router kustomize \\(no go on PATH\\)$`,
+          `kube-router metrics-server kustomize \\(no go on PATH\\)$`,
       ),
     );
   });
