@@ -38,7 +38,12 @@ export async function startDnsWatch(): Promise<DnsWatch> {
   socket.on('message', (packet) => questions.push(questionName(packet)));
   await new Promise<void>((resolve, reject) => {
     socket.once('error', (error) =>
-      reject(new Error(`cannot listen on 127.0.0.1:53 for the container's lookups: ${error.message}`)),
+      reject(
+        new Error(
+          `cannot listen on 127.0.0.1:53 for the container's lookups (${error.message}): run as root, or free ` +
+            'that port (a local resolver), or allow it with sysctl net.ipv4.ip_unprivileged_port_start=53',
+        ),
+      ),
     );
     socket.bind(53, '127.0.0.1', () => resolve());
   });
