@@ -164,7 +164,9 @@ async function checkHpa(cluster: LiveCluster): Promise<void> {
   ]).out;
   cluster.record(
     'hpa: reads its target',
-    found.AbleToScale?.status === 'True' && found.AbleToScale.reason === 'SucceededGetScale',
+    // True with whatever reason the controller's last pass gave: with metrics it may already be
+    // weighing a recommendation (ScaleDownStabilized, ReadyForNewScale) rather than SucceededGetScale.
+    found.AbleToScale?.status === 'True',
     `AbleToScale ${show(found.AbleToScale)}; currentReplicas ${replicas || 'unset'}`,
   );
   // Pods that just started have no metrics until metrics-server's next scrape (every 15 s) has
