@@ -42,26 +42,31 @@ read_workloads() {
   kubectl -n "$namespace" get deployments,replicasets -o json > "$answer"
 }
 
+# jq definitions both queries below read $answer with: an object's revision, and the ReplicaSets
+# Deployment $name owns.
+# shellcheck disable=SC2016 # $name is jq's, not the shell's
+JQ_WORKLOADS='
+  def revision: .metadata.annotations["deployment.kubernetes.io/revision"];
+  def sets_of($name): .items[] | select(.kind == "ReplicaSet"
+    and any(.metadata.ownerReferences[]?; .kind == "Deployment" and .name == $name));'
+
 # From $answer: "api=<hash>,api-v2=<hash>", the pod-template-hash of the ReplicaSet each of the
 # two Deployments runs now (the one of the Deployment's revision); a Deployment not made yet is
 # left out. Revision numbers change when a rollback brings a ReplicaSet back; the hash does not.
 running_templates() {
-  jq -r '
-    [.items[] | select(.kind == "ReplicaSet")] as $sets
+  jq -r "$JQ_WORKLOADS"'
+    . as $all
     | [.items[] | select(.kind == "Deployment" and (.metadata.name == "api" or .metadata.name == "api-v2"))
-        | .metadata.name as $name | .metadata.annotations["deployment.kubernetes.io/revision"] as $revision
-        | $sets[] | select(any(.metadata.ownerReferences[]?; .kind == "Deployment" and .name == $name)
-                           and .metadata.annotations["deployment.kubernetes.io/revision"] == $revision)
+        | .metadata.name as $name | revision as $revision
+        | $all | sets_of($name) | select(revision == $revision)
         | "\($name)=\(.metadata.labels["pod-template-hash"])"]
     | join(",")' "$answer"
 }
 
 # From $answer: the revision of deployment $1's ReplicaSet with pod-template-hash $2 (empty when it is gone).
 revision_of() {
-  jq -r --arg name "$1" --arg hash "$2" '
-    .items[] | select(.kind == "ReplicaSet" and .metadata.labels["pod-template-hash"] == $hash
-                      and any(.metadata.ownerReferences[]?; .kind == "Deployment" and .name == $name))
-    | .metadata.annotations["deployment.kubernetes.io/revision"]' "$answer"
+  jq -r --arg name "$1" --arg hash "$2" "$JQ_WORKLOADS"'
+    sets_of($name) | select(.metadata.labels["pod-template-hash"] == $hash) | revision' "$answer"
 }
 
 # Brings each Deployment of $1 ("api=<hash>,…") back to that ReplicaSet, unless it runs it already,

@@ -29,12 +29,15 @@ interface Condition {
   message: string;
 }
 
-function conditions(cluster: LiveCluster, name: string): Record<string, Condition> {
+/** The HPA `name` as the API server holds it now; undefined when it cannot be read. */
+function readHpa(cluster: LiveCluster, name: string): IHorizontalPodAutoscaler | undefined {
   const result = cluster.kubectl(['-n', NAMESPACE, 'get', 'hpa', name, '-o', 'json']);
-  if (result.status !== 0) return {};
-  const hpa = JSON.parse(result.out) as IHorizontalPodAutoscaler;
+  return result.status === 0 ? (JSON.parse(result.out) as IHorizontalPodAutoscaler) : undefined;
+}
+
+function conditions(cluster: LiveCluster, name: string): Record<string, Condition> {
   return Object.fromEntries(
-    (hpa.status?.conditions ?? []).map((c) => [
+    (readHpa(cluster, name)?.status?.conditions ?? []).map((c) => [
       c.type,
       { status: c.status, reason: c.reason ?? '', message: c.message ?? '' },
     ]),
@@ -69,20 +72,14 @@ function baseHpa(cluster: LiveCluster): RenderedObject {
 
 /** The HPA's status: replicas, and the CPU it last read against its target. */
 function cpuNow(cluster: LiveCluster, name: string): string {
-  const result = cluster.kubectl(['-n', NAMESPACE, 'get', 'hpa', name, '-o', 'json']);
-  if (result.status !== 0) return `hpa ${name} unreadable: ${result.out}`;
-  const hpa = JSON.parse(result.out) as IHorizontalPodAutoscaler;
+  const hpa = readHpa(cluster, name);
+  if (!hpa) return `hpa ${name} unreadable`;
   const cpu = hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization;
   const target = hpa.spec?.metrics?.[0]?.resource?.target.averageUtilization;
   return (
     `CPU ${cpu ?? '?'}% of the request (target ${target ?? '?'}%), replicas ${hpa.status?.currentReplicas ?? '?'} → ` +
     `${hpa.status?.desiredReplicas ?? '?'}`
   );
-}
-
-function desiredReplicas(cluster: LiveCluster, name: string): number {
-  const out = cluster.kubectl(['-n', NAMESPACE, 'get', 'hpa', name, '-o', 'jsonpath={.status.desiredReplicas}']).out;
-  return Number(out) || 0;
 }
 
 /** A copy of the base's HPA aimed low, scaling the Deployment up under a modest load; then back. */
@@ -108,7 +105,7 @@ async function checkScaling(cluster: LiveCluster, hpa: RenderedObject, before: n
   applyObjects(cluster, [scaling]);
   const load = startServiceLoad(cluster, { namespace: NAMESPACE, nodePort: SHARED_TARGET.nodePort, maxSeconds: 150 });
   const polled = await pollUntil(
-    () => desiredReplicas(cluster, SCALING.name),
+    () => readHpa(cluster, SCALING.name)?.status?.desiredReplicas ?? 0,
     (desired) => desired > before,
     { timeoutSeconds: 120, intervalMs: 2000 },
   );
@@ -153,21 +150,13 @@ async function checkHpa(cluster: LiveCluster): Promise<void> {
     readConditions(cluster, missing.metadata.name, ['AbleToScale']),
   ]);
   cluster.timing('hpa: apply → conditions reported', seconds);
-  const replicas = cluster.kubectl([
-    '-n',
-    NAMESPACE,
-    'get',
-    'hpa',
-    hpa.metadata.name,
-    '-o',
-    'jsonpath={.status.currentReplicas}',
-  ]).out;
+  const replicas = readHpa(cluster, hpa.metadata.name)?.status?.currentReplicas;
   cluster.record(
     'hpa: reads its target',
     // True with whatever reason the controller's last pass gave: with metrics it may already be
     // weighing a recommendation (ScaleDownStabilized, ReadyForNewScale) rather than SucceededGetScale.
     found.AbleToScale?.status === 'True',
-    `AbleToScale ${show(found.AbleToScale)}; currentReplicas ${replicas || 'unset'}`,
+    `AbleToScale ${show(found.AbleToScale)}; currentReplicas ${replicas ?? 'unset'}`,
   );
   // Pods that just started have no metrics until metrics-server's next scrape (every 15 s) has
   // seen them: until then the controller reports FailedGetResourceMetric, then ValidMetricFound.
@@ -189,7 +178,7 @@ async function checkHpa(cluster: LiveCluster): Promise<void> {
     `the same HPA aimed at Deployment ${MISSING}: AbleToScale ${show(negative.found.AbleToScale)}`,
   );
   cluster.kubectl(['-n', NAMESPACE, 'delete', 'hpa', hpa.metadata.name, missing.metadata.name]);
-  await checkScaling(cluster, hpa, Number(replicas) || 2);
+  await checkScaling(cluster, hpa, replicas || 2);
 }
 
 export const check: LiveCheck = {
